@@ -1,0 +1,43 @@
+//! The four gate functions, generic over the ports. `functions/*/src/main.rs` wires each to the
+//! AWS adapters; tests drive them with `fakes`.
+
+pub mod notify;
+pub mod poll;
+pub mod rollback;
+pub mod start;
+
+use serde_json::Value;
+
+use crate::fields::{self, InvalidInput};
+use crate::policy::Phase;
+use crate::state::GateState;
+
+/// Parses the gate state a previous task returned, re-checking what reaches GameSparks: the state
+/// may also come from a hand-written `cargo lambda invoke` file.
+pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
+    if !event.is_object() {
+        return Err(InvalidInput::new(
+            "(input)",
+            "must be the gate state object returned by start-deployment",
+        ));
+    }
+    let state: GateState = crate::input::from_value(event, "")?;
+    fields::resource_name("gameName", &state.game_name)?;
+    fields::resource_name("stageName", &state.stage_name)?;
+    fields::deployment_id("deploymentId", &state.deployment.deployment_id)?;
+    match (state.phase, &state.rollback) {
+        (Phase::Rollback, None) => Err(InvalidInput::new(
+            "rollback",
+            "must be present when phase is ROLLBACK",
+        )),
+        (Phase::Rollback, Some(r)) if r.deployment_id.is_empty() => Ok(state),
+        (Phase::Rollback, Some(r)) => {
+            fields::deployment_id("rollback.deploymentId", &r.deployment_id)?;
+            Ok(state)
+        }
+        (Phase::Deploy, _) => Ok(state),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testkit;

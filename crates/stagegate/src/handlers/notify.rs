@@ -1,0 +1,97 @@
+//! notify-result: publish exactly one message for the run's outcome and tell the workflow how to
+//! end.
+
+use serde::Serialize;
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::error::GateError;
+use crate::notification::{render, Report};
+use crate::ports::Notifier;
+use crate::verdict::{verdict, CaughtError, Verdict};
+
+/// What the workflow's last Choice and Fail states read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NotifyOutput {
+    pub outcome: Verdict,
+    pub succeeded: bool,
+    /// Fail state `Error`.
+    pub error: String,
+    /// Fail state `Cause`: the summary, with GameSparks' message.
+    pub cause: String,
+    pub subject: String,
+    pub message_id: String,
+}
+
+/// Accepts `{"state": ..., "execution": $$.Execution}` or the state alone. The state is a gate
+/// state, or whatever a Catch saw (`error: {Error, Cause}` added to the failing task's input).
+pub async fn handle<N: Notifier>(
+    notifier: &N,
+    event: &Value,
+    now: OffsetDateTime,
+) -> Result<NotifyOutput, GateError> {
+    let (state_value, execution) = match event.get("state") {
+        Some(state) => (state, event.get("execution")),
+        None => (event, None),
+    };
+    let mut caught = state_value
+        .get("error")
+        .filter(|e| e.is_object())
+        .map(CaughtError::from_catch);
+    let gate = match crate::handlers::parse_state(state_value) {
+        Ok(state) => Some(state),
+        Err(_) if caught.is_some() => None,
+        // Still publish: an unreadable state must not turn into a silent ending.
+        Err(invalid) => {
+            caught = Some(CaughtError {
+                error: crate::error::types::INVALID_INPUT.into(),
+                cause: format!("notify-result could not read the gate state: {invalid}"),
+            });
+            None
+        }
+    };
+    let execution_id = execution
+        .and_then(|e| e.get("Id"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .or_else(|| gate.as_ref().map(|g| g.execution_id.clone()))
+        .unwrap_or_else(|| "unknown".into());
+    let outcome = verdict(gate.as_ref(), caught.as_ref());
+    let notification = render(&Report {
+        verdict: outcome,
+        state: gate.as_ref(),
+        error: caught.as_ref(),
+        fallback_game: fallback_name(state_value, "gameName"),
+        fallback_stage: fallback_name(state_value, "stageName"),
+        execution_id,
+        now,
+    });
+    let message_id = notifier
+        .publish(&notification)
+        .await
+        .map_err(GateError::Notification)?;
+    tracing::info!(
+        outcome = outcome.as_str(),
+        message_id = %message_id,
+        subject = %notification.subject,
+        "notification published"
+    );
+    Ok(NotifyOutput {
+        outcome,
+        succeeded: outcome == Verdict::Succeeded,
+        error: outcome.fail_error(),
+        cause: notification.summary,
+        subject: notification.subject,
+        message_id,
+    })
+}
+
+/// Names from a state that failed validation, for the message's subject and attributes.
+fn fallback_name(state: &Value, key: &str) -> Option<String> {
+    state
+        .get(key)
+        .or_else(|| state.get("input").and_then(|i| i.get(key)))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}

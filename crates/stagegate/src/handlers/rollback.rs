@@ -1,0 +1,104 @@
+//! rollback-deployment: redeploy the last known-good snapshot after the requested deployment
+//! failed or timed out.
+
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::backoff;
+use crate::classify::Outcome;
+use crate::error::GateError;
+use crate::fields::InvalidInput;
+use crate::policy::{Action, Phase};
+use crate::ports::{ServiceErrorKind, StageDeployments};
+use crate::state::{GateState, Watch};
+use crate::token::{client_token, Purpose};
+
+use super::parse_state;
+
+pub async fn handle<D: StageDeployments>(
+    deployments: &D,
+    event: &Value,
+    now: OffsetDateTime,
+) -> Result<GateState, GateError> {
+    let mut state = parse_state(event)?;
+    // Refusing anything but the core's own rollback decision keeps a routing mistake in the
+    // workflow from redeploying an old snapshot over a healthy stage.
+    if state.phase != Phase::Deploy || state.rollback.is_some() {
+        return Err(InvalidInput::new("phase", "a rollback is never rolled back again").into());
+    }
+    if state.action != Action::Rollback {
+        return Err(InvalidInput::new(
+            "action",
+            format!(
+                "must be \"rollback\" (decided by poll-deployment), got {:?}",
+                state.action
+            ),
+        )
+        .into());
+    }
+    let Some(target) = state.previous_snapshot_id.clone() else {
+        return Err(InvalidInput::new(
+            "previousSnapshotId",
+            "is null: the stage has no known-good snapshot",
+        )
+        .into());
+    };
+    let stage = state.stage();
+    let failed_id = state.deployment.deployment_id.clone();
+    let deadline = backoff::deadline(now, state.policy.timeout_seconds);
+    let token = client_token(&state.execution_id, Purpose::Rollback);
+
+    let mut watch = Watch {
+        deployment_id: String::new(),
+        snapshot_id: target.clone(),
+        started_at: now,
+        deadline,
+        attempt: 0,
+        deployment_state: String::new(),
+        outcome: Outcome::InProgress,
+        result_code: None,
+        message: None,
+        finished_at: None,
+        rollback_of: Some(failed_id.clone()),
+    };
+    match deployments.start_deployment(&stage, &target, &token).await {
+        Ok(started) => {
+            watch.deployment_state = started.state.as_str().to_owned();
+            watch.deployment_id = started.id;
+            state.wait_seconds = backoff::next_wait(0, &watch.deployment_id, now, deadline);
+            state.action = Action::Wait;
+            state.reason = format!(
+                "rolling back to {target} after deployment {failed_id} ended {}",
+                state.deployment.outcome.as_str()
+            );
+        }
+        // Typically the timed-out deployment still holds the stage. Nothing more the gate can do
+        // but say so; the failure is reported, not retried into a loop.
+        Err(e) if e.kind == ServiceErrorKind::Conflict => {
+            watch.outcome = Outcome::Blocked;
+            watch.message = Some(format!("GameSparks refused the rollback: {}", e.message));
+            watch.finished_at = Some(now);
+            state.wait_seconds = 0;
+            state.action = Action::Alert;
+            state.reason =
+                "the rollback could not start while another deployment holds the stage".into();
+        }
+        Err(e) => {
+            return Err(GateError::service(
+                format!("rolling back {stage} to {target}"),
+                e,
+            ))
+        }
+    }
+    tracing::info!(
+        stage = %stage,
+        rollback_of = %failed_id,
+        snapshot_id = %target,
+        deployment_id = %watch.deployment_id,
+        outcome = watch.outcome.as_str(),
+        "rollback started"
+    );
+    state.rollback = Some(watch);
+    state.phase = Phase::Rollback;
+    Ok(state)
+}

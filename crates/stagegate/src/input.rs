@@ -1,0 +1,406 @@
+//! The execution input: parsed strictly, validated against the API model and the policy limits.
+//!
+//! Unknown fields are rejected: a misspelt `polcy` silently falling back to the defaults would
+//! roll back (or not) against the user's intent.
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::fields::{self, InvalidInput};
+use crate::policy::{FailureResponse, Policy, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
+use crate::ports::StageRef;
+
+/// The literal that asks for the game's newest snapshot.
+pub const LATEST: &str = "latest";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SnapshotChoice {
+    Latest,
+    Id(String),
+}
+
+impl SnapshotChoice {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Latest => LATEST,
+            Self::Id(id) => id,
+        }
+    }
+}
+
+/// A validated execution input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GateRequest {
+    pub stage: StageRef,
+    pub snapshot: SnapshotChoice,
+    pub policy: Policy,
+}
+
+/// What the start function needs from the Step Functions context object (`$$.Execution`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExecutionContext {
+    pub id: String,
+    pub start_time: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartEvent {
+    pub request: GateRequest,
+    /// Absent when the function is invoked directly (e.g. `cargo lambda invoke` with a bare
+    /// execution input).
+    pub execution: Option<ExecutionContext>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawInput {
+    game_name: String,
+    stage_name: String,
+    snapshot_id: String,
+    #[serde(default)]
+    policy: Option<RawPolicy>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawPolicy {
+    on_invalid_role: Option<FailureResponse>,
+    on_unspecified_failure: Option<FailureResponse>,
+    on_timeout: Option<FailureResponse>,
+    timeout_seconds: Option<u64>,
+}
+
+/// `$$.Execution` carries more (Name, RoleArn, Input, ...); only these matter here.
+#[derive(Deserialize)]
+struct RawExecution {
+    #[serde(rename = "Id")]
+    id: String,
+    #[serde(rename = "StartTime", default)]
+    start_time: Option<String>,
+}
+
+/// Parses the start function's event: either `{"input": <execution input>, "execution":
+/// $$.Execution}` as the state machine sends it, or a bare execution input.
+pub fn parse_start_event(event: &Value) -> Result<StartEvent, InvalidInput> {
+    let Some(object) = event.as_object() else {
+        return Err(InvalidInput::new(
+            "(input)",
+            format!("must be a JSON object, got {}", json_kind(event)),
+        ));
+    };
+    if !object.contains_key("input") {
+        return Ok(StartEvent {
+            request: parse_execution_input(event, "")?,
+            execution: None,
+        });
+    }
+    if let Some(extra) = object.keys().find(|k| *k != "input" && *k != "execution") {
+        return Err(InvalidInput::new(
+            extra.as_str(),
+            "unknown field: the wrapped form has only `input` and `execution`",
+        ));
+    }
+    let input = object.get("input").unwrap_or(&Value::Null);
+    let request = parse_execution_input(input, "input.")?;
+    let execution = match object.get("execution") {
+        None | Some(Value::Null) => None,
+        Some(raw) => Some(parse_execution(raw)?),
+    };
+    Ok(StartEvent { request, execution })
+}
+
+/// Parses and validates an execution input; `prefix` is prepended to field names in errors.
+pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest, InvalidInput> {
+    if !value.is_object() {
+        let field = prefix.trim_end_matches('.');
+        return Err(InvalidInput::new(
+            if field.is_empty() { "(input)" } else { field },
+            format!(
+                "must be a JSON object with gameName, stageName and snapshotId, got {}",
+                json_kind(value)
+            ),
+        ));
+    }
+    let raw: RawInput = from_value(value, prefix)?;
+    let field = |name: &str| format!("{prefix}{name}");
+    fields::resource_name(&field("gameName"), &raw.game_name)?;
+    fields::resource_name(&field("stageName"), &raw.stage_name)?;
+    let snapshot = if raw.snapshot_id == LATEST {
+        SnapshotChoice::Latest
+    } else {
+        fields::snapshot_id(&field("snapshotId"), &raw.snapshot_id).map_err(|mut e| {
+            e.rule = format!("{} or the literal \"{LATEST}\"", e.rule);
+            e
+        })?;
+        SnapshotChoice::Id(raw.snapshot_id)
+    };
+    let policy = resolve_policy(raw.policy, &field("policy.timeoutSeconds"))?;
+    Ok(GateRequest {
+        stage: StageRef {
+            game_name: raw.game_name,
+            stage_name: raw.stage_name,
+        },
+        snapshot,
+        policy,
+    })
+}
+
+fn resolve_policy(raw: Option<RawPolicy>, timeout_field: &str) -> Result<Policy, InvalidInput> {
+    let defaults = Policy::default();
+    let Some(raw) = raw else {
+        return Ok(defaults);
+    };
+    let timeout_seconds = raw.timeout_seconds.unwrap_or(defaults.timeout_seconds);
+    if !(MIN_TIMEOUT_SECONDS..=MAX_TIMEOUT_SECONDS).contains(&timeout_seconds) {
+        return Err(InvalidInput::new(
+            timeout_field,
+            format!(
+                "must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds, got {timeout_seconds}"
+            ),
+        ));
+    }
+    Ok(Policy {
+        on_invalid_role: raw.on_invalid_role.unwrap_or(defaults.on_invalid_role),
+        on_unspecified_failure: raw
+            .on_unspecified_failure
+            .unwrap_or(defaults.on_unspecified_failure),
+        on_timeout: raw.on_timeout.unwrap_or(defaults.on_timeout),
+        timeout_seconds,
+    })
+}
+
+fn parse_execution(raw: &Value) -> Result<ExecutionContext, InvalidInput> {
+    let raw: RawExecution = from_value(raw, "execution.")?;
+    fields::length("execution.Id", &raw.id, 1, 2048)?;
+    let start_time = match raw.start_time {
+        None => None,
+        Some(s) => Some(OffsetDateTime::parse(&s, &Rfc3339).map_err(|e| {
+            InvalidInput::new(
+                "execution.StartTime",
+                format!("must be an RFC 3339 timestamp: {e}"),
+            )
+        })?),
+    };
+    Ok(ExecutionContext {
+        id: raw.id,
+        start_time,
+    })
+}
+
+/// Deserialises `value`, turning serde's error into one that names the offending field by its
+/// full path (`input.policy.onTimeout`).
+pub fn from_value<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, InvalidInput> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        // serde reports a missing field at its parent's path; name the field itself.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let at = if path == "." {
+            prefix.trim_end_matches('.').to_owned()
+        } else {
+            format!("{prefix}{path}")
+        };
+        let field = match missing {
+            Some(name) if at.is_empty() => name.to_owned(),
+            Some(name) => format!("{at}.{name}"),
+            None => at,
+        };
+        let field = if field.is_empty() {
+            "(input)".to_owned()
+        } else {
+            field
+        };
+        InvalidInput::new(field, message)
+    })
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const SNAP: &str = "Snapshot_2026-01-01T00:00:00.000Z";
+
+    fn ok(v: Value) -> StartEvent {
+        match parse_start_event(&v) {
+            Ok(e) => e,
+            Err(e) => panic!("{v} rejected: {e}"),
+        }
+    }
+
+    fn err(v: Value) -> InvalidInput {
+        match parse_start_event(&v) {
+            Ok(e) => panic!("{v} accepted: {e:?}"),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn bare_input_with_defaults() {
+        let e = ok(json!({"gameName": "g", "stageName": "prod", "snapshotId": SNAP}));
+        assert_eq!(e.execution, None);
+        assert_eq!(e.request.stage.to_string(), "g/prod");
+        assert_eq!(e.request.snapshot, SnapshotChoice::Id(SNAP.into()));
+        assert_eq!(e.request.policy, Policy::default());
+    }
+
+    #[test]
+    fn wrapped_input_with_context_and_policy() {
+        let e = ok(json!({
+            "input": {"gameName": "g", "stageName": "s", "snapshotId": "latest",
+                      "policy": {"onTimeout": "alert", "timeoutSeconds": 600}},
+            "execution": {"Id": "arn:x", "StartTime": "2026-01-01T00:00:00.123Z",
+                          "Name": "n", "RoleArn": "r", "Input": {}}
+        }));
+        assert_eq!(e.request.snapshot, SnapshotChoice::Latest);
+        assert_eq!(e.request.policy.on_timeout, FailureResponse::Alert);
+        assert_eq!(
+            e.request.policy.on_unspecified_failure,
+            FailureResponse::Rollback
+        );
+        assert_eq!(e.request.policy.timeout_seconds, 600);
+        let ctx = e.execution.unwrap_or_else(|| panic!("no context"));
+        assert_eq!(ctx.id, "arn:x");
+        assert_eq!(ctx.start_time.map(|t| t.millisecond()), Some(123));
+    }
+
+    #[test]
+    fn rejections_name_field_and_rule() {
+        let base = json!({"gameName": "g", "stageName": "s", "snapshotId": SNAP});
+        let with = |k: &str, v: Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            b
+        };
+        let without = |k: &str| {
+            let mut b = base.clone();
+            b.as_object_mut().map(|o| o.remove(k));
+            b
+        };
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (without("gameName"), "gameName", "missing field"),
+            (without("snapshotId"), "snapshotId", "missing field"),
+            (with("gameName", json!("")), "gameName", "1-36 characters"),
+            (
+                with("gameName", json!("a".repeat(37))),
+                "gameName",
+                "1-36 characters",
+            ),
+            (
+                with("stageName", json!("pr od")),
+                "stageName",
+                "^[a-zA-Z0-9_-]+$",
+            ),
+            (with("stageName", json!(7)), "stageName", "invalid type"),
+            (
+                with("snapshotId", json!("Latest")),
+                "snapshotId",
+                "or the literal \"latest\"",
+            ),
+            (
+                with("snapshotId", json!("Snapshot_2026-01-01T00:00:00Z")),
+                "snapshotId",
+                "33-36",
+            ),
+            (with("polcy", json!({})), "polcy", "unknown field"),
+            (
+                with("policy", json!({"onTimeout": "retry"})),
+                "policy.onTimeout",
+                "unknown variant",
+            ),
+            (
+                with("policy", json!({"onTimeOut": "alert"})),
+                "policy.onTimeOut",
+                "unknown field",
+            ),
+            (
+                with("policy", json!({"timeoutSeconds": 59})),
+                "policy.timeoutSeconds",
+                "between 60 and 7200",
+            ),
+            (
+                with("policy", json!({"timeoutSeconds": 7201})),
+                "policy.timeoutSeconds",
+                "between 60 and 7200",
+            ),
+            (
+                with("policy", json!({"timeoutSeconds": -1})),
+                "policy.timeoutSeconds",
+                "invalid value",
+            ),
+            (with("policy", json!("alert")), "policy", "invalid type"),
+            (json!(null), "(input)", "JSON object"),
+            (json!([1]), "(input)", "JSON object"),
+        ];
+        for (value, field, rule) in cases {
+            let e = err(value.clone());
+            assert_eq!(e.field, field, "{value}: {e}");
+            assert!(e.rule.contains(rule), "{value}: {e}");
+        }
+    }
+
+    #[test]
+    fn timeout_bounds_are_inclusive() {
+        for t in [MIN_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS] {
+            let e = ok(
+                json!({"gameName": "g", "stageName": "s", "snapshotId": SNAP,
+                              "policy": {"timeoutSeconds": t}}),
+            );
+            assert_eq!(e.request.policy.timeout_seconds, t);
+        }
+    }
+
+    #[test]
+    fn wrapped_errors_carry_the_input_prefix() {
+        let e = err(
+            json!({"input": {"gameName": "g", "stageName": "s", "snapshotId": "x"},
+                           "execution": {"Id": "e"}}),
+        );
+        assert_eq!(e.field, "input.snapshotId");
+        let e = err(
+            json!({"input": {"gameName": "g", "stageName": "s", "snapshotId": SNAP,
+                                     "policy": {"x": 1}}, "execution": {"Id": "e"}}),
+        );
+        assert_eq!(e.field, "input.policy.x");
+        let e = err(json!({"input": "g", "execution": {"Id": "e"}}));
+        assert_eq!(e.field, "input");
+        let e = err(json!({"input": {}, "execution": {"Id": "e"}}));
+        assert_eq!(e.field, "input.gameName");
+        let e = err(
+            json!({"input": {"gameName": "g", "stageName": "s", "snapshotId": SNAP},
+                           "execution": {"Id": ""}}),
+        );
+        assert_eq!(e.field, "execution.Id");
+        let e = err(
+            json!({"input": {"gameName": "g", "stageName": "s", "snapshotId": SNAP},
+                           "execution": {"Id": "e", "StartTime": "yesterday"}}),
+        );
+        assert_eq!(e.field, "execution.StartTime");
+        let e = err(
+            json!({"input": {"gameName": "g", "stageName": "s", "snapshotId": SNAP},
+                           "execution": {}}),
+        );
+        assert_eq!(e.field, "execution.Id");
+        let e = err(
+            json!({"input": {"gameName": "g", "stageName": "s", "snapshotId": SNAP},
+                           "extra": 1}),
+        );
+        assert_eq!(e.field, "extra");
+    }
+}

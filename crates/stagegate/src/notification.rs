@@ -1,0 +1,282 @@
+//! The SNS message a gate run ends with: subject, JSON body and filterable attributes.
+//!
+//! Every value that came from the input is treated as hostile: names reach the subject only as
+//! printable ASCII, and the body is built with a JSON serializer, never by string pasting.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::state::{rfc3339, GateState, Watch};
+use crate::verdict::{CaughtError, Verdict};
+
+/// SNS: "must be less than 100 characters long".
+pub const MAX_SUBJECT_CHARS: usize = 99;
+const MAX_ATTRIBUTE_CHARS: usize = 256;
+const MAX_NAME_CHARS: usize = 64;
+const UNKNOWN: &str = "UNKNOWN";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub subject: String,
+    /// One paragraph saying what happened, what the gate did and why (also the body's `summary`).
+    pub summary: String,
+    /// JSON document.
+    pub message: String,
+    /// String attributes: `outcome`, `resultCode`, `gameName`, `stageName`.
+    pub attributes: BTreeMap<String, String>,
+    /// Used only by FIFO topics: the same run never publishes its outcome twice.
+    pub deduplication_id: String,
+    pub group_id: String,
+}
+
+/// Everything known about a run when it ends.
+#[derive(Debug, Clone)]
+pub struct Report<'a> {
+    pub verdict: Verdict,
+    pub state: Option<&'a GateState>,
+    pub error: Option<&'a CaughtError>,
+    /// Game and stage names when there is no valid state (e.g. the input was rejected).
+    pub fallback_game: Option<String>,
+    pub fallback_stage: Option<String>,
+    pub execution_id: String,
+    pub now: OffsetDateTime,
+}
+
+pub fn render(report: &Report<'_>) -> Notification {
+    let state = report.state;
+    let game = state
+        .map(|s| s.game_name.clone())
+        .or_else(|| report.fallback_game.clone())
+        .map(|g| clean(&g, MAX_NAME_CHARS));
+    let stage = state
+        .map(|s| s.stage_name.clone())
+        .or_else(|| report.fallback_stage.clone())
+        .map(|s| clean(&s, MAX_NAME_CHARS));
+    let game_shown = game.as_deref().unwrap_or(UNKNOWN);
+    let stage_shown = stage.as_deref().unwrap_or(UNKNOWN);
+
+    let summary = summary(report, game_shown, stage_shown);
+    let body = json!({
+        "outcome": report.verdict.as_str(),
+        "summary": &summary,
+        "gameName": game,
+        "stageName": stage,
+        "requestedSnapshotId": state.map(|s| s.requested_snapshot_id.as_str()),
+        "snapshotId": state.map(|s| s.deployment.snapshot_id.as_str()),
+        "previousSnapshotId": state.and_then(|s| s.previous_snapshot_id.as_deref()),
+        "deployment": state.map(|s| watch_json(&s.deployment)),
+        "rollback": state.and_then(|s| s.rollback.as_ref()).map(watch_json),
+        "gate": {
+            "action": state.map(|s| s.action),
+            "reason": state.map(|s| s.reason.as_str()),
+            "policy": state.map(|s| &s.policy),
+            "executionId": report.execution_id,
+            "startedAt": state.map(|s| rfc3339(s.execution_started_at)),
+            "finishedAt": rfc3339(report.now),
+            "durationSeconds": state.map(|s| (report.now - s.execution_started_at).whole_seconds().max(0)),
+        },
+        "error": report.error.map(|e| json!({"error": e.error, "cause": e.cause})),
+    });
+
+    let result_code = state
+        .and_then(|s| s.deployment.result_code.clone())
+        .unwrap_or_else(|| "NONE".into());
+    let attributes = [
+        ("outcome", report.verdict.as_str().to_owned()),
+        ("resultCode", result_code),
+        ("gameName", game_shown.to_owned()),
+        ("stageName", stage_shown.to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), attribute_value(&v)))
+    .collect();
+
+    Notification {
+        subject: subject(report.verdict, game_shown, stage_shown),
+        summary,
+        message: body.to_string(),
+        attributes,
+        deduplication_id: hex_digest(&format!(
+            "{}\0{}",
+            report.execution_id,
+            report.verdict.as_str()
+        )),
+        group_id: attribute_value(&format!("{game_shown}/{stage_shown}"))
+            .chars()
+            .take(128)
+            .collect(),
+    }
+}
+
+/// `stagegate SUCCEEDED: game/stage`, printable ASCII, under SNS's 100-character limit.
+pub fn subject(verdict: Verdict, game: &str, stage: &str) -> String {
+    let raw = format!("stagegate {}: {game}/{stage}", verdict.as_str());
+    let printable: String = raw
+        .chars()
+        .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
+        .collect();
+    if printable.chars().count() <= MAX_SUBJECT_CHARS {
+        printable
+    } else {
+        let mut cut: String = printable.chars().take(MAX_SUBJECT_CHARS - 3).collect();
+        cut.push_str("...");
+        cut
+    }
+}
+
+fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
+    let target = format!("{game}/{stage}");
+    let Some(state) = report.state else {
+        return match (report.verdict, report.error) {
+            (Verdict::Blocked, Some(e)) => {
+                format!(
+                    "Nothing was deployed on {target}: another deployment holds the stage ({}).",
+                    e.cause
+                )
+            }
+            (_, Some(e)) => format!(
+                "The gate stopped before deploying anything on {target}: {}: {}",
+                e.error, e.cause
+            ),
+            (_, None) => format!("The gate stopped before deploying anything on {target}."),
+        };
+    };
+    let d = &state.deployment;
+    let failure = describe_failure(d);
+    match report.verdict {
+        Verdict::Succeeded => format!(
+            "{} is deployed on {target} (deployment {}).",
+            d.snapshot_id, d.deployment_id
+        ),
+        Verdict::Failed | Verdict::TimedOut => format!(
+            "Deployment {} of {} on {target} {failure}. Not rolled back: {}.",
+            d.deployment_id, d.snapshot_id, state.reason
+        ),
+        Verdict::RolledBack => format!(
+            "Deployment {} of {} on {target} {failure}. Rolled back to {} (deployment {}).",
+            d.deployment_id,
+            d.snapshot_id,
+            state.previous_snapshot_id.as_deref().unwrap_or(UNKNOWN),
+            state
+                .rollback
+                .as_ref()
+                .map_or(UNKNOWN, |r| r.deployment_id.as_str()),
+        ),
+        Verdict::RollbackFailed => {
+            let rollback = state.rollback.as_ref();
+            format!(
+                "Deployment {} of {} on {target} {failure}. The rollback to {} also failed: {}; the stage needs attention.",
+                d.deployment_id,
+                d.snapshot_id,
+                state.previous_snapshot_id.as_deref().unwrap_or(UNKNOWN),
+                rollback.map_or_else(|| "it never started".to_owned(), describe_failure),
+            )
+        }
+        Verdict::Blocked => {
+            format!("Nothing was deployed on {target}: another deployment holds the stage.")
+        }
+        Verdict::Error => {
+            let cause = report.error.map_or_else(
+                || state.reason.clone(),
+                |e| format!("{}: {}", e.error, e.cause),
+            );
+            let watched = state.watched();
+            format!(
+                "The gate stopped while deployment {} of {} on {target} was {}: {cause}. Check the stage in GameSparks.",
+                watched.deployment_id, watched.snapshot_id, watched.deployment_state
+            )
+        }
+    }
+}
+
+fn describe_failure(w: &Watch) -> String {
+    let mut text = match (w.outcome.as_str(), w.result_code.as_deref()) {
+        ("TIMED_OUT", _) => "did not finish by its deadline".to_owned(),
+        ("BLOCKED", _) => "could not start (another deployment holds the stage)".to_owned(),
+        (_, Some(code)) => format!("failed with {code}"),
+        (outcome, None) => format!("ended {outcome}"),
+    };
+    if let Some(message) = w.message.as_deref().filter(|m| !m.is_empty()) {
+        text.push_str(": ");
+        text.push_str(message);
+    }
+    text
+}
+
+fn watch_json(w: &Watch) -> Value {
+    json!({
+        "deploymentId": w.deployment_id,
+        "snapshotId": w.snapshot_id,
+        "state": w.deployment_state,
+        "outcome": w.outcome,
+        "resultCode": w.result_code,
+        "message": w.message,
+        "startedAt": rfc3339(w.started_at),
+        "deadline": rfc3339(w.deadline),
+        "finishedAt": w.finished_at.map(rfc3339),
+        "polls": w.attempt,
+        "rollbackOf": w.rollback_of,
+    })
+}
+
+/// Control characters out, length bounded: names and ids come from untrusted input.
+fn clean(value: &str, max: usize) -> String {
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max)
+        .collect()
+}
+
+/// SNS rejects empty attribute values.
+fn attribute_value(value: &str) -> String {
+    let cleaned = clean(value, MAX_ATTRIBUTE_CHARS);
+    if cleaned.trim().is_empty() {
+        UNKNOWN.to_owned()
+    } else {
+        cleaned
+    }
+}
+
+fn hex_digest(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subject_is_bounded_and_printable() {
+        assert_eq!(
+            subject(Verdict::Succeeded, "g", "prod"),
+            "stagegate SUCCEEDED: g/prod"
+        );
+        let long = subject(Verdict::RollbackFailed, &"g".repeat(64), &"s".repeat(64));
+        assert_eq!(long.chars().count(), MAX_SUBJECT_CHARS);
+        assert!(long.ends_with("..."));
+        let hostile = subject(Verdict::Error, "a\nb\u{0}c", "é\"x\r\n");
+        assert!(
+            hostile.chars().all(|c| (' '..='~').contains(&c)),
+            "{hostile}"
+        );
+        assert!(hostile.starts_with("stagegate "));
+    }
+
+    #[test]
+    fn attribute_values_are_never_empty() {
+        assert_eq!(attribute_value(""), UNKNOWN);
+        assert_eq!(attribute_value("\n\t"), UNKNOWN);
+        assert_eq!(attribute_value("x").as_str(), "x");
+        assert_eq!(
+            attribute_value(&"x".repeat(1000)).len(),
+            MAX_ATTRIBUTE_CHARS
+        );
+    }
+}

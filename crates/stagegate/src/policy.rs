@@ -1,0 +1,260 @@
+//! The failure policy: what the gate does next once it knows how a deployment went.
+
+use serde::{Deserialize, Serialize};
+
+use crate::classify::{Classification, Outcome};
+use crate::deployment::ResultCode;
+
+pub const DEFAULT_TIMEOUT_SECONDS: u64 = 1800;
+/// Below a minute GameSparks has barely moved a deployment out of PENDING.
+pub const MIN_TIMEOUT_SECONDS: u64 = 60;
+/// Two hours per phase keeps the longest run far below Step Functions' 25,000-event history
+/// (see `backoff::max_polls`).
+pub const MAX_TIMEOUT_SECONDS: u64 = 7200;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FailureResponse {
+    Alert,
+    Rollback,
+}
+
+impl FailureResponse {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Alert => "alert",
+            Self::Rollback => "rollback",
+        }
+    }
+}
+
+/// Resolved policy of one execution (defaults filled in).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Policy {
+    pub on_invalid_role: FailureResponse,
+    pub on_unspecified_failure: FailureResponse,
+    pub on_timeout: FailureResponse,
+    pub timeout_seconds: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            // Redeploying cannot fix a stage role GameSparks is unable to assume.
+            on_invalid_role: FailureResponse::Alert,
+            on_unspecified_failure: FailureResponse::Rollback,
+            on_timeout: FailureResponse::Rollback,
+            timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+        }
+    }
+}
+
+/// Which deployment the gate is watching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Phase {
+    Deploy,
+    Rollback,
+}
+
+/// The workflow's next step; the state machine routes on nothing else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Wait,
+    Succeed,
+    Rollback,
+    Alert,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub action: Action,
+    pub reason: String,
+}
+
+/// Decides the next step after a poll.
+///
+/// `known_good` is the snapshot a rollback would redeploy, if the stage has one.
+pub fn decide(
+    phase: Phase,
+    classification: &Classification,
+    policy: &Policy,
+    known_good: Option<&str>,
+) -> Decision {
+    let code = classification.result_code.as_deref();
+    match (phase, classification.outcome) {
+        (_, Outcome::InProgress) => Decision {
+            action: Action::Wait,
+            reason: "deployment not finished yet".into(),
+        },
+        (Phase::Deploy, Outcome::Succeeded) => Decision {
+            action: Action::Succeed,
+            reason: "the requested snapshot is deployed".into(),
+        },
+        (Phase::Rollback, Outcome::Succeeded) => Decision {
+            action: Action::Alert,
+            reason: "the rollback completed; the requested snapshot is not deployed".into(),
+        },
+        // A rollback that fails is never rolled back again: that could loop on a broken stage.
+        (Phase::Rollback, _) => Decision {
+            action: Action::Alert,
+            reason: format!(
+                "the rollback itself ended {}; a failed rollback is never retried",
+                classification.outcome.as_str()
+            ),
+        },
+        (Phase::Deploy, outcome) => {
+            let (rule, response) = if outcome == Outcome::TimedOut {
+                ("onTimeout", policy.on_timeout)
+            } else {
+                match code.map(ResultCode::parse) {
+                    Some(ResultCode::InvalidRoleFailure) => {
+                        ("onInvalidRole", policy.on_invalid_role)
+                    }
+                    // Unknown or missing result codes are treated as unspecified failures.
+                    _ => ("onUnspecifiedFailure", policy.on_unspecified_failure),
+                }
+            };
+            match (response, known_good) {
+                (FailureResponse::Alert, _) => Decision {
+                    action: Action::Alert,
+                    reason: format!("policy {rule} is alert"),
+                },
+                (FailureResponse::Rollback, Some(snapshot)) => Decision {
+                    action: Action::Rollback,
+                    reason: format!(
+                        "policy {rule} is rollback; last known-good snapshot is {snapshot}"
+                    ),
+                },
+                (FailureResponse::Rollback, None) => Decision {
+                    action: Action::Alert,
+                    reason: format!(
+                        "policy {rule} is rollback, but the stage has no known-good snapshot \
+                         to roll back to"
+                    ),
+                },
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classification(outcome: Outcome, code: Option<&str>) -> Classification {
+        Classification {
+            outcome,
+            state: "X".into(),
+            result_code: code.map(str::to_owned),
+            message: None,
+        }
+    }
+
+    const GOOD: Option<&str> = Some("Snapshot_2023-01-01T00:00:00.000Z");
+
+    #[test]
+    fn default_policy_table() {
+        use Action::*;
+        use Outcome::*;
+        let p = Policy::default();
+        type Case<'a> = (Phase, Outcome, Option<&'a str>, Option<&'a str>, Action);
+        let cases: &[Case] = &[
+            (Phase::Deploy, InProgress, None, GOOD, Wait),
+            (Phase::Deploy, Succeeded, Some("SUCCESS"), GOOD, Succeed),
+            (
+                Phase::Deploy,
+                Failed,
+                Some("INVALID_ROLE_FAILURE"),
+                GOOD,
+                Alert,
+            ),
+            (
+                Phase::Deploy,
+                Failed,
+                Some("UNSPECIFIED_FAILURE"),
+                GOOD,
+                Rollback,
+            ),
+            (
+                Phase::Deploy,
+                Failed,
+                Some("UNSPECIFIED_FAILURE"),
+                None,
+                Alert,
+            ),
+            (Phase::Deploy, Failed, None, GOOD, Rollback),
+            (Phase::Deploy, Failed, Some("NEW_CODE"), GOOD, Rollback),
+            (Phase::Deploy, TimedOut, None, GOOD, Rollback),
+            (Phase::Deploy, TimedOut, None, None, Alert),
+            (Phase::Rollback, InProgress, None, GOOD, Wait),
+            (Phase::Rollback, Succeeded, Some("SUCCESS"), GOOD, Alert),
+            (
+                Phase::Rollback,
+                Failed,
+                Some("UNSPECIFIED_FAILURE"),
+                GOOD,
+                Alert,
+            ),
+            (Phase::Rollback, TimedOut, None, GOOD, Alert),
+            (Phase::Rollback, Blocked, None, GOOD, Alert),
+        ];
+        for (phase, outcome, code, good, want) in cases {
+            let d = decide(*phase, &classification(*outcome, *code), &p, *good);
+            assert_eq!(d.action, *want, "{phase:?} {outcome:?} {code:?} {good:?}");
+        }
+    }
+
+    #[test]
+    fn every_rule_can_be_flipped() {
+        let flipped = Policy {
+            on_invalid_role: FailureResponse::Rollback,
+            on_unspecified_failure: FailureResponse::Alert,
+            on_timeout: FailureResponse::Alert,
+            timeout_seconds: 600,
+        };
+        let role = classification(Outcome::Failed, Some("INVALID_ROLE_FAILURE"));
+        let unspecified = classification(Outcome::Failed, Some("UNSPECIFIED_FAILURE"));
+        let timeout = classification(Outcome::TimedOut, None);
+        assert_eq!(
+            decide(Phase::Deploy, &role, &flipped, GOOD).action,
+            Action::Rollback
+        );
+        assert_eq!(
+            decide(Phase::Deploy, &unspecified, &flipped, GOOD).action,
+            Action::Alert
+        );
+        assert_eq!(
+            decide(Phase::Deploy, &timeout, &flipped, GOOD).action,
+            Action::Alert
+        );
+    }
+
+    #[test]
+    fn reasons_explain_the_choice() {
+        let p = Policy::default();
+        let d = decide(
+            Phase::Deploy,
+            &classification(Outcome::Failed, Some("UNSPECIFIED_FAILURE")),
+            &p,
+            None,
+        );
+        assert!(d.reason.contains("no known-good snapshot"), "{}", d.reason);
+        let d = decide(
+            Phase::Deploy,
+            &classification(Outcome::Failed, Some("INVALID_ROLE_FAILURE")),
+            &p,
+            GOOD,
+        );
+        assert_eq!(d.reason, "policy onInvalidRole is alert");
+        let d = decide(
+            Phase::Rollback,
+            &classification(Outcome::Failed, None),
+            &p,
+            GOOD,
+        );
+        assert!(d.reason.contains("never retried"), "{}", d.reason);
+    }
+}

@@ -1,0 +1,230 @@
+//! The two things the gate needs from the outside world, as small traits.
+//!
+//! Handlers are generic over these, so every route is tested with in-memory fakes (`fakes`) and
+//! run for real with the SDK adapters (`aws`).
+
+use std::fmt;
+use std::future::Future;
+
+use crate::deployment::{Deployment, Snapshot};
+use crate::notification::Notification;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageRef {
+    pub game_name: String,
+    pub stage_name: String,
+}
+
+impl fmt::Display for StageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.game_name, self.stage_name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_token: Option<String>,
+}
+
+/// GameSparks stage deployments.
+pub trait StageDeployments: Send + Sync {
+    fn start_deployment(
+        &self,
+        stage: &StageRef,
+        snapshot_id: &str,
+        client_token: &str,
+    ) -> impl Future<Output = Result<Deployment, ServiceError>> + Send;
+
+    fn get_deployment(
+        &self,
+        stage: &StageRef,
+        deployment_id: &str,
+    ) -> impl Future<Output = Result<Deployment, ServiceError>> + Send;
+
+    fn list_deployments(
+        &self,
+        stage: &StageRef,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<Deployment>, ServiceError>> + Send;
+
+    fn list_snapshots(
+        &self,
+        game_name: &str,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<Snapshot>, ServiceError>> + Send;
+}
+
+/// Where gate outcomes are published. Returns the message id.
+pub trait Notifier: Send + Sync {
+    fn publish(
+        &self,
+        notification: &Notification,
+    ) -> impl Future<Output = Result<String, ServiceError>> + Send;
+}
+
+/// What went wrong in a call, as far as the gate's decisions care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServiceErrorKind {
+    /// Another deployment is PENDING or IN_PROGRESS, or a ClientToken was reused for another request.
+    Conflict,
+    AccessDenied,
+    NotFound,
+    Throttled,
+    /// A 5xx from the service.
+    Internal,
+    /// No usable response: timeout, connection failure, unparsable reply.
+    Transport,
+    /// The service rejected the request's parameters.
+    Validation,
+    Other,
+}
+
+impl ServiceErrorKind {
+    pub fn is_retryable(self) -> bool {
+        matches!(self, Self::Throttled | Self::Internal | Self::Transport)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceError {
+    pub kind: ServiceErrorKind,
+    pub operation: String,
+    /// The service's error code (`x-amzn-errortype`), when it sent one.
+    pub code: Option<String>,
+    pub message: String,
+}
+
+impl ServiceError {
+    pub fn new(kind: ServiceErrorKind, operation: &str, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            operation: operation.to_owned(),
+            code: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn other(operation: &str, message: impl Into<String>) -> Self {
+        Self::new(ServiceErrorKind::Other, operation, message)
+    }
+
+    /// Classifies a service error reply by its error code, falling back on the HTTP status for
+    /// errors the model does not list for the operation.
+    pub fn from_reply(
+        operation: &str,
+        code: Option<&str>,
+        status: Option<u16>,
+        message: Option<&str>,
+    ) -> Self {
+        let kind = match code {
+            Some("ConflictException") => ServiceErrorKind::Conflict,
+            Some("AccessDeniedException") => ServiceErrorKind::AccessDenied,
+            Some("ResourceNotFoundException") => ServiceErrorKind::NotFound,
+            Some(
+                "ThrottlingException"
+                | "Throttling"
+                | "TooManyRequestsException"
+                | "RequestLimitExceeded"
+                | "SlowDown",
+            ) => ServiceErrorKind::Throttled,
+            Some("InternalServerException" | "InternalFailure" | "ServiceUnavailable") => {
+                ServiceErrorKind::Internal
+            }
+            Some("ValidationException" | "InvalidParameter" | "InvalidParameterValue") => {
+                ServiceErrorKind::Validation
+            }
+            Some("AuthorizationError" | "UnrecognizedClientException") => {
+                ServiceErrorKind::AccessDenied
+            }
+            Some("NotFound" | "NotFoundException") => ServiceErrorKind::NotFound,
+            _ => match status {
+                Some(429) => ServiceErrorKind::Throttled,
+                Some(403) => ServiceErrorKind::AccessDenied,
+                Some(404) => ServiceErrorKind::NotFound,
+                Some(409) => ServiceErrorKind::Conflict,
+                Some(s) if s >= 500 => ServiceErrorKind::Internal,
+                _ => ServiceErrorKind::Other,
+            },
+        };
+        Self {
+            kind,
+            operation: operation.to_owned(),
+            code: code.map(str::to_owned),
+            message: message.unwrap_or("no message").to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for ServiceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "{} failed with {code}: {}", self.operation, self.message),
+            None => write!(f, "{} failed: {}", self.operation, self.message),
+        }
+    }
+}
+
+impl std::error::Error for ServiceError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ServiceErrorKind::*;
+
+    #[test]
+    fn reply_classification() {
+        let cases: &[(Option<&str>, Option<u16>, ServiceErrorKind)] = &[
+            (Some("ConflictException"), Some(409), Conflict),
+            (Some("AccessDeniedException"), Some(403), AccessDenied),
+            (Some("ResourceNotFoundException"), Some(404), NotFound),
+            (Some("ThrottlingException"), Some(429), Throttled),
+            (Some("Throttling"), Some(400), Throttled),
+            (Some("InternalServerException"), Some(500), Internal),
+            (Some("ValidationException"), Some(400), Validation),
+            (Some("AuthorizationError"), Some(403), AccessDenied),
+            (Some("NotFound"), Some(404), NotFound),
+            (None, Some(503), Internal),
+            (None, Some(429), Throttled),
+            (None, Some(409), Conflict),
+            (Some("SomethingNew"), Some(400), Other),
+            (None, None, Other),
+        ];
+        for (code, status, want) in cases {
+            let e = ServiceError::from_reply("Op", *code, *status, Some("m"));
+            assert_eq!(e.kind, *want, "{code:?} {status:?}");
+        }
+    }
+
+    #[test]
+    fn retryable_kinds() {
+        let retryable: Vec<_> = [
+            Conflict,
+            AccessDenied,
+            NotFound,
+            Throttled,
+            Internal,
+            Transport,
+            Validation,
+            Other,
+        ]
+        .into_iter()
+        .filter(|k| k.is_retryable())
+        .collect();
+        assert_eq!(retryable, vec![Throttled, Internal, Transport]);
+    }
+
+    #[test]
+    fn display_names_operation_and_code() {
+        let e = ServiceError::from_reply(
+            "StartStageDeployment",
+            Some("ConflictException"),
+            Some(409),
+            Some("busy"),
+        );
+        assert_eq!(
+            e.to_string(),
+            "StartStageDeployment failed with ConflictException: busy"
+        );
+    }
+}

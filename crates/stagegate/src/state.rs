@@ -1,0 +1,104 @@
+//! The gate state: the one JSON document the workflow carries from task to task.
+//!
+//! Every task returns the whole state with `action` (what to do next), `waitSeconds` and `reason`
+//! set by the core, so the state machine only routes on those fields.
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::classify::{Classification, Outcome};
+use crate::policy::{Action, Phase, Policy};
+use crate::ports::StageRef;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateState {
+    pub game_name: String,
+    pub stage_name: String,
+    pub execution_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub execution_started_at: OffsetDateTime,
+    /// As given in the input: a snapshot id or "latest".
+    pub requested_snapshot_id: String,
+    /// The stage's last known-good snapshot, the rollback target (null: none).
+    pub previous_snapshot_id: Option<String>,
+    pub policy: Policy,
+    /// The requested deployment; its fields sit at the top level (`deploymentId`, `snapshotId`,
+    /// `startedAt`, `deadline`, `outcome`, ...).
+    #[serde(flatten)]
+    pub deployment: Watch,
+    /// The rollback deployment, once one was started.
+    #[serde(default)]
+    pub rollback: Option<Watch>,
+    pub phase: Phase,
+    pub action: Action,
+    pub reason: String,
+    pub wait_seconds: u64,
+}
+
+/// One deployment the gate starts and watches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Watch {
+    pub deployment_id: String,
+    pub snapshot_id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub deadline: OffsetDateTime,
+    /// Polls made so far.
+    pub attempt: u32,
+    /// GameSparks' DeploymentState at the last look.
+    pub deployment_state: String,
+    pub outcome: Outcome,
+    pub result_code: Option<String>,
+    pub message: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// For a rollback: the deployment whose failure it answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_of: Option<String>,
+}
+
+impl Watch {
+    /// Records a poll's classification; `seen_at` is when GameSparks last updated it.
+    pub fn record(&mut self, c: &Classification, seen_at: OffsetDateTime) {
+        self.attempt = self.attempt.saturating_add(1);
+        self.deployment_state.clone_from(&c.state);
+        self.outcome = c.outcome;
+        self.result_code.clone_from(&c.result_code);
+        self.message.clone_from(&c.message);
+        if c.outcome.is_terminal() && self.finished_at.is_none() {
+            self.finished_at = Some(seen_at);
+        }
+    }
+}
+
+impl GateState {
+    pub fn stage(&self) -> StageRef {
+        StageRef {
+            game_name: self.game_name.clone(),
+            stage_name: self.stage_name.clone(),
+        }
+    }
+
+    /// The deployment the current phase watches.
+    pub fn watched(&self) -> &Watch {
+        match (&self.phase, &self.rollback) {
+            (Phase::Rollback, Some(rollback)) => rollback,
+            _ => &self.deployment,
+        }
+    }
+
+    pub fn watched_mut(&mut self) -> &mut Watch {
+        match (&self.phase, &mut self.rollback) {
+            (Phase::Rollback, Some(rollback)) => rollback,
+            _ => &mut self.deployment,
+        }
+    }
+}
+
+pub fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
+}

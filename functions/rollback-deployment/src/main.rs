@@ -1,0 +1,20 @@
+//! rollback-deployment: redeploys the last known-good snapshot after a failure.
+//! Only wiring here; the logic is `stagegate::handlers::rollback`.
+
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
+use stagegate::aws::GameSparksDeployments;
+use stagegate::clock::{Clock, SystemClock};
+use stagegate::{handlers, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init();
+    let clock = SystemClock::from_env()?;
+    let deployments = GameSparksDeployments::from_env().await;
+    let (deployments, clock) = (&deployments, &clock);
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        handlers::rollback::handle(deployments, &event.payload, clock.now()).await
+    }))
+    .await
+}
