@@ -1,1 +1,335 @@
+//! In-memory ports for tests: a GameSparks stage with scripted history and failures, and a
+//! notifier that records what it was asked to publish. They keep GameSparks' rules that the gate
+//! relies on: one running deployment per stage and ClientToken idempotency.
 
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+
+use time::OffsetDateTime;
+
+use crate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCode, Snapshot};
+use crate::notification::Notification;
+use crate::ports::{Notifier, Page, ServiceError, ServiceErrorKind, StageDeployments, StageRef};
+
+pub const START: &str = "StartStageDeployment";
+pub const GET: &str = "GetStageDeployment";
+pub const LIST_DEPLOYMENTS: &str = "ListStageDeployments";
+pub const LIST_SNAPSHOTS: &str = "ListSnapshots";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StartCall {
+    pub stage: StageRef,
+    pub snapshot_id: String,
+    pub client_token: String,
+}
+
+#[derive(Debug, Default)]
+struct Stage {
+    snapshots: Vec<Snapshot>,
+    /// Newest first, as GameSparks lists them.
+    history: Vec<Deployment>,
+    page_size: usize,
+    tokens: HashMap<String, (String, String)>,
+    failures: HashMap<&'static str, VecDeque<ServiceError>>,
+    starts: Vec<StartCall>,
+    calls: Vec<&'static str>,
+    next_id: u32,
+}
+
+#[derive(Debug)]
+pub struct FakeGameSparks {
+    inner: Mutex<Stage>,
+}
+
+impl Default for FakeGameSparks {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl FakeGameSparks {
+    pub fn new() -> Self {
+        Self {
+            inner: Mutex::new(Stage {
+                page_size: 2,
+                ..Stage::default()
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Stage> {
+        // A test that panicked while holding the lock already failed; keep the data readable.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn with_snapshot(self, id: &str, created: OffsetDateTime) -> Self {
+        self.lock().snapshots.push(Snapshot {
+            id: id.into(),
+            created: Some(created),
+            description: None,
+        });
+        self
+    }
+
+    /// Appends a finished deployment to the history (oldest first when called in order).
+    pub fn with_history(
+        self,
+        id: &str,
+        snapshot: &str,
+        action: DeploymentAction,
+        code: ResultCode,
+        at: OffsetDateTime,
+    ) -> Self {
+        let state = if code == ResultCode::Success {
+            DeploymentState::Completed
+        } else {
+            DeploymentState::Failed
+        };
+        self.lock().history.insert(
+            0,
+            Deployment {
+                id: id.into(),
+                snapshot_id: Some(snapshot.into()),
+                action: Some(action),
+                state,
+                result_code: Some(code),
+                result_message: None,
+                created: Some(at),
+                last_updated: Some(at),
+            },
+        );
+        self
+    }
+
+    pub fn with_page_size(self, n: usize) -> Self {
+        self.lock().page_size = n.max(1);
+        self
+    }
+
+    /// The next call of `operation` fails with `error` (queued: several calls fail in order).
+    pub fn fail_next(&self, operation: &'static str, error: ServiceError) {
+        self.lock()
+            .failures
+            .entry(operation)
+            .or_default()
+            .push_back(error);
+    }
+
+    /// Moves a deployment to a new state, as GameSparks would over time.
+    pub fn set_state(
+        &self,
+        deployment_id: &str,
+        state: DeploymentState,
+        code: Option<ResultCode>,
+        message: Option<&str>,
+        at: OffsetDateTime,
+    ) {
+        let mut stage = self.lock();
+        if let Some(d) = stage.history.iter_mut().find(|d| d.id == deployment_id) {
+            d.state = state;
+            d.result_code = code;
+            d.result_message = message.map(str::to_owned);
+            d.last_updated = Some(at);
+        }
+    }
+
+    pub fn starts(&self) -> Vec<StartCall> {
+        self.lock().starts.clone()
+    }
+
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.lock().calls.clone()
+    }
+
+    pub fn deployment(&self, id: &str) -> Option<Deployment> {
+        self.lock().history.iter().find(|d| d.id == id).cloned()
+    }
+
+    /// Deployments created through `start_deployment` (not the seeded history).
+    pub fn started_count(&self) -> usize {
+        self.lock().next_id as usize
+    }
+
+    fn enter(&self, operation: &'static str) -> Result<MutexGuard<'_, Stage>, ServiceError> {
+        let mut stage = self.lock();
+        stage.calls.push(operation);
+        match stage
+            .failures
+            .get_mut(operation)
+            .and_then(VecDeque::pop_front)
+        {
+            Some(error) => Err(error),
+            None => Ok(stage),
+        }
+    }
+}
+
+fn page<T: Clone>(
+    items: &[T],
+    size: usize,
+    token: Option<String>,
+) -> Result<Page<T>, ServiceError> {
+    let start = match token {
+        None => 0,
+        Some(t) => t
+            .strip_prefix("page-")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| {
+                ServiceError::new(
+                    ServiceErrorKind::Validation,
+                    "List",
+                    format!("bad NextToken {t:?}"),
+                )
+            })?,
+    };
+    let end = (start + size).min(items.len());
+    Ok(Page {
+        items: items.get(start..end).unwrap_or_default().to_vec(),
+        next_token: (end < items.len()).then(|| format!("page-{end}")),
+    })
+}
+
+impl StageDeployments for FakeGameSparks {
+    async fn start_deployment(
+        &self,
+        stage: &StageRef,
+        snapshot_id: &str,
+        client_token: &str,
+    ) -> Result<Deployment, ServiceError> {
+        let mut s = self.enter(START)?;
+        s.starts.push(StartCall {
+            stage: stage.clone(),
+            snapshot_id: snapshot_id.into(),
+            client_token: client_token.into(),
+        });
+        if let Some((snapshot, id)) = s.tokens.get(client_token).cloned() {
+            return if snapshot == snapshot_id {
+                s.history
+                    .iter()
+                    .find(|d| d.id == id)
+                    .cloned()
+                    .ok_or_else(|| ServiceError::other(START, "token maps to a missing deployment"))
+            } else {
+                Err(ServiceError::from_reply(
+                    START,
+                    Some("ConflictException"),
+                    Some(409),
+                    Some("ClientToken reused with a different request"),
+                ))
+            };
+        }
+        if s.history.iter().any(|d| {
+            matches!(
+                d.state,
+                DeploymentState::Pending | DeploymentState::InProgress
+            )
+        }) {
+            return Err(ServiceError::from_reply(
+                START,
+                Some("ConflictException"),
+                Some(409),
+                Some("A deployment is already in progress on this stage"),
+            ));
+        }
+        if !s.snapshots.is_empty() && !s.snapshots.iter().any(|x| x.id == snapshot_id) {
+            return Err(ServiceError::from_reply(
+                START,
+                Some("ResourceNotFoundException"),
+                Some(404),
+                Some("Snapshot not found"),
+            ));
+        }
+        s.next_id += 1;
+        let id = format!("dep-{}", s.next_id);
+        let deployment = Deployment {
+            id: id.clone(),
+            snapshot_id: Some(snapshot_id.into()),
+            action: Some(DeploymentAction::Deploy),
+            state: DeploymentState::Pending,
+            result_code: None,
+            result_message: None,
+            created: None,
+            last_updated: None,
+        };
+        s.tokens
+            .insert(client_token.into(), (snapshot_id.into(), id));
+        s.history.insert(0, deployment.clone());
+        Ok(deployment)
+    }
+
+    async fn get_deployment(
+        &self,
+        _stage: &StageRef,
+        deployment_id: &str,
+    ) -> Result<Deployment, ServiceError> {
+        let s = self.enter(GET)?;
+        s.history
+            .iter()
+            .find(|d| d.id == deployment_id)
+            .cloned()
+            .ok_or_else(|| {
+                ServiceError::from_reply(
+                    GET,
+                    Some("ResourceNotFoundException"),
+                    Some(404),
+                    Some("Deployment not found"),
+                )
+            })
+    }
+
+    async fn list_deployments(
+        &self,
+        _stage: &StageRef,
+        next_token: Option<String>,
+    ) -> Result<Page<Deployment>, ServiceError> {
+        let s = self.enter(LIST_DEPLOYMENTS)?;
+        page(&s.history, s.page_size, next_token)
+    }
+
+    async fn list_snapshots(
+        &self,
+        _game_name: &str,
+        next_token: Option<String>,
+    ) -> Result<Page<Snapshot>, ServiceError> {
+        let s = self.enter(LIST_SNAPSHOTS)?;
+        page(&s.snapshots, s.page_size, next_token)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct FakeNotifier {
+    published: Mutex<Vec<Notification>>,
+    failures: Mutex<VecDeque<ServiceError>>,
+}
+
+impl FakeNotifier {
+    pub fn published(&self) -> Vec<Notification> {
+        self.published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub fn fail_next(&self, error: ServiceError) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(error);
+    }
+}
+
+impl Notifier for FakeNotifier {
+    async fn publish(&self, notification: &Notification) -> Result<String, ServiceError> {
+        if let Some(error) = self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+        {
+            return Err(error);
+        }
+        let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
+        published.push(notification.clone());
+        Ok(format!("msg-{}", published.len()))
+    }
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::fields::{self, InvalidInput};
 use crate::policy::Phase;
-use crate::state::GateState;
+use crate::state::{GateState, Watch};
 
 /// Parses the gate state a previous task returned, re-checking what reaches GameSparks: the state
 /// may also come from a hand-written `cargo lambda invoke` file.
@@ -21,7 +21,17 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
             "must be the gate state object returned by start-deployment",
         ));
     }
-    let state: GateState = crate::input::from_value(event, "")?;
+    let state: GateState = crate::input::from_value(event, "").map_err(|e| {
+        // serde's flatten hides the path of the requested deployment's fields (they sit at the
+        // top level); reading them on their own recovers the field name.
+        if e.field == "(input)" {
+            crate::input::from_value::<Watch>(event, "")
+                .err()
+                .unwrap_or(e)
+        } else {
+            e
+        }
+    })?;
     fields::resource_name("gameName", &state.game_name)?;
     fields::resource_name("stageName", &state.stage_name)?;
     fields::deployment_id("deploymentId", &state.deployment.deployment_id)?;
@@ -40,4 +50,4 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
 }
 
 #[cfg(test)]
-pub(crate) mod testkit;
+mod tests;

@@ -1,0 +1,921 @@
+//! Every route of the four handlers, driven through the in-memory ports.
+
+use serde_json::{json, Value};
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::{notify, poll, rollback, start};
+use crate::classify::Outcome;
+use crate::deployment::{DeploymentAction, DeploymentState, ResultCode};
+use crate::error::{types, GateError};
+use crate::fakes::{FakeGameSparks, FakeNotifier, GET, LIST_DEPLOYMENTS, LIST_SNAPSHOTS, START};
+use crate::policy::{Action, Phase};
+use crate::ports::{ServiceError, ServiceErrorKind};
+use crate::state::GateState;
+use crate::token::{client_token, Purpose};
+use crate::verdict::Verdict;
+
+const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
+const EXEC: &str = "arn:aws:states:us-east-1:123456789012:execution:stagegate:run-1";
+const S1: &str = "Snapshot_2026-01-01T00:00:00.000Z";
+const S2: &str = "Snapshot_2026-02-01T00:00:00.000Z";
+const S3: &str = "Snapshot_2026-02-20T00:00:00.000Z";
+const S4: &str = "Snapshot_2026-02-25T10:00:00.000Z";
+const S5: &str = "Snapshot_2026-02-25T10:00:00.500Z";
+
+/// A game with five snapshots and a stage where S1 then S2 were deployed successfully, then S3
+/// failed. Page size 2, so every listing takes several pages.
+fn stage() -> FakeGameSparks {
+    let day = |d: i64| T0 - Duration::days(30 - d);
+    FakeGameSparks::new()
+        .with_snapshot(S1, day(0))
+        .with_snapshot(S2, day(1))
+        .with_snapshot(S5, day(3)) // ties with S4 on Created: the greater id wins
+        .with_snapshot(S3, day(2))
+        .with_snapshot(S4, day(3))
+        .with_history(
+            "old-1",
+            S1,
+            DeploymentAction::Deploy,
+            ResultCode::Success,
+            day(5),
+        )
+        .with_history(
+            "old-2",
+            S2,
+            DeploymentAction::Deploy,
+            ResultCode::Success,
+            day(6),
+        )
+        .with_history(
+            "old-u",
+            S1,
+            DeploymentAction::Undeploy,
+            ResultCode::Success,
+            day(6),
+        )
+        .with_history(
+            "old-3",
+            S3,
+            DeploymentAction::Deploy,
+            ResultCode::UnspecifiedFailure,
+            day(7),
+        )
+        .with_page_size(2)
+}
+
+fn input(snapshot: &str) -> Value {
+    json!({
+        "input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": snapshot},
+        "execution": {"Id": EXEC, "StartTime": "2026-03-01T11:59:58Z", "Name": "run-1"}
+    })
+}
+
+fn svc(kind: ServiceErrorKind, op: &str) -> ServiceError {
+    ServiceError::new(kind, op, "injected")
+}
+
+async fn started(gs: &FakeGameSparks, snapshot: &str) -> GateState {
+    match start::handle(gs, &input(snapshot), "req-1", T0).await {
+        Ok(s) => s,
+        Err(e) => panic!("start failed: {e}"),
+    }
+}
+
+async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
+    let event = serde_json::to_value(state).unwrap_or_default();
+    match poll::handle(gs, &event, now).await {
+        Ok(s) => s,
+        Err(e) => panic!("poll failed: {e}"),
+    }
+}
+
+async fn rolled_back(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
+    let event = serde_json::to_value(state).unwrap_or_default();
+    match rollback::handle(gs, &event, now).await {
+        Ok(s) => s,
+        Err(e) => panic!("rollback failed: {e}"),
+    }
+}
+
+async fn notified(
+    state: &Value,
+    now: OffsetDateTime,
+) -> (notify::NotifyOutput, Value, FakeNotifier) {
+    let sns = FakeNotifier::default();
+    let event = json!({"state": state, "execution": {"Id": EXEC}});
+    let out = match notify::handle(&sns, &event, now).await {
+        Ok(o) => o,
+        Err(e) => panic!("notify failed: {e}"),
+    };
+    let published = sns.published();
+    assert_eq!(published.len(), 1, "exactly one message per outcome");
+    let body: Value = serde_json::from_str(&published[0].message).unwrap_or_default();
+    (out, body, sns)
+}
+
+fn error_type<T>(r: Result<T, GateError>) -> &'static str {
+    match r {
+        Ok(_) => "no error",
+        Err(e) => e.error_type(),
+    }
+}
+
+fn finish(
+    gs: &FakeGameSparks,
+    id: &str,
+    state: DeploymentState,
+    code: Option<ResultCode>,
+    msg: &str,
+) {
+    gs.set_state(id, state, code, Some(msg), T0 + Duration::minutes(3));
+}
+
+// ---- start-deployment ----
+
+#[tokio::test]
+async fn start_returns_the_gate_state() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    assert_eq!(s.deployment.snapshot_id, S4);
+    assert_eq!(s.requested_snapshot_id, S4);
+    assert_eq!(s.previous_snapshot_id.as_deref(), Some(S2));
+    assert_eq!(s.deployment.deployment_id, "dep-1");
+    assert_eq!(s.deployment.started_at, T0);
+    assert_eq!(s.deployment.deadline, T0 + Duration::seconds(1800));
+    assert_eq!(s.execution_started_at, datetime!(2026-03-01 11:59:58 UTC));
+    assert_eq!(s.execution_id, EXEC);
+    assert_eq!(
+        (s.phase, s.action, s.deployment.outcome),
+        (Phase::Deploy, Action::Wait, Outcome::InProgress)
+    );
+    assert!(
+        (8..=12).contains(&s.wait_seconds),
+        "first wait {}",
+        s.wait_seconds
+    );
+    let starts = gs.starts();
+    assert_eq!(starts.len(), 1);
+    assert_eq!(starts[0].client_token, client_token(EXEC, Purpose::Deploy));
+    // Four history entries, two a page.
+    assert_eq!(
+        gs.calls()
+            .iter()
+            .filter(|c| **c == LIST_DEPLOYMENTS)
+            .count(),
+        2
+    );
+    let out = serde_json::to_value(&s).unwrap_or_default();
+    for key in [
+        "deploymentId",
+        "snapshotId",
+        "previousSnapshotId",
+        "startedAt",
+        "deadline",
+        "waitSeconds",
+        "action",
+    ] {
+        assert!(out.get(key).is_some(), "missing {key} in {out}");
+    }
+}
+
+#[tokio::test]
+async fn start_resolves_latest_over_pages_with_ties() {
+    let gs = stage();
+    let s = started(&gs, "latest").await;
+    assert_eq!(s.deployment.snapshot_id, S5);
+    assert_eq!(s.requested_snapshot_id, "latest");
+    assert_eq!(
+        gs.calls().iter().filter(|c| **c == LIST_SNAPSHOTS).count(),
+        3
+    );
+}
+
+#[tokio::test]
+async fn start_without_known_good_has_null_previous() {
+    let gs = FakeGameSparks::new().with_snapshot(S1, T0);
+    let s = started(&gs, S1).await;
+    assert_eq!(s.previous_snapshot_id, None);
+    let out = serde_json::to_value(&s).unwrap_or_default();
+    assert_eq!(out["previousSnapshotId"], Value::Null);
+}
+
+#[tokio::test]
+async fn start_redeploying_the_current_snapshot_targets_the_one_before() {
+    let gs = stage();
+    assert_eq!(
+        started(&gs, S2).await.previous_snapshot_id.as_deref(),
+        Some(S1)
+    );
+}
+
+#[tokio::test]
+async fn start_retried_gets_the_same_deployment() {
+    let gs = stage();
+    let first = started(&gs, S4).await;
+    let second = started(&gs, S4).await;
+    assert_eq!(
+        first.deployment.deployment_id,
+        second.deployment.deployment_id
+    );
+    assert_eq!(first.previous_snapshot_id, second.previous_snapshot_id);
+    assert_eq!(gs.started_count(), 1);
+}
+
+#[tokio::test]
+async fn start_rejects_invalid_input_before_any_call() {
+    let gs = stage();
+    let bad = json!({"input": {"gameName": "space raiders", "stageName": "prod", "snapshotId": S1},
+                     "execution": {"Id": EXEC}});
+    let err = start::handle(&gs, &bad, "r", T0).await.err();
+    let err = err.unwrap_or_else(|| panic!("accepted"));
+    assert_eq!(err.error_type(), types::INVALID_INPUT);
+    assert!(err.to_string().contains("input.gameName"), "{err}");
+    assert!(gs.calls().is_empty());
+}
+
+#[tokio::test]
+async fn start_error_types() {
+    use ServiceErrorKind::*;
+    let cases = [
+        (START, Conflict, types::DEPLOYMENT_IN_PROGRESS),
+        (START, NotFound, types::NOT_FOUND),
+        (START, AccessDenied, types::ACCESS_DENIED),
+        (START, Throttled, types::RETRYABLE),
+        (START, Internal, types::RETRYABLE),
+        (START, Transport, types::RETRYABLE),
+        (START, Validation, types::SERVICE_ERROR),
+        (LIST_DEPLOYMENTS, AccessDenied, types::ACCESS_DENIED),
+        (LIST_DEPLOYMENTS, Throttled, types::RETRYABLE),
+        (LIST_SNAPSHOTS, NotFound, types::NOT_FOUND),
+    ];
+    for (op, kind, want) in cases {
+        let gs = stage();
+        gs.fail_next(op, svc(kind, op));
+        let got = error_type(start::handle(&gs, &input("latest"), "r", T0).await);
+        assert_eq!(got, want, "{op} {kind:?}");
+        assert_eq!(gs.started_count(), 0);
+    }
+}
+
+#[tokio::test]
+async fn start_conflicts_with_a_running_deployment() {
+    let gs = stage();
+    let _ = started(&gs, S4).await;
+    let other = json!({"input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S5},
+                       "execution": {"Id": "another-execution"}});
+    let err = start::handle(&gs, &other, "r", T0).await.err();
+    assert_eq!(
+        err.map(|e| e.error_type()),
+        Some(types::DEPLOYMENT_IN_PROGRESS)
+    );
+}
+
+#[tokio::test]
+async fn start_latest_on_a_game_without_snapshots_is_not_found() {
+    let gs = FakeGameSparks::new();
+    let err = start::handle(&gs, &input("latest"), "r", T0).await.err();
+    let err = err.unwrap_or_else(|| panic!("accepted"));
+    assert_eq!(err.error_type(), types::NOT_FOUND);
+    assert!(err.to_string().contains("no snapshots"), "{err}");
+}
+
+#[tokio::test]
+async fn start_invoked_directly_uses_the_request_id() {
+    let gs = stage();
+    let bare = json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4});
+    let s = start::handle(&gs, &bare, "req-42", T0)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.execution_id, "lambda:req-42");
+    assert_eq!(s.execution_started_at, T0);
+    assert_eq!(
+        gs.starts()[0].client_token,
+        client_token("lambda:req-42", Purpose::Deploy)
+    );
+}
+
+// ---- poll-deployment ----
+
+#[tokio::test]
+async fn poll_in_progress_waits_with_backoff() {
+    let gs = stage();
+    let mut s = started(&gs, S4).await;
+    let mut now = T0;
+    for attempt in 1..=8 {
+        now += Duration::seconds(s.wait_seconds as i64);
+        s = polled(&gs, &s, now).await;
+        assert_eq!(s.action, Action::Wait);
+        assert_eq!(s.deployment.attempt, attempt);
+        assert_eq!(s.deployment.outcome, Outcome::InProgress);
+        assert!((1..=60).contains(&s.wait_seconds));
+    }
+    assert!(
+        s.wait_seconds >= 48,
+        "backoff reached the cap: {}",
+        s.wait_seconds
+    );
+}
+
+#[tokio::test]
+async fn poll_success_succeeds() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    finish(
+        &gs,
+        &s.deployment.deployment_id,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    assert_eq!(
+        (s.deployment.outcome, s.action, s.wait_seconds),
+        (Outcome::Succeeded, Action::Succeed, 0)
+    );
+    assert_eq!(s.deployment.result_code.as_deref(), Some("SUCCESS"));
+    assert_eq!(s.deployment.finished_at, Some(T0 + Duration::minutes(3)));
+}
+
+#[tokio::test]
+async fn poll_failure_routes_by_policy() {
+    let cases = [
+        (
+            DeploymentState::Failed,
+            Some(ResultCode::InvalidRoleFailure),
+            Action::Alert,
+        ),
+        (
+            DeploymentState::Failed,
+            Some(ResultCode::UnspecifiedFailure),
+            Action::Rollback,
+        ),
+        (
+            DeploymentState::Completed,
+            Some(ResultCode::UnspecifiedFailure),
+            Action::Rollback,
+        ),
+        (
+            DeploymentState::Completed,
+            Some(ResultCode::InvalidRoleFailure),
+            Action::Alert,
+        ),
+        (DeploymentState::Failed, None, Action::Rollback),
+        (DeploymentState::Completed, None, Action::Rollback),
+    ];
+    for (state, code, want) in cases {
+        let gs = stage();
+        let s = started(&gs, S4).await;
+        finish(
+            &gs,
+            &s.deployment.deployment_id,
+            state.clone(),
+            code.clone(),
+            "boom",
+        );
+        let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+        assert_eq!(s.deployment.outcome, Outcome::Failed, "{state:?} {code:?}");
+        assert_eq!(s.action, want, "{state:?} {code:?}");
+        assert!(s
+            .deployment
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("boom"));
+    }
+}
+
+#[tokio::test]
+async fn poll_failed_without_result_says_so() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    gs.set_state(
+        &s.deployment.deployment_id,
+        DeploymentState::Failed,
+        None,
+        None,
+        T0,
+    );
+    let s = polled(&gs, &s, T0 + Duration::minutes(1)).await;
+    assert_eq!(s.deployment.result_code, None);
+    assert!(s
+        .deployment
+        .message
+        .as_deref()
+        .unwrap_or("")
+        .contains("missing"));
+}
+
+#[tokio::test]
+async fn poll_times_out_exactly_at_the_deadline() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let deadline = s.deployment.deadline;
+    let before = polled(&gs, &s, deadline - Duration::seconds(3)).await;
+    assert_eq!(before.action, Action::Wait);
+    assert_eq!(
+        before.wait_seconds, 3,
+        "the last wait lands on the deadline"
+    );
+    let at = polled(&gs, &before, deadline).await;
+    assert_eq!(
+        (at.deployment.outcome, at.action),
+        (Outcome::TimedOut, Action::Rollback)
+    );
+    assert_eq!(at.deployment.finished_at, Some(deadline));
+}
+
+#[tokio::test]
+async fn poll_timeout_with_alert_policy_alerts() {
+    let gs = stage();
+    let event = json!({
+        "input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4,
+                  "policy": {"onTimeout": "alert", "timeoutSeconds": 60}},
+        "execution": {"Id": EXEC}
+    });
+    let s = start::handle(&gs, &event, "r", T0)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = polled(&gs, &s, T0 + Duration::seconds(61)).await;
+    assert_eq!(
+        (s.deployment.outcome, s.action),
+        (Outcome::TimedOut, Action::Alert)
+    );
+    assert_eq!(s.reason, "policy onTimeout is alert");
+}
+
+#[tokio::test]
+async fn poll_error_types() {
+    use ServiceErrorKind::*;
+    for (kind, want) in [
+        (NotFound, types::NOT_FOUND),
+        (AccessDenied, types::ACCESS_DENIED),
+        (Throttled, types::RETRYABLE),
+        (Transport, types::RETRYABLE),
+        (Other, types::SERVICE_ERROR),
+    ] {
+        let gs = stage();
+        let s = started(&gs, S4).await;
+        gs.fail_next(GET, svc(kind, GET));
+        let event = serde_json::to_value(&s).unwrap_or_default();
+        assert_eq!(
+            error_type(poll::handle(&gs, &event, T0).await),
+            want,
+            "{kind:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn poll_rejects_a_broken_state_naming_the_field() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let mut event = serde_json::to_value(&s).unwrap_or_default();
+    event["deadline"] = json!("soon");
+    let err = poll::handle(&gs, &event, T0)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("`deadline`"), "{err}");
+    let mut event = serde_json::to_value(&s).unwrap_or_default();
+    event["phase"] = json!("ROLLBACK");
+    let err = poll::handle(&gs, &event, T0)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("`rollback`"), "{err}");
+    let err = poll::handle(&gs, &json!("x"), T0).await.err();
+    assert_eq!(err.map(|e| e.error_type()), Some(types::INVALID_INPUT));
+    assert!(!gs.calls().contains(&GET));
+}
+
+// ---- rollback-deployment, and polling the rollback ----
+
+async fn failed_and_rolling_back(gs: &FakeGameSparks) -> GateState {
+    let s = started(gs, S4).await;
+    finish(
+        gs,
+        &s.deployment.deployment_id,
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "crashed",
+    );
+    let s = polled(gs, &s, T0 + Duration::minutes(4)).await;
+    assert_eq!(s.action, Action::Rollback);
+    rolled_back(gs, &s, T0 + Duration::minutes(5)).await
+}
+
+#[tokio::test]
+async fn rollback_redeploys_the_known_good_snapshot() {
+    let gs = stage();
+    let s = failed_and_rolling_back(&gs).await;
+    let r = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
+    assert_eq!(s.phase, Phase::Rollback);
+    assert_eq!(s.action, Action::Wait);
+    assert_eq!(r.snapshot_id, S2);
+    assert_eq!(r.rollback_of.as_deref(), Some("dep-1"));
+    assert_eq!(r.deployment_id, "dep-2");
+    assert_eq!(
+        r.deadline,
+        T0 + Duration::minutes(5) + Duration::seconds(1800)
+    );
+    let starts = gs.starts();
+    assert_eq!(starts.len(), 2);
+    assert_eq!(starts[1].snapshot_id, S2);
+    assert_eq!(
+        starts[1].client_token,
+        client_token(EXEC, Purpose::Rollback)
+    );
+    // Retried: same rollback deployment, no new one.
+    let mut retry = serde_json::to_value(&s).unwrap_or_default();
+    retry["phase"] = json!("DEPLOY");
+    retry["action"] = json!("rollback");
+    retry["rollback"] = Value::Null;
+    let again = rollback::handle(&gs, &retry, T0 + Duration::minutes(6))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        again.rollback.map(|r| r.deployment_id),
+        Some("dep-2".into())
+    );
+    assert_eq!(gs.started_count(), 2);
+}
+
+#[tokio::test]
+async fn rollback_then_poll_success_alerts_as_rolled_back() {
+    let gs = stage();
+    let s = failed_and_rolling_back(&gs).await;
+    finish(
+        &gs,
+        "dep-2",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "",
+    );
+    let s = polled(&gs, &s, T0 + Duration::minutes(8)).await;
+    let r = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
+    assert_eq!((r.outcome, s.action), (Outcome::Succeeded, Action::Alert));
+    assert_eq!(
+        s.deployment.outcome,
+        Outcome::Failed,
+        "the original failure is kept"
+    );
+    let (out, body, _) = notified(
+        &serde_json::to_value(&s).unwrap_or_default(),
+        T0 + Duration::minutes(9),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::RolledBack);
+    assert!(!out.succeeded);
+    assert_eq!(out.error, "StageGate.ROLLED_BACK");
+    assert!(
+        out.cause.contains(&format!("Rolled back to {S2}")),
+        "{}",
+        out.cause
+    );
+    assert!(out.cause.contains("crashed"), "{}", out.cause);
+    assert_eq!(body["rollback"]["deploymentId"], "dep-2");
+    assert_eq!(body["rollback"]["rollbackOf"], "dep-1");
+    assert_eq!(body["deployment"]["resultCode"], "UNSPECIFIED_FAILURE");
+}
+
+#[tokio::test]
+async fn failed_rollback_is_never_rolled_back_again() {
+    for (state, code, now) in [
+        (
+            DeploymentState::Failed,
+            Some(ResultCode::UnspecifiedFailure),
+            T0 + Duration::minutes(8),
+        ),
+        (DeploymentState::InProgress, None, T0 + Duration::hours(2)),
+    ] {
+        let gs = stage();
+        let s = failed_and_rolling_back(&gs).await;
+        finish(&gs, "dep-2", state, code, "rollback broke");
+        let s = polled(&gs, &s, now).await;
+        assert_eq!(s.action, Action::Alert);
+        let event = serde_json::to_value(&s).unwrap_or_default();
+        assert_eq!(
+            error_type(rollback::handle(&gs, &event, now).await),
+            types::INVALID_INPUT
+        );
+        let (out, body, _) = notified(&event, now).await;
+        assert_eq!(out.outcome, Verdict::RollbackFailed);
+        assert!(out.cause.contains("also failed"), "{}", out.cause);
+        assert_eq!(body["outcome"], "ROLLBACK_FAILED");
+        assert_eq!(gs.started_count(), 2);
+    }
+}
+
+#[tokio::test]
+async fn rollback_blocked_by_a_running_deployment_alerts() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let timed_out = polled(&gs, &s, s.deployment.deadline).await;
+    assert_eq!(timed_out.action, Action::Rollback);
+    let s = rolled_back(&gs, &timed_out, s.deployment.deadline).await;
+    let r = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
+    assert_eq!((r.outcome, s.action), (Outcome::Blocked, Action::Alert));
+    let (out, _, _) = notified(
+        &serde_json::to_value(&s).unwrap_or_default(),
+        T0 + Duration::hours(1),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::RollbackFailed);
+    assert!(
+        out.cause.contains("did not finish by its deadline"),
+        "{}",
+        out.cause
+    );
+    assert!(out.cause.contains("could not start"), "{}", out.cause);
+}
+
+#[tokio::test]
+async fn rollback_refuses_what_the_core_did_not_decide() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let waiting = serde_json::to_value(&s).unwrap_or_default();
+    assert_eq!(
+        error_type(rollback::handle(&gs, &waiting, T0).await),
+        types::INVALID_INPUT
+    );
+    let mut no_target = waiting.clone();
+    no_target["action"] = json!("rollback");
+    no_target["previousSnapshotId"] = Value::Null;
+    let err = rollback::handle(&gs, &no_target, T0)
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("previousSnapshotId"), "{err}");
+    assert_eq!(gs.started_count(), 1);
+}
+
+#[tokio::test]
+async fn rollback_error_types() {
+    use ServiceErrorKind::*;
+    for (kind, want) in [
+        (AccessDenied, types::ACCESS_DENIED),
+        (Throttled, types::RETRYABLE),
+        (NotFound, types::NOT_FOUND),
+    ] {
+        let gs = stage();
+        let s = started(&gs, S4).await;
+        finish(
+            &gs,
+            "dep-1",
+            DeploymentState::Failed,
+            Some(ResultCode::UnspecifiedFailure),
+            "x",
+        );
+        let s = polled(&gs, &s, T0 + Duration::minutes(1)).await;
+        gs.fail_next(START, svc(kind, START));
+        let event = serde_json::to_value(&s).unwrap_or_default();
+        assert_eq!(
+            error_type(rollback::handle(&gs, &event, T0).await),
+            want,
+            "{kind:?}"
+        );
+    }
+}
+
+// ---- notify-result ----
+
+#[tokio::test]
+async fn notify_success_message() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "Deployed",
+    );
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let (out, body, sns) = notified(
+        &serde_json::to_value(&s).unwrap_or_default(),
+        T0 + Duration::minutes(4),
+    )
+    .await;
+    assert_eq!((out.outcome, out.succeeded), (Verdict::Succeeded, true));
+    assert_eq!(out.message_id, "msg-1");
+    let n = &sns.published()[0];
+    assert_eq!(n.subject, "stagegate SUCCEEDED: space-raiders/prod");
+    let attrs: Vec<(&str, &str)> = n
+        .attributes
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(
+        attrs,
+        vec![
+            ("gameName", "space-raiders"),
+            ("outcome", "SUCCEEDED"),
+            ("resultCode", "SUCCESS"),
+            ("stageName", "prod")
+        ]
+    );
+    assert_eq!(body["gameName"], "space-raiders");
+    assert_eq!(body["stageName"], "prod");
+    assert_eq!(body["snapshotId"], S4);
+    assert_eq!(body["previousSnapshotId"], S2);
+    assert_eq!(body["deployment"]["deploymentId"], "dep-1");
+    assert_eq!(body["deployment"]["resultCode"], "SUCCESS");
+    assert_eq!(body["deployment"]["message"], "Deployed");
+    assert_eq!(body["gate"]["executionId"], EXEC);
+    assert_eq!(body["gate"]["startedAt"], "2026-03-01T11:59:58Z");
+    assert_eq!(body["gate"]["finishedAt"], "2026-03-01T12:04:00Z");
+    assert_eq!(body["gate"]["durationSeconds"], 242);
+    assert_eq!(body["rollback"], Value::Null);
+    assert_eq!(body["error"], Value::Null);
+}
+
+#[tokio::test]
+async fn notify_failed_and_timed_out() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Failed,
+        Some(ResultCode::InvalidRoleFailure),
+        "role cannot be assumed",
+    );
+    let failed = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let (out, body, sns) = notified(
+        &serde_json::to_value(&failed).unwrap_or_default(),
+        T0 + Duration::minutes(4),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::Failed);
+    assert_eq!(out.error, "StageGate.FAILED");
+    assert!(
+        out.cause
+            .contains("INVALID_ROLE_FAILURE: role cannot be assumed"),
+        "{}",
+        out.cause
+    );
+    assert!(
+        out.cause.contains("policy onInvalidRole is alert"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(body["gate"]["reason"], "policy onInvalidRole is alert");
+    assert_eq!(
+        sns.published()[0]
+            .attributes
+            .get("resultCode")
+            .map(String::as_str),
+        Some("INVALID_ROLE_FAILURE")
+    );
+
+    let gs = FakeGameSparks::new().with_snapshot(S4, T0);
+    let s = started(&gs, S4).await;
+    let timed_out = polled(&gs, &s, s.deployment.deadline).await;
+    assert_eq!(
+        timed_out.action,
+        Action::Alert,
+        "no known-good snapshot: alert"
+    );
+    let (out, _, sns) = notified(
+        &serde_json::to_value(&timed_out).unwrap_or_default(),
+        T0 + Duration::hours(1),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::TimedOut);
+    assert!(
+        out.cause.contains("no known-good snapshot"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(
+        sns.published()[0]
+            .attributes
+            .get("resultCode")
+            .map(String::as_str),
+        Some("NONE")
+    );
+}
+
+#[tokio::test]
+async fn notify_caught_invalid_input_is_an_error_notification() {
+    let raw = json!({
+        "gameName": "bad game\n\"}", "stageName": "prod", "snapshotId": "nope",
+        "error": {"Error": "StageGate.InvalidInput",
+                  "Cause": "{\"errorType\":\"StageGate.InvalidInput\",\"errorMessage\":\"invalid input: field `input.gameName`: must match\"}"}
+    });
+    let (out, body, sns) = notified(&raw, T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+    assert_eq!(out.error, "StageGate.ERROR");
+    assert!(
+        out.cause.contains("field `input.gameName`"),
+        "{}",
+        out.cause
+    );
+    let n = &sns.published()[0];
+    assert!(
+        n.subject.chars().all(|c| (' '..='~').contains(&c)),
+        "{}",
+        n.subject
+    );
+    assert_eq!(
+        body["gameName"], "bad game\"}",
+        "control characters dropped, JSON intact"
+    );
+    assert_eq!(body["error"]["error"], "StageGate.InvalidInput");
+    assert_eq!(body["gate"]["executionId"], EXEC);
+    assert_eq!(
+        n.attributes.get("outcome").map(String::as_str),
+        Some("ERROR")
+    );
+}
+
+#[tokio::test]
+async fn notify_caught_conflict_is_blocked() {
+    let raw = json!({
+        "gameName": "space-raiders", "stageName": "prod", "snapshotId": S4,
+        "error": {"Error": "StageGate.DeploymentInProgress", "Cause": "A deployment is already in progress"}
+    });
+    let (out, body, _) = notified(&raw, T0).await;
+    assert_eq!(out.outcome, Verdict::Blocked);
+    assert_eq!(out.error, "StageGate.BLOCKED");
+    assert!(
+        out.cause.contains("another deployment holds the stage"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(body["stageName"], "prod");
+}
+
+#[tokio::test]
+async fn notify_caught_error_mid_run_keeps_the_deployment_details() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let mut state = serde_json::to_value(&s).unwrap_or_default();
+    state["error"] = json!({"Error": "StageGate.AccessDenied", "Cause": "GetStageDeployment failed with AccessDeniedException"});
+    let (out, body, _) = notified(&state, T0 + Duration::minutes(1)).await;
+    assert_eq!(out.outcome, Verdict::Error);
+    assert!(out.cause.contains("dep-1"), "{}", out.cause);
+    assert!(out.cause.contains("AccessDeniedException"), "{}", out.cause);
+    assert_eq!(body["deployment"]["deploymentId"], "dep-1");
+}
+
+#[tokio::test]
+async fn notify_unreadable_state_still_publishes() {
+    let (out, body, _) = notified(&json!({"gameName": "g", "what": 1}), T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+    assert!(
+        out.cause.contains("could not read the gate state"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(body["gameName"], "g");
+    let (out, _, _) = notified(&json!(42), T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+}
+
+#[tokio::test]
+async fn notify_publish_failure_is_typed() {
+    let sns = FakeNotifier::default();
+    sns.fail_next(svc(ServiceErrorKind::Throttled, "Publish"));
+    let event = json!({"gameName": "g", "error": {"Error": "X", "Cause": "y"}});
+    let err = notify::handle(&sns, &event, T0).await.err();
+    assert_eq!(
+        err.map(|e| e.error_type()),
+        Some(types::NOTIFICATION_FAILED)
+    );
+    assert!(sns.published().is_empty());
+}
+
+#[tokio::test]
+async fn notify_bare_state_without_envelope() {
+    let sns = FakeNotifier::default();
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "",
+    );
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let out = notify::handle(&sns, &serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.map(|o| o.outcome).ok(), Some(Verdict::Succeeded));
+    let body: Value = serde_json::from_str(&sns.published()[0].message).unwrap_or_default();
+    assert_eq!(
+        body["gate"]["executionId"], EXEC,
+        "falls back to the state's execution id"
+    );
+}
+
+#[tokio::test]
+async fn notify_refuses_to_call_an_unfinished_run_a_success() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+}
