@@ -1,0 +1,79 @@
+//! Every file in `events/` is a valid event for the function its name starts with (or, for
+//! `*.invalid.json`, is rejected naming a field), so `cargo lambda invoke <fn> --data-file
+//! events/<file>` never starts from a broken sample.
+
+use serde_json::Value;
+use stagegate::deployment::{DeploymentAction, ResultCode};
+use stagegate::fakes::{FakeGameSparks, FakeNotifier};
+use stagegate::handlers::{self, notify, poll, rollback};
+use stagegate::input::parse_start_event;
+use stagegate::verdict::Verdict;
+use time::OffsetDateTime;
+
+fn events() -> Vec<(String, Value)> {
+    let dir = stagegate_tests::repo_root().join("events");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+        let path = entry.map(|e| e.path()).unwrap_or_default();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        out.push((name, value));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    assert!(out.len() >= 9, "expected the sample events, found {}", out.len());
+    out
+}
+
+#[tokio::test]
+async fn every_sample_event_fits_its_function() {
+    let now = OffsetDateTime::now_utc();
+    for (name, event) in events() {
+        let function = name.split('.').next().unwrap_or_default();
+        let invalid = name.contains(".invalid.");
+        match function {
+            "start-deployment" | "execution-input" | "scheduler-input" => {
+                let parsed = parse_start_event(&event);
+                if invalid {
+                    let err = parsed.err().unwrap_or_else(|| panic!("{name} accepted"));
+                    assert!(err.field.starts_with("input."), "{name}: {err}");
+                } else if let Err(e) = parsed {
+                    panic!("{name}: {e}");
+                }
+            }
+            "poll-deployment" | "rollback-deployment" => {
+                let state = handlers::parse_state(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
+                let gs = FakeGameSparks::new().with_history(
+                    &state.deployment.deployment_id,
+                    &state.deployment.snapshot_id,
+                    DeploymentAction::Deploy,
+                    ResultCode::Success,
+                    now,
+                );
+                let result = if function == "poll-deployment" {
+                    poll::handle(&gs, &event, now).await
+                } else {
+                    rollback::handle(&gs, &event, now).await
+                };
+                if let Err(e) = result {
+                    panic!("{name}: {e}");
+                }
+            }
+            "notify-result" => {
+                let sns = FakeNotifier::default();
+                let out = notify::handle(&sns, &event, now)
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                let want = match name.as_str() {
+                    "notify-result.succeeded.json" => Verdict::Succeeded,
+                    "notify-result.rolled-back.json" => Verdict::RolledBack,
+                    "notify-result.caught-error.json" => Verdict::Error,
+                    other => panic!("no expectation for {other}"),
+                };
+                assert_eq!(out.outcome, want, "{name}");
+                assert_eq!(sns.published().len(), 1);
+            }
+            other => panic!("{name}: no function named {other}"),
+        }
+    }
+}

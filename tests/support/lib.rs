@@ -1,0 +1,11 @@
+//! Helpers shared by the workspace-level tests.
+
+use std::path::PathBuf;
+
+/// The repository root (tests read `events/` and `infra/` from it).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(PathBuf::from)
+        .unwrap_or_default()
+}
