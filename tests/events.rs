@@ -15,13 +15,21 @@ fn events() -> Vec<(String, Value)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
         let path = entry.map(|e| e.path()).unwrap_or_default();
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
         let text = std::fs::read_to_string(&path).unwrap_or_default();
         let value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         out.push((name, value));
     }
     out.sort_by(|a, b| a.0.cmp(&b.0));
-    assert!(out.len() >= 9, "expected the sample events, found {}", out.len());
+    assert!(
+        out.len() >= 9,
+        "expected the sample events, found {}",
+        out.len()
+    );
     out
 }
 

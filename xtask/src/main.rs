@@ -35,13 +35,7 @@ const TIERS: &[Tier] = &[
     Tier {
         name: "unit",
         what: "unit tests next to the code (decisions, handlers on fakes, adapters)",
-        args: &[
-            "test",
-            "--workspace",
-            "--all-features",
-            "--lib",
-            "--bins",
-        ],
+        args: &["test", "--workspace", "--all-features", "--lib", "--bins"],
     },
     Tier {
         name: "conformance",
