@@ -1,5 +1,7 @@
 //! Helpers shared by the workspace-level tests.
 
+pub mod gate;
+
 use std::path::PathBuf;
 
 /// The repository root (tests read `events/` and `infra/` from it).

@@ -44,7 +44,7 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "workspace",
-        what: "workspace tests under tests/ (sample events, integration)",
+        what: "tests/: sample events; the handlers on the real SDK against the emulator",
         args: &["test", "-p", "stagegate-tests", "--tests"],
     },
 ];

@@ -1,0 +1,295 @@
+//! The four handlers with the real aws-sdk-gamesparks adapter, against the emulator over HTTP
+//! (SigV4, restJson1, ISO timestamps, error headers, SDK retries), one test per route.
+
+use gamesparks_local::scenario::ResultCode;
+use gamesparks_local::{FaultConfig, Outcome};
+use serde_json::{json, Value};
+use stagegate::verdict::Verdict;
+use stagegate_tests::gate::{emulator, run_gate, Emulated};
+
+const V10: &str = "Snapshot_2026-11-01T09:00:00.000Z"; // known good, on both stages
+const V11: &str = "Snapshot_2026-11-10T14:30:00.000Z"; // deploys fine
+const V12: &str = "Snapshot_2026-11-18T11:15:00.000Z"; // UNSPECIFIED_FAILURE
+const V121: &str = "Snapshot_2026-11-20T16:45:00.000Z"; // INVALID_ROLE_FAILURE
+const V13: &str = "Snapshot_2026-11-24T08:00:00.000Z"; // never finishes
+const PROD: &str = "space-raiders/prod";
+
+/// 600 virtual seconds per real second: a 60 s deployment takes 0.1 s.
+const SCALE: f64 = 600.0;
+
+fn input(snapshot: &str) -> Value {
+    json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": snapshot})
+}
+
+fn deploys(env: &Emulated, stage: &str) -> u64 {
+    env.server
+        .counters()
+        .deployments_started
+        .get(stage)
+        .and_then(|c| c.get("DEPLOY"))
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn success_deploys_the_snapshot() {
+    let env = emulator(SCALE, 1).await;
+    let run = run_gate(&env, "exec-success", input(V11)).await;
+    assert_eq!(run.output.outcome, Verdict::Succeeded, "{:?}", run.output);
+    assert!(run.output.succeeded);
+    let state = run
+        .final_state
+        .as_ref()
+        .unwrap_or_else(|| panic!("no state"));
+    assert_eq!(state.previous_snapshot_id.as_deref(), Some(V10));
+    assert_eq!(state.deployment.result_code.as_deref(), Some("SUCCESS"));
+    assert!(run.count("Poll") >= 2, "{:?}", run.tasks);
+    assert_eq!(run.count("Rollback"), 0);
+    assert_eq!(deploys(&env, PROD), 1);
+    let counters = env.server.counters();
+    assert_eq!(
+        counters.deployments_started[PROD].get("UNDEPLOY"),
+        Some(&1),
+        "v1.0 replaced"
+    );
+    let body = run.body();
+    assert_eq!(body["deployment"]["snapshotId"], V11);
+    assert!(body["deployment"]["finishedAt"].is_string());
+    assert_eq!(run.notifications.len(), 1);
+}
+
+#[tokio::test]
+async fn invalid_role_alerts_without_rollback() {
+    let env = emulator(SCALE, 2).await;
+    let run = run_gate(&env, "exec-role", input(V121)).await;
+    assert_eq!(run.output.outcome, Verdict::Failed);
+    assert_eq!(run.output.error, "StageGate.FAILED");
+    assert!(
+        run.output.cause.contains("INVALID_ROLE_FAILURE"),
+        "{}",
+        run.output.cause
+    );
+    assert!(
+        run.output.cause.contains("cannot be assumed"),
+        "GameSparks' message: {}",
+        run.output.cause
+    );
+    assert_eq!(run.count("Rollback"), 0);
+    assert_eq!(deploys(&env, PROD), 1);
+    assert_eq!(
+        run.notifications[0].attributes["resultCode"],
+        "INVALID_ROLE_FAILURE"
+    );
+}
+
+#[tokio::test]
+async fn unspecified_failure_rolls_back_to_known_good() {
+    let env = emulator(SCALE, 3).await;
+    let run = run_gate(&env, "exec-rollback", input(V12)).await;
+    assert_eq!(run.output.outcome, Verdict::RolledBack, "{:?}", run.output);
+    assert_eq!(run.count("Rollback"), 1);
+    let state = run
+        .final_state
+        .as_ref()
+        .unwrap_or_else(|| panic!("no state"));
+    let rollback = state
+        .rollback
+        .as_ref()
+        .unwrap_or_else(|| panic!("no rollback"));
+    assert_eq!(rollback.snapshot_id, V10);
+    assert_eq!(
+        rollback.rollback_of.as_deref(),
+        Some(state.deployment.deployment_id.as_str())
+    );
+    assert_eq!(rollback.result_code.as_deref(), Some("SUCCESS"));
+    assert_eq!(deploys(&env, PROD), 2, "the deployment and its rollback");
+    assert!(
+        run.output.cause.contains(&format!("Rolled back to {V10}")),
+        "{}",
+        run.output.cause
+    );
+    assert!(
+        run.output.cause.contains("An unexpected error occurred"),
+        "{}",
+        run.output.cause
+    );
+    assert_eq!(run.body()["rollback"]["snapshotId"], V10);
+}
+
+#[tokio::test]
+async fn unspecified_failure_without_known_good_alerts() {
+    let env = emulator(SCALE, 4).await;
+    let failing = Outcome {
+        result: Some(ResultCode::UnspecifiedFailure),
+        ..Outcome::default()
+    };
+    env.server
+        .set_outcome(V10, &failing)
+        .unwrap_or_else(|e| panic!("{e}"));
+    // Redeploying v1.0 on prod: the only known-good deployment is the snapshot itself.
+    let run = run_gate(&env, "exec-no-good", input(V10)).await;
+    assert_eq!(run.output.outcome, Verdict::Failed);
+    assert!(
+        run.output.cause.contains("no known-good snapshot"),
+        "{}",
+        run.output.cause
+    );
+    assert_eq!(run.count("Rollback"), 0);
+    assert_eq!(deploys(&env, PROD), 1);
+}
+
+#[tokio::test]
+async fn stuck_deployment_times_out_and_the_rollback_is_blocked() {
+    let env = emulator(SCALE, 5).await;
+    let mut stuck = input(V13);
+    stuck["policy"] = json!({"timeoutSeconds": 300});
+    let run = run_gate(&env, "exec-stuck", stuck).await;
+    // GameSparks has no cancel: the stuck deployment keeps the stage, so the rollback cannot start.
+    assert_eq!(
+        run.output.outcome,
+        Verdict::RollbackFailed,
+        "{:?}",
+        run.output
+    );
+    let state = run
+        .final_state
+        .as_ref()
+        .unwrap_or_else(|| panic!("no state"));
+    assert_eq!(state.deployment.outcome.as_str(), "TIMED_OUT");
+    assert!(
+        run.output.cause.contains("did not finish by its deadline"),
+        "{}",
+        run.output.cause
+    );
+    assert!(
+        run.output.cause.contains("could not start"),
+        "{}",
+        run.output.cause
+    );
+    assert_eq!(deploys(&env, PROD), 1);
+
+    let env = emulator(SCALE, 6).await;
+    let mut alert = input(V13);
+    alert["policy"] = json!({"timeoutSeconds": 300, "onTimeout": "alert"});
+    let run = run_gate(&env, "exec-stuck-alert", alert).await;
+    assert_eq!(run.output.outcome, Verdict::TimedOut);
+    assert_eq!(run.count("Rollback"), 0);
+}
+
+#[tokio::test]
+async fn heavy_throttling_gives_the_same_result_with_one_deployment() {
+    for (seed, snapshot, want) in [(7, V11, Verdict::Succeeded), (8, V12, Verdict::RolledBack)] {
+        let env = emulator(SCALE, seed).await;
+        env.server
+            .set_faults(FaultConfig {
+                throttle_rate: 0.5,
+                server_error_after_commit_rate: 0.3,
+                ..FaultConfig::default()
+            })
+            .unwrap_or_else(|e| panic!("{e}"));
+        let run = run_gate(&env, &format!("exec-throttled-{seed}"), input(snapshot)).await;
+        assert_eq!(
+            run.output.outcome, want,
+            "{:?} {:?}",
+            run.output, run.caught
+        );
+        let expected = if want == Verdict::RolledBack { 2 } else { 1 };
+        assert_eq!(
+            deploys(&env, PROD),
+            expected,
+            "exactly one deployment per start"
+        );
+        let counters = env.server.counters();
+        assert!(
+            counters.faults_injected["ThrottlingException"] > 5,
+            "{:?}",
+            counters.faults_injected
+        );
+    }
+}
+
+#[tokio::test]
+async fn second_gate_on_a_busy_stage_is_blocked() {
+    let env = emulator(SCALE, 9).await;
+    let mut stuck = input(V13);
+    stuck["policy"] = json!({"timeoutSeconds": 7200});
+    // Start the first gate's deployment, then run a second gate on the same stage.
+    let first = json!({"input": stuck, "execution": {"Id": "exec-first"}});
+    stagegate::handlers::start::handle(&env.deployments, &first, "r", env.server.virtual_now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = run_gate(&env, "exec-second", input(V11)).await;
+    assert_eq!(run.output.outcome, Verdict::Blocked);
+    assert_eq!(
+        run.caught.as_ref().map(|c| c.0.as_str()),
+        Some("StageGate.DeploymentInProgress")
+    );
+    assert!(
+        run.output
+            .cause
+            .contains("another deployment holds the stage"),
+        "{}",
+        run.output.cause
+    );
+    assert_eq!(deploys(&env, PROD), 1);
+}
+
+#[tokio::test]
+async fn invalid_input_never_reaches_gamesparks() {
+    let env = emulator(SCALE, 10).await;
+    let run = run_gate(
+        &env,
+        "exec-invalid",
+        json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": "Snapshot_yesterday"}),
+    )
+    .await;
+    assert_eq!(run.output.outcome, Verdict::Error);
+    assert_eq!(run.tasks, vec!["Start", "NotifyError"]);
+    assert!(
+        run.output.cause.contains("input.snapshotId"),
+        "{}",
+        run.output.cause
+    );
+    assert_eq!(env.server.counters().requests_total, 0);
+    assert_eq!(run.notifications[0].attributes["stageName"], "prod");
+}
+
+#[tokio::test]
+async fn access_denied_on_the_stage_alerts() {
+    let env = emulator(SCALE, 11).await;
+    env.server
+        .set_faults(FaultConfig {
+            access_denied_stages: vec![PROD.into()],
+            ..FaultConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = run_gate(&env, "exec-denied", input(V11)).await;
+    assert_eq!(run.output.outcome, Verdict::Error);
+    assert_eq!(
+        run.caught.as_ref().map(|c| c.0.as_str()),
+        Some("StageGate.AccessDenied")
+    );
+    assert_eq!(run.count("Start"), 1, "access denied is not retried");
+    assert_eq!(deploys(&env, PROD), 0);
+}
+
+#[tokio::test]
+async fn latest_resolves_to_the_newest_snapshot() {
+    let env = emulator(SCALE, 12).await;
+    let fine = Outcome {
+        result: Some(ResultCode::Success),
+        never_finish: Some(false),
+        ..Outcome::default()
+    };
+    env.server
+        .set_outcome(V13, &fine)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let run = run_gate(&env, "exec-latest", input("latest")).await;
+    assert_eq!(run.output.outcome, Verdict::Succeeded, "{:?}", run.output);
+    let state = run
+        .final_state
+        .as_ref()
+        .unwrap_or_else(|| panic!("no state"));
+    assert_eq!(state.deployment.snapshot_id, V13);
+    assert_eq!(state.requested_snapshot_id, "latest");
+}

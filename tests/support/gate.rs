@@ -1,0 +1,195 @@
+//! Drives the four handlers the way the state machine does (route on `action`, Retry on
+//! `StageGate.Retryable`, Catch everything else into an error notification), against the
+//! in-process emulator through the real SDK adapter. The Step Functions engine itself is
+//! exercised by the end-to-end tests; this tier isolates the functions and the wire.
+
+use std::time::Duration;
+
+use aws_sdk_gamesparks::config::{Credentials, Region};
+use gamesparks_local::{Config, RunningServer, Scenario, Server};
+use serde_json::{json, Value};
+use stagegate::aws::GameSparksDeployments;
+use stagegate::error::{types, GateError};
+use stagegate::fakes::FakeNotifier;
+use stagegate::handlers::{notify, poll, rollback, start};
+use stagegate::notification::Notification;
+use stagegate::policy::Action;
+use stagegate::state::GateState;
+
+/// Enough for the SDK's own 3 attempts per call times the workflow's retries to see through
+/// 50% throttling.
+const TASK_ATTEMPTS: usize = 8;
+
+pub struct Emulated {
+    pub server: RunningServer,
+    pub deployments: GameSparksDeployments,
+}
+
+/// An emulator with the demo scenario at `time_scale`, and the real adapter pointed at it.
+pub async fn emulator(time_scale: f64, seed: u64) -> Emulated {
+    let server = Server::start(Config {
+        scenario: Scenario::demo(),
+        time_scale,
+        seed,
+        ..Config::default()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
+    let sdk = aws_config::from_env()
+        .region(Region::new("us-east-1"))
+        .credentials_provider(Credentials::new(
+            "AKIDTEST",
+            "test-secret",
+            None,
+            None,
+            "tests",
+        ))
+        // Real backoff starts at 1 s; tests keep the SDK's retry count but not its patience.
+        .retry_config(
+            aws_config::retry::RetryConfig::standard()
+                .with_initial_backoff(Duration::from_millis(5)),
+        )
+        .load()
+        .await;
+    let client = aws_sdk_gamesparks::Client::from_conf(
+        aws_sdk_gamesparks::config::Builder::from(&sdk)
+            .endpoint_url(server.url())
+            .build(),
+    );
+    Emulated {
+        server,
+        deployments: GameSparksDeployments::new(client),
+    }
+}
+
+/// One gate run, as the workflow would have executed it.
+#[derive(Debug)]
+pub struct GateRun {
+    /// Task names in order, with retries (`Start`, `Poll`, `Rollback`, `Notify`).
+    pub tasks: Vec<&'static str>,
+    pub final_state: Option<GateState>,
+    pub caught: Option<(String, String)>,
+    pub output: notify::NotifyOutput,
+    pub notifications: Vec<Notification>,
+}
+
+impl GateRun {
+    pub fn count(&self, task: &str) -> usize {
+        self.tasks.iter().filter(|t| **t == task).count()
+    }
+
+    pub fn body(&self) -> Value {
+        self.notifications
+            .first()
+            .and_then(|n| serde_json::from_str(&n.message).ok())
+            .unwrap_or(Value::Null)
+    }
+}
+
+pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateRun {
+    let d = &env.deployments;
+    let sns = FakeNotifier::default();
+    let scale = env.server.time_scale();
+    let mut tasks = Vec::new();
+    let event = json!({
+        "input": input,
+        "execution": {"Id": execution_id, "StartTime": gamesparks_local::format_timestamp(env.server.virtual_now())}
+    });
+
+    let mut state = match retrying(&mut tasks, "Start", || {
+        start::handle(d, &event, "req", env.server.virtual_now())
+    })
+    .await
+    {
+        Ok(s) => s,
+        Err(e) => return notify_caught(&sns, tasks, input, e, execution_id, env).await,
+    };
+    // The state machine's history limit would stop a runaway loop; so does this bound.
+    for _ in 0..10_000 {
+        let value = serde_json::to_value(&state).unwrap_or_default();
+        let next = match state.action {
+            Action::Wait => {
+                tokio::time::sleep(Duration::from_secs_f64(state.wait_seconds as f64 / scale))
+                    .await;
+                retrying(&mut tasks, "Poll", || {
+                    poll::handle(d, &value, env.server.virtual_now())
+                })
+                .await
+            }
+            Action::Rollback => {
+                retrying(&mut tasks, "Rollback", || {
+                    rollback::handle(d, &value, env.server.virtual_now())
+                })
+                .await
+            }
+            Action::Succeed | Action::Alert => break,
+        };
+        state = match next {
+            Ok(s) => s,
+            Err(e) => return notify_caught(&sns, tasks, value, e, execution_id, env).await,
+        };
+    }
+    tasks.push("Notify");
+    let event = json!({"state": state, "execution": {"Id": execution_id}});
+    let output = notify::handle(&sns, &event, env.server.virtual_now())
+        .await
+        .unwrap_or_else(|e| panic!("notify failed: {e}"));
+    GateRun {
+        tasks,
+        final_state: Some(state),
+        caught: None,
+        output,
+        notifications: sns.published(),
+    }
+}
+
+async fn retrying<F, Fut>(
+    tasks: &mut Vec<&'static str>,
+    name: &'static str,
+    mut task: F,
+) -> Result<GateState, GateError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<GateState, GateError>>,
+{
+    let mut attempt = 0;
+    loop {
+        tasks.push(name);
+        attempt += 1;
+        match task().await {
+            Err(e) if e.error_type() == types::RETRYABLE && attempt < TASK_ATTEMPTS => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn notify_caught(
+    sns: &FakeNotifier,
+    mut tasks: Vec<&'static str>,
+    mut state: Value,
+    error: GateError,
+    execution_id: &str,
+    env: &Emulated,
+) -> GateRun {
+    let caught = (error.error_type().to_owned(), error.to_string());
+    if let Some(object) = state.as_object_mut() {
+        object.insert(
+            "error".into(),
+            json!({"Error": caught.0, "Cause": caught.1}),
+        );
+    }
+    tasks.push("NotifyError");
+    let event = json!({"state": state, "execution": {"Id": execution_id}});
+    let output = notify::handle(sns, &event, env.server.virtual_now())
+        .await
+        .unwrap_or_else(|e| panic!("notify failed: {e}"));
+    GateRun {
+        tasks,
+        final_state: None,
+        caught: Some(caught),
+        output,
+        notifications: sns.published(),
+    }
+}
