@@ -1,5 +1,6 @@
 //! Helpers shared by the workspace-level tests.
 
+pub mod e2e;
 pub mod gate;
 
 use std::path::PathBuf;

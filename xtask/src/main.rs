@@ -1,6 +1,9 @@
-//! Project tasks: `cargo xtask test` runs every test tier and prints a summary.
+//! Project tasks: `cargo xtask setup` installs the pinned local tools into the repository;
+//! `cargo xtask test` runs every test tier and prints a summary.
 //!
 //! Plain std, so the task runner itself builds in a second and never waits on the SDK.
+
+mod setup;
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -10,18 +13,31 @@ use std::time::Instant;
 struct Tier {
     name: &'static str,
     what: &'static str,
+    program: Program,
     args: &'static [&'static str],
+    /// Needs the tools `setup` installs (Python venv, npm packages).
+    needs_tools: bool,
+}
+
+enum Program {
+    Cargo,
+    /// A path relative to the repository root.
+    Repo(&'static str),
 }
 
 const TIERS: &[Tier] = &[
     Tier {
         name: "fmt",
         what: "rustfmt check",
+        program: Program::Cargo,
         args: &["fmt", "--all", "--", "--check"],
+        needs_tools: false,
     },
     Tier {
         name: "clippy",
         what: "clippy, warnings denied",
+        program: Program::Cargo,
+        needs_tools: false,
         args: &[
             "clippy",
             "--workspace",
@@ -35,17 +51,52 @@ const TIERS: &[Tier] = &[
     Tier {
         name: "unit",
         what: "unit tests next to the code (decisions, handlers on fakes, adapters)",
+        program: Program::Cargo,
+        needs_tools: false,
         args: &["test", "--workspace", "--all-features", "--lib", "--bins"],
     },
     Tier {
         name: "conformance",
         what: "gamesparks-local driven by the real aws-sdk-gamesparks client",
+        program: Program::Cargo,
         args: &["test", "-p", "gamesparks-local", "--tests"],
+        needs_tools: false,
     },
     Tier {
-        name: "workspace",
-        what: "tests/: sample events; the handlers on the real SDK against the emulator",
-        args: &["test", "-p", "stagegate-tests", "--tests"],
+        name: "integration",
+        what: "tests/: sample events; the four handlers on the real SDK against the emulator",
+        program: Program::Cargo,
+        args: &[
+            "test",
+            "-p",
+            "stagegate-tests",
+            "--test",
+            "events",
+            "--test",
+            "integration",
+        ],
+        needs_tools: false,
+    },
+    Tier {
+        name: "infra",
+        what: "asl-validator, substitutions, cfn-lint and checkov on infra/",
+        program: Program::Repo("infra/check.sh"),
+        args: &[],
+        needs_tools: true,
+    },
+    Tier {
+        name: "asl-smoke",
+        what: "the real ASL on moto with scripted Lambda replies (routing, Retry, Catch)",
+        program: Program::Repo(".venv/bin/python"),
+        args: &["infra/local/smoke_test.py"],
+        needs_tools: true,
+    },
+    Tier {
+        name: "e2e",
+        what: "every route: real ASL on moto, the functions under cargo lambda, the emulator, SNS to SQS",
+        program: Program::Cargo,
+        args: &["test", "-p", "stagegate-tests", "--test", "e2e"],
+        needs_tools: true,
     },
 ];
 
@@ -53,6 +104,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
+        Some("setup") => match setup::run(&workspace_root()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask setup: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("help" | "--help" | "-h") | None => {
             usage();
             ExitCode::SUCCESS
@@ -67,6 +125,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     println!("usage: cargo xtask <task>\n");
+    println!("  setup                     install the pinned local tools (.venv, node_modules)");
     println!("  test [--tier <name>]...   run every test tier (or the named ones) and summarise");
     println!("\ntiers:");
     for tier in TIERS {
@@ -91,21 +150,47 @@ fn test(args: &[String]) -> ExitCode {
     }
     let root = workspace_root();
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut results = Vec::new();
-    for tier in TIERS
+    let selected: Vec<&Tier> = TIERS
         .iter()
         .filter(|t| wanted.is_empty() || wanted.iter().any(|w| w == t.name))
-    {
+        .collect();
+    let mut results = Vec::new();
+    // A tier that cannot run fails: it is never skipped.
+    let tools = if selected.iter().any(|t| t.needs_tools) {
+        println!("==> setup (pinned local tools)");
+        let started = Instant::now();
+        let result = setup::run(&root);
+        if let Err(e) = &result {
+            eprintln!("xtask: {e}");
+        }
+        results.push(("setup", result.is_ok(), started.elapsed().as_secs_f64()));
+        result.is_ok()
+    } else {
+        true
+    };
+    for tier in selected {
+        if tier.needs_tools && !tools {
+            println!(
+                "\n==> {}: cannot run without the tools setup installs",
+                tier.name
+            );
+            results.push((tier.name, false, 0.0));
+            continue;
+        }
         println!("\n==> {} ({})", tier.name, tier.what);
         let started = Instant::now();
-        let status = Command::new(&cargo)
+        let program = match tier.program {
+            Program::Cargo => PathBuf::from(&cargo),
+            Program::Repo(path) => root.join(path),
+        };
+        let status = Command::new(&program)
             .args(tier.args)
             .current_dir(&root)
             .status();
         let passed = match status {
             Ok(s) => s.success(),
             Err(e) => {
-                eprintln!("xtask: could not run {cargo}: {e}");
+                eprintln!("xtask: could not run {}: {e}", program.display());
                 false
             }
         };

@@ -1,0 +1,468 @@
+//! The local stack stagegate's end-to-end tests and demo run on, with no AWS account and no
+//! Docker:
+//!
+//! - `gamesparks-local` (the GameSparks emulator) at a time scale,
+//! - moto 5.2.5 through `infra/local/local_aws.py`: Step Functions executing the real ASL, SNS and
+//!   SQS; its Lambda tasks go to
+//! - `cargo lambda watch`, serving the four functions with endpoints and the virtual clock set.
+//!
+//! It then creates the SNS topic, an SQS queue subscribed to it (what a subscriber receives) and
+//! the state machine from `infra/statemachine/deployment-gate.asl.json`. Everything it started
+//! stops when the `Stack` is dropped.
+
+pub mod http;
+pub mod process;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use process::{free_port, Service};
+
+pub const REGION: &str = "us-east-1";
+pub const ACCOUNT: &str = "123456789012";
+pub const FUNCTIONS: [&str; 4] = [
+    "start-deployment",
+    "poll-deployment",
+    "rollback-deployment",
+    "notify-result",
+];
+/// Dummy credentials for the local stack only. Tests assert they never appear in logs or messages.
+pub const ACCESS_KEY_ID: &str = "AKIASTAGEGATELOCAL01";
+pub const SECRET_ACCESS_KEY: &str = "stagegate-local-secret-do-not-log-0000000";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(String);
+
+impl Error {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The repository root (holds `.venv`, `infra/`, `target/`).
+    pub root: PathBuf,
+    /// Virtual seconds per real second, for the emulator, the functions and the workflow's waits.
+    pub time_scale: f64,
+    pub seed: u64,
+    pub scenario: Option<PathBuf>,
+    /// Fixed ports (0: pick free ones).
+    pub emulator_port: u16,
+    pub aws_port: u16,
+    pub lambda_port: u16,
+    /// Where each service's log goes.
+    pub log_dir: PathBuf,
+    /// Printed as each step completes.
+    pub verbose: bool,
+}
+
+impl Options {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        let root = root.into();
+        Self {
+            log_dir: target_dir(&root).join("stagegate-local"),
+            root,
+            time_scale: 60.0,
+            seed: 42,
+            scenario: None,
+            emulator_port: 0,
+            aws_port: 0,
+            lambda_port: 0,
+            verbose: false,
+        }
+    }
+}
+
+pub struct Stack {
+    pub emulator: SocketAddr,
+    pub aws: SocketAddr,
+    pub lambda: SocketAddr,
+    pub topic_arn: String,
+    pub queue_url: String,
+    pub state_machine_arn: String,
+    pub time_scale: f64,
+    pub time_origin: String,
+    pub log_dir: PathBuf,
+    // Stopped in reverse order of start: functions, then the local AWS, then the emulator.
+    services: Mutex<Vec<Service>>,
+}
+
+impl Stack {
+    pub async fn up(options: Options) -> Result<Self, Error> {
+        let root = &options.root;
+        let say = |what: &str| {
+            if options.verbose {
+                println!("  {what}");
+            }
+        };
+        let python = root.join(".venv/bin/python");
+        let cargo_lambda = root.join(".venv/bin/cargo-lambda");
+        for tool in [&python, &cargo_lambda] {
+            if !tool.exists() {
+                return Err(Error::new(format!(
+                    "{} is missing: run `cargo xtask setup` to install the pinned local tools",
+                    tool.display()
+                )));
+            }
+        }
+        std::fs::create_dir_all(&options.log_dir)
+            .map_err(|e| Error::new(format!("{}: {e}", options.log_dir.display())))?;
+
+        say("building the functions and the emulator");
+        build(root)?;
+
+        let mut services = Vec::new();
+        let emulator_port = port_or_free(options.emulator_port)?;
+        let mut emulator = Command::new(target_dir(root).join("debug/gamesparks-local"));
+        emulator
+            .args(["--port", &emulator_port.to_string()])
+            .args(["--time-scale", &options.time_scale.to_string()])
+            .args(["--seed", &options.seed.to_string()]);
+        if let Some(scenario) = &options.scenario {
+            emulator.arg("--scenario").arg(scenario);
+        }
+        let mut emulator = Service::spawn("gamesparks-local", emulator, &options.log_dir)?;
+        emulator.wait_for_line("listening on", Duration::from_secs(30))?;
+        services.push(emulator);
+        let emulator_addr = loopback(emulator_port);
+        let clock = http::request(
+            emulator_addr,
+            "GET",
+            "/_emulator/clock",
+            None,
+            Duration::from_secs(5),
+        )?;
+        let time_origin = serde_json::from_str::<Value>(&clock.body)
+            .ok()
+            .and_then(|c| c["origin"].as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                Error::new(format!("unexpected /_emulator/clock reply: {}", clock.body))
+            })?;
+        say(&format!(
+            "gamesparks-local on http://{emulator_addr} (time scale {})",
+            options.time_scale
+        ));
+
+        let aws_port = port_or_free(options.aws_port)?;
+        let lambda_port = port_or_free(options.lambda_port)?;
+        let (aws_addr, lambda_addr) = (loopback(aws_port), loopback(lambda_port));
+        let mut aws = Command::new(&python);
+        aws.arg(root.join("infra/local/local_aws.py"))
+            .args(["--port", &aws_port.to_string()])
+            .args(["--lambda-endpoint", &format!("http://{lambda_addr}")])
+            .args(["--time-scale", &options.time_scale.to_string()]);
+        let mut aws = Service::spawn("local-aws", aws, &options.log_dir)?;
+        aws.wait_for_line("listening on", Duration::from_secs(90))?;
+        services.push(aws);
+        say(&format!(
+            "local AWS (moto: Step Functions, SNS, SQS) on http://{aws_addr}"
+        ));
+
+        let clients = Clients::new(aws_addr).await;
+        let topic_arn = clients
+            .sns
+            .create_topic()
+            .name("stagegate")
+            .send()
+            .await
+            .map_err(|e| sdk("CreateTopic", e))?
+            .topic_arn()
+            .unwrap_or_default()
+            .to_owned();
+
+        let mut watch = Command::new(&cargo_lambda);
+        watch
+            .args([
+                "lambda",
+                "watch",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &lambda_port.to_string(),
+            ])
+            .current_dir(root)
+            .env(
+                "AWS_ENDPOINT_URL_GAMESPARKS",
+                format!("http://{emulator_addr}"),
+            )
+            .env("AWS_ENDPOINT_URL_SNS", format!("http://{aws_addr}"))
+            .env("AWS_REGION", REGION)
+            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
+            .env("TOPIC_ARN", &topic_arn)
+            .env("STAGEGATE_TIME_SCALE", options.time_scale.to_string())
+            .env("STAGEGATE_TIME_ORIGIN", &time_origin)
+            .env("RUST_LOG", "info");
+        let mut watch = Service::spawn("cargo-lambda-watch", watch, &options.log_dir)?;
+        watch.wait_for_port(lambda_addr, Duration::from_secs(60))?;
+        say(&format!("cargo lambda watch on http://{lambda_addr}"));
+        for function in FUNCTIONS {
+            say(&format!("warming {function}"));
+            warm(&mut watch, lambda_addr, function)?;
+        }
+        services.push(watch);
+
+        // Subscribed only now, so the warm-up's notification never reaches a reader.
+        let queue_url = clients
+            .sqs
+            .create_queue()
+            .queue_name("stagegate-notifications")
+            .send()
+            .await
+            .map_err(|e| sdk("CreateQueue", e))?
+            .queue_url()
+            .unwrap_or_default()
+            .to_owned();
+        let queue_arn = format!("arn:aws:sqs:{REGION}:{ACCOUNT}:stagegate-notifications");
+        clients
+            .sns
+            .subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(&queue_arn)
+            .send()
+            .await
+            .map_err(|e| sdk("Subscribe", e))?;
+
+        let definition = state_machine_definition(root)?;
+        let state_machine_arn = clients
+            .sfn
+            .create_state_machine()
+            .name("stagegate-gate")
+            .definition(definition)
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/stagegate-workflow"))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateStateMachine", e))?
+            .state_machine_arn()
+            .unwrap_or_default()
+            .to_owned();
+        say(&format!("state machine {state_machine_arn}"));
+
+        Ok(Self {
+            emulator: emulator_addr,
+            aws: aws_addr,
+            lambda: lambda_addr,
+            topic_arn,
+            queue_url,
+            state_machine_arn,
+            time_scale: options.time_scale,
+            time_origin,
+            log_dir: options.log_dir.clone(),
+            services: Mutex::new(services),
+        })
+    }
+
+    pub async fn clients(&self) -> Clients {
+        Clients::new(self.aws).await
+    }
+
+    /// Calls the emulator's admin API (`/_emulator/...`).
+    pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, Error> {
+        let body = body.map(Value::to_string);
+        let reply = http::request(
+            self.emulator,
+            method,
+            path,
+            body.as_deref(),
+            Duration::from_secs(10),
+        )?;
+        if reply.status >= 300 {
+            return Err(Error::new(format!(
+                "{method} {path}: HTTP {}: {}",
+                reply.status, reply.body
+            )));
+        }
+        Ok(serde_json::from_str(&reply.body).unwrap_or(Value::Null))
+    }
+
+    /// Names the services that have stopped on their own.
+    pub fn dead_services(&self) -> Vec<String> {
+        self.services()
+            .iter_mut()
+            .filter_map(|s| (!s.is_running()).then(|| s.name.clone()))
+            .collect()
+    }
+
+    pub fn logs(&self) -> Vec<PathBuf> {
+        self.services().iter().map(|s| s.log.clone()).collect()
+    }
+
+    /// Stops everything the stack started (also done on drop). Safe to call more than once, and
+    /// from any holder: a task that outlives a timed-out test cannot keep processes alive.
+    pub fn shutdown(&self) {
+        let mut services = self.services();
+        while let Some(service) = services.pop() {
+            drop(service);
+        }
+    }
+
+    fn services(&self) -> MutexGuard<'_, Vec<Service>> {
+        self.services.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The environment a client needs to use this stack (for `--keep`).
+    pub fn environment(&self) -> Vec<(String, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL".into(), format!("http://{}", self.aws)),
+            (
+                "AWS_ENDPOINT_URL_GAMESPARKS".into(),
+                format!("http://{}", self.emulator),
+            ),
+            ("AWS_REGION".into(), REGION.into()),
+            ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
+            ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
+            ("STATE_MACHINE_ARN".into(), self.state_machine_arn.clone()),
+            ("TOPIC_ARN".into(), self.topic_arn.clone()),
+        ]
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// SDK clients for the local AWS.
+pub struct Clients {
+    pub sfn: aws_sdk_sfn::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Clients {
+    pub async fn new(aws: SocketAddr) -> Self {
+        let config = aws_config::from_env()
+            .region(aws_sdk_sfn::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_sfn::config::Credentials::new(
+                ACCESS_KEY_ID,
+                SECRET_ACCESS_KEY,
+                None,
+                None,
+                "stagegate-local",
+            ))
+            .endpoint_url(format!("http://{aws}"))
+            .load()
+            .await;
+        Self {
+            sfn: aws_sdk_sfn::Client::new(&config),
+            sns: aws_sdk_sns::Client::new(&config),
+            sqs: aws_sdk_sqs::Client::new(&config),
+        }
+    }
+}
+
+/// The real ASL with the template's substitutions filled in for the local stack.
+pub fn state_machine_definition(root: &Path) -> Result<String, Error> {
+    let path = root.join("infra/statemachine/deployment-gate.asl.json");
+    let mut text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::new(format!("{}: {e}", path.display())))?;
+    for (placeholder, function) in [
+        ("${StartDeploymentFunctionArn}", "start-deployment"),
+        ("${PollDeploymentFunctionArn}", "poll-deployment"),
+        ("${RollbackDeploymentFunctionArn}", "rollback-deployment"),
+        ("${NotifyResultFunctionArn}", "notify-result"),
+    ] {
+        text = text.replace(placeholder, &function_arn(function));
+    }
+    if let Some(left) = text.find("${") {
+        let end = text[left..].find('}').map_or(text.len(), |e| left + e + 1);
+        return Err(Error::new(format!(
+            "unfilled substitution {} in {}",
+            &text[left..end],
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
+pub fn function_arn(name: &str) -> String {
+    format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}")
+}
+
+pub fn target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+}
+
+/// Builds the functions the way `cargo lambda watch` will (`cargo run --bin <fn>`: features
+/// resolved for the function crates alone), so its first invoke finds them built, and the emulator
+/// on its own for the same reason.
+fn build(root: &Path) -> Result<(), Error> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let functions: Vec<&str> = FUNCTIONS.iter().flat_map(|f| ["--bin", f]).collect();
+    for args in [functions, vec!["-p", "gamesparks-local"]] {
+        let status = Command::new(&cargo)
+            .arg("build")
+            .args(&args)
+            .current_dir(root)
+            .status()
+            .map_err(|e| Error::new(format!("cargo build: {e}")))?;
+        if !status.success() {
+            return Err(Error::new(format!(
+                "cargo build {} failed ({status})",
+                args.join(" ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The first invoke of each function waits for cargo lambda's build; doing it here keeps that out
+/// of every timing-sensitive step later.
+fn warm(watch: &mut Service, lambda: SocketAddr, function: &str) -> Result<(), Error> {
+    let path = format!("/2015-03-31/functions/{function}/invocations");
+    let reply = http::request(lambda, "POST", &path, Some("{}"), Duration::from_secs(900))?;
+    // `{}` is not a valid event for any of them: a 500 with their own errorType proves they run.
+    if reply.status == 200 || reply.body.contains("errorType") {
+        Ok(())
+    } else if !watch.is_running() {
+        Err(Error::new(format!(
+            "cargo lambda watch stopped while starting {function}"
+        )))
+    } else {
+        Err(Error::new(format!(
+            "{function} did not start: HTTP {} {}",
+            reply.status, reply.body
+        )))
+    }
+}
+
+fn port_or_free(port: u16) -> Result<u16, Error> {
+    if port == 0 {
+        free_port()
+    } else {
+        process::check_port_free(port).map(|()| port)
+    }
+}
+
+fn loopback(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+fn sdk(operation: &str, error: impl std::error::Error) -> Error {
+    let mut text = format!("{operation}: {error}");
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    Error::new(text)
+}

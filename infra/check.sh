@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Static checks of the workflow definition and the SAM template, with the pinned tools:
+#   asl-validator (npm, package.json)      infra/statemachine/deployment-gate.asl.json
+#   substitutions (.venv python)           ASL ${...} placeholders == the template's DefinitionSubstitutions
+#   cfn-lint      (requirements-dev.txt)   infra/template.yaml
+#   checkov       (requirements-dev.txt)   infra/template.yaml
+# Prints one line per check. Exit 0: no findings; 1: findings (printed under the check's line);
+# 2: a tool is missing (the line names the install command). Runs from any directory.
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root" || exit 2
+
+asl=infra/statemachine/deployment-gate.asl.json
+template=infra/template.yaml
+asl_validator=node_modules/.bin/asl-validator
+venv_python=.venv/bin/python
+cfn_lint=.venv/bin/cfn-lint
+checkov=.venv/bin/checkov
+
+missing=0
+if [[ ! -x $asl_validator ]]; then
+    echo "check: asl-validator missing ($asl_validator); install it with: npm ci"
+    missing=1
+fi
+for tool in "$venv_python" "$cfn_lint" "$checkov"; do
+    if [[ ! -x $tool ]]; then
+        echo "check: $(basename "$tool") missing ($tool); install it with: python3 -m venv .venv && .venv/bin/pip install -r requirements-dev.txt"
+        missing=1
+    fi
+done
+((missing)) && exit 2
+
+failed=0
+out="$(mktemp)"
+trap 'rm -f "$out"' EXIT
+
+# report NAME RC [SUMMARY]: one line; on failure the tool's output follows, indented.
+report() {
+    if [[ $2 -eq 0 ]]; then
+        echo "$1: ok${3:+ ($3)}"
+    else
+        echo "$1: FAILED${3:+ ($3)}"
+        sed 's/^/    /' "$out"
+        failed=1
+    fi
+}
+
+"$asl_validator" --json-path "$asl" >"$out" 2>&1
+report asl-validator $? "$asl"
+
+"$venv_python" - "$asl" "$template" >"$out" 2>&1 <<'PY'
+import json, re, sys
+from cfnlint.decode import decode
+
+asl_path, template_path = sys.argv[1], sys.argv[2]
+with open(asl_path) as f:
+    placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", f.read()))
+    f.seek(0)
+    json.load(f)
+template, matches = decode(template_path)
+if matches:
+    sys.exit(f"cannot read {template_path}: {matches}")
+problems = []
+for name, res in template.get("Resources", {}).items():
+    props = res.get("Properties", {})
+    if res.get("Type") != "AWS::Serverless::StateMachine":
+        continue
+    if props.get("DefinitionUri") != "statemachine/deployment-gate.asl.json":
+        problems.append(f"{name}: DefinitionUri is not statemachine/deployment-gate.asl.json")
+    subs = set(props.get("DefinitionSubstitutions", {}))
+    for p in sorted(placeholders - subs):
+        problems.append(f"{name}: ASL placeholder ${{{p}}} has no DefinitionSubstitutions entry")
+    for s in sorted(subs - placeholders):
+        problems.append(f"{name}: DefinitionSubstitutions entry {s} is not used by the ASL")
+    break
+else:
+    problems.append("no AWS::Serverless::StateMachine in the template")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+report substitutions $? "ASL placeholders match DefinitionSubstitutions"
+
+"$cfn_lint" "$template" >"$out" 2>&1
+report cfn-lint $? "$template"
+
+# --skip-download: no network here (and none needed: the checks ship with the package).
+"$checkov" -f "$template" --framework cloudformation --quiet --compact --skip-download >"$out" 2>&1
+rc=$?
+summary="$(grep -Eo 'Passed checks: [0-9]+, Failed checks: [0-9]+, Skipped checks: [0-9]+' "$out" | head -n1)"
+# A template checkov could not parse yields no summary line and exit 0: count that as a failure.
+if [[ $rc -eq 0 && ! $summary =~ "Failed checks: 0," ]]; then
+    rc=1
+    summary="no scan summary (did the template parse?)"
+fi
+report checkov $rc "${summary:-$template}"
+
+exit "$failed"

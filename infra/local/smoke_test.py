@@ -1,0 +1,502 @@
+#!/usr/bin/env python3
+"""Smoke test of the real workflow definition on the local AWS (moto 5.2.5), without Rust.
+
+    .venv/bin/python infra/local/smoke_test.py [--time-scale 60] [-v]
+
+Starts infra/local/local_aws.py (a subprocess on a free port) and a fake Lambda endpoint in this
+process that behaves like `cargo lambda watch` (bare function names only; handler errors as HTTP
+500 {"errorType","errorMessage"}) and mimics the four functions' contracts with canned state
+transitions. Creates an SNS topic (with an SQS queue subscribed) and the state machine from
+infra/statemachine/deployment-gate.asl.json with the DefinitionSubstitutions replaced by fake
+function ARNs, runs one execution per scenario, and checks each execution's status, error/cause,
+output, the states it entered (get_execution_history), the Lambda calls, and the SNS messages.
+Ends with `N passed, N failed`; exits 1 if any scenario failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import urllib.parse
+from datetime import datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+ROOT = Path(__file__).resolve().parents[2]
+ASL = ROOT / "infra" / "statemachine" / "deployment-gate.asl.json"
+LOCAL_AWS = ROOT / "infra" / "local" / "local_aws.py"
+REGION, ACCOUNT = "us-east-1", "123456789012"
+FUNCTIONS = {
+    "StartDeploymentFunctionArn": "start-deployment",
+    "PollDeploymentFunctionArn": "poll-deployment",
+    "RollbackDeploymentFunctionArn": "rollback-deployment",
+    "NotifyResultFunctionArn": "notify-result",
+}
+SNAPSHOT = "Snapshot_2026-11-20T09:30:00.000Z"
+PREVIOUS = "Snapshot_2026-11-01T12:00:00.000Z"
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+class FunctionError(Exception):
+    def __init__(self, error_type: str, message: str):
+        super().__init__(message)
+        self.error_type = error_type
+
+
+class RawReply(Exception):
+    """Answer with this HTTP status and body (an endpoint failure, not a handler error)."""
+
+    def __init__(self, status: int, body: bytes):
+        super().__init__(status)
+        self.status, self.body = status, body
+
+
+# --------------------------------------------------------------------------- fake functions
+# The scenario is the execution input's stageName; every state carries it along.
+
+
+class FakeFunctions:
+    def __init__(self, sns, topic_arn: str):
+        self.sns, self.topic_arn = sns, topic_arn
+        self.lock = threading.Lock()
+        self.calls: list[tuple[str, str, dict | None, str]] = []  # (function, scenario, event, result)
+        self.counts: dict[tuple[str, str], int] = {}
+
+    def count(self, scenario: str, function: str) -> int:
+        with self.lock:
+            self.counts[(scenario, function)] = self.counts.get((scenario, function), 0) + 1
+            return self.counts[(scenario, function)]
+
+    def invoke(self, function: str, event: dict) -> dict:
+        handler = getattr(self, function.replace("-", "_"))
+        scenario = _scenario(event)
+        try:
+            result = handler(event, scenario, self.count(scenario, function))
+        except FunctionError as err:
+            self._record(function, scenario, event, err.error_type)
+            raise
+        except RawReply as raw:
+            self._record(function, scenario, event, f"HTTP {raw.status}")
+            raise
+        self._record(function, scenario, event, "ok")
+        return result
+
+    def _record(self, function: str, scenario: str, event: dict, result: str) -> None:
+        with self.lock:
+            self.calls.append((function, scenario, event, result))
+
+    def calls_of(self, scenario: str, function: str | None = None) -> list[tuple[str, dict, str]]:
+        with self.lock:
+            return [(f, e, r) for f, s, e, r in self.calls if s == scenario and (function is None or f == function)]
+
+    # start-deployment: {"input": <execution input>, "execution": $$.Execution}
+    def start_deployment(self, event: dict, scenario: str, n: int) -> dict:
+        assert set(event) == {"input", "execution"}, f"start-deployment event keys: {sorted(event)}"
+        execution = event["execution"]
+        for key in ("Id", "Name", "StartTime", "RoleArn", "Input"):
+            assert key in execution, f"$$.Execution lacks {key}: {execution}"
+        # The Rust input parser reads StartTime as RFC 3339.
+        datetime.fromisoformat(execution["StartTime"].replace("Z", "+00:00"))
+        assert execution["Input"] == event["input"], "execution.Input differs from the task input"
+        inp = event["input"]
+        if scenario == "invalid-input":
+            raise FunctionError(
+                "StageGate.InvalidInput",
+                "invalid input: field `input.policy.onTimeout`: unknown variant `retry`, expected `alert` or `rollback`",
+            )
+        now = datetime.now(timezone.utc)
+        state = {
+            "gameName": inp["gameName"],
+            "stageName": inp["stageName"],
+            "executionId": execution["Id"],
+            "executionStartedAt": execution["StartTime"],
+            "requestedSnapshotId": inp["snapshotId"],
+            "snapshotId": SNAPSHOT,
+            "previousSnapshotId": PREVIOUS,
+            "policy": {"onInvalidRole": "alert", "onUnspecifiedFailure": "rollback", "onTimeout": "rollback",
+                       "timeoutSeconds": 1800},
+            "deploymentId": "dep-0123456789abcdef",
+            "startedAt": _iso(now),
+            "deadline": _iso(now + timedelta(seconds=1800)),
+            "attempt": 0,
+            "deploymentState": "PENDING",
+            "outcome": "IN_PROGRESS",
+            "resultCode": None,
+            "message": None,
+            "finishedAt": None,
+            "rollback": None,
+            "phase": "DEPLOY",
+            "action": "wait",
+            "reason": "deployment started",
+            "waitSeconds": 30,
+        }
+        if scenario == "unknown-action":
+            state["action"] = "celebrate"
+        return state
+
+    # poll-deployment: the gate state in, the updated gate state out.
+    def poll_deployment(self, state: dict, scenario: str, n: int) -> dict:
+        assert state["action"] == "wait" and "notification" not in state and "error" not in state, state
+        state = dict(state, attempt=state["attempt"] + 1)
+        if scenario == "retry":
+            if n == 1:
+                raise FunctionError("StageGate.Retryable", "GetStageDeployment: ThrottlingException: slow down")
+            if n == 2:
+                raise RawReply(503, b"upstream unavailable")  # -> Lambda.ServiceException
+        if state["phase"] == "ROLLBACK":
+            rollback = dict(state["rollback"], deploymentState="COMPLETED", outcome="SUCCEEDED",
+                            resultCode="SUCCESS", finishedAt=_iso(datetime.now(timezone.utc)))
+            return dict(state, rollback=rollback, action="alert", waitSeconds=0,
+                        reason="the rollback completed; the requested snapshot is not deployed")
+        if scenario == "rollback":
+            return dict(state, deploymentState="FAILED", outcome="FAILED", resultCode="UNSPECIFIED_FAILURE",
+                        message="The deployment failed: the snapshot's extension code raised an error",
+                        action="rollback", waitSeconds=0,
+                        reason=f"policy onUnspecifiedFailure is rollback; last known-good snapshot is {PREVIOUS}")
+        if state["attempt"] == 1 and scenario != "retry":
+            return dict(state, deploymentState="IN_PROGRESS", action="wait", waitSeconds=60,
+                        reason="deployment in progress")
+        return dict(state, deploymentState="COMPLETED", outcome="SUCCEEDED", resultCode="SUCCESS",
+                    action="succeed", waitSeconds=0, reason="the requested snapshot is deployed",
+                    finishedAt=_iso(datetime.now(timezone.utc)))
+
+    # rollback-deployment: the gate state (action rollback) in, phase ROLLBACK + wait out.
+    def rollback_deployment(self, state: dict, scenario: str, n: int) -> dict:
+        assert state["action"] == "rollback", state
+        now = datetime.now(timezone.utc)
+        rollback = {"deploymentId": "dep-fedcba9876543210", "snapshotId": PREVIOUS, "startedAt": _iso(now),
+                    "deadline": _iso(now + timedelta(seconds=1800)), "attempt": 0, "deploymentState": "PENDING",
+                    "outcome": "IN_PROGRESS", "resultCode": None, "message": None, "finishedAt": None,
+                    "rollbackOf": state["deploymentId"]}
+        return dict(state, phase="ROLLBACK", rollback=rollback, action="wait", waitSeconds=30,
+                    reason=f"rolling back to {PREVIOUS}")
+
+    # notify-result: {"state": <gate state or Catch output>, "execution": $$.Execution}
+    def notify_result(self, event: dict, scenario: str, n: int) -> dict:
+        assert set(event) == {"state", "execution"}, f"notify-result event keys: {sorted(event)}"
+        state, execution = event["state"], event["execution"]
+        if scenario == "notification-lost":
+            raise FunctionError("StageGate.NotificationFailed", "SNS Publish failed: KMSAccessDeniedException")
+        error = state.get("error")
+        if isinstance(error, dict):
+            outcome = "BLOCKED" if error.get("Error") == "StageGate.DeploymentInProgress" else "ERROR"
+            try:
+                detail = json.loads(error.get("Cause", "")).get("errorMessage")
+            except (ValueError, AttributeError):
+                detail = error.get("Cause")
+            summary = f"the gate failed: {error.get('Error')}: {detail}"
+        elif state.get("phase") == "ROLLBACK":
+            outcome = "ROLLED_BACK" if state["rollback"]["outcome"] == "SUCCEEDED" else "ROLLBACK_FAILED"
+            summary = f"deployment {state['deploymentId']} failed ({state.get('message')}); {state['reason']}"
+        elif state.get("action") == "succeed" and state.get("outcome") == "SUCCEEDED":
+            outcome, summary = "SUCCEEDED", f"{state['snapshotId']} is deployed to {state['stageName']}"
+        else:
+            outcome, summary = "ERROR", f"asked to report a state in action {state.get('action')!r}"
+        subject = f"stagegate {outcome}: {state.get('gameName')}/{state.get('stageName')}"
+        message = json.dumps({"outcome": outcome, "summary": summary, "executionId": execution["Id"]})
+        reply = self.sns.publish(
+            TopicArn=self.topic_arn, Subject=subject, Message=message,
+            MessageAttributes={"outcome": {"DataType": "String", "StringValue": outcome}},
+        )
+        return {"outcome": outcome, "succeeded": outcome == "SUCCEEDED", "error": f"StageGate.{outcome}",
+                "cause": summary, "subject": subject, "messageId": reply["MessageId"]}
+
+
+def _scenario(event: dict) -> str:
+    for path in (("input", "stageName"), ("state", "stageName"), ("stageName",)):
+        value = event
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str):
+            return value
+    return "?"
+
+
+def _iso(t: datetime) -> str:
+    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def fake_lambda_server(functions: FakeFunctions) -> ThreadingHTTPServer:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:  # noqa: N802
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            parts = urllib.parse.urlsplit(self.path).path.split("/")
+            name = urllib.parse.unquote(parts[3]) if len(parts) == 5 else ""
+            # Like cargo lambda watch: bare binary names only, 404 otherwise.
+            if name not in FUNCTIONS.values():
+                return self._send(404, b'{"message":"function not found"}')
+            try:
+                result = functions.invoke(name, json.loads(body))
+                self._send(200, json.dumps(result).encode())
+            except FunctionError as err:
+                self._send(500, json.dumps({"errorType": err.error_type, "errorMessage": str(err)}).encode())
+            except RawReply as raw:
+                self._send(raw.status, raw.body)
+            except Exception as err:  # an assertion in a fake: make it visible as a function error
+                traceback.print_exc()
+                self._send(500, json.dumps({"errorType": "SmokeTest.FakeRejected", "errorMessage": repr(err)}).encode())
+
+        def _send(self, status: int, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+# --------------------------------------------------------------------------- scenarios
+# name -> (expected status, expected Error, states entered in order, expected calls per function)
+SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
+    "happy": (
+        "SUCCEEDED", None,
+        ["Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
+        {"start-deployment": 1, "poll-deployment": 2, "notify-result": 1},
+    ),
+    "rollback": (
+        "FAILED", "StageGate.ROLLED_BACK",
+        ["Start", "Route", "Wait", "Poll", "Route", "Rollback", "Route", "Wait", "Poll", "Route", "Notify",
+         "Finish", "Failed"],
+        {"start-deployment": 1, "poll-deployment": 2, "rollback-deployment": 1, "notify-result": 1},
+    ),
+    "retry": (
+        "SUCCEEDED", None,
+        ["Start", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
+        {"start-deployment": 1, "poll-deployment": 3, "notify-result": 1},
+    ),
+    "invalid-input": (
+        "FAILED", "StageGate.ERROR",
+        ["Start", "NotifyError", "Failed"],
+        {"start-deployment": 1, "notify-result": 1},
+    ),
+    "unknown-action": (
+        "FAILED", "StageGate.ERROR",
+        ["Start", "Route", "UnknownAction", "NotifyError", "Failed"],
+        {"start-deployment": 1, "notify-result": 1},
+    ),
+    "notification-lost": (
+        "FAILED", "StageGate.NotificationFailed",
+        ["Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Notify", "NotificationLost"],
+        {"start-deployment": 1, "poll-deployment": 2, "notify-result": 7},  # 1 + MaxAttempts 6
+    ),
+}
+
+
+def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str, messages: list[dict],
+                   timeout: float) -> str:
+    want_status, want_error, want_states, want_calls = SCENARIOS[name]
+    deadline = time.monotonic() + timeout
+    while True:
+        desc = sfn.describe_execution(executionArn=execution_arn)
+        if desc["status"] != "RUNNING" or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    events = sfn.get_execution_history(executionArn=execution_arn, maxResults=1000)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    assert desc["status"] == want_status, (
+        f"status {desc['status']} (want {want_status}); error {desc.get('error')!r} cause {desc.get('cause')!r}; "
+        f"states {entered}")
+    assert entered == want_states, f"states {entered}\n      want {want_states}"
+    calls = {}
+    for function, _event, _result in functions.calls_of(name):
+        calls[function] = calls.get(function, 0) + 1
+    assert calls == want_calls, f"lambda calls {calls} (want {want_calls})"
+    notify_calls = functions.calls_of(name, "notify-result")
+    mine = [m for m in messages if m["executionId"] == execution_arn]
+
+    if want_status == "SUCCEEDED":
+        output = json.loads(desc["output"])
+        n = output["notification"]
+        assert n["outcome"] == "SUCCEEDED" and n["succeeded"] is True, n
+        assert set(n) == {"outcome", "succeeded", "error", "cause", "subject", "messageId"}, sorted(n)
+        assert output["action"] == "succeed" and output["deploymentId"] == "dep-0123456789abcdef", output
+        assert len(mine) == 1 and mine[0]["outcome"] == "SUCCEEDED", mine
+    else:
+        assert desc.get("error") == want_error, f"error {desc.get('error')!r} (want {want_error})"
+    if name == "rollback":
+        assert "deployment dep-0123456789abcdef failed" in desc["cause"], desc["cause"]
+        assert len(mine) == 1 and mine[0]["outcome"] == "ROLLED_BACK", mine
+        polled = [e for f, e, _ in functions.calls_of(name, "poll-deployment")]
+        assert polled[-1]["phase"] == "ROLLBACK" and polled[-1]["rollback"]["rollbackOf"] == "dep-0123456789abcdef"
+    if name in ("invalid-input", "unknown-action"):
+        state = notify_calls[0][1]["state"]
+        assert set(state["error"]) == {"Error", "Cause"}, state
+        if name == "invalid-input":
+            # The Catch result is the failing task's input plus error; Cause is the Lambda error document.
+            assert state["gameName"] == "space-raiders" and state["snapshotId"] == "latest", state
+            assert state["error"]["Error"] == "StageGate.InvalidInput", state
+            assert json.loads(state["error"]["Cause"])["errorType"] == "StageGate.InvalidInput", state
+            assert "unknown variant `retry`" in desc["cause"], desc["cause"]
+        else:
+            assert state["error"]["Error"] == "StageGate.UnknownAction" and state["action"] == "celebrate", state
+        assert len(mine) == 1 and mine[0]["outcome"] == "ERROR", mine
+    if name == "retry":
+        results = [r for f, _, r in functions.calls_of(name, "poll-deployment")]
+        assert results == ["StageGate.Retryable", "HTTP 503", "ok"], results
+        failed = [e["taskFailedEventDetails"]["error"] for e in events if "taskFailedEventDetails" in e]
+        assert failed == ["StageGate.Retryable", "Lambda.ServiceException"], failed
+    if name == "notification-lost":
+        assert "could not be published" in desc["cause"], desc["cause"]
+        assert not mine, mine
+    return f"{desc['status']}{' ' + desc['error'] if desc.get('error') else ''}; {len(entered)} states"
+
+
+# --------------------------------------------------------------------------- harness
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_local_aws(lambda_url: str, time_scale: float, verbose: bool) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(LOCAL_AWS), "--port", str(port), "--lambda-endpoint", lambda_url,
+         "--time-scale", str(time_scale)],
+        stdout=subprocess.PIPE, stderr=None if verbose else subprocess.DEVNULL, text=True,
+    )
+    ready: list[str] = []
+    reader = threading.Thread(target=lambda: ready.append(proc.stdout.readline()), daemon=True)
+    reader.start()
+    reader.join(timeout=60)
+    line = ready[0].strip() if ready else ""
+    want = f"local-aws listening on http://127.0.0.1:{port} (lambda -> {lambda_url}, time scale {time_scale:g})"
+    if line != want:
+        proc.kill()
+        raise SystemExit(f"local_aws.py did not become ready: {line!r} (exit {proc.poll()})")
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--time-scale", type=float, default=60.0)
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds allowed per execution")
+    parser.add_argument("-v", "--verbose", action="store_true", help="show local_aws.py's log")
+    args = parser.parse_args()
+
+    for var in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        os.environ.pop(var, None)
+    t0 = time.monotonic()
+    passed = failed = 0
+    functions: FakeFunctions | None = None
+    lambda_server = None
+    proc = None
+    try:
+        # The fake functions need the SNS client, which needs the local AWS, which needs the
+        # fake endpoint's URL: bind the endpoint first and attach the functions afterwards.
+        holder: dict[str, FakeFunctions] = {}
+
+        class Late:
+            def invoke(self, function: str, event: dict) -> dict:
+                return holder["f"].invoke(function, event)
+
+        lambda_server = fake_lambda_server(Late())  # type: ignore[arg-type]
+        lambda_url = f"http://127.0.0.1:{lambda_server.server_address[1]}"
+        proc, endpoint = start_local_aws(lambda_url, args.time_scale, args.verbose)
+        print(f"local-aws up at {endpoint} after {time.monotonic() - t0:.1f} s; fake lambda at {lambda_url}")
+
+        session = boto3.session.Session(aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION)
+        cfg = Config(retries={"max_attempts": 2}, read_timeout=30)
+        sfn = session.client("stepfunctions", endpoint_url=endpoint, config=cfg)
+        sns = session.client("sns", endpoint_url=endpoint, config=cfg)
+        sqs = session.client("sqs", endpoint_url=endpoint, config=cfg)
+
+        topic_arn = sns.create_topic(Name="stagegate-outcomes")["TopicArn"]
+        queue_url = sqs.create_queue(QueueName="stagegate-outcomes")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
+        functions = FakeFunctions(sns, topic_arn)
+        holder["f"] = functions
+
+        definition = ASL.read_text()
+        for key, name in FUNCTIONS.items():
+            definition = definition.replace("${" + key + "}", function_arn(name))
+        assert "${" not in definition, "a DefinitionSubstitutions placeholder is left"
+        machine_arn = sfn.create_state_machine(
+            name="stagegate-gate", definition=definition,
+            roleArn=f"arn:aws:iam::{ACCOUNT}:role/stagegate-workflow",
+        )["stateMachineArn"]
+
+        executions = {}
+        for name in SCENARIOS:
+            snapshot = "latest" if name == "invalid-input" else SNAPSHOT
+            inp = {"gameName": "space-raiders", "stageName": name, "snapshotId": snapshot}
+            if name == "invalid-input":
+                inp["policy"] = {"onTimeout": "retry"}
+            executions[name] = sfn.start_execution(
+                stateMachineArn=machine_arn, name=f"smoke-{name}", input=json.dumps(inp))["executionArn"]
+
+        # Let every execution finish, then collect the SNS messages once.
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            running = [n for n, arn in executions.items()
+                       if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"]
+            if not running:
+                break
+            time.sleep(0.2)
+        messages = []
+        while True:
+            got = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            if not got.get("Messages"):
+                break
+            for m in got["Messages"]:
+                messages.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+        for name, arn in executions.items():
+            desc = sfn.describe_execution(executionArn=arn)
+            took = (desc.get("stopDate", datetime.now(timezone.utc)) - desc["startDate"]).total_seconds()
+            try:
+                summary = check_scenario(name, sfn, functions, arn, messages, timeout=1)
+                print(f"ok   {name:<18} {summary}; {took:.1f} s")
+                passed += 1
+            except AssertionError as err:
+                print(f"FAIL {name:<18} {err}")
+                failed += 1
+        assert len(messages) == sum(1 for n in SCENARIOS if n != "notification-lost"), messages
+    except Exception:  # noqa: BLE001 - harness failure: report and fail
+        traceback.print_exc()
+        failed += 1
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            if proc.returncode not in (0, -15):
+                print(f"FAIL local_aws.py exited {proc.returncode} on SIGTERM")
+                failed += 1
+        if lambda_server is not None:
+            lambda_server.shutdown()
+    print(f"smoke test took {time.monotonic() - t0:.1f} s")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
