@@ -44,6 +44,7 @@ fn cases() -> Vec<Case> {
             Box::pin(throttling_and_server_errors(ctx))
         }),
         Case::new("invalid_input", |ctx| Box::pin(invalid_input(ctx))),
+        Case::new("non_object_input", |ctx| Box::pin(non_object_input(ctx))),
         Case::new("scheduler_latest", |ctx| Box::pin(scheduler_latest(ctx))),
         Case::new("access_denied", |ctx| Box::pin(access_denied(ctx))),
         Case::new("concurrent_executions", |ctx| {
@@ -361,7 +362,7 @@ async fn invalid_input(ctx: Arc<Ctx>) -> Outcome {
         run.error
     );
     check!(
-        run.ran(&["Start", "NotifyError", "Failed"]),
+        run.ran(&["Accept", "Start", "NotifyError", "Failed"]),
         "states {:?}",
         run.states
     );
@@ -376,6 +377,37 @@ async fn invalid_input(ctx: Arc<Ctx>) -> Outcome {
         "body {body}"
     );
     check!(ctx.deploys(PROD)? == 0, "deployments");
+    Ok(())
+}
+
+async fn non_object_input(ctx: Arc<Ctx>) -> Outcome {
+    let run = ctx
+        .execute("not-an-object", json!("promote latest to prod, please"))
+        .await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.ERROR"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    check!(
+        run.cause
+            .as_deref()
+            .unwrap_or("")
+            .contains("must be a JSON object"),
+        "cause {:?}",
+        run.cause
+    );
+    let body = expect_message(&run, "ERROR")?;
+    check!(
+        run.messages[0].attribute("gameName") == Some("UNKNOWN"),
+        "{:?}",
+        run.messages[0]
+    );
+    check!(
+        body["error"]["error"] == "StageGate.InvalidInput",
+        "body {body}"
+    );
     Ok(())
 }
 

@@ -216,7 +216,7 @@ class FakeFunctions:
 
 
 def _scenario(event: dict) -> str:
-    for path in (("input", "stageName"), ("state", "stageName"), ("stageName",)):
+    for path in (("input", "stageName"), ("state", "stageName"), ("state", "input", "stageName"), ("stageName",)):
         value = event
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
@@ -272,33 +272,33 @@ def fake_lambda_server(functions: FakeFunctions) -> ThreadingHTTPServer:
 SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
     "happy": (
         "SUCCEEDED", None,
-        ["Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
+        ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
         {"start-deployment": 1, "poll-deployment": 2, "notify-result": 1},
     ),
     "rollback": (
         "FAILED", "StageGate.ROLLED_BACK",
-        ["Start", "Route", "Wait", "Poll", "Route", "Rollback", "Route", "Wait", "Poll", "Route", "Notify",
+        ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Rollback", "Route", "Wait", "Poll", "Route", "Notify",
          "Finish", "Failed"],
         {"start-deployment": 1, "poll-deployment": 2, "rollback-deployment": 1, "notify-result": 1},
     ),
     "retry": (
         "SUCCEEDED", None,
-        ["Start", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
+        ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
         {"start-deployment": 1, "poll-deployment": 3, "notify-result": 1},
     ),
     "invalid-input": (
         "FAILED", "StageGate.ERROR",
-        ["Start", "NotifyError", "Failed"],
+        ["Accept", "Start", "NotifyError", "Failed"],
         {"start-deployment": 1, "notify-result": 1},
     ),
     "unknown-action": (
         "FAILED", "StageGate.ERROR",
-        ["Start", "Route", "UnknownAction", "NotifyError", "Failed"],
+        ["Accept", "Start", "Route", "UnknownAction", "NotifyError", "Failed"],
         {"start-deployment": 1, "notify-result": 1},
     ),
     "notification-lost": (
         "FAILED", "StageGate.NotificationFailed",
-        ["Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Notify", "NotificationLost"],
+        ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Notify", "NotificationLost"],
         {"start-deployment": 1, "poll-deployment": 2, "notify-result": 7},  # 1 + MaxAttempts 6
     ),
 }
@@ -345,7 +345,7 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         assert set(state["error"]) == {"Error", "Cause"}, state
         if name == "invalid-input":
             # The Catch result is the failing task's input plus error; Cause is the Lambda error document.
-            assert state["gameName"] == "space-raiders" and state["snapshotId"] == "latest", state
+            assert state["input"]["gameName"] == "space-raiders" and state["input"]["snapshotId"] == "latest", state
             assert state["error"]["Error"] == "StageGate.InvalidInput", state
             assert json.loads(state["error"]["Cause"])["errorType"] == "StageGate.InvalidInput", state
             assert "unknown variant `retry`" in desc["cause"], desc["cause"]
