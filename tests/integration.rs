@@ -4,6 +4,7 @@
 use gamesparks_local::scenario::ResultCode;
 use gamesparks_local::{FaultConfig, Outcome};
 use serde_json::{json, Value};
+use stagegate::clock::FixedClock;
 use stagegate::verdict::Verdict;
 use stagegate_tests::gate::{emulator, run_gate, Emulated};
 
@@ -215,9 +216,14 @@ async fn second_gate_on_a_busy_stage_is_blocked() {
     stuck["policy"] = json!({"timeoutSeconds": 7200});
     // Start the first gate's deployment, then run a second gate on the same stage.
     let first = json!({"input": stuck, "execution": {"Id": "exec-first"}});
-    stagegate::handlers::start::handle(&env.deployments, &first, "r", env.server.virtual_now())
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    stagegate::handlers::start::handle(
+        &env.deployments,
+        &first,
+        "r",
+        &FixedClock(env.server.virtual_now()),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
     let run = run_gate(&env, "exec-second", input(V11)).await;
     assert_eq!(run.output.outcome, Verdict::Blocked);
     assert_eq!(

@@ -9,6 +9,7 @@ use aws_sdk_gamesparks::config::{Credentials, Region};
 use gamesparks_local::{Config, RunningServer, Scenario, Server};
 use serde_json::{json, Value};
 use stagegate::aws::GameSparksDeployments;
+use stagegate::clock::Clock;
 use stagegate::error::{types, GateError};
 use stagegate::fakes::FakeNotifier;
 use stagegate::handlers::{notify, poll, rollback, start};
@@ -62,6 +63,15 @@ pub async fn emulator(time_scale: f64, seed: u64) -> Emulated {
     }
 }
 
+/// The emulator's virtual clock; the execution start times given to the handlers are already on it.
+struct EmulatorClock<'a>(&'a RunningServer);
+
+impl Clock for EmulatorClock<'_> {
+    fn now(&self) -> time::OffsetDateTime {
+        self.0.virtual_now()
+    }
+}
+
 /// One gate run, as the workflow would have executed it.
 #[derive(Debug)]
 pub struct GateRun {
@@ -96,8 +106,9 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
         "execution": {"Id": execution_id, "StartTime": gamesparks_local::format_timestamp(env.server.virtual_now())}
     });
 
+    let clock = EmulatorClock(&env.server);
     let mut state = match retrying(&mut tasks, "Start", || {
-        start::handle(d, &event, "req", env.server.virtual_now())
+        start::handle(d, &event, "req", &clock)
     })
     .await
     {

@@ -3,6 +3,7 @@
 //!
 //! Plain std, so the task runner itself builds in a second and never waits on the SDK.
 
+mod demo;
 mod setup;
 
 use std::env;
@@ -104,6 +105,13 @@ fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
+        Some("demo") => match demo::run(&workspace_root(), &args[1..]) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("xtask demo: {e}");
+                ExitCode::FAILURE
+            }
+        },
         Some("setup") => match setup::run(&workspace_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -125,6 +133,7 @@ fn main() -> ExitCode {
 
 fn usage() {
     println!("usage: cargo xtask <task>\n");
+    println!("{}", demo::USAGE);
     println!("  setup                     install the pinned local tools (.venv, node_modules)");
     println!("  test [--tier <name>]...   run every test tier (or the named ones) and summarise");
     println!("\ntiers:");

@@ -329,6 +329,8 @@ impl Stack {
             ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
             ("STATE_MACHINE_ARN".into(), self.state_machine_arn.clone()),
             ("TOPIC_ARN".into(), self.topic_arn.clone()),
+            ("QUEUE_URL".into(), self.queue_url.clone()),
+            ("LAMBDA_PORT".into(), self.lambda.port().to_string()),
         ]
     }
 }

@@ -13,6 +13,12 @@ pub const ORIGIN_VAR: &str = "STAGEGATE_TIME_ORIGIN";
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> OffsetDateTime;
+
+    /// A wall-clock time from elsewhere (e.g. Step Functions' `$$.Execution.StartTime`) on this
+    /// clock's timeline.
+    fn from_wall_clock(&self, wall: OffsetDateTime) -> OffsetDateTime {
+        wall
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,6 +76,10 @@ impl SystemClock {
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         self.virtual_time(OffsetDateTime::now_utc())
+    }
+
+    fn from_wall_clock(&self, wall: OffsetDateTime) -> OffsetDateTime {
+        self.virtual_time(wall)
     }
 }
 

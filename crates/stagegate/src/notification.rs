@@ -199,7 +199,13 @@ fn describe_failure(w: &Watch) -> String {
         (_, Some(code)) => format!("failed with {code}"),
         (outcome, None) => format!("ended {outcome}"),
     };
-    if let Some(message) = w.message.as_deref().filter(|m| !m.is_empty()) {
+    // The summary adds its own full stop.
+    if let Some(message) = w
+        .message
+        .as_deref()
+        .map(|m| m.trim_end_matches('.'))
+        .filter(|m| !m.is_empty())
+    {
         text.push_str(": ");
         text.push_str(message);
     }

@@ -4,7 +4,7 @@
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stagegate::aws::GameSparksDeployments;
-use stagegate::clock::{Clock, SystemClock};
+use stagegate::clock::SystemClock;
 use stagegate::{handlers, telemetry};
 
 #[tokio::main]
@@ -14,8 +14,13 @@ async fn main() -> Result<(), Error> {
     let deployments = GameSparksDeployments::from_env().await;
     let (deployments, clock) = (&deployments, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        let now = clock.now();
-        handlers::start::handle(deployments, &event.payload, &event.context.request_id, now).await
+        handlers::start::handle(
+            deployments,
+            &event.payload,
+            &event.context.request_id,
+            clock,
+        )
+        .await
     }))
     .await
 }

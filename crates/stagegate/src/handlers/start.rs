@@ -2,10 +2,10 @@
 //! deployment idempotently.
 
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::backoff;
 use crate::classify::Outcome;
+use crate::clock::Clock;
 use crate::error::GateError;
 use crate::history::{last_known_good, latest_snapshot};
 use crate::input::{parse_start_event, SnapshotChoice, StartEvent};
@@ -21,14 +21,17 @@ pub async fn handle<D: StageDeployments>(
     deployments: &D,
     event: &Value,
     request_id: &str,
-    now: OffsetDateTime,
+    clock: &impl Clock,
 ) -> Result<GateState, GateError> {
+    let now = clock.now();
     let StartEvent { request, execution } = parse_start_event(event)?;
     let stage = request.stage;
     let execution_id = execution
         .as_ref()
         .map_or_else(|| format!("lambda:{request_id}"), |e| e.id.clone());
-    let execution_started_at = execution.and_then(|e| e.start_time).unwrap_or(now);
+    let execution_started_at = execution
+        .and_then(|e| e.start_time)
+        .map_or(now, |t| clock.from_wall_clock(t));
 
     let snapshot_id = match &request.snapshot {
         SnapshotChoice::Id(id) => id.clone(),

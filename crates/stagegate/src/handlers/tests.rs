@@ -6,6 +6,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{notify, poll, rollback, start};
 use crate::classify::Outcome;
+use crate::clock::FixedClock;
 use crate::deployment::{DeploymentAction, DeploymentState, ResultCode};
 use crate::error::{types, GateError};
 use crate::fakes::{FakeGameSparks, FakeNotifier, GET, LIST_DEPLOYMENTS, LIST_SNAPSHOTS, START};
@@ -76,7 +77,7 @@ fn svc(kind: ServiceErrorKind, op: &str) -> ServiceError {
 }
 
 async fn started(gs: &FakeGameSparks, snapshot: &str) -> GateState {
-    match start::handle(gs, &input(snapshot), "req-1", T0).await {
+    match start::handle(gs, &input(snapshot), "req-1", &FixedClock(T0)).await {
         Ok(s) => s,
         Err(e) => panic!("start failed: {e}"),
     }
@@ -227,7 +228,7 @@ async fn start_rejects_invalid_input_before_any_call() {
     let gs = stage();
     let bad = json!({"input": {"gameName": "space raiders", "stageName": "prod", "snapshotId": S1},
                      "execution": {"Id": EXEC}});
-    let err = start::handle(&gs, &bad, "r", T0).await.err();
+    let err = start::handle(&gs, &bad, "r", &FixedClock(T0)).await.err();
     let err = err.unwrap_or_else(|| panic!("accepted"));
     assert_eq!(err.error_type(), types::INVALID_INPUT);
     assert!(err.to_string().contains("input.gameName"), "{err}");
@@ -252,7 +253,7 @@ async fn start_error_types() {
     for (op, kind, want) in cases {
         let gs = stage();
         gs.fail_next(op, svc(kind, op));
-        let got = error_type(start::handle(&gs, &input("latest"), "r", T0).await);
+        let got = error_type(start::handle(&gs, &input("latest"), "r", &FixedClock(T0)).await);
         assert_eq!(got, want, "{op} {kind:?}");
         assert_eq!(gs.started_count(), 0);
     }
@@ -264,7 +265,7 @@ async fn start_conflicts_with_a_running_deployment() {
     let _ = started(&gs, S4).await;
     let other = json!({"input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S5},
                        "execution": {"Id": "another-execution"}});
-    let err = start::handle(&gs, &other, "r", T0).await.err();
+    let err = start::handle(&gs, &other, "r", &FixedClock(T0)).await.err();
     assert_eq!(
         err.map(|e| e.error_type()),
         Some(types::DEPLOYMENT_IN_PROGRESS)
@@ -274,7 +275,9 @@ async fn start_conflicts_with_a_running_deployment() {
 #[tokio::test]
 async fn start_latest_on_a_game_without_snapshots_is_not_found() {
     let gs = FakeGameSparks::new();
-    let err = start::handle(&gs, &input("latest"), "r", T0).await.err();
+    let err = start::handle(&gs, &input("latest"), "r", &FixedClock(T0))
+        .await
+        .err();
     let err = err.unwrap_or_else(|| panic!("accepted"));
     assert_eq!(err.error_type(), types::NOT_FOUND);
     assert!(err.to_string().contains("no snapshots"), "{err}");
@@ -284,7 +287,7 @@ async fn start_latest_on_a_game_without_snapshots_is_not_found() {
 async fn start_invoked_directly_uses_the_request_id() {
     let gs = stage();
     let bare = json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4});
-    let s = start::handle(&gs, &bare, "req-42", T0)
+    let s = start::handle(&gs, &bare, "req-42", &FixedClock(T0))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.execution_id, "lambda:req-42");
@@ -433,7 +436,7 @@ async fn poll_timeout_with_alert_policy_alerts() {
                   "policy": {"onTimeout": "alert", "timeoutSeconds": 60}},
         "execution": {"Id": EXEC}
     });
-    let s = start::handle(&gs, &event, "r", T0)
+    let s = start::handle(&gs, &event, "r", &FixedClock(T0))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let s = polled(&gs, &s, T0 + Duration::seconds(61)).await;

@@ -1,0 +1,283 @@
+//! Starting an execution and following its history to the end.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
+use clap::Args;
+use serde_json::Value;
+use stagegate::aws::endpoint;
+
+use crate::progress;
+
+#[derive(Args, Clone)]
+pub struct FollowArgs {
+    /// AWS region (default: the standard chain).
+    #[arg(long)]
+    region: Option<String>,
+    /// Endpoint for Step Functions and SQS, e.g. the local stack (also AWS_ENDPOINT_URL_SFN,
+    /// AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// An SQS queue subscribed to the gate's topic: print the notification it receives.
+    #[arg(long)]
+    queue_url: Option<String>,
+    /// How often to read the execution history.
+    #[arg(long, default_value_t = 2000)]
+    poll_interval_ms: u64,
+    /// Stop following after this many seconds (the execution keeps running).
+    #[arg(long, default_value_t = 16_500)]
+    timeout: u64,
+    /// Write `<status> <error>` here when the execution ends (for scripts).
+    #[arg(long)]
+    result_file: Option<PathBuf>,
+}
+
+pub struct Clients {
+    sfn: aws_sdk_sfn::Client,
+    sqs: aws_sdk_sqs::Client,
+}
+
+impl Clients {
+    pub async fn new(args: &FollowArgs) -> Self {
+        let mut loader = aws_config::from_env();
+        if let Some(region) = &args.region {
+            loader = loader.region(aws_sdk_sfn::config::Region::new(region.clone()));
+        }
+        let config = loader.load().await;
+        let pick = |service: &str| {
+            args.endpoint_url
+                .clone()
+                .or_else(|| endpoint::from_env(service))
+        };
+        let mut sfn = aws_sdk_sfn::config::Builder::from(&config);
+        if let Some(url) = pick("SFN") {
+            sfn = sfn.endpoint_url(url);
+        }
+        let mut sqs = aws_sdk_sqs::config::Builder::from(&config);
+        if let Some(url) = pick("SQS") {
+            sqs = sqs.endpoint_url(url);
+        }
+        Self {
+            sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
+            sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
+        }
+    }
+}
+
+pub async fn start(
+    clients: &Clients,
+    state_machine: &str,
+    input: &str,
+    name: Option<String>,
+) -> Result<String, String> {
+    let name = name.unwrap_or_else(|| {
+        let millis = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        format!("stagegate-{millis}")
+    });
+    let started = clients
+        .sfn
+        .start_execution()
+        .state_machine_arn(state_machine)
+        .name(&name)
+        .input(input)
+        .send()
+        .await
+        .map_err(|e| format!("StartExecution on {state_machine}: {}", error_text(&e)))?;
+    let arn = started.execution_arn().unwrap_or_default().to_owned();
+    println!("started {arn}");
+    Ok(arn)
+}
+
+/// Follows the execution to its end. `Ok(true)`: the requested snapshot was deployed.
+pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<bool, String> {
+    let started = Instant::now();
+    let interval = Duration::from_millis(args.poll_interval_ms.max(100));
+    let mut seen = 0i64;
+    let mut first_event: Option<f64> = None;
+    loop {
+        // Read the status first: once it is terminal, one more history read has every event.
+        let described = clients
+            .sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeExecution: {}", error_text(&e)))?;
+        let done = described
+            .status()
+            .is_some_and(|s| *s != ExecutionStatus::Running);
+        for event in history(clients, arn).await? {
+            if event.id() <= seen {
+                continue;
+            }
+            seen = event.id();
+            let at = event.timestamp().map_or(0.0, |t| t.as_secs_f64());
+            let elapsed = at - *first_event.get_or_insert(at);
+            if let Some(line) = describe(&event, elapsed) {
+                println!("{line}");
+            }
+        }
+        if done {
+            return finish(clients, arn, args, &described).await;
+        }
+        if started.elapsed() > Duration::from_secs(args.timeout) {
+            return Err(format!(
+                "{arn} is still running after {} s; it continues without us",
+                args.timeout
+            ));
+        }
+        tokio::time::sleep(interval).await;
+    }
+}
+
+async fn finish(
+    clients: &Clients,
+    arn: &str,
+    args: &FollowArgs,
+    described: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput,
+) -> Result<bool, String> {
+    let status = described
+        .status()
+        .map_or("UNKNOWN", |s| s.as_str())
+        .to_owned();
+    let (mut error, mut cause) = (
+        described.error().map(str::to_owned),
+        described.cause().map(str::to_owned),
+    );
+    if error.is_none() {
+        // Some implementations only record the failure in the history.
+        for event in history(clients, arn).await? {
+            if let Some(d) = event.execution_failed_event_details() {
+                error = d.error().map(str::to_owned);
+                cause = d.cause().map(str::to_owned);
+            }
+        }
+    }
+    let deployed = status == "SUCCEEDED";
+    println!();
+    if deployed {
+        let output: Value = described
+            .output()
+            .and_then(|o| serde_json::from_str(o).ok())
+            .unwrap_or(Value::Null);
+        println!(
+            "result: SUCCEEDED: {}",
+            output["notification"]["cause"]
+                .as_str()
+                .unwrap_or("deployed")
+        );
+    } else {
+        println!("result: {status} {}", error.as_deref().unwrap_or(""));
+        if let Some(cause) = &cause {
+            println!("cause:  {}", progress::readable_cause(cause));
+        }
+    }
+    if let Some(queue) = &args.queue_url {
+        match notification(clients, queue, arn).await? {
+            Some(text) => println!("\n{text}"),
+            None => println!("\nno notification for this execution reached {queue}"),
+        }
+    }
+    if let Some(path) = &args.result_file {
+        let line = format!("{status} {}\n", error.as_deref().unwrap_or(""));
+        std::fs::write(path, line).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    Ok(deployed)
+}
+
+fn describe(event: &HistoryEvent, elapsed: f64) -> Option<String> {
+    if let Some(entered) = event.state_entered_event_details() {
+        return Some(progress::state_entered(
+            elapsed,
+            entered.name().unwrap_or("?"),
+        ));
+    }
+    match event.r#type() {
+        Some(HistoryEventType::TaskSucceeded) => event
+            .task_succeeded_event_details()
+            .and_then(|d| d.output())
+            .and_then(progress::task_output),
+        Some(HistoryEventType::LambdaFunctionSucceeded) => event
+            .lambda_function_succeeded_event_details()
+            .and_then(|d| d.output())
+            .and_then(progress::task_output),
+        Some(HistoryEventType::TaskFailed) => event
+            .task_failed_event_details()
+            .map(|d| progress::task_failed(d.error().unwrap_or("?"), d.cause().unwrap_or(""))),
+        _ => None,
+    }
+}
+
+async fn history(clients: &Clients, arn: &str) -> Result<Vec<HistoryEvent>, String> {
+    let mut events = Vec::new();
+    let mut token = None;
+    loop {
+        let page = clients
+            .sfn
+            .get_execution_history()
+            .execution_arn(arn)
+            .set_next_token(token)
+            .max_results(1000)
+            .send()
+            .await
+            .map_err(|e| format!("GetExecutionHistory: {}", error_text(&e)))?;
+        events.extend(page.events().unwrap_or_default().iter().cloned());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(events);
+        }
+    }
+}
+
+/// Waits briefly for this execution's notification on the queue (others are left there).
+async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Option<String>, String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        let received = clients
+            .sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .map_err(|e| format!("ReceiveMessage: {}", error_text(&e)))?;
+        for message in received.messages().unwrap_or_default() {
+            let envelope: Value =
+                serde_json::from_str(message.body().unwrap_or_default()).unwrap_or(Value::Null);
+            let body: Value = envelope["Message"]
+                .as_str()
+                .and_then(|m| serde_json::from_str(m).ok())
+                .unwrap_or(Value::Null);
+            if body["gate"]["executionId"].as_str() != Some(arn) {
+                continue;
+            }
+            if let Some(handle) = message.receipt_handle() {
+                let _ = clients
+                    .sqs
+                    .delete_message()
+                    .queue_url(queue)
+                    .receipt_handle(handle)
+                    .send()
+                    .await;
+            }
+            return Ok(Some(progress::notification(&envelope)));
+        }
+    }
+    Ok(None)
+}
+
+fn error_text(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}

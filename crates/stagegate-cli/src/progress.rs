@@ -1,0 +1,184 @@
+//! What a person following a gate sees: one line per step, from the execution history.
+
+use serde_json::Value;
+
+const INDENT: &str = "          ";
+
+pub fn state_entered(elapsed_s: f64, name: &str) -> String {
+    format!("[{elapsed_s:>6.1}s] {name}")
+}
+
+/// Summarises a task's output: a gate state (what the deployment is doing and what comes next)
+/// or the notify result.
+pub fn task_output(output: &str) -> Option<String> {
+    let value: Value = serde_json::from_str(output).ok()?;
+    // lambda:invoke wraps the function's result in Payload.
+    let payload = value.get("Payload").unwrap_or(&value);
+    if payload.get("messageId").is_some() {
+        return Some(format!(
+            "{INDENT}notification published: {} ({})",
+            text(payload, "outcome"),
+            text(payload, "subject")
+        ));
+    }
+    let action = payload.get("action")?.as_str()?;
+    let watched = match payload.get("phase").and_then(Value::as_str) {
+        Some("ROLLBACK") => payload
+            .get("rollback")
+            .filter(|r| r.is_object())
+            .unwrap_or(payload),
+        _ => payload,
+    };
+    let what = if watched.get("rollbackOf").is_some() {
+        "rollback"
+    } else {
+        "deployment"
+    };
+    let head = format!(
+        "{INDENT}{what} {} of {}: {}",
+        text(watched, "deploymentId"),
+        text(watched, "snapshotId"),
+        text(watched, "deploymentState"),
+    );
+    let line = match action {
+        "wait" => format!(
+            "{head}; next poll in {} s (polls so far: {})",
+            payload
+                .get("waitSeconds")
+                .and_then(Value::as_u64)
+                .unwrap_or(0),
+            watched.get("attempt").and_then(Value::as_u64).unwrap_or(0)
+        ),
+        _ => {
+            let code = watched
+                .get("resultCode")
+                .and_then(Value::as_str)
+                .unwrap_or("no result code");
+            format!(
+                "{head} -> {} ({code}); next: {action}: {}",
+                text(watched, "outcome"),
+                text(payload, "reason")
+            )
+        }
+    };
+    Some(line)
+}
+
+pub fn task_failed(error: &str, cause: &str) -> String {
+    format!(
+        "{INDENT}task failed: {error}: {}",
+        short(&readable_cause(cause), 240)
+    )
+}
+
+/// Lambda error causes are JSON documents; show their message.
+pub fn readable_cause(cause: &str) -> String {
+    serde_json::from_str::<Value>(cause)
+        .ok()
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| cause.to_owned())
+}
+
+/// An SNS notification as an SQS subscriber receives it.
+pub fn notification(envelope: &Value) -> String {
+    let mut out = String::from("notification received by the subscriber:\n");
+    out.push_str(&format!("  subject:    {}\n", text(envelope, "Subject")));
+    if let Some(attributes) = envelope.get("MessageAttributes").and_then(Value::as_object) {
+        let shown: Vec<String> = attributes
+            .iter()
+            .map(|(k, v)| {
+                format!(
+                    "{k}={}",
+                    v.get("Value").and_then(Value::as_str).unwrap_or("?")
+                )
+            })
+            .collect();
+        out.push_str(&format!("  attributes: {}\n", shown.join(", ")));
+    }
+    let body = envelope
+        .get("Message")
+        .and_then(Value::as_str)
+        .and_then(|m| serde_json::from_str::<Value>(m).ok());
+    if let Some(body) = body {
+        out.push_str(&format!("  summary:    {}\n", text(&body, "summary")));
+        let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
+        for line in pretty.lines() {
+            out.push_str("  | ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+fn text<'a>(value: &'a Value, key: &str) -> &'a str {
+    value.get(key).and_then(Value::as_str).unwrap_or("-")
+}
+
+fn short(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_owned()
+    } else {
+        let mut cut: String = s.chars().take(max).collect();
+        cut.push_str("...");
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn waiting_deployment() {
+        let out = json!({"Payload": {"action": "wait", "phase": "DEPLOY", "deploymentId": "dep-1",
+            "snapshotId": "S", "deploymentState": "IN_PROGRESS", "waitSeconds": 15, "attempt": 2}});
+        assert_eq!(
+            task_output(&out.to_string()).as_deref().map(str::trim),
+            Some("deployment dep-1 of S: IN_PROGRESS; next poll in 15 s (polls so far: 2)")
+        );
+    }
+
+    #[test]
+    fn rollback_phase_shows_the_rollback() {
+        let out = json!({"action": "alert", "phase": "ROLLBACK", "deploymentId": "dep-1", "reason": "r",
+            "rollback": {"deploymentId": "dep-2", "snapshotId": "G", "deploymentState": "COMPLETED",
+                         "outcome": "SUCCEEDED", "resultCode": "SUCCESS", "rollbackOf": "dep-1"}});
+        let line = task_output(&out.to_string()).unwrap_or_default();
+        assert!(
+            line.contains("rollback dep-2 of G: COMPLETED -> SUCCEEDED (SUCCESS); next: alert: r"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn notify_result_and_errors() {
+        let out = json!({"Payload": {"outcome": "FAILED", "subject": "stagegate FAILED: g/s", "messageId": "m"}});
+        assert!(task_output(&out.to_string())
+            .unwrap_or_default()
+            .contains("notification published: FAILED"));
+        assert_eq!(task_output("not json"), None);
+        assert_eq!(task_output("{}"), None);
+        let cause =
+            json!({"errorType": "StageGate.InvalidInput", "errorMessage": "bad field"}).to_string();
+        assert!(task_failed("StageGate.InvalidInput", &cause)
+            .ends_with("StageGate.InvalidInput: bad field"));
+    }
+
+    #[test]
+    fn notification_envelope() {
+        let env = json!({"Subject": "stagegate SUCCEEDED: g/s",
+            "MessageAttributes": {"outcome": {"Type": "String", "Value": "SUCCEEDED"}},
+            "Message": json!({"summary": "S is deployed"}).to_string()});
+        let text = notification(&env);
+        assert!(
+            text.contains("outcome=SUCCEEDED") && text.contains("summary:    S is deployed"),
+            "{text}"
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! `cargo xtask demo`: the gate end to end on this machine. Installs the pinned tools, starts the
+//! local stack (`stagegate-local`), and runs gate executions with the `stagegate` CLI, which shows
+//! live progress, the outcome and the notification a subscriber received.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use crate::setup;
+
+struct Scenario {
+    name: &'static str,
+    story: &'static str,
+    snapshot: &'static str,
+    /// `SUCCEEDED`, or the Error the execution fails with.
+    expect: &'static str,
+}
+
+const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "success",
+        story: "deploy v1.1.0 to space-raiders/prod; it completes",
+        snapshot: "Snapshot_2026-11-10T14:30:00.000Z",
+        expect: "SUCCEEDED",
+    },
+    Scenario {
+        name: "alert",
+        story: "deploy v1.2.1 to space-raiders/prod; GameSparks cannot assume the stage role: alert, no rollback",
+        snapshot: "Snapshot_2026-11-20T16:45:00.000Z",
+        expect: "StageGate.FAILED",
+    },
+    Scenario {
+        name: "rollback",
+        story: "deploy v1.2.0 to space-raiders/prod; it fails (UNSPECIFIED_FAILURE): roll back to the last known-good snapshot",
+        snapshot: "Snapshot_2026-11-18T11:15:00.000Z",
+        expect: "StageGate.ROLLED_BACK",
+    },
+];
+
+pub const USAGE: &str =
+    "  demo [--scenario success|alert|rollback] [--input JSON|@FILE] [--keep] [--time-scale X]
+                            run the gate end to end locally (three scenarios by default)";
+
+struct Args {
+    scenario: Option<String>,
+    input: Option<String>,
+    keep: bool,
+    time_scale: String,
+}
+
+fn parse(args: &[String]) -> Result<Args, String> {
+    let mut parsed = Args {
+        scenario: None,
+        input: None,
+        keep: false,
+        time_scale: "30".into(),
+    };
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        match flag.as_str() {
+            "--keep" => parsed.keep = true,
+            "--scenario" | "--input" | "--time-scale" => {
+                let value = it.next().ok_or(format!("{flag} needs a value"))?.clone();
+                match flag.as_str() {
+                    "--scenario" if SCENARIOS.iter().any(|s| s.name == value) => {
+                        parsed.scenario = Some(value)
+                    }
+                    "--scenario" => {
+                        return Err(format!(
+                            "unknown scenario {value:?}: use success, alert or rollback"
+                        ))
+                    }
+                    "--input" => parsed.input = Some(value),
+                    _ => match value.parse::<f64>() {
+                        Ok(x) if x.is_finite() && x > 0.0 => parsed.time_scale = value,
+                        _ => {
+                            return Err(format!(
+                                "--time-scale must be a positive number, got {value:?}"
+                            ))
+                        }
+                    },
+                }
+            }
+            other => return Err(format!("unknown option {other:?}")),
+        }
+    }
+    Ok(parsed)
+}
+
+/// Stops the stack when the demo ends, however it ends (Ctrl-C reaches the stack directly: it
+/// shares the terminal's process group and stops itself).
+struct StackProcess(Child);
+
+impl Drop for StackProcess {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
+    let args = parse(args)?;
+    let started = Instant::now();
+    setup::run(root)?;
+    println!("demo: building the stagegate CLI and the local stack");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(&cargo)
+        .args(["build", "--bin", "stagegate", "--bin", "stagegate-local"])
+        .current_dir(root)
+        .status()
+        .map_err(|e| format!("cargo build: {e}"))?;
+    if !status.success() {
+        return Err("cargo build failed".into());
+    }
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let work = target.join("stagegate-local");
+    std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let env_file = work.join("demo.env");
+    let _ = std::fs::remove_file(&env_file);
+
+    println!("demo: starting the local stack (time scale {}: one minute of GameSparks time takes {:.1} s)", args.time_scale, 60.0 / args.time_scale.parse::<f64>().unwrap_or(30.0));
+    let mut child = Command::new(target.join("debug/stagegate-local"))
+        .args(["--time-scale", &args.time_scale, "--env-file"])
+        .arg(&env_file)
+        .current_dir(root)
+        .stdout(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("could not start stagegate-local: {e}"))?;
+    let stdout = child.stdout.take();
+    let stack = StackProcess(child);
+    let ready = forward_until_ready(stdout)?;
+    if !ready
+        .recv_timeout(Duration::from_secs(1800))
+        .unwrap_or(false)
+    {
+        return Err(
+            "the local stack did not start (see the lines above, and target/stagegate-local/*.log)"
+                .into(),
+        );
+    }
+    let env = read_env(&env_file)?;
+    println!(
+        "demo: stack ready after {:.0} s\n",
+        started.elapsed().as_secs_f64()
+    );
+
+    let runs: Vec<(String, String, Option<&str>)> = match (&args.input, &args.scenario) {
+        (Some(input), _) => vec![("your input".into(), input.clone(), None)],
+        (None, Some(name)) => SCENARIOS
+            .iter()
+            .filter(|s| s.name == name)
+            .map(scenario_run)
+            .collect(),
+        (None, None) => SCENARIOS.iter().map(scenario_run).collect(),
+    };
+    let mut summary = Vec::new();
+    for (i, (story, input, expect)) in runs.iter().enumerate() {
+        println!("=== run {}/{}: {story}", i + 1, runs.len());
+        println!("    input: {input}");
+        let result_file = work.join(format!("demo-result-{i}.txt"));
+        let _ = std::fs::remove_file(&result_file);
+        let t = Instant::now();
+        let status = Command::new(target.join("debug/stagegate"))
+            .args([
+                "run",
+                "--state-machine-arn",
+                &env["STATE_MACHINE_ARN"],
+                "--input",
+                input,
+            ])
+            .args([
+                "--queue-url",
+                &env["QUEUE_URL"],
+                "--poll-interval-ms",
+                "300",
+                "--result-file",
+            ])
+            .arg(&result_file)
+            .envs(env.iter())
+            .status()
+            .map_err(|e| format!("could not run stagegate: {e}"))?;
+        let result = std::fs::read_to_string(&result_file).unwrap_or_default();
+        let got = result
+            .split_whitespace()
+            .find(|w| *w != "FAILED")
+            .unwrap_or(result.trim())
+            .to_owned();
+        let got = if result.starts_with("SUCCEEDED") {
+            "SUCCEEDED".to_owned()
+        } else {
+            got
+        };
+        let ok = expect.is_none_or(|e| e == got);
+        summary.push((
+            story.clone(),
+            expect.unwrap_or("-").to_owned(),
+            got,
+            ok,
+            t.elapsed().as_secs_f64(),
+            status.code(),
+        ));
+        println!();
+    }
+    println!("=== summary");
+    for (story, expect, got, ok, secs, code) in &summary {
+        let mark = if *ok { "ok " } else { "MISMATCH" };
+        println!(
+            "  {mark} {got:<22} (expected {expect}, exit {}) {secs:>5.1} s  {story}",
+            code.unwrap_or(-1)
+        );
+    }
+    println!("demo: {:.0} s in all", started.elapsed().as_secs_f64());
+    if args.keep {
+        println!("\ndemo: the stack keeps running; press Ctrl-C to stop it. For your own clients:");
+        for (k, v) in &env {
+            println!("  export {k}={v}");
+        }
+        println!("  cargo lambda invoke -A 127.0.0.1 -P {} start-deployment --data-file events/start-deployment.json", env.get("LAMBDA_PORT").map_or("?", String::as_str));
+        let mut stack = stack;
+        let _ = stack.0.wait();
+    }
+    if summary.iter().all(|s| s.3) {
+        Ok(())
+    } else {
+        Err("some runs did not end as expected".into())
+    }
+}
+
+fn scenario_run(s: &Scenario) -> (String, String, Option<&'static str>) {
+    let input = format!(
+        r#"{{"gameName":"space-raiders","stageName":"prod","snapshotId":"{}"}}"#,
+        s.snapshot
+    );
+    (format!("{}: {}", s.name, s.story), input, Some(s.expect))
+}
+
+/// Prints the stack's start-up lines; the channel says whether it became ready.
+fn forward_until_ready(
+    stdout: Option<std::process::ChildStdout>,
+) -> Result<mpsc::Receiver<bool>, String> {
+    let stdout = stdout.ok_or("stagegate-local has no stdout")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut ready = false;
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if !ready {
+                if line.starts_with("export ") || line.starts_with("environment for") {
+                    continue;
+                }
+                println!("  {line}");
+                if line == "stagegate-local ready" {
+                    ready = true;
+                    let _ = tx.send(true);
+                }
+            } else if line.contains("stopped unexpectedly") || line.contains("stopping") {
+                println!("  {line}");
+            }
+        }
+        let _ = tx.send(false);
+    });
+    Ok(rx)
+}
+
+fn read_env(path: &Path) -> Result<HashMap<String, String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let env: HashMap<String, String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("export "))
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    for key in ["STATE_MACHINE_ARN", "QUEUE_URL"] {
+        if !env.contains_key(key) {
+            return Err(format!("{} has no {key}", path.display()));
+        }
+    }
+    Ok(env)
+}
