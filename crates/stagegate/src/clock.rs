@@ -16,7 +16,7 @@ pub trait Clock: Send + Sync {
 
     /// A wall-clock time from elsewhere (e.g. Step Functions' `$$.Execution.StartTime`) on this
     /// clock's timeline.
-    fn from_wall_clock(&self, wall: OffsetDateTime) -> OffsetDateTime {
+    fn on_this_clock(&self, wall: OffsetDateTime) -> OffsetDateTime {
         wall
     }
 }
@@ -78,7 +78,7 @@ impl Clock for SystemClock {
         self.virtual_time(OffsetDateTime::now_utc())
     }
 
-    fn from_wall_clock(&self, wall: OffsetDateTime) -> OffsetDateTime {
+    fn on_this_clock(&self, wall: OffsetDateTime) -> OffsetDateTime {
         self.virtual_time(wall)
     }
 }

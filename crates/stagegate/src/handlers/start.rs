@@ -31,7 +31,7 @@ pub async fn handle<D: StageDeployments>(
         .map_or_else(|| format!("lambda:{request_id}"), |e| e.id.clone());
     let execution_started_at = execution
         .and_then(|e| e.start_time)
-        .map_or(now, |t| clock.from_wall_clock(t));
+        .map_or(now, |t| clock.on_this_clock(t));
 
     let snapshot_id = match &request.snapshot {
         SnapshotChoice::Id(id) => id.clone(),
