@@ -210,13 +210,11 @@ async fn unspecified_failure_rolls_back(ctx: Arc<Ctx>) -> Outcome {
 }
 
 async fn no_known_good_alerts(ctx: Arc<Ctx>) -> Outcome {
-    ctx.stack
-        .admin(
-            "POST",
-            "/_emulator/outcomes",
-            Some(&json!({V10: {"result": "UNSPECIFIED_FAILURE"}})),
-        )
-        .map_err(|e| e.to_string())?;
+    ctx.admin(
+        "POST",
+        "/_emulator/outcomes",
+        Some(&json!({V10: {"result": "UNSPECIFIED_FAILURE"}})),
+    )?;
     let run = ctx.execute("no-known-good", input(V10)).await?;
     check!(
         run.error.as_deref() == Some("StageGate.FAILED"),
@@ -237,13 +235,11 @@ async fn no_known_good_alerts(ctx: Arc<Ctx>) -> Outcome {
 }
 
 async fn rollback_fails(ctx: Arc<Ctx>) -> Outcome {
-    ctx.stack
-        .admin(
-            "POST",
-            "/_emulator/outcomes",
-            Some(&json!({V10: {"result": "UNSPECIFIED_FAILURE"}})),
-        )
-        .map_err(|e| e.to_string())?;
+    ctx.admin(
+        "POST",
+        "/_emulator/outcomes",
+        Some(&json!({V10: {"result": "UNSPECIFIED_FAILURE"}})),
+    )?;
     let run = ctx.execute("rollback-fails", input(V12)).await?;
     check!(
         run.error.as_deref() == Some("StageGate.ROLLBACK_FAILED"),
@@ -310,9 +306,7 @@ async fn throttling_and_server_errors(ctx: Arc<Ctx>) -> Outcome {
         ("faulty-rollback", V12, "FAILED", 2),
     ] {
         ctx.reset()?;
-        ctx.stack
-            .admin("POST", "/_emulator/faults", Some(&faults))
-            .map_err(|e| e.to_string())?;
+        ctx.admin("POST", "/_emulator/faults", Some(&faults))?;
         let run = ctx.execute(name, input(snapshot)).await?;
         check!(
             run.status == status,
@@ -415,13 +409,11 @@ async fn scheduler_latest(ctx: Arc<Ctx>) -> Outcome {
     let path = stagegate_tests::repo_root().join("events/scheduler-input.json");
     let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
     let scheduled: Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
-    ctx.stack
-        .admin(
-            "POST",
-            "/_emulator/outcomes",
-            Some(&json!({V13: {"result": "SUCCESS", "neverFinish": false}})),
-        )
-        .map_err(|e| e.to_string())?;
+    ctx.admin(
+        "POST",
+        "/_emulator/outcomes",
+        Some(&json!({V13: {"result": "SUCCESS", "neverFinish": false}})),
+    )?;
     let run = ctx.execute("scheduled", scheduled).await?;
     check!(
         run.status == "SUCCEEDED",
@@ -438,13 +430,11 @@ async fn scheduler_latest(ctx: Arc<Ctx>) -> Outcome {
 }
 
 async fn access_denied(ctx: Arc<Ctx>) -> Outcome {
-    ctx.stack
-        .admin(
-            "POST",
-            "/_emulator/faults",
-            Some(&json!({"accessDeniedStages": [PROD]})),
-        )
-        .map_err(|e| e.to_string())?;
+    ctx.admin(
+        "POST",
+        "/_emulator/faults",
+        Some(&json!({"accessDeniedStages": [PROD]})),
+    )?;
     let run = ctx.execute("access-denied", input(V11)).await?;
     check!(
         run.error.as_deref() == Some("StageGate.ERROR"),

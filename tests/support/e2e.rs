@@ -84,13 +84,16 @@ impl Ctx {
 
     /// Each case starts from the scenario as loaded, with no faults and an empty queue.
     pub fn reset(&self) -> Result<(), String> {
-        self.stack
-            .admin("POST", "/_emulator/reset", None)
-            .map_err(|e| e.to_string())?;
-        self.stack
-            .admin("POST", "/_emulator/faults", Some(&json!({})))
-            .map_err(|e| e.to_string())?;
+        self.admin("POST", "/_emulator/reset", None)?;
+        self.admin("POST", "/_emulator/faults", Some(&json!({})))?;
         Ok(())
+    }
+
+    /// The emulator's admin API (`/_emulator/...`).
+    pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+        self.stack
+            .admin(method, path, body)
+            .map_err(|e| e.to_string())
     }
 
     pub async fn run_case(self: &Arc<Self>, case: &Case, timeout: Duration) -> Result<(), String> {
@@ -232,10 +235,7 @@ impl Ctx {
 
     /// DEPLOY deployments the emulator saw started on `stage` ("game/stage").
     pub fn deploys(&self, stage: &str) -> Result<u64, String> {
-        let counters = self
-            .stack
-            .admin("GET", "/_emulator/counters", None)
-            .map_err(|e| e.to_string())?;
+        let counters = self.admin("GET", "/_emulator/counters", None)?;
         Ok(counters["deploymentsStarted"][stage]["DEPLOY"]
             .as_u64()
             .unwrap_or(0))

@@ -1,6 +1,8 @@
 //! `StageDeployments` on aws-sdk-gamesparks.
 
-use aws_sdk_gamesparks::types::{SnapshotSummary, StageDeploymentDetails, StageDeploymentSummary};
+use aws_sdk_gamesparks::types::{
+    DeploymentResult, SnapshotSummary, StageDeploymentDetails, StageDeploymentSummary,
+};
 use aws_sdk_gamesparks::Client;
 use time::OffsetDateTime;
 
@@ -137,19 +139,14 @@ fn details(
         .deployment_id()
         .filter(|id| !id.is_empty())
         .ok_or_else(|| ServiceError::other(operation, "the response has no DeploymentId"))?;
+    let (result_code, result_message) = result(d.deployment_result());
     Ok(Deployment {
         id: id.to_owned(),
         snapshot_id: d.snapshot_id().map(str::to_owned),
         action: d.deployment_action().and_then(|a| action(a.as_str())),
         state: state(d.deployment_state().map(|s| s.as_str())),
-        result_code: d
-            .deployment_result()
-            .and_then(|r| r.result_code())
-            .map(|c| ResultCode::parse(c.as_str())),
-        result_message: d
-            .deployment_result()
-            .and_then(|r| r.message())
-            .map(str::to_owned),
+        result_code,
+        result_message,
         created: d.created().and_then(timestamp),
         last_updated: d.last_updated().and_then(timestamp),
     })
@@ -157,22 +154,25 @@ fn details(
 
 /// Entries without an id cannot be rollback targets; they are skipped rather than failing the run.
 fn summary(d: &StageDeploymentSummary) -> Option<Deployment> {
+    let (result_code, result_message) = result(d.deployment_result());
     Some(Deployment {
         id: d.deployment_id()?.to_owned(),
         snapshot_id: d.snapshot_id().map(str::to_owned),
         action: d.deployment_action().and_then(|a| action(a.as_str())),
         state: state(d.deployment_state().map(|s| s.as_str())),
-        result_code: d
-            .deployment_result()
-            .and_then(|r| r.result_code())
-            .map(|c| ResultCode::parse(c.as_str())),
-        result_message: d
-            .deployment_result()
-            .and_then(|r| r.message())
-            .map(str::to_owned),
+        result_code,
+        result_message,
         created: None,
         last_updated: d.last_updated().and_then(timestamp),
     })
+}
+
+fn result(r: Option<&DeploymentResult>) -> (Option<ResultCode>, Option<String>) {
+    (
+        r.and_then(|r| r.result_code())
+            .map(|c| ResultCode::parse(c.as_str())),
+        r.and_then(|r| r.message()).map(str::to_owned),
+    )
 }
 
 fn snapshot(s: &SnapshotSummary) -> Option<Snapshot> {
