@@ -57,6 +57,20 @@ const TIERS: &[Tier] = &[
         args: &["test", "--workspace", "--all-features", "--lib", "--bins"],
     },
     Tier {
+        name: "properties",
+        what: "property tests: input parsing, classification, waits, tokens, message rendering",
+        program: Program::Cargo,
+        args: &["test", "-p", "stagegate", "--test", "properties"],
+        needs_tools: false,
+    },
+    Tier {
+        name: "licenses",
+        what: "offline license check of every crate in the build",
+        program: Program::Cargo,
+        args: &["test", "-p", "stagegate-tests", "--test", "licenses"],
+        needs_tools: false,
+    },
+    Tier {
         name: "conformance",
         what: "gamesparks-local driven by the real aws-sdk-gamesparks client",
         program: Program::Cargo,
