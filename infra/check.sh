@@ -2,6 +2,7 @@
 # Static checks of the workflow definition and the SAM template, with the pinned tools:
 #   asl-validator (npm, package.json)      infra/statemachine/deployment-gate.asl.json
 #   substitutions (.venv python)           ASL ${...} placeholders == the template's DefinitionSubstitutions
+#   least-privilege (.venv python)         infra/least_privilege.py on infra/template.yaml
 #   cfn-lint      (requirements-dev.txt)   infra/template.yaml
 #   checkov       (requirements-dev.txt)   infra/template.yaml
 # Prints one line per check. Exit 0: no findings; 1: findings (printed under the check's line);
@@ -80,6 +81,9 @@ print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY
 report substitutions $? "ASL placeholders match DefinitionSubstitutions"
+
+"$venv_python" infra/least_privilege.py "$template" >"$out" 2>&1
+report least-privilege $? "no wildcard actions; GameSparks, SNS, Lambda, Step Functions and KMS scoped to the gate's own resources"
 
 "$cfn_lint" "$template" >"$out" 2>&1
 report cfn-lint $? "$template"

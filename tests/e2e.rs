@@ -50,6 +50,10 @@ fn cases() -> Vec<Case> {
         Case::new("concurrent_executions", |ctx| {
             Box::pin(concurrent_executions(ctx))
         }),
+        // Last: reads what every earlier case logged and published.
+        Case::new("no_secrets_or_panics", |ctx| {
+            Box::pin(no_secrets_or_panics(ctx))
+        }),
     ]
 }
 
@@ -490,6 +494,48 @@ async fn concurrent_executions(ctx: Arc<Ctx>) -> Outcome {
         "outcomes {outcomes:?}"
     );
     check!(ctx.deploys(PROD)? == 1, "deployments");
+    Ok(())
+}
+
+async fn no_secrets_or_panics(ctx: Arc<Ctx>) -> Outcome {
+    let secrets = [
+        stagegate_local::ACCESS_KEY_ID,
+        stagegate_local::SECRET_ACCESS_KEY,
+    ];
+    let logs = ctx.stack.logs();
+    check!(logs.len() == 3, "expected three service logs, got {logs:?}");
+    let mut lines = 0;
+    for log in &logs {
+        let text = std::fs::read_to_string(log).map_err(|e| format!("{}: {e}", log.display()))?;
+        lines += text.lines().count();
+        for secret in secrets {
+            check!(
+                !text.contains(secret),
+                "{} contains a credential",
+                log.display()
+            );
+        }
+        check!(
+            !text.contains("panicked"),
+            "{} records a panic",
+            log.display()
+        );
+    }
+    check!(lines > 100, "the logs look empty ({lines} lines)");
+    let delivered = ctx.delivered();
+    check!(
+        delivered.len() >= 10,
+        "only {} notifications seen",
+        delivered.len()
+    );
+    for body in &delivered {
+        for secret in secrets {
+            check!(
+                !body.contains(secret),
+                "a notification contains a credential: {body}"
+            );
+        }
+    }
     Ok(())
 }
 

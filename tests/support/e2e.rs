@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
@@ -70,6 +70,8 @@ pub struct Ctx {
     pub stack: Arc<Stack>,
     clients: Clients,
     counter: AtomicU32,
+    /// Every notification body a subscriber received during the run, as delivered.
+    delivered: Mutex<Vec<String>>,
 }
 
 impl Ctx {
@@ -79,6 +81,7 @@ impl Ctx {
             stack,
             clients,
             counter: AtomicU32::new(0),
+            delivered: Mutex::new(Vec::new()),
         }
     }
 
@@ -218,7 +221,12 @@ impl Ctx {
                 return Ok(out);
             }
             for m in messages {
-                out.push(parse_envelope(m.body().unwrap_or_default())?);
+                let body = m.body().unwrap_or_default();
+                self.delivered
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(body.to_owned());
+                out.push(parse_envelope(body)?);
                 if let Some(handle) = m.receipt_handle() {
                     self.clients
                         .sqs
@@ -231,6 +239,13 @@ impl Ctx {
                 }
             }
         }
+    }
+
+    pub fn delivered(&self) -> Vec<String> {
+        self.delivered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// DEPLOY deployments the emulator saw started on `stage` ("game/stage").
