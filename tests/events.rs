@@ -3,6 +3,7 @@
 //! events/<file>` never starts from a broken sample.
 
 use serde_json::Value;
+use stagegate::clock::FixedClock;
 use stagegate::deployment::{DeploymentAction, ResultCode};
 use stagegate::fakes::{FakeGameSparks, FakeNotifier};
 use stagegate::handlers::{self, notify, poll, rollback};
@@ -61,7 +62,7 @@ async fn every_sample_event_fits_its_function() {
                 let result = if function == "poll-deployment" {
                     poll::handle(&gs, &event, now).await
                 } else {
-                    rollback::handle(&gs, &event, now).await
+                    rollback::handle(&gs, &event, &FixedClock(now)).await
                 };
                 if let Err(e) = result {
                     panic!("{name}: {e}");

@@ -129,7 +129,7 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
             }
             Action::Rollback => {
                 retrying(&mut tasks, "Rollback", || {
-                    rollback::handle(d, &value, env.server.virtual_now())
+                    rollback::handle(d, &value, &clock)
                 })
                 .await
             }

@@ -2,6 +2,8 @@
 
 pub mod e2e;
 pub mod gate;
+pub mod observe;
+pub mod soak;
 
 use std::path::PathBuf;
 

@@ -107,6 +107,13 @@ const TIERS: &[Tier] = &[
         needs_tools: true,
     },
     Tier {
+        name: "soak",
+        what: "short soak: gate runs under injected faults and SNS outages (`cargo xtask soak` for 200)",
+        program: Program::Cargo,
+        args: &["test", "-p", "stagegate-tests", "--test", "soak"],
+        needs_tools: true,
+    },
+    Tier {
         name: "e2e",
         what: "every route: real ASL on moto, the functions under cargo lambda, the emulator, SNS to SQS",
         program: Program::Cargo,
@@ -126,6 +133,22 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
+        Some("bench") => passthrough(
+            &["run", "--release", "-p", "stagegate-bench", "--"],
+            &args[1..],
+        ),
+        Some("soak") => {
+            if let Err(e) = setup::run(&workspace_root()) {
+                eprintln!("xtask soak: {e}");
+                return ExitCode::FAILURE;
+            }
+            let mut soak = vec!["--executions".to_owned(), "200".to_owned()];
+            soak.extend(args[1..].iter().cloned());
+            passthrough(
+                &["test", "-p", "stagegate-tests", "--test", "soak", "--"],
+                &soak,
+            )
+        }
         Some("setup") => match setup::run(&workspace_root()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -148,6 +171,8 @@ fn main() -> ExitCode {
 fn usage() {
     println!("usage: cargo xtask <task>\n");
     println!("{}", demo::USAGE);
+    println!("  bench [args]              performance figures -> bench/results.json (see bench/README.md)");
+    println!("  soak [args]               200 gate runs under faults on the local stack (--executions N)");
     println!("  setup                     install the pinned local tools (.venv, node_modules)");
     println!("  test [--tier <name>]...   run every test tier (or the named ones) and summarise");
     println!("\ntiers:");
@@ -255,6 +280,24 @@ pub fn without_cargo_run_env(command: &mut Command) -> &mut Command {
         }
     }
     command
+}
+
+/// Runs cargo with `fixed` then the user's arguments, and exits with its status.
+fn passthrough(fixed: &[&str], extra: &[String]) -> ExitCode {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = without_cargo_run_env(&mut Command::new(cargo))
+        .args(fixed)
+        .args(extra)
+        .current_dir(workspace_root())
+        .status();
+    match status {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("xtask: could not run cargo: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn workspace_root() -> PathBuf {

@@ -12,6 +12,7 @@
 
 pub mod http;
 pub mod process;
+pub mod proxy;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -23,6 +24,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use process::{free_port, Service};
+use proxy::FaultProxy;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
@@ -69,6 +71,16 @@ pub struct Options {
     pub log_dir: PathBuf,
     /// Printed as each step completes.
     pub verbose: bool,
+    /// Puts a `FaultProxy` between the functions and SNS (`AWS_ENDPOINT_URL_SNS` of the
+    /// functions points at it); `Stack::sns_proxy` switches it between pass-through and failing.
+    pub sns_fault_proxy: bool,
+    /// Instances per function `cargo lambda watch` may run at once (its `--concurrency`;
+    /// `None`: its default, 1). Concurrent executions need more than one.
+    pub lambda_concurrency: Option<u32>,
+    /// `cargo lambda watch --ignore-changes`: no rebuild and reload when a source file changes
+    /// mid-run, and no file watcher (each function instance would otherwise watch the whole
+    /// tree, which with many instances runs out of inotify watches).
+    pub lambda_ignore_changes: bool,
 }
 
 impl Options {
@@ -84,6 +96,9 @@ impl Options {
             aws_port: 0,
             lambda_port: 0,
             verbose: false,
+            sns_fault_proxy: false,
+            lambda_concurrency: None,
+            lambda_ignore_changes: false,
         }
     }
 }
@@ -98,6 +113,8 @@ pub struct Stack {
     pub time_scale: f64,
     pub time_origin: String,
     pub log_dir: PathBuf,
+    /// Between the functions and SNS, when `Options::sns_fault_proxy` was set.
+    pub sns_proxy: Option<FaultProxy>,
     // Stopped in reverse order of start: functions, then the local AWS, then the emulator.
     services: Mutex<Vec<Service>>,
 }
@@ -185,6 +202,17 @@ impl Stack {
             .unwrap_or_default()
             .to_owned();
 
+        let sns_proxy = if options.sns_fault_proxy {
+            let proxy = FaultProxy::start(aws_addr, Some(&options.log_dir))?;
+            say(&format!("SNS fault proxy on {} -> {aws_addr}", proxy.url()));
+            Some(proxy)
+        } else {
+            None
+        };
+        let sns_endpoint = sns_proxy
+            .as_ref()
+            .map_or_else(|| format!("http://{aws_addr}"), FaultProxy::url);
+
         let mut watch = Command::new(&cargo_lambda);
         without_cargo_run_env(&mut watch)
             .args([
@@ -200,7 +228,7 @@ impl Stack {
                 "AWS_ENDPOINT_URL_GAMESPARKS",
                 format!("http://{emulator_addr}"),
             )
-            .env("AWS_ENDPOINT_URL_SNS", format!("http://{aws_addr}"))
+            .env("AWS_ENDPOINT_URL_SNS", sns_endpoint)
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -208,6 +236,12 @@ impl Stack {
             .env("STAGEGATE_TIME_SCALE", options.time_scale.to_string())
             .env("STAGEGATE_TIME_ORIGIN", &time_origin)
             .env("RUST_LOG", "info");
+        if let Some(n) = options.lambda_concurrency {
+            watch.args(["--concurrency", &n.to_string()]);
+        }
+        if options.lambda_ignore_changes {
+            watch.arg("--ignore-changes");
+        }
         let mut watch = Service::spawn("cargo-lambda-watch", watch, &options.log_dir)?;
         watch.wait_for_port(lambda_addr, Duration::from_secs(60))?;
         say(&format!("cargo lambda watch on http://{lambda_addr}"));
@@ -264,6 +298,7 @@ impl Stack {
             time_scale: options.time_scale,
             time_origin,
             log_dir: options.log_dir.clone(),
+            sns_proxy,
             services: Mutex::new(services),
         })
     }
@@ -309,6 +344,9 @@ impl Stack {
         let mut services = self.services();
         while let Some(service) = services.pop() {
             drop(service);
+        }
+        if let Some(proxy) = &self.sns_proxy {
+            proxy.stop();
         }
     }
 

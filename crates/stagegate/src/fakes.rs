@@ -133,6 +133,18 @@ impl FakeGameSparks {
         }
     }
 
+    /// Sets GameSparks' creation time of a deployment.
+    pub fn set_created(&self, deployment_id: &str, at: OffsetDateTime) {
+        if let Some(d) = self
+            .lock()
+            .history
+            .iter_mut()
+            .find(|d| d.id == deployment_id)
+        {
+            d.created = Some(at);
+        }
+    }
+
     pub fn starts(&self) -> Vec<StartCall> {
         self.lock().starts.clone()
     }

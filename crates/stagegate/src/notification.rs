@@ -214,7 +214,8 @@ fn describe_failure(w: &Watch) -> String {
 
 fn watch_json(w: &Watch) -> Value {
     json!({
-        "deploymentId": w.deployment_id,
+        // Empty when the deployment never started (a blocked rollback).
+        "deploymentId": (!w.deployment_id.is_empty()).then_some(&w.deployment_id),
         "snapshotId": w.snapshot_id,
         "state": w.deployment_state,
         "outcome": w.outcome,

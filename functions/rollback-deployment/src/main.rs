@@ -4,7 +4,7 @@
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stagegate::aws::GameSparksDeployments;
-use stagegate::clock::{Clock, SystemClock};
+use stagegate::clock::SystemClock;
 use stagegate::{handlers, telemetry};
 
 #[tokio::main]
@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     let deployments = GameSparksDeployments::from_env().await;
     let (deployments, clock) = (&deployments, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::rollback::handle(deployments, &event.payload, clock.now()).await
+        handlers::rollback::handle(deployments, &event.payload, clock).await
     }))
     .await
 }

@@ -2,10 +2,10 @@
 //! failed or timed out.
 
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::backoff;
 use crate::classify::Outcome;
+use crate::clock::Clock;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::policy::{Action, Phase};
@@ -18,7 +18,7 @@ use super::parse_state;
 pub async fn handle<D: StageDeployments>(
     deployments: &D,
     event: &Value,
-    now: OffsetDateTime,
+    clock: &impl Clock,
 ) -> Result<GateState, GateError> {
     let mut state = parse_state(event)?;
     // Refusing anything but the core's own rollback decision keeps a routing mistake in the
@@ -45,14 +45,17 @@ pub async fn handle<D: StageDeployments>(
     };
     let stage = state.stage();
     let failed_id = state.deployment.deployment_id.clone();
-    let deadline = backoff::deadline(now, state.policy.timeout_seconds);
     let token = client_token(&state.execution_id, Purpose::Rollback);
+    let timeout = state.policy.timeout_seconds;
 
+    let started = deployments.start_deployment(&stage, &target, &token).await;
+    // As for the deployment itself, the rollback's timeout runs from when it exists.
+    let now = clock.now();
     let mut watch = Watch {
         deployment_id: String::new(),
         snapshot_id: target.clone(),
         started_at: now,
-        deadline,
+        deadline: backoff::deadline(now, timeout),
         attempt: 0,
         deployment_state: String::new(),
         outcome: Outcome::InProgress,
@@ -61,11 +64,15 @@ pub async fn handle<D: StageDeployments>(
         finished_at: None,
         rollback_of: Some(failed_id.clone()),
     };
-    match deployments.start_deployment(&stage, &target, &token).await {
+    match started {
         Ok(started) => {
+            if let Some(created) = started.created.filter(|created| *created <= now) {
+                watch.started_at = created;
+                watch.deadline = backoff::deadline(created, timeout);
+            }
             watch.deployment_state = started.state.as_str().to_owned();
             watch.deployment_id = started.id;
-            state.wait_seconds = backoff::next_wait(0, &watch.deployment_id, now, deadline);
+            state.wait_seconds = backoff::next_wait(0, &watch.deployment_id, now, watch.deadline);
             state.action = Action::Wait;
             state.reason = format!(
                 "rolling back to {target} after deployment {failed_id} ended {}",

@@ -70,8 +70,16 @@ pub async fn handle<D: StageDeployments>(
         .await
         .map_err(|e| GateError::service(format!("starting {snapshot_id} on {stage}"), e))?;
 
-    let deadline = backoff::deadline(now, request.policy.timeout_seconds);
-    let wait_seconds = backoff::next_wait(0, &started.id, now, deadline);
+    // The timeout runs from when the deployment exists, not from when this task began: listing
+    // the history under throttling can take a while, and must not eat the deployment's budget.
+    // A retried start gets GameSparks' original creation time back, so its deadline stays put.
+    let after = clock.now();
+    let started_at = started
+        .created
+        .filter(|created| *created <= after)
+        .unwrap_or(after);
+    let deadline = backoff::deadline(started_at, request.policy.timeout_seconds);
+    let wait_seconds = backoff::next_wait(0, &started.id, after, deadline);
     tracing::info!(
         stage = %stage,
         snapshot_id = %snapshot_id,
@@ -91,7 +99,7 @@ pub async fn handle<D: StageDeployments>(
         deployment: Watch {
             deployment_id: started.id,
             snapshot_id,
-            started_at: now,
+            started_at,
             deadline,
             attempt: 0,
             deployment_state: started.state.as_str().to_owned(),

@@ -93,7 +93,7 @@ async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> 
 
 async fn rolled_back(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
-    match rollback::handle(gs, &event, now).await {
+    match rollback::handle(gs, &event, &FixedClock(now)).await {
         Ok(s) => s,
         Err(e) => panic!("rollback failed: {e}"),
     }
@@ -296,6 +296,78 @@ async fn start_invoked_directly_uses_the_request_id() {
         gs.starts()[0].client_token,
         client_token("lambda:req-42", Purpose::Deploy)
     );
+}
+
+/// Reads `first` once, then `later`: time passing while the handler calls GameSparks.
+struct SlowCalls {
+    first: OffsetDateTime,
+    later: OffsetDateTime,
+    calls: std::sync::atomic::AtomicU32,
+}
+
+impl crate::clock::Clock for SlowCalls {
+    fn now(&self) -> OffsetDateTime {
+        match self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        {
+            0 => self.first,
+            _ => self.later,
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_timeout_runs_from_when_the_deployment_exists() {
+    // The soak found it: a start task slowed by throttling must not spend the deployment's budget.
+    let gs = stage();
+    let late = T0 + Duration::minutes(20);
+    let clock = SlowCalls {
+        first: T0,
+        later: late,
+        calls: 0.into(),
+    };
+    let s = start::handle(&gs, &input(S4), "r", &clock)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.deployment.started_at, late);
+    assert_eq!(s.deployment.deadline, late + Duration::seconds(1800));
+
+    let failed = {
+        finish(
+            &gs,
+            "dep-1",
+            DeploymentState::Failed,
+            Some(ResultCode::UnspecifiedFailure),
+            "x",
+        );
+        polled(&gs, &s, late + Duration::minutes(3)).await
+    };
+    // The rollback reads the clock once, after GameSparks accepted it.
+    let accepted = late + Duration::minutes(25);
+    let event = serde_json::to_value(&failed).unwrap_or_default();
+    let r = rollback::handle(&gs, &event, &FixedClock(accepted))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let watch = r.rollback.unwrap_or_else(|| panic!("no rollback"));
+    assert_eq!(watch.started_at, accepted);
+    assert_eq!(watch.deadline, accepted + Duration::seconds(1800));
+}
+
+#[tokio::test]
+async fn a_retried_start_keeps_the_original_deadline() {
+    let gs = stage();
+    let first = started(&gs, S4).await;
+    gs.set_created("dep-1", T0);
+    let clock = FixedClock(T0 + Duration::minutes(2));
+    let again = start::handle(&gs, &input(S4), "r", &clock)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        again.deployment.deployment_id,
+        first.deployment.deployment_id
+    );
+    assert_eq!(again.deployment.deadline, first.deployment.deadline);
 }
 
 // ---- poll-deployment ----
@@ -536,7 +608,7 @@ async fn rollback_redeploys_the_known_good_snapshot() {
     retry["phase"] = json!("DEPLOY");
     retry["action"] = json!("rollback");
     retry["rollback"] = Value::Null;
-    let again = rollback::handle(&gs, &retry, T0 + Duration::minutes(6))
+    let again = rollback::handle(&gs, &retry, &FixedClock(T0 + Duration::minutes(6)))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -601,7 +673,7 @@ async fn failed_rollback_is_never_rolled_back_again() {
         assert_eq!(s.action, Action::Alert);
         let event = serde_json::to_value(&s).unwrap_or_default();
         assert_eq!(
-            error_type(rollback::handle(&gs, &event, now).await),
+            error_type(rollback::handle(&gs, &event, &FixedClock(now)).await),
             types::INVALID_INPUT
         );
         let (out, body, _) = notified(&event, now).await;
@@ -641,13 +713,13 @@ async fn rollback_refuses_what_the_core_did_not_decide() {
     let s = started(&gs, S4).await;
     let waiting = serde_json::to_value(&s).unwrap_or_default();
     assert_eq!(
-        error_type(rollback::handle(&gs, &waiting, T0).await),
+        error_type(rollback::handle(&gs, &waiting, &FixedClock(T0)).await),
         types::INVALID_INPUT
     );
     let mut no_target = waiting.clone();
     no_target["action"] = json!("rollback");
     no_target["previousSnapshotId"] = Value::Null;
-    let err = rollback::handle(&gs, &no_target, T0)
+    let err = rollback::handle(&gs, &no_target, &FixedClock(T0))
         .await
         .err()
         .map(|e| e.to_string())
@@ -677,7 +749,7 @@ async fn rollback_error_types() {
         gs.fail_next(START, svc(kind, START));
         let event = serde_json::to_value(&s).unwrap_or_default();
         assert_eq!(
-            error_type(rollback::handle(&gs, &event, T0).await),
+            error_type(rollback::handle(&gs, &event, &FixedClock(T0)).await),
             want,
             "{kind:?}"
         );
