@@ -117,7 +117,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     setup::run(root)?;
     println!("demo: building the stagegate CLI and the local stack");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = crate::without_cargo_run_env(&mut Command::new(&cargo))
+    let status = cargo_run_env::without_cargo_run_env(&mut Command::new(&cargo))
         .args(["build", "--bin", "stagegate", "--bin", "stagegate-local"])
         .current_dir(root)
         .status()
@@ -133,14 +133,15 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let _ = std::fs::remove_file(&env_file);
 
     println!("demo: starting the local stack (time scale {}: one minute of GameSparks time takes {:.1} s)", args.time_scale, 60.0 / args.time_scale.parse::<f64>().unwrap_or(30.0));
-    let mut child =
-        crate::without_cargo_run_env(&mut Command::new(target.join("debug/stagegate-local")))
-            .args(["--time-scale", &args.time_scale, "--env-file"])
-            .arg(&env_file)
-            .current_dir(root)
-            .stdout(Stdio::piped())
-            .spawn()
-            .map_err(|e| format!("could not start stagegate-local: {e}"))?;
+    let mut child = cargo_run_env::without_cargo_run_env(&mut Command::new(
+        target.join("debug/stagegate-local"),
+    ))
+    .args(["--time-scale", &args.time_scale, "--env-file"])
+    .arg(&env_file)
+    .current_dir(root)
+    .stdout(Stdio::piped())
+    .spawn()
+    .map_err(|e| format!("could not start stagegate-local: {e}"))?;
     let stdout = child.stdout.take();
     let stack = StackProcess(child);
     let ready = forward_until_ready(stdout)?;

@@ -3,6 +3,8 @@
 //!
 //! Plain std, so the task runner itself builds in a second and never waits on the SDK.
 
+use cargo_run_env::without_cargo_run_env;
+
 mod demo;
 mod setup;
 
@@ -256,30 +258,6 @@ fn test(args: &[String]) -> ExitCode {
         println!("some tiers failed");
         ExitCode::FAILURE
     }
-}
-
-/// `cargo xtask` runs under `cargo run`, which sets CARGO_MANIFEST_DIR and friends for xtask.
-/// Build scripts (ring's) track them, so builds started from here would otherwise not match
-/// (and would redo) the builds a developer starts from a shell, and the stack's own.
-pub fn without_cargo_run_env(command: &mut Command) -> &mut Command {
-    for (name, _) in env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let set_by_cargo = name == "OUT_DIR"
-            || name == "CARGO_PRIMARY_PACKAGE"
-            || [
-                "CARGO_MANIFEST_",
-                "CARGO_PKG_",
-                "CARGO_CRATE_",
-                "CARGO_BIN_",
-                "CARGO_TARGET_TMPDIR",
-            ]
-            .iter()
-            .any(|prefix| name.starts_with(prefix));
-        if set_by_cargo {
-            command.env_remove(name);
-        }
-    }
-    command
 }
 
 /// Runs cargo with `fixed` then the user's arguments, and exits with its status.

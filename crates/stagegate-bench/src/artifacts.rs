@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use cargo_run_env::without_cargo_run_env;
+
 use crate::error::{Context, Result};
 use crate::fixtures::Function;
 use crate::process::ChildGuard;
@@ -248,30 +250,6 @@ pub fn build(
         out.binaries.insert(name.to_owned(), bin);
     }
     Ok(out)
-}
-
-/// Under `cargo run` the harness inherits CARGO_MANIFEST_DIR and friends; build scripts (ring's)
-/// track them, so a build started with them would not match (and would redo) the builds started
-/// from a shell. Same rule as xtask's.
-pub fn without_cargo_run_env(command: &mut Command) -> &mut Command {
-    for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let set_by_cargo = name == "OUT_DIR"
-            || name == "CARGO_PRIMARY_PACKAGE"
-            || [
-                "CARGO_MANIFEST_",
-                "CARGO_PKG_",
-                "CARGO_CRATE_",
-                "CARGO_BIN_",
-                "CARGO_TARGET_TMPDIR",
-            ]
-            .iter()
-            .any(|prefix| name.starts_with(prefix));
-        if set_by_cargo {
-            command.env_remove(name);
-        }
-    }
-    command
 }
 
 #[cfg(test)]

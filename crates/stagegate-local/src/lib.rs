@@ -23,6 +23,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use cargo_run_env::without_cargo_run_env;
 use process::{free_port, Service};
 use proxy::FaultProxy;
 
@@ -483,30 +484,6 @@ fn warm(watch: &mut Service, lambda: SocketAddr, function: &str) -> Result<(), E
             reply.status, reply.body
         )))
     }
-}
-
-/// Under `cargo test` or `cargo run`, cargo sets variables such as CARGO_MANIFEST_DIR for the
-/// running binary. Build scripts (ring's) track them, so a nested cargo build that inherits them
-/// would rebuild the whole SDK tree, and again for the next ordinary build.
-fn without_cargo_run_env(command: &mut Command) -> &mut Command {
-    for (name, _) in std::env::vars_os() {
-        let Some(name) = name.to_str() else { continue };
-        let set_by_cargo = name == "OUT_DIR"
-            || name == "CARGO_PRIMARY_PACKAGE"
-            || [
-                "CARGO_MANIFEST_",
-                "CARGO_PKG_",
-                "CARGO_CRATE_",
-                "CARGO_BIN_",
-                "CARGO_TARGET_TMPDIR",
-            ]
-            .iter()
-            .any(|prefix| name.starts_with(prefix));
-        if set_by_cargo {
-            command.env_remove(name);
-        }
-    }
-    command
 }
 
 fn port_or_free(port: u16) -> Result<u16, Error> {
