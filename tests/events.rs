@@ -5,7 +5,7 @@
 use serde_json::Value;
 use stagegate::clock::FixedClock;
 use stagegate::deployment::{DeploymentAction, ResultCode};
-use stagegate::fakes::{FakeGameSparks, FakeNotifier};
+use stagegate::fakes::{FakeAlarms, FakeGameSparks, FakeNotifier};
 use stagegate::handlers::{self, notify, poll, rollback};
 use stagegate::input::parse_start_event;
 use stagegate::verdict::Verdict;
@@ -60,7 +60,7 @@ async fn every_sample_event_fits_its_function() {
                     now,
                 );
                 let result = if function == "poll-deployment" {
-                    poll::handle(&gs, &event, now).await
+                    poll::handle(&gs, &FakeAlarms::new(), &event, now).await
                 } else {
                     rollback::handle(&gs, &event, &FixedClock(now)).await
                 };

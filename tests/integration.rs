@@ -218,6 +218,7 @@ async fn second_gate_on_a_busy_stage_is_blocked() {
     let first = json!({"input": stuck, "execution": {"Id": "exec-first"}});
     stagegate::handlers::start::handle(
         &env.deployments,
+        &stagegate::fakes::FakeAlarms::new(),
         &first,
         "r",
         &FixedClock(env.server.virtual_now()),

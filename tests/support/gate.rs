@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use stagegate::aws::GameSparksDeployments;
 use stagegate::clock::Clock;
 use stagegate::error::{types, GateError};
-use stagegate::fakes::FakeNotifier;
+use stagegate::fakes::{FakeAlarms, FakeNotifier};
 use stagegate::handlers::{notify, poll, rollback, start};
 use stagegate::notification::Notification;
 use stagegate::policy::Action;
@@ -108,7 +108,7 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
 
     let clock = EmulatorClock(&env.server);
     let mut state = match retrying(&mut tasks, "Start", || {
-        start::handle(d, &event, "req", &clock)
+        start::handle(d, &FakeAlarms::new(), &event, "req", &clock)
     })
     .await
     {
@@ -123,7 +123,7 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
                 tokio::time::sleep(Duration::from_secs_f64(state.wait_seconds as f64 / scale))
                     .await;
                 retrying(&mut tasks, "Poll", || {
-                    poll::handle(d, &value, env.server.virtual_now())
+                    poll::handle(d, &FakeAlarms::new(), &value, env.server.virtual_now())
                 })
                 .await
             }

@@ -7,14 +7,18 @@ use std::sync::{Mutex, MutexGuard};
 
 use time::OffsetDateTime;
 
+use crate::bake::AlarmStatus;
 use crate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCode, Snapshot};
 use crate::notification::Notification;
-use crate::ports::{Notifier, Page, ServiceError, ServiceErrorKind, StageDeployments, StageRef};
+use crate::ports::{
+    Alarms, Notifier, Page, ServiceError, ServiceErrorKind, StageDeployments, StageRef,
+};
 
 pub const START: &str = "StartStageDeployment";
 pub const GET: &str = "GetStageDeployment";
 pub const LIST_DEPLOYMENTS: &str = "ListStageDeployments";
 pub const LIST_SNAPSHOTS: &str = "ListSnapshots";
+pub const DESCRIBE_ALARMS: &str = "DescribeAlarms";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StartCall {
@@ -34,6 +38,17 @@ struct Stage {
     starts: Vec<StartCall>,
     calls: Vec<&'static str>,
     next_id: u32,
+    /// The stage of each deployment started through the fake; seeded history (`with_history`)
+    /// belongs to every stage.
+    stage_of: HashMap<String, String>,
+}
+
+impl Stage {
+    fn on_stage<'a>(&'a self, stage: &'a str) -> impl Iterator<Item = &'a Deployment> + 'a {
+        self.history
+            .iter()
+            .filter(move |d| self.stage_of.get(&d.id).map_or(true, |s| s == stage))
+    }
 }
 
 #[derive(Debug)]
@@ -230,7 +245,7 @@ impl StageDeployments for FakeGameSparks {
                 ))
             };
         }
-        if s.history.iter().any(|d| {
+        if s.on_stage(&stage.stage_name).any(|d| {
             matches!(
                 d.state,
                 DeploymentState::Pending | DeploymentState::InProgress
@@ -264,7 +279,8 @@ impl StageDeployments for FakeGameSparks {
             last_updated: None,
         };
         s.tokens
-            .insert(client_token.into(), (snapshot_id.into(), id));
+            .insert(client_token.into(), (snapshot_id.into(), id.clone()));
+        s.stage_of.insert(id, stage.stage_name.clone());
         s.history.insert(0, deployment.clone());
         Ok(deployment)
     }
@@ -291,11 +307,12 @@ impl StageDeployments for FakeGameSparks {
 
     async fn list_deployments(
         &self,
-        _stage: &StageRef,
+        stage: &StageRef,
         next_token: Option<String>,
     ) -> Result<Page<Deployment>, ServiceError> {
         let s = self.enter(LIST_DEPLOYMENTS)?;
-        page(&s.history, s.page_size, next_token)
+        let history: Vec<Deployment> = s.on_stage(&stage.stage_name).cloned().collect();
+        page(&history, s.page_size, next_token)
     }
 
     async fn list_snapshots(
@@ -343,5 +360,71 @@ impl Notifier for FakeNotifier {
         let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
         published.push(notification.clone());
         Ok(format!("msg-{}", published.len()))
+    }
+}
+
+/// CloudWatch alarms whose states a test sets.
+#[derive(Debug, Default)]
+pub struct FakeAlarms {
+    inner: Mutex<AlarmTable>,
+}
+
+#[derive(Debug, Default)]
+struct AlarmTable {
+    alarms: Vec<AlarmStatus>,
+    failures: VecDeque<ServiceError>,
+    calls: usize,
+}
+
+impl FakeAlarms {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, AlarmTable> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates or updates an alarm.
+    pub fn set(&self, name: &str, state: &str, at: OffsetDateTime) {
+        let mut t = self.lock();
+        let status = AlarmStatus {
+            name: name.into(),
+            state: state.into(),
+            reason: Some(format!("test set {name} to {state}")),
+            updated_at: Some(at),
+        };
+        match t.alarms.iter_mut().find(|a| a.name == name) {
+            Some(a) => *a = status,
+            None => t.alarms.push(status),
+        }
+    }
+
+    pub fn with(self, name: &str, state: &str, at: OffsetDateTime) -> Self {
+        self.set(name, state, at);
+        self
+    }
+
+    pub fn fail_next(&self, error: ServiceError) {
+        self.lock().failures.push_back(error);
+    }
+
+    pub fn calls(&self) -> usize {
+        self.lock().calls
+    }
+}
+
+impl Alarms for FakeAlarms {
+    async fn describe_alarms(&self, names: &[String]) -> Result<Vec<AlarmStatus>, ServiceError> {
+        let mut t = self.lock();
+        t.calls += 1;
+        if let Some(e) = t.failures.pop_front() {
+            return Err(e);
+        }
+        Ok(t.alarms
+            .iter()
+            .filter(|a| names.contains(&a.name))
+            .cloned()
+            .collect())
     }
 }

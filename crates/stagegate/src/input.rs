@@ -9,9 +9,14 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::bake::{self, BakeSpec};
 use crate::fields::{self, InvalidInput};
 use crate::policy::{FailureResponse, Policy, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
 use crate::ports::StageRef;
+
+/// A promotion wave deploys to at most this many stages; with the per-stage limits this keeps the
+/// longest wave far below Step Functions' history limit (see `wave` tests).
+pub const MAX_WAVE_STAGES: usize = 5;
 
 /// The literal that asks for the game's newest snapshot.
 pub const LATEST: &str = "latest";
@@ -34,9 +39,32 @@ impl SnapshotChoice {
 /// A validated execution input.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GateRequest {
-    pub stage: StageRef,
+    pub game_name: String,
+    /// In order; one entry for `stageName`, several for a promotion wave (`stages`).
+    pub stages: Vec<StageSpec>,
+    /// The input listed `stages` (a wave, even of one stage).
+    pub wave: bool,
     pub snapshot: SnapshotChoice,
     pub policy: Policy,
+    pub dry_run: bool,
+}
+
+/// One stage the run deploys to, with its bake window (if any).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageSpec {
+    pub stage_name: String,
+    /// `field` prefix of this stage's bake in the input, for errors found later (missing alarms).
+    pub bake_field: String,
+    pub bake: Option<BakeSpec>,
+}
+
+impl GateRequest {
+    pub fn stage(&self, index: usize) -> Option<StageRef> {
+        self.stages.get(index).map(|s| StageRef {
+            game_name: self.game_name.clone(),
+            stage_name: s.stage_name.clone(),
+        })
+    }
 }
 
 /// What the start function needs from the Step Functions context object (`$$.Execution`).
@@ -58,10 +86,40 @@ pub struct StartEvent {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawInput {
     game_name: String,
-    stage_name: String,
+    #[serde(default)]
+    stage_name: Option<String>,
+    /// Names, or `{"stageName": ..., "bake": ...}` objects (read one by one so errors name the
+    /// entry's field).
+    #[serde(default)]
+    stages: Option<Vec<Value>>,
     snapshot_id: String,
     #[serde(default)]
     policy: Option<RawPolicy>,
+    #[serde(default)]
+    bake: Option<RawBake>,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawStageObject {
+    stage_name: String,
+    #[serde(default)]
+    bake: Option<RawBake>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawBake {
+    seconds: u64,
+    alarm_names: Vec<String>,
+    #[serde(default)]
+    check_interval_seconds: Option<u64>,
+    #[serde(default)]
+    fail_on_insufficient_data: bool,
+    #[serde(default)]
+    ignore_alarm_read_errors: bool,
 }
 
 #[derive(Deserialize)]
@@ -70,6 +128,7 @@ struct RawPolicy {
     on_invalid_role: Option<FailureResponse>,
     on_unspecified_failure: Option<FailureResponse>,
     on_timeout: Option<FailureResponse>,
+    on_bake_failure: Option<FailureResponse>,
     timeout_seconds: Option<u64>,
 }
 
@@ -127,7 +186,6 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
     let raw: RawInput = from_value(value, prefix)?;
     let field = |name: &str| format!("{prefix}{name}");
     fields::resource_name(&field("gameName"), &raw.game_name)?;
-    fields::resource_name(&field("stageName"), &raw.stage_name)?;
     let snapshot = if raw.snapshot_id == LATEST {
         SnapshotChoice::Latest
     } else {
@@ -138,14 +196,169 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
         SnapshotChoice::Id(raw.snapshot_id)
     };
     let policy = resolve_policy(raw.policy, &field("policy.timeoutSeconds"))?;
+    let default_bake = match raw.bake {
+        Some(b) => Some((resolve_bake(b, &field("bake"))?, field("bake"))),
+        None => None,
+    };
+    let (stages, wave) = match (raw.stage_name, raw.stages) {
+        (Some(_), Some(_)) => {
+            return Err(InvalidInput::new(
+                field("stages"),
+                "give either stageName (one stage) or stages (a promotion wave), not both",
+            ))
+        }
+        (None, None) => {
+            return Err(InvalidInput::new(
+                field("stageName"),
+                "missing field `stageName` (or `stages` for a promotion wave)",
+            ))
+        }
+        (Some(name), None) => {
+            fields::resource_name(&field("stageName"), &name)?;
+            let (bake, bake_field) = default_bake.clone().unzip();
+            (
+                vec![StageSpec {
+                    stage_name: name,
+                    bake_field: bake_field.unwrap_or_else(|| field("bake")),
+                    bake,
+                }],
+                false,
+            )
+        }
+        (None, Some(list)) => (resolve_wave(list, &default_bake, &field("stages"))?, true),
+    };
     Ok(GateRequest {
-        stage: StageRef {
-            game_name: raw.game_name,
-            stage_name: raw.stage_name,
-        },
+        game_name: raw.game_name,
+        stages,
+        wave,
         snapshot,
         policy,
+        dry_run: raw.dry_run,
     })
+}
+
+fn resolve_wave(
+    list: Vec<Value>,
+    default_bake: &Option<(BakeSpec, String)>,
+    field: &str,
+) -> Result<Vec<StageSpec>, InvalidInput> {
+    if list.is_empty() || list.len() > MAX_WAVE_STAGES {
+        return Err(InvalidInput::new(
+            field,
+            format!("must list 1-{MAX_WAVE_STAGES} stages, got {}", list.len()),
+        ));
+    }
+    let mut stages: Vec<StageSpec> = Vec::with_capacity(list.len());
+    for (i, entry) in list.into_iter().enumerate() {
+        let (name, name_field, own_bake) = match entry {
+            Value::String(name) => (name, format!("{field}[{i}]"), None),
+            Value::Object(_) => {
+                let o: RawStageObject = from_value(&entry, &format!("{field}[{i}]."))?;
+                (o.stage_name, format!("{field}[{i}].stageName"), o.bake)
+            }
+            other => {
+                return Err(InvalidInput::new(
+                    format!("{field}[{i}]"),
+                    format!(
+                        "must be a stage name or {{\"stageName\": ..., \"bake\": ...}}, got {}",
+                        json_kind(&other)
+                    ),
+                ))
+            }
+        };
+        fields::resource_name(&name_field, &name)?;
+        if stages.iter().any(|s| s.stage_name == name) {
+            return Err(InvalidInput::new(
+                name_field,
+                format!("stage {name:?} is listed twice; a wave visits each stage once"),
+            ));
+        }
+        let (bake, bake_field) = match own_bake {
+            Some(b) => {
+                let f = format!("{field}[{i}].bake");
+                (Some(resolve_bake(b, &f)?), f)
+            }
+            None => match default_bake {
+                Some((b, f)) => (Some(b.clone()), f.clone()),
+                None => (None, format!("{field}[{i}].bake")),
+            },
+        };
+        stages.push(StageSpec {
+            stage_name: name,
+            bake_field,
+            bake,
+        });
+    }
+    Ok(stages)
+}
+
+fn resolve_bake(raw: RawBake, field: &str) -> Result<BakeSpec, InvalidInput> {
+    let seconds = raw.seconds;
+    if !(bake::MIN_BAKE_SECONDS..=bake::MAX_BAKE_SECONDS).contains(&seconds) {
+        return Err(InvalidInput::new(
+            format!("{field}.seconds"),
+            format!(
+                "must be between {} and {} seconds, got {seconds}",
+                bake::MIN_BAKE_SECONDS,
+                bake::MAX_BAKE_SECONDS
+            ),
+        ));
+    }
+    let interval = raw
+        .check_interval_seconds
+        .unwrap_or(bake::DEFAULT_CHECK_INTERVAL_SECONDS);
+    if !(bake::MIN_CHECK_INTERVAL_SECONDS..=bake::MAX_CHECK_INTERVAL_SECONDS).contains(&interval) {
+        return Err(InvalidInput::new(
+            format!("{field}.checkIntervalSeconds"),
+            format!(
+                "must be between {} and {} seconds, got {interval}",
+                bake::MIN_CHECK_INTERVAL_SECONDS,
+                bake::MAX_CHECK_INTERVAL_SECONDS
+            ),
+        ));
+    }
+    let spec = BakeSpec {
+        seconds,
+        alarm_names: raw.alarm_names,
+        check_interval_seconds: interval,
+        fail_on_insufficient_data: raw.fail_on_insufficient_data,
+        ignore_alarm_read_errors: raw.ignore_alarm_read_errors,
+    };
+    if spec.checks() > bake::MAX_CHECKS {
+        return Err(InvalidInput::new(
+            format!("{field}.checkIntervalSeconds"),
+            format!(
+                "a {seconds} s bake may check its alarms at most {} times; use at least {} s",
+                bake::MAX_CHECKS,
+                seconds.div_ceil(bake::MAX_CHECKS)
+            ),
+        ));
+    }
+    let names_field = format!("{field}.alarmNames");
+    if spec.alarm_names.is_empty() || spec.alarm_names.len() > bake::MAX_ALARMS {
+        return Err(InvalidInput::new(
+            names_field,
+            format!(
+                "must list 1-{} alarm names, got {}",
+                bake::MAX_ALARMS,
+                spec.alarm_names.len()
+            ),
+        ));
+    }
+    for (i, name) in spec.alarm_names.iter().enumerate() {
+        let f = format!("{names_field}[{i}]");
+        fields::length(&f, name, 1, bake::MAX_ALARM_NAME_CHARS)?;
+        if name.chars().any(char::is_control) {
+            return Err(InvalidInput::new(f, "must not contain control characters"));
+        }
+        if spec.alarm_names[..i].contains(name) {
+            return Err(InvalidInput::new(
+                f,
+                format!("alarm {name:?} is listed twice"),
+            ));
+        }
+    }
+    Ok(spec)
 }
 
 fn resolve_policy(raw: Option<RawPolicy>, timeout_field: &str) -> Result<Policy, InvalidInput> {
@@ -168,6 +381,7 @@ fn resolve_policy(raw: Option<RawPolicy>, timeout_field: &str) -> Result<Policy,
             .on_unspecified_failure
             .unwrap_or(defaults.on_unspecified_failure),
         on_timeout: raw.on_timeout.unwrap_or(defaults.on_timeout),
+        on_bake_failure: raw.on_bake_failure.unwrap_or(defaults.on_bake_failure),
         timeout_seconds,
     })
 }
@@ -255,7 +469,13 @@ mod tests {
     fn bare_input_with_defaults() {
         let e = ok(json!({"gameName": "g", "stageName": "prod", "snapshotId": SNAP}));
         assert_eq!(e.execution, None);
-        assert_eq!(e.request.stage.to_string(), "g/prod");
+        assert_eq!(
+            e.request
+                .stage(0)
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+            "g/prod"
+        );
         assert_eq!(e.request.snapshot, SnapshotChoice::Id(SNAP.into()));
         assert_eq!(e.request.policy, Policy::default());
     }

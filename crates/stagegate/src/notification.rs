@@ -9,8 +9,10 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use crate::bake::BakeFailure;
 use crate::state::{rfc3339, GateState, Watch};
 use crate::verdict::{CaughtError, Verdict};
+use crate::wave::Wave;
 
 /// SNS: "must be less than 100 characters long".
 pub const MAX_SUBJECT_CHARS: usize = 99;
@@ -67,7 +69,8 @@ pub fn render(report: &Report<'_>) -> Notification {
         "requestedSnapshotId": state.map(|s| s.requested_snapshot_id.as_str()),
         "snapshotId": state.map(|s| s.deployment.snapshot_id.as_str()),
         "previousSnapshotId": state.and_then(|s| s.previous_snapshot_id.as_deref()),
-        "deployment": state.map(|s| watch_json(&s.deployment)),
+        // A dry run started nothing; its `plan` says what would be deployed.
+        "deployment": state.filter(|s| !s.dry_run).map(|s| watch_json(&s.deployment)),
         "rollback": state.and_then(|s| s.rollback.as_ref()).map(watch_json),
         "gate": {
             "action": state.map(|s| s.action),
@@ -79,6 +82,11 @@ pub fn render(report: &Report<'_>) -> Notification {
             "durationSeconds": state.map(|s| (report.now - s.execution_started_at).whole_seconds().max(0)),
         },
         "error": report.error.map(|e| json!({"error": e.error, "cause": e.cause})),
+        "bake": state.and_then(|s| s.bake.as_ref()),
+        "bakeWindow": state.and_then(|s| s.bake_window.as_ref()),
+        "wave": state.and_then(|s| s.wave.as_ref()).map(wave_json),
+        "dryRun": state.is_some_and(|s| s.dry_run),
+        "plan": state.and_then(|s| s.plan.as_ref()),
     });
 
     let result_code = state
@@ -94,8 +102,13 @@ pub fn render(report: &Report<'_>) -> Notification {
     .map(|(k, v)| (k.to_owned(), attribute_value(&v)))
     .collect();
 
+    // A wave's subject says how far it got: `prod (wave 3/3)`.
+    let subject_stage = match state.and_then(|s| s.wave.as_ref()) {
+        Some(w) => format!("{stage_shown} (wave {}/{})", w.index + 1, w.stages.len()),
+        None => stage_shown.to_owned(),
+    };
     Notification {
-        subject: subject(report.verdict, game_shown, stage_shown),
+        subject: subject(report.verdict, game_shown, &subject_stage),
         summary,
         message: body.to_string(),
         attributes,
@@ -145,11 +158,39 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
         };
     };
     let d = &state.deployment;
-    let failure = describe_failure(d);
-    match report.verdict {
-        Verdict::Succeeded => format!(
-            "{} is deployed on {target} (deployment {}).",
-            d.snapshot_id, d.deployment_id
+    let bake_failure = state.bake_window.as_ref().and_then(|w| w.failure.as_ref());
+    let failure = match bake_failure {
+        Some(f) => describe_bake_failure(f),
+        None => describe_failure(d),
+    };
+    let text = match report.verdict {
+        Verdict::Succeeded => {
+            let baked = match (&state.bake, &state.bake_window) {
+                (Some(b), Some(w)) => format!(
+                    " and passed a {} s bake window watching {} alarm(s) ({} checks)",
+                    b.seconds,
+                    b.alarm_names.len(),
+                    w.checks
+                ),
+                _ => String::new(),
+            };
+            match &state.wave {
+                Some(w) => format!(
+                    "{} is deployed on every stage of the wave {} of {game}; the last, {stage}, as deployment {}{baked}.",
+                    d.snapshot_id,
+                    w.route(),
+                    d.deployment_id
+                ),
+                None => format!(
+                    "{} is deployed on {target} (deployment {}){baked}.",
+                    d.snapshot_id, d.deployment_id
+                ),
+            }
+        }
+        Verdict::DryRun | Verdict::DryRunBlocked => return dry_run_summary(state, &target),
+        Verdict::BakeFailed => format!(
+            "Deployment {} of {} on {target} {failure}. Not rolled back: {}.",
+            d.deployment_id, d.snapshot_id, state.reason
         ),
         Verdict::Failed | Verdict::TimedOut => format!(
             "Deployment {} of {} on {target} {failure}. Not rolled back: {}.",
@@ -175,9 +216,13 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
                 rollback.map_or_else(|| "it never started".to_owned(), describe_failure),
             )
         }
-        Verdict::Blocked => {
-            format!("Nothing was deployed on {target}: another deployment holds the stage.")
-        }
+        Verdict::Blocked => format!(
+            "Nothing was deployed on {target}: {}.",
+            d.message
+                .as_deref()
+                .map_or("another deployment holds the stage", |m| m
+                    .trim_end_matches('.'))
+        ),
         Verdict::Error => {
             let cause = report.error.map_or_else(
                 || state.reason.clone(),
@@ -189,7 +234,106 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
                 watched.deployment_id, watched.snapshot_id, watched.deployment_state
             )
         }
+    };
+    match (&state.wave, report.verdict) {
+        (Some(w), v) if v != Verdict::Succeeded => format!("{text} {}", wave_stop(w)),
+        _ => text,
     }
+}
+
+/// "The wave dev > staging > prod stopped at staging (2 of 3); passed: dev; not started: prod."
+fn wave_stop(w: &Wave) -> String {
+    let names = |status| {
+        let list: Vec<&str> = w
+            .stages
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| w.status(*i) == status)
+            .map(|(_, s)| s.stage_name.as_str())
+            .collect();
+        if list.is_empty() {
+            "none".to_owned()
+        } else {
+            list.join(", ")
+        }
+    };
+    let at = w
+        .stages
+        .get(w.index)
+        .map_or(UNKNOWN, |s| s.stage_name.as_str());
+    format!(
+        "The wave {} stopped at {at} ({} of {}); passed (keeping the new snapshot): {}; not started: {}.",
+        w.route(),
+        w.index + 1,
+        w.stages.len(),
+        names(crate::wave::StageStatus::Passed),
+        names(crate::wave::StageStatus::NotStarted),
+    )
+}
+
+fn dry_run_summary(state: &GateState, target: &str) -> String {
+    let Some(plan) = &state.plan else {
+        return format!("Dry run on {target}: no plan was made.");
+    };
+    let snapshot = plan.snapshot_id.as_deref().unwrap_or(UNKNOWN);
+    let stages: Vec<String> = plan
+        .stages
+        .iter()
+        .map(|s| {
+            format!(
+                "{} ({} -> {snapshot}, rollback to {})",
+                s.stage_name,
+                s.current_snapshot_id.as_deref().unwrap_or("nothing"),
+                s.rollback_snapshot_id
+                    .as_deref()
+                    .unwrap_or("none: would alert"),
+            )
+        })
+        .collect();
+    let game = &state.game_name;
+    if plan.ready {
+        format!(
+            "Dry run for {game}: would deploy {snapshot} on {}. Nothing was started.",
+            stages.join(", then ")
+        )
+    } else {
+        format!(
+            "Dry run for {game}: the run would not go ahead: {}. Nothing was started.",
+            plan.all_problems().join("; ")
+        )
+    }
+}
+
+fn describe_bake_failure(f: &BakeFailure) -> String {
+    let reason = f.reason.trim_end_matches('.');
+    match (&f.alarm_name, &f.alarm_state) {
+        (Some(name), Some(state)) => {
+            let others = f.failing_alarms.len().saturating_sub(1);
+            let more = if others > 0 {
+                format!(" (and {others} more)")
+            } else {
+                String::new()
+            };
+            format!(
+                "completed, but alarm {name} was {state} since {} during the bake window{more}: {reason}",
+                rfc3339(f.at)
+            )
+        }
+        _ => format!("completed, but the bake window failed: {reason}"),
+    }
+}
+
+fn wave_json(w: &Wave) -> Value {
+    json!({
+        "route": w.route(),
+        "index": w.index,
+        "stages": w.stages.iter().enumerate().map(|(i, s)| json!({
+            "stageName": s.stage_name,
+            "status": w.status(i),
+            "bakeSeconds": s.bake.as_ref().map(|b| b.seconds),
+            "passed": s.passed,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 fn describe_failure(w: &Watch) -> String {

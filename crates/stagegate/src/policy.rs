@@ -35,7 +35,14 @@ pub struct Policy {
     pub on_invalid_role: FailureResponse,
     pub on_unspecified_failure: FailureResponse,
     pub on_timeout: FailureResponse,
+    /// An alarm fired (or could not be read) during the bake window.
+    #[serde(default = "rollback")]
+    pub on_bake_failure: FailureResponse,
     pub timeout_seconds: u64,
+}
+
+fn rollback() -> FailureResponse {
+    FailureResponse::Rollback
 }
 
 impl Default for Policy {
@@ -45,6 +52,8 @@ impl Default for Policy {
             on_invalid_role: FailureResponse::Alert,
             on_unspecified_failure: FailureResponse::Rollback,
             on_timeout: FailureResponse::Rollback,
+            // The alarms say the new snapshot hurts players: undo it, as CodeDeploy does.
+            on_bake_failure: FailureResponse::Rollback,
             timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
         }
     }
@@ -55,6 +64,8 @@ impl Default for Policy {
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Phase {
     Deploy,
+    /// The deployment succeeded; its alarms are watched until the bake window ends.
+    Bake,
     Rollback,
 }
 
@@ -66,6 +77,8 @@ pub enum Action {
     Succeed,
     Rollback,
     Alert,
+    /// This stage of a promotion wave passed; start the next one.
+    Advance,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,7 +102,7 @@ pub fn decide(
             action: Action::Wait,
             reason: "deployment not finished yet".into(),
         },
-        (Phase::Deploy, Outcome::Succeeded) => Decision {
+        (Phase::Deploy | Phase::Bake, Outcome::Succeeded) => Decision {
             action: Action::Succeed,
             reason: "the requested snapshot is deployed".into(),
         },
@@ -105,7 +118,7 @@ pub fn decide(
                 classification.outcome.as_str()
             ),
         },
-        (Phase::Deploy, outcome) => {
+        (Phase::Deploy | Phase::Bake, outcome) => {
             let (rule, response) = if outcome == Outcome::TimedOut {
                 ("onTimeout", policy.on_timeout)
             } else {
@@ -117,26 +130,33 @@ pub fn decide(
                     _ => ("onUnspecifiedFailure", policy.on_unspecified_failure),
                 }
             };
-            match (response, known_good) {
-                (FailureResponse::Alert, _) => Decision {
-                    action: Action::Alert,
-                    reason: format!("policy {rule} is alert"),
-                },
-                (FailureResponse::Rollback, Some(snapshot)) => Decision {
-                    action: Action::Rollback,
-                    reason: format!(
-                        "policy {rule} is rollback; last known-good snapshot is {snapshot}"
-                    ),
-                },
-                (FailureResponse::Rollback, None) => Decision {
-                    action: Action::Alert,
-                    reason: format!(
-                        "policy {rule} is rollback, but the stage has no known-good snapshot \
-                         to roll back to"
-                    ),
-                },
-            }
+            respond(rule, response, known_good)
         }
+    }
+}
+
+/// Decides what follows a failed bake (an alarm fired, or the alarms could not be read).
+pub fn decide_bake_failure(policy: &Policy, known_good: Option<&str>) -> Decision {
+    respond("onBakeFailure", policy.on_bake_failure, known_good)
+}
+
+fn respond(rule: &str, response: FailureResponse, known_good: Option<&str>) -> Decision {
+    match (response, known_good) {
+        (FailureResponse::Alert, _) => Decision {
+            action: Action::Alert,
+            reason: format!("policy {rule} is alert"),
+        },
+        (FailureResponse::Rollback, Some(snapshot)) => Decision {
+            action: Action::Rollback,
+            reason: format!("policy {rule} is rollback; last known-good snapshot is {snapshot}"),
+        },
+        (FailureResponse::Rollback, None) => Decision {
+            action: Action::Alert,
+            reason: format!(
+                "policy {rule} is rollback, but the stage has no known-good snapshot to roll \
+                 back to"
+            ),
+        },
     }
 }
 
@@ -213,8 +233,18 @@ mod tests {
             on_invalid_role: FailureResponse::Rollback,
             on_unspecified_failure: FailureResponse::Alert,
             on_timeout: FailureResponse::Alert,
+            on_bake_failure: FailureResponse::Alert,
             timeout_seconds: 600,
         };
+        assert_eq!(decide_bake_failure(&flipped, GOOD).action, Action::Alert);
+        assert_eq!(
+            decide_bake_failure(&Policy::default(), GOOD).action,
+            Action::Rollback
+        );
+        assert_eq!(
+            decide_bake_failure(&Policy::default(), None).action,
+            Action::Alert
+        );
         let role = classification(Outcome::Failed, Some("INVALID_ROLE_FAILURE"));
         let unspecified = classification(Outcome::Failed, Some("UNSPECIFIED_FAILURE"));
         let timeout = classification(Outcome::TimedOut, None);

@@ -1,4 +1,4 @@
-//! The two things the gate needs from the outside world, as small traits.
+//! The three things the gate needs from the outside world, as small traits.
 //!
 //! Handlers are generic over these, so every route is tested with in-memory fakes (`fakes`) and
 //! run for real with the SDK adapters (`aws`).
@@ -6,6 +6,7 @@
 use std::fmt;
 use std::future::Future;
 
+use crate::bake::AlarmStatus;
 use crate::deployment::{Deployment, Snapshot};
 use crate::notification::Notification;
 
@@ -61,6 +62,16 @@ pub trait Notifier: Send + Sync {
         &self,
         notification: &Notification,
     ) -> impl Future<Output = Result<String, ServiceError>> + Send;
+}
+
+/// CloudWatch alarms a bake window watches.
+pub trait Alarms: Send + Sync {
+    /// The current state of each named alarm (metric or composite) that exists; names that do
+    /// not exist are simply absent from the result.
+    fn describe_alarms(
+        &self,
+        names: &[String],
+    ) -> impl Future<Output = Result<Vec<AlarmStatus>, ServiceError>> + Send;
 }
 
 /// What went wrong in a call, as far as the gate's decisions care.

@@ -7,9 +7,12 @@ use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::bake::{BakeSpec, BakeWindow};
 use crate::classify::{Classification, Outcome};
+use crate::plan::Plan;
 use crate::policy::{Action, Phase, Policy};
 use crate::ports::StageRef;
+use crate::wave::Wave;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -31,6 +34,20 @@ pub struct GateState {
     /// The rollback deployment, once one was started.
     #[serde(default)]
     pub rollback: Option<Watch>,
+    /// The current stage's bake window as requested (null: none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake: Option<BakeSpec>,
+    /// The bake window once the deployment succeeded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bake_window: Option<BakeWindow>,
+    /// A promotion wave: every stage in order, and how far it got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wave: Option<Wave>,
+    /// A dry run: nothing was started; `plan` says what would be.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dry_run: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plan: Option<Plan>,
     pub phase: Phase,
     pub action: Action,
     pub reason: String,
@@ -89,6 +106,11 @@ impl GateState {
             (Phase::Rollback, Some(rollback)) => rollback,
             _ => &self.deployment,
         }
+    }
+
+    /// A promotion wave with stages still to go after the current one.
+    pub fn next_stage(&self) -> Option<&crate::wave::WaveStage> {
+        self.wave.as_ref().and_then(|w| w.stages.get(w.index + 1))
     }
 
     pub fn watched_mut(&mut self) -> &mut Watch {

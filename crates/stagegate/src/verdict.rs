@@ -24,6 +24,13 @@ pub enum Verdict {
     RollbackFailed,
     /// Another deployment held the stage, so this one never started.
     Blocked,
+    /// The deployment succeeded, an alarm fired (or could not be read) during the bake window,
+    /// and the gate alerted (policy, or nothing to roll back to).
+    BakeFailed,
+    /// A dry run found nothing that would stop the run; nothing was started.
+    DryRun,
+    /// A dry run found something that would stop the run; nothing was started.
+    DryRunBlocked,
     /// The gate itself could not finish (invalid input, access denied, ...).
     Error,
 }
@@ -37,8 +44,17 @@ impl Verdict {
             Self::RolledBack => "ROLLED_BACK",
             Self::RollbackFailed => "ROLLBACK_FAILED",
             Self::Blocked => "BLOCKED",
+            Self::BakeFailed => "BAKE_FAILED",
+            Self::DryRun => "DRY_RUN",
+            Self::DryRunBlocked => "DRY_RUN_BLOCKED",
             Self::Error => "ERROR",
         }
+    }
+
+    /// Whether the execution ends in Succeeded: the requested snapshot is deployed (and baked),
+    /// or a dry run found the way clear.
+    pub fn is_success(self) -> bool {
+        matches!(self, Self::Succeeded | Self::DryRun)
     }
 
     /// The `Error` of the execution's Fail state (Step Functions error names are free text).
@@ -99,6 +115,22 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
     let Some(state) = state else {
         return Verdict::Error;
     };
+    if state.dry_run {
+        let ready = state.plan.as_ref().is_some_and(|p| p.ready);
+        return match (state.action, ready) {
+            (Action::Succeed, true) => Verdict::DryRun,
+            (Action::Alert, false) => Verdict::DryRunBlocked,
+            _ => Verdict::Error,
+        };
+    }
+    // Success of one stage while a wave still has stages to go would end the run early.
+    if state.action == Action::Succeed && state.next_stage().is_some() {
+        return Verdict::Error;
+    }
+    let bake_failed = state
+        .bake_window
+        .as_ref()
+        .is_some_and(|w| w.failure.is_some());
     match (state.phase, &state.rollback) {
         (Phase::Rollback, Some(rollback)) => match rollback.outcome {
             Outcome::Succeeded => Verdict::RolledBack,
@@ -114,7 +146,12 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
             // Asked to report a run that is still going or about to roll back: a workflow bug.
             _ => Verdict::Error,
         },
-        (Phase::Deploy, Some(_)) => Verdict::Error,
+        (Phase::Bake, None) => match (state.action, bake_failed) {
+            (Action::Succeed, false) => Verdict::Succeeded,
+            (Action::Alert, true) => Verdict::BakeFailed,
+            _ => Verdict::Error,
+        },
+        (Phase::Deploy | Phase::Bake, Some(_)) => Verdict::Error,
     }
 }
 

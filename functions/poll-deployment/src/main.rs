@@ -3,7 +3,7 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::GameSparksDeployments;
+use stagegate::aws::{sdk_config, CloudWatchAlarms, GameSparksDeployments};
 use stagegate::clock::{Clock, SystemClock};
 use stagegate::{handlers, telemetry};
 
@@ -11,10 +11,12 @@ use stagegate::{handlers, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let clock = SystemClock::from_env()?;
-    let deployments = GameSparksDeployments::from_env().await;
-    let (deployments, clock) = (&deployments, &clock);
+    let config = sdk_config().await;
+    let deployments = GameSparksDeployments::from_config(&config);
+    let alarms = CloudWatchAlarms::from_config(&config);
+    let (deployments, alarms, clock) = (&deployments, &alarms, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::poll::handle(deployments, &event.payload, clock.now()).await
+        handlers::poll::handle(deployments, alarms, &event.payload, clock.now()).await
     }))
     .await
 }

@@ -1,9 +1,10 @@
-//! start-deployment: validates the execution input and starts the GameSparks stage deployment.
+//! start-deployment: validates the execution input and starts the GameSparks stage deployment
+//! (or plans a dry run, or starts the next stage of a promotion wave).
 //! Only wiring here; the logic is `stagegate::handlers::start`.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::GameSparksDeployments;
+use stagegate::aws::{sdk_config, CloudWatchAlarms, GameSparksDeployments};
 use stagegate::clock::SystemClock;
 use stagegate::{handlers, telemetry};
 
@@ -11,11 +12,14 @@ use stagegate::{handlers, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init();
     let clock = SystemClock::from_env()?;
-    let deployments = GameSparksDeployments::from_env().await;
-    let (deployments, clock) = (&deployments, &clock);
+    let config = sdk_config().await;
+    let deployments = GameSparksDeployments::from_config(&config);
+    let alarms = CloudWatchAlarms::from_config(&config);
+    let (deployments, alarms, clock) = (&deployments, &alarms, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         handlers::start::handle(
             deployments,
+            alarms,
             &event.payload,
             &event.context.request_id,
             clock,

@@ -195,7 +195,7 @@ fn state(s: Option<&str>) -> DeploymentState {
     DeploymentState::parse(s.unwrap_or("MISSING"))
 }
 
-fn timestamp(t: &aws_smithy_types::DateTime) -> Option<OffsetDateTime> {
+pub(super) fn timestamp(t: &aws_smithy_types::DateTime) -> Option<OffsetDateTime> {
     let nanos = i128::from(t.secs()) * 1_000_000_000 + i128::from(t.subsec_nanos());
     OffsetDateTime::from_unix_timestamp_nanos(nanos).ok()
 }

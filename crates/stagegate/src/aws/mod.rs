@@ -1,7 +1,8 @@
-//! Adapters from the ports to the AWS SDKs (aws-sdk-gamesparks 0.33 and aws-sdk-sns 0.33 on
+//! Adapters from the ports to the AWS SDKs (aws-sdk-gamesparks, aws-sdk-cloudwatch and aws-sdk-sns 0.33 on
 //! aws-config 0.56: the last generation that has GameSparks). Clients are built once per cold
 //! start by the functions' `main`.
 
+pub mod cloudwatch;
 pub mod endpoint;
 pub mod gamesparks;
 pub mod sns;
@@ -10,6 +11,7 @@ use aws_sdk_gamesparks::error::{DisplayErrorContext, ProvideErrorMetadata, SdkEr
 
 use crate::ports::{ServiceError, ServiceErrorKind};
 
+pub use cloudwatch::CloudWatchAlarms;
 pub use gamesparks::GameSparksDeployments;
 pub use sns::SnsNotifier;
 

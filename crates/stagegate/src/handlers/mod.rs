@@ -8,6 +8,7 @@ pub mod start;
 
 use serde_json::Value;
 
+use crate::classify::Outcome;
 use crate::fields::{self, InvalidInput};
 use crate::policy::Phase;
 use crate::state::{GateState, Watch};
@@ -34,7 +35,18 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
     })?;
     fields::resource_name("gameName", &state.game_name)?;
     fields::resource_name("stageName", &state.stage_name)?;
-    fields::deployment_id("deploymentId", &state.deployment.deployment_id)?;
+    // A deployment the gate never started (a dry run, or one blocked before it could start) has
+    // no id; it is only ever reported, never polled or rolled back.
+    let never_started = state.dry_run || state.deployment.outcome == Outcome::Blocked;
+    if !(never_started && state.deployment.deployment_id.is_empty()) {
+        fields::deployment_id("deploymentId", &state.deployment.deployment_id)?;
+    }
+    if state.phase == Phase::Bake && (state.bake.is_none() || state.bake_window.is_none()) {
+        return Err(InvalidInput::new(
+            "bakeWindow",
+            "bake and bakeWindow must be present when phase is BAKE",
+        ));
+    }
     match (state.phase, &state.rollback) {
         (Phase::Rollback, None) => Err(InvalidInput::new(
             "rollback",
@@ -45,7 +57,7 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
             fields::deployment_id("rollback.deploymentId", &r.deployment_id)?;
             Ok(state)
         }
-        (Phase::Deploy, _) => Ok(state),
+        (Phase::Deploy | Phase::Bake, _) => Ok(state),
     }
 }
 

@@ -79,7 +79,7 @@ pub async fn handle<N: Notifier>(
     );
     Ok(NotifyOutput {
         outcome,
-        succeeded: outcome == Verdict::Succeeded,
+        succeeded: outcome.is_success(),
         error: outcome.fail_error(),
         cause: notification.summary,
         subject: notification.subject,

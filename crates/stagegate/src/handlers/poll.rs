@@ -1,27 +1,41 @@
 //! poll-deployment: look at the watched deployment (the requested one, or the rollback), classify
-//! it and decide the next step.
+//! it and decide the next step; during a bake window, look at the alarms instead.
 
 use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::backoff;
+use crate::bake::{self, BakeStep};
 use crate::classify::{classify, Outcome};
 use crate::error::GateError;
-use crate::policy::{decide, Action};
-use crate::ports::StageDeployments;
+use crate::fields::InvalidInput;
+use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
+use crate::ports::{Alarms, StageDeployments};
 use crate::state::GateState;
+use crate::wave::after_stage_passed;
 
 use super::parse_state;
 
-pub async fn handle<D: StageDeployments>(
+pub async fn handle<D: StageDeployments, A: Alarms>(
     deployments: &D,
+    alarms: &A,
     event: &Value,
     now: OffsetDateTime,
 ) -> Result<GateState, GateError> {
     let mut state = parse_state(event)?;
+    if state.phase == Phase::Bake {
+        return check_bake(alarms, state, now).await;
+    }
     let stage = state.stage();
     let watched = state.watched();
     let (deployment_id, deadline) = (watched.deployment_id.clone(), watched.deadline);
+    if deployment_id.is_empty() {
+        return Err(InvalidInput::new(
+            "deploymentId",
+            "is empty: this deployment never started, there is nothing to poll",
+        )
+        .into());
+    }
     let deployment = deployments
         .get_deployment(&stage, &deployment_id)
         .await
@@ -35,12 +49,35 @@ pub async fn handle<D: StageDeployments>(
         _ => deployment.last_updated.unwrap_or(now),
     };
     state.watched_mut().record(&classification, seen_at);
-    let decision = decide(
+    let mut decision = decide(
         state.phase,
         &classification,
         &state.policy,
         state.previous_snapshot_id.as_deref(),
     );
+    if decision.action == Action::Succeed && state.phase == Phase::Deploy {
+        if let Some(spec) = &state.bake {
+            // Deployed: the alarms now decide, for the length of the bake window.
+            let (window, wait) = bake::open(spec, now);
+            let reason = format!(
+                "deployed; baking for {} s watching {} alarm(s)",
+                spec.seconds,
+                spec.alarm_names.len()
+            );
+            state.bake_window = Some(window);
+            state.phase = Phase::Bake;
+            decision = Decision {
+                action: Action::Wait,
+                reason,
+            };
+            tracing::info!(stage = %stage, deployment_id = %deployment_id, wait_seconds = wait, "bake window opened");
+            state.action = decision.action;
+            state.reason = decision.reason;
+            state.wait_seconds = wait;
+            return Ok(state);
+        }
+        decision = after_stage_passed(&state);
+    }
     state.wait_seconds = match decision.action {
         Action::Wait => backoff::next_wait(state.watched().attempt, &deployment_id, now, deadline),
         _ => 0,
@@ -58,5 +95,53 @@ pub async fn handle<D: StageDeployments>(
     );
     state.action = decision.action;
     state.reason = decision.reason;
+    Ok(state)
+}
+
+/// One look at the bake alarms.
+async fn check_bake<A: Alarms>(
+    alarms: &A,
+    mut state: GateState,
+    now: OffsetDateTime,
+) -> Result<GateState, GateError> {
+    let stage = state.stage();
+    let (Some(spec), Some(mut window)) = (state.bake.clone(), state.bake_window.take()) else {
+        return Err(InvalidInput::new("bakeWindow", "must be present when phase is BAKE").into());
+    };
+    let reading = alarms
+        .describe_alarms(&spec.alarm_names)
+        .await
+        .map_err(|e| e.to_string());
+    let step = bake::check(&spec, &mut window, reading, now);
+    state.bake_window = Some(window);
+    let (decision, wait) = match &step {
+        BakeStep::Continue(wait) => (
+            Decision {
+                action: Action::Wait,
+                reason: "baking: the alarms are quiet so far".into(),
+            },
+            *wait,
+        ),
+        BakeStep::Passed => (after_stage_passed(&state), 0),
+        BakeStep::Failed(_) => (
+            decide_bake_failure(&state.policy, state.previous_snapshot_id.as_deref()),
+            0,
+        ),
+    };
+    if let BakeStep::Failed(f) = &step {
+        tracing::warn!(
+            stage = %stage,
+            alarm = f.alarm_name.as_deref().unwrap_or("none"),
+            alarm_state = f.alarm_state.as_deref().unwrap_or("unreadable"),
+            reason = %f.reason,
+            action = ?decision.action,
+            "bake failed"
+        );
+    } else {
+        tracing::info!(stage = %stage, action = ?decision.action, wait_seconds = wait, "bake alarms checked");
+    }
+    state.action = decision.action;
+    state.reason = decision.reason;
+    state.wait_seconds = wait;
     Ok(state)
 }

@@ -23,7 +23,7 @@ pub async fn handle<D: StageDeployments>(
     let mut state = parse_state(event)?;
     // Refusing anything but the core's own rollback decision keeps a routing mistake in the
     // workflow from redeploying an old snapshot over a healthy stage.
-    if state.phase != Phase::Deploy || state.rollback.is_some() {
+    if !matches!(state.phase, Phase::Deploy | Phase::Bake) || state.rollback.is_some() {
         return Err(InvalidInput::new("phase", "a rollback is never rolled back again").into());
     }
     if state.action != Action::Rollback {
@@ -45,7 +45,7 @@ pub async fn handle<D: StageDeployments>(
     };
     let stage = state.stage();
     let failed_id = state.deployment.deployment_id.clone();
-    let token = client_token(&state.execution_id, Purpose::Rollback);
+    let token = client_token(&super::start::token_key(&state), Purpose::Rollback);
     let timeout = state.policy.timeout_seconds;
 
     let started = deployments.start_deployment(&stage, &target, &token).await;
@@ -74,10 +74,14 @@ pub async fn handle<D: StageDeployments>(
             watch.deployment_id = started.id;
             state.wait_seconds = backoff::next_wait(0, &watch.deployment_id, now, watch.deadline);
             state.action = Action::Wait;
-            state.reason = format!(
-                "rolling back to {target} after deployment {failed_id} ended {}",
-                state.deployment.outcome.as_str()
-            );
+            let why = match state.bake_window.as_ref().and_then(|w| w.failure.as_ref()) {
+                Some(f) => match &f.alarm_name {
+                    Some(alarm) => format!("alarm {alarm} fired during its bake window"),
+                    None => "its bake alarms could not be read".to_owned(),
+                },
+                None => format!("ended {}", state.deployment.outcome.as_str()),
+            };
+            state.reason = format!("rolling back to {target} after deployment {failed_id} {why}");
         }
         // Typically the timed-out deployment still holds the stage. Nothing more the gate can do
         // but say so; the failure is reported, not retried into a loop.

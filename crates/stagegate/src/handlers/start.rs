@@ -1,75 +1,228 @@
 //! start-deployment: validate the input, resolve the snapshot and the rollback target, start the
-//! deployment idempotently.
+//! deployment idempotently. The same function plans dry runs and starts the next stage of a
+//! promotion wave (`{"advance": <gate state>}`).
 
 use serde_json::Value;
 
 use crate::backoff;
+use crate::bake::{self, AlarmStatus};
 use crate::classify::Outcome;
 use crate::clock::Clock;
 use crate::error::GateError;
+use crate::fields::InvalidInput;
 use crate::history::{last_known_good, latest_snapshot};
-use crate::input::{parse_start_event, SnapshotChoice, StartEvent};
+use crate::input::{parse_start_event, GateRequest, SnapshotChoice, StartEvent};
 use crate::paging::collect_all;
+use crate::plan::{plan_stage, Plan};
 use crate::policy::{Action, Phase};
-use crate::ports::{ServiceError, ServiceErrorKind, StageDeployments};
+use crate::ports::{Alarms, ServiceError, ServiceErrorKind, StageDeployments};
 use crate::state::{GateState, Watch};
 use crate::token::{client_token, Purpose};
+use crate::wave::{PassedStage, Wave, WaveStage};
+
+use super::parse_state;
 
 /// `request_id` names the run when there is no Step Functions context (a direct invoke), so the
 /// ClientToken is still stable across Lambda's own retries of that invocation.
-pub async fn handle<D: StageDeployments>(
+pub async fn handle<D: StageDeployments, A: Alarms>(
     deployments: &D,
+    alarms: &A,
     event: &Value,
     request_id: &str,
     clock: &impl Clock,
 ) -> Result<GateState, GateError> {
+    if let Some(state) = event.get("advance") {
+        return advance(deployments, alarms, state, clock).await;
+    }
     let now = clock.now();
     let StartEvent { request, execution } = parse_start_event(event)?;
-    let stage = request.stage;
     let execution_id = execution
         .as_ref()
         .map_or_else(|| format!("lambda:{request_id}"), |e| e.id.clone());
     let execution_started_at = execution
         .and_then(|e| e.start_time)
         .map_or(now, |t| clock.on_this_clock(t));
-
-    let snapshot_id = match &request.snapshot {
-        SnapshotChoice::Id(id) => id.clone(),
-        SnapshotChoice::Latest => {
-            let game = stage.game_name.as_str();
-            let snapshots = collect_all(|token| deployments.list_snapshots(game, token))
-                .await
-                .map_err(|e| {
-                    GateError::service(format!("resolving \"latest\" for game {game}"), e)
-                })?;
-            match latest_snapshot(&snapshots) {
-                Some(snapshot) => snapshot.id.clone(),
-                None => {
-                    return Err(GateError::service(
-                        format!("resolving \"latest\" for game {game}"),
-                        ServiceError::new(
-                            ServiceErrorKind::NotFound,
-                            "ListSnapshots",
-                            "the game has no snapshots",
-                        ),
-                    ))
-                }
-            }
-        }
+    let Some(first) = request.stages.first() else {
+        return Err(InvalidInput::new("stages", "must list at least one stage").into());
     };
+    let mut state = GateState {
+        game_name: request.game_name.clone(),
+        stage_name: first.stage_name.clone(),
+        execution_id,
+        execution_started_at,
+        requested_snapshot_id: request.snapshot.as_str().to_owned(),
+        previous_snapshot_id: None,
+        policy: request.policy.clone(),
+        deployment: not_started(request.snapshot.as_str(), now),
+        rollback: None,
+        bake: first.bake.clone(),
+        bake_window: None,
+        wave: request.wave.then(|| Wave {
+            index: 0,
+            stages: request
+                .stages
+                .iter()
+                .map(|s| WaveStage {
+                    stage_name: s.stage_name.clone(),
+                    bake: s.bake.clone(),
+                    passed: None,
+                })
+                .collect(),
+        }),
+        dry_run: request.dry_run,
+        plan: None,
+        phase: Phase::Deploy,
+        action: Action::Alert,
+        reason: String::new(),
+        wait_seconds: 0,
+    };
+    if request.dry_run {
+        return dry_run(deployments, alarms, &request, state).await;
+    }
+    let snapshot_id = resolve_snapshot(deployments, &request).await?;
+    check_alarms_exist(alarms, &request).await?;
+    state.deployment.snapshot_id = snapshot_id;
+    start_stage(deployments, alarms, state, clock).await
+}
 
+/// Starts the next stage of a promotion wave once poll-deployment decided `advance`.
+async fn advance<D: StageDeployments, A: Alarms>(
+    deployments: &D,
+    alarms: &A,
+    event: &Value,
+    clock: &impl Clock,
+) -> Result<GateState, GateError> {
+    let now = clock.now();
+    let mut state = parse_state(event).map_err(|mut e| {
+        e.field = format!("advance.{}", e.field);
+        e
+    })?;
+    // Only the core's own decision promotes: a routing mistake must not push an unproven
+    // snapshot to the next (more important) stage.
+    if state.action != Action::Advance {
+        return Err(InvalidInput::new(
+            "advance.action",
+            format!(
+                "must be \"advance\" (decided by poll-deployment), got {:?}",
+                state.action
+            ),
+        )
+        .into());
+    }
+    let bake_passed = state
+        .bake_window
+        .as_ref()
+        .map_or(true, |w| w.passed_at.is_some() && w.failure.is_none());
+    if state.deployment.outcome != Outcome::Succeeded || state.rollback.is_some() || !bake_passed {
+        return Err(InvalidInput::new(
+            "advance.outcome",
+            "the current stage did not pass its gate; the wave does not advance",
+        )
+        .into());
+    }
+    let passed = PassedStage {
+        deployment_id: state.deployment.deployment_id.clone(),
+        snapshot_id: state.deployment.snapshot_id.clone(),
+        previous_snapshot_id: state.previous_snapshot_id.clone(),
+        passed_at: state
+            .bake_window
+            .as_ref()
+            .and_then(|w| w.passed_at)
+            .or(state.deployment.finished_at)
+            .unwrap_or(now),
+        baked_seconds: state.bake.as_ref().map_or(0, |b| b.seconds),
+    };
+    let Some(wave) = state.wave.as_mut() else {
+        return Err(InvalidInput::new(
+            "advance.wave",
+            "is missing: only a promotion wave advances",
+        )
+        .into());
+    };
+    let next_index = wave.index + 1;
+    let Some(next) = wave.stages.get(next_index).cloned() else {
+        return Err(InvalidInput::new(
+            "advance.wave.index",
+            format!("the wave has no stage after {}", state.stage_name),
+        )
+        .into());
+    };
+    if let Some(current) = wave.stages.get_mut(wave.index) {
+        current.passed = Some(passed);
+    }
+    wave.index = next_index;
+    state.stage_name = next.stage_name;
+    state.bake = next.bake;
+    state.bake_window = None;
+    state.rollback = None;
+    state.previous_snapshot_id = None;
+    state.phase = Phase::Deploy;
+    let snapshot_id = state.deployment.snapshot_id.clone();
+    state.deployment = not_started(&snapshot_id, now);
+    start_stage(deployments, alarms, state, clock).await
+}
+
+/// Starts the deployment of `state.deployment.snapshot_id` on the state's current stage.
+async fn start_stage<D: StageDeployments, A: Alarms>(
+    deployments: &D,
+    alarms: &A,
+    mut state: GateState,
+    clock: &impl Clock,
+) -> Result<GateState, GateError> {
+    let stage = state.stage();
+    let snapshot_id = state.deployment.snapshot_id.clone();
     let history = collect_all(|token| deployments.list_deployments(&stage, token))
         .await
         .map_err(|e| GateError::service(format!("reading the deployment history of {stage}"), e))?;
-    let previous_snapshot_id =
+    state.previous_snapshot_id =
         last_known_good(&history, &snapshot_id).and_then(|d| d.snapshot_id.clone());
 
-    let token = client_token(&execution_id, Purpose::Deploy);
-    let started = deployments
+    // A bake alarm already firing would fail the bake at its first check: deploying would only
+    // put the stage through a deployment and a rollback for nothing.
+    if let Some(spec) = &state.bake {
+        match alarms.describe_alarms(&spec.alarm_names).await {
+            Ok(found) => {
+                if let Some(firing) = found.iter().find(|a| bake::is_failing(spec, &a.state)) {
+                    let message = format!(
+                        "bake alarm {} is {} ({}); the gate does not deploy while a bake alarm fires",
+                        firing.name,
+                        firing.state,
+                        firing.reason.as_deref().unwrap_or("no reason given")
+                    );
+                    return Ok(blocked(state, message, clock.now()));
+                }
+            }
+            Err(e) if spec.ignore_alarm_read_errors => {
+                tracing::warn!(stage = %stage, error = %e, "bake alarms unreadable before the deployment; ignored as the input asks");
+            }
+            Err(e) => {
+                return Err(GateError::service(
+                    format!("reading the bake alarms of {stage}"),
+                    e,
+                ))
+            }
+        }
+    }
+
+    let token = client_token(&token_key(&state), Purpose::Deploy);
+    let started = match deployments
         .start_deployment(&stage, &snapshot_id, &token)
         .await
-        .map_err(|e| GateError::service(format!("starting {snapshot_id} on {stage}"), e))?;
-
+    {
+        Ok(started) => started,
+        // Later stages of a wave report the block in the state, so the notification can still
+        // say which stages the snapshot already reached.
+        Err(e) if e.kind == ServiceErrorKind::Conflict && is_later_stage(&state) => {
+            let message = format!("GameSparks refused the deployment: {}", e.message);
+            return Ok(blocked(state, message, clock.now()));
+        }
+        Err(e) => {
+            return Err(GateError::service(
+                format!("starting {snapshot_id} on {stage}"),
+                e,
+            ))
+        }
+    };
     // The timeout runs from when the deployment exists, not from when this task began: listing
     // the history under throttling can take a while, and must not eat the deployment's budget.
     // A retried start gets GameSparks' original creation time back, so its deadline stays put.
@@ -78,41 +231,230 @@ pub async fn handle<D: StageDeployments>(
         .created
         .filter(|created| *created <= after)
         .unwrap_or(after);
-    let deadline = backoff::deadline(started_at, request.policy.timeout_seconds);
-    let wait_seconds = backoff::next_wait(0, &started.id, after, deadline);
+    let deadline = backoff::deadline(started_at, state.policy.timeout_seconds);
+    state.wait_seconds = backoff::next_wait(0, &started.id, after, deadline);
     tracing::info!(
         stage = %stage,
         snapshot_id = %snapshot_id,
         deployment_id = %started.id,
-        previous_snapshot_id = previous_snapshot_id.as_deref().unwrap_or("none"),
-        wait_seconds,
+        previous_snapshot_id = state.previous_snapshot_id.as_deref().unwrap_or("none"),
+        deadline = %crate::state::rfc3339(deadline),
         "deployment started"
     );
-    Ok(GateState {
-        game_name: stage.game_name,
-        stage_name: stage.stage_name,
-        execution_id,
-        execution_started_at,
-        requested_snapshot_id: request.snapshot.as_str().to_owned(),
-        previous_snapshot_id,
-        policy: request.policy,
-        deployment: Watch {
-            deployment_id: started.id,
-            snapshot_id,
-            started_at,
-            deadline,
-            attempt: 0,
-            deployment_state: started.state.as_str().to_owned(),
-            outcome: Outcome::InProgress,
-            result_code: None,
-            message: None,
-            finished_at: None,
-            rollback_of: None,
-        },
-        rollback: None,
-        phase: Phase::Deploy,
-        action: Action::Wait,
-        reason: "deployment started".into(),
-        wait_seconds,
-    })
+    state.deployment = Watch {
+        deployment_id: started.id,
+        snapshot_id,
+        started_at,
+        deadline,
+        attempt: 0,
+        deployment_state: started.state.as_str().to_owned(),
+        outcome: Outcome::InProgress,
+        result_code: None,
+        message: None,
+        finished_at: None,
+        rollback_of: None,
+    };
+    state.action = Action::Wait;
+    state.reason = "deployment started".into();
+    Ok(state)
+}
+
+/// One ClientToken per execution and stage: a retried task re-attaches to its deployment, and
+/// each stage of a wave gets its own.
+pub(crate) fn token_key(state: &GateState) -> String {
+    match &state.wave {
+        Some(_) => format!("{}#{}", state.execution_id, state.stage_name),
+        None => state.execution_id.clone(),
+    }
+}
+
+fn is_later_stage(state: &GateState) -> bool {
+    state.wave.as_ref().is_some_and(|w| w.index > 0)
+}
+
+/// A deployment the gate did not start.
+fn not_started(snapshot_id: &str, now: time::OffsetDateTime) -> Watch {
+    Watch {
+        deployment_id: String::new(),
+        snapshot_id: snapshot_id.to_owned(),
+        started_at: now,
+        deadline: now,
+        attempt: 0,
+        deployment_state: "NOT_STARTED".into(),
+        outcome: Outcome::InProgress,
+        result_code: None,
+        message: None,
+        finished_at: None,
+        rollback_of: None,
+    }
+}
+
+fn blocked(mut state: GateState, message: String, now: time::OffsetDateTime) -> GateState {
+    tracing::warn!(stage = %state.stage(), %message, "deployment not started");
+    state.deployment.outcome = Outcome::Blocked;
+    state.deployment.message = Some(message.clone());
+    state.deployment.finished_at = Some(now);
+    state.action = Action::Alert;
+    state.reason = message;
+    state.wait_seconds = 0;
+    state
+}
+
+async fn resolve_snapshot<D: StageDeployments>(
+    deployments: &D,
+    request: &GateRequest,
+) -> Result<String, GateError> {
+    match &request.snapshot {
+        SnapshotChoice::Id(id) => Ok(id.clone()),
+        SnapshotChoice::Latest => {
+            let game = request.game_name.as_str();
+            let context = || format!("resolving \"latest\" for game {game}");
+            let snapshots = collect_all(|token| deployments.list_snapshots(game, token))
+                .await
+                .map_err(|e| GateError::service(context(), e))?;
+            latest_snapshot(&snapshots)
+                .map(|s| s.id.clone())
+                .ok_or_else(|| {
+                    GateError::service(
+                        context(),
+                        ServiceError::new(
+                            ServiceErrorKind::NotFound,
+                            "ListSnapshots",
+                            "the game has no snapshots",
+                        ),
+                    )
+                })
+        }
+    }
+}
+
+/// A misspelt alarm name is rejected before anything is deployed, not discovered by a bake that
+/// then fails and rolls back a good deployment.
+async fn check_alarms_exist<A: Alarms>(alarms: &A, request: &GateRequest) -> Result<(), GateError> {
+    for stage in &request.stages {
+        let Some(spec) = &stage.bake else { continue };
+        let found = match alarms.describe_alarms(&spec.alarm_names).await {
+            Ok(found) => found,
+            Err(_) if spec.ignore_alarm_read_errors => continue,
+            Err(e) => {
+                return Err(GateError::service(
+                    format!("reading the bake alarms of {}", stage.stage_name),
+                    e,
+                ))
+            }
+        };
+        let missing = bake::missing_alarms(spec, &found);
+        if !missing.is_empty() && !spec.ignore_alarm_read_errors {
+            return Err(InvalidInput::new(
+                format!("{}.alarmNames", stage.bake_field),
+                format!(
+                    "CloudWatch has no alarm named {} (in this account and region)",
+                    missing.join(", ")
+                ),
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Errors a dry run reports in its plan; the retryable ones are thrown so Step Functions retries.
+fn plan_error(e: ServiceError) -> Result<String, GateError> {
+    if e.kind.is_retryable() {
+        Err(GateError::service("dry run", e))
+    } else {
+        Ok(e.to_string())
+    }
+}
+
+async fn dry_run<D: StageDeployments, A: Alarms>(
+    deployments: &D,
+    alarms: &A,
+    request: &GateRequest,
+    mut state: GateState,
+) -> Result<GateState, GateError> {
+    let game = request.game_name.as_str();
+    let mut problems = vec![];
+    let snapshots = collect_all(|token| deployments.list_snapshots(game, token)).await;
+    let snapshot_id = match (&request.snapshot, snapshots) {
+        (_, Err(e)) => {
+            problems.push(format!(
+                "the game's snapshots could not be listed: {}",
+                plan_error(e)?
+            ));
+            match &request.snapshot {
+                SnapshotChoice::Id(id) => Some(id.clone()),
+                SnapshotChoice::Latest => None,
+            }
+        }
+        (SnapshotChoice::Id(id), Ok(list)) => {
+            if !list.iter().any(|s| &s.id == id) {
+                problems.push(format!("snapshot {id} does not exist in game {game}"));
+            }
+            Some(id.clone())
+        }
+        (SnapshotChoice::Latest, Ok(list)) => {
+            let latest = latest_snapshot(&list).map(|s| s.id.clone());
+            if latest.is_none() {
+                problems.push(format!(
+                    "game {game} has no snapshots to resolve \"latest\""
+                ));
+            }
+            latest
+        }
+    };
+    let mut stages = vec![];
+    for (i, spec) in request.stages.iter().enumerate() {
+        let Some(stage) = request.stage(i) else {
+            continue;
+        };
+        let history = match collect_all(|token| deployments.list_deployments(&stage, token)).await {
+            Ok(h) => Ok(h),
+            Err(e) => Err(plan_error(e)?),
+        };
+        let reading: Option<Result<Vec<AlarmStatus>, String>> = match &spec.bake {
+            None => None,
+            Some(b) => Some(match alarms.describe_alarms(&b.alarm_names).await {
+                Ok(found) => Ok(found),
+                Err(e) => Err(plan_error(e)?),
+            }),
+        };
+        stages.push(plan_stage(
+            &stage.stage_name,
+            snapshot_id.as_deref(),
+            history.as_deref().map_err(Clone::clone),
+            spec.bake.as_ref(),
+            reading,
+        ));
+    }
+    let plan = Plan::new(snapshot_id.clone(), problems, stages);
+    if let Some(id) = snapshot_id {
+        state.deployment.snapshot_id = id;
+    }
+    state.previous_snapshot_id = plan
+        .stages
+        .first()
+        .and_then(|s| s.rollback_snapshot_id.clone());
+    (state.action, state.reason) = if plan.ready {
+        (
+            Action::Succeed,
+            "dry run: nothing would stop the run; nothing was started".to_owned(),
+        )
+    } else {
+        (
+            Action::Alert,
+            format!(
+                "dry run: the run would not go ahead: {}",
+                plan.all_problems().join("; ")
+            ),
+        )
+    };
+    tracing::info!(
+        game = game,
+        ready = plan.ready,
+        problems = plan.all_problems().len(),
+        "dry run planned"
+    );
+    state.plan = Some(plan);
+    Ok(state)
 }

@@ -9,7 +9,9 @@ use crate::classify::Outcome;
 use crate::clock::FixedClock;
 use crate::deployment::{DeploymentAction, DeploymentState, ResultCode};
 use crate::error::{types, GateError};
-use crate::fakes::{FakeGameSparks, FakeNotifier, GET, LIST_DEPLOYMENTS, LIST_SNAPSHOTS, START};
+use crate::fakes::{
+    FakeAlarms, FakeGameSparks, FakeNotifier, GET, LIST_DEPLOYMENTS, LIST_SNAPSHOTS, START,
+};
 use crate::policy::{Action, Phase};
 use crate::ports::{ServiceError, ServiceErrorKind};
 use crate::state::GateState;
@@ -77,7 +79,15 @@ fn svc(kind: ServiceErrorKind, op: &str) -> ServiceError {
 }
 
 async fn started(gs: &FakeGameSparks, snapshot: &str) -> GateState {
-    match start::handle(gs, &input(snapshot), "req-1", &FixedClock(T0)).await {
+    match start::handle(
+        gs,
+        &FakeAlarms::new(),
+        &input(snapshot),
+        "req-1",
+        &FixedClock(T0),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => panic!("start failed: {e}"),
     }
@@ -85,7 +95,7 @@ async fn started(gs: &FakeGameSparks, snapshot: &str) -> GateState {
 
 async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
-    match poll::handle(gs, &event, now).await {
+    match poll::handle(gs, &FakeAlarms::new(), &event, now).await {
         Ok(s) => s,
         Err(e) => panic!("poll failed: {e}"),
     }
@@ -228,7 +238,9 @@ async fn start_rejects_invalid_input_before_any_call() {
     let gs = stage();
     let bad = json!({"input": {"gameName": "space raiders", "stageName": "prod", "snapshotId": S1},
                      "execution": {"Id": EXEC}});
-    let err = start::handle(&gs, &bad, "r", &FixedClock(T0)).await.err();
+    let err = start::handle(&gs, &FakeAlarms::new(), &bad, "r", &FixedClock(T0))
+        .await
+        .err();
     let err = err.unwrap_or_else(|| panic!("accepted"));
     assert_eq!(err.error_type(), types::INVALID_INPUT);
     assert!(err.to_string().contains("input.gameName"), "{err}");
@@ -253,7 +265,16 @@ async fn start_error_types() {
     for (op, kind, want) in cases {
         let gs = stage();
         gs.fail_next(op, svc(kind, op));
-        let got = error_type(start::handle(&gs, &input("latest"), "r", &FixedClock(T0)).await);
+        let got = error_type(
+            start::handle(
+                &gs,
+                &FakeAlarms::new(),
+                &input("latest"),
+                "r",
+                &FixedClock(T0),
+            )
+            .await,
+        );
         assert_eq!(got, want, "{op} {kind:?}");
         assert_eq!(gs.started_count(), 0);
     }
@@ -265,7 +286,9 @@ async fn start_conflicts_with_a_running_deployment() {
     let _ = started(&gs, S4).await;
     let other = json!({"input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S5},
                        "execution": {"Id": "another-execution"}});
-    let err = start::handle(&gs, &other, "r", &FixedClock(T0)).await.err();
+    let err = start::handle(&gs, &FakeAlarms::new(), &other, "r", &FixedClock(T0))
+        .await
+        .err();
     assert_eq!(
         err.map(|e| e.error_type()),
         Some(types::DEPLOYMENT_IN_PROGRESS)
@@ -275,9 +298,15 @@ async fn start_conflicts_with_a_running_deployment() {
 #[tokio::test]
 async fn start_latest_on_a_game_without_snapshots_is_not_found() {
     let gs = FakeGameSparks::new();
-    let err = start::handle(&gs, &input("latest"), "r", &FixedClock(T0))
-        .await
-        .err();
+    let err = start::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &input("latest"),
+        "r",
+        &FixedClock(T0),
+    )
+    .await
+    .err();
     let err = err.unwrap_or_else(|| panic!("accepted"));
     assert_eq!(err.error_type(), types::NOT_FOUND);
     assert!(err.to_string().contains("no snapshots"), "{err}");
@@ -287,7 +316,7 @@ async fn start_latest_on_a_game_without_snapshots_is_not_found() {
 async fn start_invoked_directly_uses_the_request_id() {
     let gs = stage();
     let bare = json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4});
-    let s = start::handle(&gs, &bare, "req-42", &FixedClock(T0))
+    let s = start::handle(&gs, &FakeAlarms::new(), &bare, "req-42", &FixedClock(T0))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.execution_id, "lambda:req-42");
@@ -327,7 +356,7 @@ async fn the_timeout_runs_from_when_the_deployment_exists() {
         later: late,
         calls: 0.into(),
     };
-    let s = start::handle(&gs, &input(S4), "r", &clock)
+    let s = start::handle(&gs, &FakeAlarms::new(), &input(S4), "r", &clock)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(s.deployment.started_at, late);
@@ -360,7 +389,7 @@ async fn a_retried_start_keeps_the_original_deadline() {
     let first = started(&gs, S4).await;
     gs.set_created("dep-1", T0);
     let clock = FixedClock(T0 + Duration::minutes(2));
-    let again = start::handle(&gs, &input(S4), "r", &clock)
+    let again = start::handle(&gs, &FakeAlarms::new(), &input(S4), "r", &clock)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
@@ -508,7 +537,7 @@ async fn poll_timeout_with_alert_policy_alerts() {
                   "policy": {"onTimeout": "alert", "timeoutSeconds": 60}},
         "execution": {"Id": EXEC}
     });
-    let s = start::handle(&gs, &event, "r", &FixedClock(T0))
+    let s = start::handle(&gs, &FakeAlarms::new(), &event, "r", &FixedClock(T0))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let s = polled(&gs, &s, T0 + Duration::seconds(61)).await;
@@ -534,7 +563,7 @@ async fn poll_error_types() {
         gs.fail_next(GET, svc(kind, GET));
         let event = serde_json::to_value(&s).unwrap_or_default();
         assert_eq!(
-            error_type(poll::handle(&gs, &event, T0).await),
+            error_type(poll::handle(&gs, &FakeAlarms::new(), &event, T0).await),
             want,
             "{kind:?}"
         );
@@ -547,7 +576,7 @@ async fn poll_rejects_a_broken_state_naming_the_field() {
     let s = started(&gs, S4).await;
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["deadline"] = json!("soon");
-    let err = poll::handle(&gs, &event, T0)
+    let err = poll::handle(&gs, &FakeAlarms::new(), &event, T0)
         .await
         .err()
         .map(|e| e.to_string())
@@ -555,13 +584,15 @@ async fn poll_rejects_a_broken_state_naming_the_field() {
     assert!(err.contains("`deadline`"), "{err}");
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["phase"] = json!("ROLLBACK");
-    let err = poll::handle(&gs, &event, T0)
+    let err = poll::handle(&gs, &FakeAlarms::new(), &event, T0)
         .await
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("`rollback`"), "{err}");
-    let err = poll::handle(&gs, &json!("x"), T0).await.err();
+    let err = poll::handle(&gs, &FakeAlarms::new(), &json!("x"), T0)
+        .await
+        .err();
     assert_eq!(err.map(|e| e.error_type()), Some(types::INVALID_INPUT));
     assert!(!gs.calls().contains(&GET));
 }

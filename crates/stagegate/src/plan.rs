@@ -1,0 +1,267 @@
+//! Dry runs: what a run would do, and what would stop it, without starting anything.
+
+use serde::{Deserialize, Serialize};
+
+use crate::bake::{self, AlarmStatus, BakeSpec};
+use crate::deployment::{Deployment, DeploymentState};
+use crate::history::last_known_good;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Plan {
+    /// Nothing found that would stop the run.
+    pub ready: bool,
+    /// The snapshot the run would deploy ("latest" resolved); null when it cannot be resolved.
+    pub snapshot_id: Option<String>,
+    /// Problems that are not about one stage (the snapshot).
+    pub problems: Vec<String>,
+    pub stages: Vec<PlanStage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanStage {
+    pub stage_name: String,
+    /// The newest snapshot successfully deployed on the stage.
+    pub current_snapshot_id: Option<String>,
+    /// What a rollback would redeploy (null: the failure policy would alert instead).
+    pub rollback_snapshot_id: Option<String>,
+    /// A deployment that holds the stage now (StartStageDeployment would be refused).
+    pub in_progress_deployment_id: Option<String>,
+    pub bake: Option<BakeSpec>,
+    /// The bake alarms as they are now.
+    pub alarms: Vec<AlarmStatus>,
+    pub problems: Vec<String>,
+    /// Notes that do not stop the run.
+    pub notes: Vec<String>,
+}
+
+impl Plan {
+    pub fn new(snapshot_id: Option<String>, problems: Vec<String>, stages: Vec<PlanStage>) -> Self {
+        let ready = problems.is_empty() && stages.iter().all(|s| s.problems.is_empty());
+        Self {
+            ready,
+            snapshot_id,
+            problems,
+            stages,
+        }
+    }
+
+    /// Every problem, each prefixed with its stage.
+    pub fn all_problems(&self) -> Vec<String> {
+        let mut out = self.problems.clone();
+        for s in &self.stages {
+            out.extend(s.problems.iter().map(|p| format!("{}: {p}", s.stage_name)));
+        }
+        out
+    }
+}
+
+/// Plans one stage from its history (or why it could not be read) and its alarms.
+pub fn plan_stage(
+    stage_name: &str,
+    snapshot_id: Option<&str>,
+    history: Result<&[Deployment], String>,
+    bake: Option<&BakeSpec>,
+    alarms: Option<Result<Vec<AlarmStatus>, String>>,
+) -> PlanStage {
+    let mut stage = PlanStage {
+        stage_name: stage_name.to_owned(),
+        current_snapshot_id: None,
+        rollback_snapshot_id: None,
+        in_progress_deployment_id: None,
+        bake: bake.cloned(),
+        alarms: vec![],
+        problems: vec![],
+        notes: vec![],
+    };
+    match history {
+        Err(e) => stage
+            .problems
+            .push(format!("the deployment history could not be read: {e}")),
+        Ok(history) => {
+            stage.current_snapshot_id =
+                last_known_good(history, "").and_then(|d| d.snapshot_id.clone());
+            stage.rollback_snapshot_id = snapshot_id
+                .and_then(|s| last_known_good(history, s))
+                .and_then(|d| d.snapshot_id.clone());
+            if let Some(busy) = history.iter().find(|d| {
+                matches!(
+                    d.state,
+                    DeploymentState::Pending | DeploymentState::InProgress
+                )
+            }) {
+                stage.in_progress_deployment_id = Some(busy.id.clone());
+                stage.problems.push(format!(
+                    "deployment {} is {} on the stage; GameSparks would refuse to start another",
+                    busy.id,
+                    busy.state.as_str()
+                ));
+            }
+            if stage.current_snapshot_id.is_some()
+                && stage.current_snapshot_id.as_deref() == snapshot_id
+            {
+                stage
+                    .notes
+                    .push("the snapshot is already deployed here; it would be redeployed".into());
+            }
+            if stage.rollback_snapshot_id.is_none() {
+                stage.notes.push(
+                    "no known-good snapshot to roll back to: a failure would alert instead".into(),
+                );
+            }
+        }
+    }
+    if let (Some(spec), Some(reading)) = (bake, alarms) {
+        match reading {
+            Err(e) if spec.ignore_alarm_read_errors => stage.notes.push(format!(
+                "the alarms could not be read (ignored by the input): {e}"
+            )),
+            Err(e) => stage
+                .problems
+                .push(format!("the bake alarms could not be read: {e}")),
+            Ok(found) => {
+                let missing = bake::missing_alarms(spec, &found);
+                if !missing.is_empty() {
+                    let text = format!("bake alarm(s) not found: {}", missing.join(", "));
+                    if spec.ignore_alarm_read_errors {
+                        stage.notes.push(format!("{text} (ignored by the input)"));
+                    } else {
+                        stage.problems.push(text);
+                    }
+                }
+                stage.alarms = spec
+                    .alarm_names
+                    .iter()
+                    .filter_map(|n| found.iter().find(|a| &a.name == n).cloned())
+                    .collect();
+                for a in &stage.alarms {
+                    if bake::is_failing(spec, &a.state) {
+                        stage.problems.push(format!(
+                            "alarm {} is {} now: the run would not deploy while it is",
+                            a.name, a.state
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    stage
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deployment::{DeploymentAction, ResultCode};
+    use time::macros::datetime;
+
+    const S1: &str = "Snapshot_2026-01-01T00:00:00.000Z";
+    const S2: &str = "Snapshot_2026-01-02T00:00:00.000Z";
+
+    fn dep(id: &str, snap: &str, state: DeploymentState, code: Option<ResultCode>) -> Deployment {
+        Deployment {
+            id: id.into(),
+            snapshot_id: Some(snap.into()),
+            action: Some(DeploymentAction::Deploy),
+            state,
+            result_code: code,
+            result_message: None,
+            created: Some(datetime!(2026-01-03 00:00 UTC)),
+            last_updated: Some(datetime!(2026-01-03 00:00 UTC)),
+        }
+    }
+
+    fn spec(names: &[&str]) -> BakeSpec {
+        BakeSpec {
+            seconds: 300,
+            alarm_names: names.iter().map(|s| (*s).to_owned()).collect(),
+            check_interval_seconds: 30,
+            fail_on_insufficient_data: false,
+            ignore_alarm_read_errors: false,
+        }
+    }
+
+    fn alarm(name: &str, state: &str) -> AlarmStatus {
+        AlarmStatus {
+            name: name.into(),
+            state: state.into(),
+            reason: None,
+            updated_at: None,
+        }
+    }
+
+    #[test]
+    fn a_clean_stage_is_ready() {
+        let history = [dep(
+            "d1",
+            S1,
+            DeploymentState::Completed,
+            Some(ResultCode::Success),
+        )];
+        let s = plan_stage(
+            "prod",
+            Some(S2),
+            Ok(&history),
+            Some(&spec(&["a"])),
+            Some(Ok(vec![alarm("a", "OK")])),
+        );
+        assert_eq!(s.current_snapshot_id.as_deref(), Some(S1));
+        assert_eq!(s.rollback_snapshot_id.as_deref(), Some(S1));
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert!(Plan::new(Some(S2.into()), vec![], vec![s]).ready);
+    }
+
+    #[test]
+    fn problems_are_found_not_thrown() {
+        let history = [
+            dep("d2", S2, DeploymentState::InProgress, None),
+            dep(
+                "d1",
+                S1,
+                DeploymentState::Completed,
+                Some(ResultCode::Success),
+            ),
+        ];
+        let s = plan_stage(
+            "prod",
+            Some(S1),
+            Ok(&history),
+            Some(&spec(&["a", "b", "c"])),
+            Some(Ok(vec![alarm("a", "ALARM"), alarm("c", "OK")])),
+        );
+        let text = s.problems.join(" | ");
+        assert!(text.contains("d2 is IN_PROGRESS"), "{text}");
+        assert!(text.contains("not found: b"), "{text}");
+        assert!(text.contains("alarm a is ALARM"), "{text}");
+        assert!(s.notes.iter().any(|n| n.contains("already deployed")));
+        assert_eq!(s.rollback_snapshot_id, None);
+        let plan = Plan::new(Some(S1.into()), vec![], vec![s]);
+        assert!(!plan.ready);
+        assert!(plan.all_problems()[0].starts_with("prod: "));
+    }
+
+    #[test]
+    fn unreadable_things_are_problems_unless_ignored() {
+        let s = plan_stage("dev", Some(S1), Err("denied".into()), None, None);
+        assert!(s.problems[0].contains("denied"));
+        let mut ignoring = spec(&["a"]);
+        ignoring.ignore_alarm_read_errors = true;
+        let s = plan_stage(
+            "dev",
+            Some(S1),
+            Ok(&[]),
+            Some(&ignoring),
+            Some(Err("throttled".into())),
+        );
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
+        assert!(s.notes.iter().any(|n| n.contains("throttled")));
+        let s = plan_stage(
+            "dev",
+            Some(S1),
+            Ok(&[]),
+            Some(&spec(&["a"])),
+            Some(Err("throttled".into())),
+        );
+        assert_eq!(s.problems.len(), 1);
+    }
+}

@@ -1,0 +1,135 @@
+//! Promotion waves: the same snapshot deployed stage by stage (e.g. dev, staging, prod), each
+//! gated and baked before the next starts. A failure stops the wave at that stage, whose policy
+//! applies; stages before it keep the new snapshot (they passed their gates), stages after it are
+//! never touched.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::bake::BakeSpec;
+use crate::policy::{Action, Decision};
+use crate::state::GateState;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Wave {
+    /// The stage being deployed (the gate state's `stageName`).
+    pub index: usize,
+    pub stages: Vec<WaveStage>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveStage {
+    pub stage_name: String,
+    #[serde(default)]
+    pub bake: Option<BakeSpec>,
+    /// Set when the wave moved past this stage.
+    #[serde(default)]
+    pub passed: Option<PassedStage>,
+}
+
+/// A stage the wave left behind with the new snapshot deployed (and baked).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PassedStage {
+    pub deployment_id: String,
+    pub snapshot_id: String,
+    pub previous_snapshot_id: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub passed_at: OffsetDateTime,
+    /// Seconds of bake it passed (0: none).
+    pub baked_seconds: u64,
+}
+
+/// How a stage of the wave stands, for the notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum StageStatus {
+    Passed,
+    /// Where the wave is (or stopped): the run's verdict is about this stage.
+    Current,
+    NotStarted,
+}
+
+impl Wave {
+    pub fn status(&self, i: usize) -> StageStatus {
+        match i.cmp(&self.index) {
+            std::cmp::Ordering::Less => StageStatus::Passed,
+            std::cmp::Ordering::Equal => StageStatus::Current,
+            std::cmp::Ordering::Greater => StageStatus::NotStarted,
+        }
+    }
+
+    /// `dev > staging > prod`.
+    pub fn route(&self) -> String {
+        self.stages
+            .iter()
+            .map(|s| s.stage_name.as_str())
+            .collect::<Vec<_>>()
+            .join(" > ")
+    }
+}
+
+/// What follows once the current stage is deployed and (if asked) baked: the next stage of the
+/// wave, or the end of the run.
+pub fn after_stage_passed(state: &GateState) -> Decision {
+    match state.next_stage() {
+        Some(next) => Decision {
+            action: Action::Advance,
+            reason: format!(
+                "{} passed its gate; promoting to {} next",
+                state.stage_name, next.stage_name
+            ),
+        },
+        None if state.wave.is_some() => Decision {
+            action: Action::Succeed,
+            reason: "every stage of the wave passed its gate".into(),
+        },
+        None if state.bake_window.is_some() => Decision {
+            action: Action::Succeed,
+            reason: "the requested snapshot is deployed and passed its bake window".into(),
+        },
+        None => Decision {
+            action: Action::Succeed,
+            reason: "the requested snapshot is deployed".into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backoff::max_polls;
+    use crate::bake::MAX_CHECKS;
+    use crate::input::MAX_WAVE_STAGES;
+    use crate::policy::MAX_TIMEOUT_SECONDS;
+
+    #[test]
+    fn longest_wave_stays_below_the_history_limit() {
+        // 9 events per poll or alarm check (Wait, Task, Choice); every stage deploys for the
+        // longest timeout and bakes with the most checks; the last one also rolls back; plus the
+        // start, advance and notify tasks with a retry each.
+        let per_stage = max_polls(MAX_TIMEOUT_SECONDS) + MAX_CHECKS;
+        let stages = MAX_WAVE_STAGES as u64;
+        let events = 9 * (stages * per_stage + max_polls(MAX_TIMEOUT_SECONDS)) + 20 * stages + 100;
+        assert!(events < 20_000, "{events} events");
+    }
+
+    #[test]
+    fn statuses_follow_the_index() {
+        let stage = |n: &str| WaveStage {
+            stage_name: n.into(),
+            bake: None,
+            passed: None,
+        };
+        let w = Wave {
+            index: 1,
+            stages: vec![stage("dev"), stage("staging"), stage("prod")],
+        };
+        assert_eq!(w.status(0), StageStatus::Passed);
+        assert_eq!(w.status(1), StageStatus::Current);
+        assert_eq!(w.status(2), StageStatus::NotStarted);
+        assert_eq!(w.route(), "dev > staging > prod");
+    }
+}
