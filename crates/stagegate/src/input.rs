@@ -623,4 +623,144 @@ mod tests {
         );
         assert_eq!(e.field, "extra");
     }
+
+    #[test]
+    fn bake_wave_and_dry_run_are_read() {
+        let e = ok(json!({
+            "gameName": "g", "snapshotId": SNAP, "dryRun": true,
+            "bake": {"seconds": 600, "alarmNames": ["a", "b"]},
+            "policy": {"onBakeFailure": "alert"},
+            "stages": ["dev", {"stageName": "prod", "bake": {"seconds": 1800, "alarmNames": ["p"],
+                       "checkIntervalSeconds": 60, "failOnInsufficientData": true,
+                       "ignoreAlarmReadErrors": true}}]
+        }));
+        let r = e.request;
+        assert!(r.dry_run && r.wave);
+        assert_eq!(r.policy.on_bake_failure, FailureResponse::Alert);
+        assert_eq!(r.stages.len(), 2);
+        let dev = r.stages[0]
+            .bake
+            .clone()
+            .unwrap_or_else(|| panic!("dev inherits the bake"));
+        assert_eq!((dev.seconds, dev.check_interval_seconds), (600, 30));
+        assert_eq!(dev.alarm_names, ["a", "b"]);
+        assert_eq!(r.stages[0].bake_field, "bake");
+        let prod = r.stages[1]
+            .bake
+            .clone()
+            .unwrap_or_else(|| panic!("prod has its own"));
+        assert!(prod.fail_on_insufficient_data && prod.ignore_alarm_read_errors);
+        assert_eq!(r.stages[1].bake_field, "stages[1].bake");
+        let single = ok(json!({"gameName": "g", "stageName": "s", "snapshotId": SNAP}));
+        assert!(!single.request.wave && !single.request.dry_run);
+        assert_eq!(single.request.stages[0].bake, None);
+        assert_eq!(
+            single.request.policy.on_bake_failure,
+            FailureResponse::Rollback
+        );
+    }
+
+    #[test]
+    fn bake_and_wave_rejections_name_field_and_rule() {
+        let base = json!({"gameName": "g", "stageName": "s", "snapshotId": SNAP});
+        let with = |k: &str, v: Value| {
+            let mut b = base.clone();
+            b[k] = v;
+            b
+        };
+        let wave = |v: Value| {
+            let mut b = base.clone();
+            b.as_object_mut().map(|o| o.remove("stageName"));
+            b["stages"] = v;
+            b
+        };
+        let bake = |v: Value| with("bake", v);
+        let cases: Vec<(Value, &str, &str)> = vec![
+            (
+                bake(json!({"seconds": 29, "alarmNames": ["a"]})),
+                "bake.seconds",
+                "between 30 and 7200",
+            ),
+            (
+                bake(json!({"seconds": 7201, "alarmNames": ["a"]})),
+                "bake.seconds",
+                "between 30 and 7200",
+            ),
+            (
+                bake(json!({"alarmNames": ["a"]})),
+                "bake.seconds",
+                "missing field",
+            ),
+            (
+                bake(json!({"seconds": 60, "alarmNames": []})),
+                "bake.alarmNames",
+                "1-100 alarm names",
+            ),
+            (
+                bake(json!({"seconds": 60, "alarmNames": ["a", "a"]})),
+                "bake.alarmNames[1]",
+                "listed twice",
+            ),
+            (
+                bake(json!({"seconds": 60, "alarmNames": [""]})),
+                "bake.alarmNames[0]",
+                "1-255",
+            ),
+            (
+                bake(json!({"seconds": 60, "alarmNames": ["a\nb"]})),
+                "bake.alarmNames[0]",
+                "control",
+            ),
+            (
+                bake(json!({"seconds": 60, "alarmNames": ["a"], "checkIntervalSeconds": 5})),
+                "bake.checkIntervalSeconds",
+                "between 10 and 300",
+            ),
+            (
+                bake(json!({"seconds": 7200, "alarmNames": ["a"], "checkIntervalSeconds": 30})),
+                "bake.checkIntervalSeconds",
+                "at least 60 s",
+            ),
+            (
+                bake(json!({"seconds": 60, "alarmNames": ["a"], "alarms": []})),
+                "bake.alarms",
+                "unknown field",
+            ),
+            (with("dryRun", json!("yes")), "dryRun", "invalid type"),
+            (with("stages", json!(["a"])), "stages", "not both"),
+            (wave(json!([])), "stages", "1-5 stages"),
+            (
+                wave(json!(["a", "b", "c", "d", "e", "f"])),
+                "stages",
+                "1-5 stages",
+            ),
+            (wave(json!(["dev", "dev"])), "stages[1]", "listed twice"),
+            (
+                wave(json!(["dev", "pr od"])),
+                "stages[1]",
+                "^[a-zA-Z0-9_-]+$",
+            ),
+            (wave(json!(["dev", 7])), "stages[1]", "stage name or"),
+            (
+                wave(json!([{"stage": "x"}])),
+                "stages[0].stage",
+                "unknown field",
+            ),
+            (
+                wave(json!([{"stageName": "x", "bake": {"seconds": 1, "alarmNames": ["a"]}}])),
+                "stages[0].bake.seconds",
+                "between",
+            ),
+        ];
+        for (value, field, rule) in cases {
+            let e = err(value.clone());
+            assert_eq!(e.field, field, "{value}: {e}");
+            assert!(e.rule.contains(rule), "{value}: {e}");
+        }
+        let mut neither = base.clone();
+        neither.as_object_mut().map(|o| o.remove("stageName"));
+        let e = err(neither);
+        assert_eq!(e.field, "stageName");
+        assert!(e.rule.contains("stages"), "{e}");
+    }
 }

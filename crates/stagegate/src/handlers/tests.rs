@@ -1025,3 +1025,5 @@ async fn notify_refuses_to_call_an_unfinished_run_a_success() {
     let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
     assert_eq!(out.outcome, Verdict::Error);
 }
+
+mod safety;

@@ -1,0 +1,577 @@
+//! The routes past the deployment itself: bake windows, dry runs and promotion waves.
+
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+
+use super::{error_type, finish, notified, stage, EXEC, S1, S2, S4, T0};
+use crate::bake::{ALARM, INSUFFICIENT_DATA, OK};
+use crate::classify::Outcome;
+use crate::clock::FixedClock;
+use crate::deployment::{DeploymentState, ResultCode};
+use crate::error::types;
+use crate::fakes::{FakeAlarms, FakeGameSparks, START};
+use crate::handlers::{poll, rollback, start};
+use crate::policy::{Action, Phase};
+use crate::ports::{ServiceError, ServiceErrorKind};
+use crate::state::GateState;
+use crate::verdict::Verdict;
+
+const ERRORS: &str = "space-raiders-prod-errors";
+const LATENCY: &str = "space-raiders-prod-latency";
+
+fn minutes(m: i64) -> OffsetDateTime {
+    T0 + Duration::minutes(m)
+}
+
+fn with_input(extra: Value) -> Value {
+    let mut input = json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4});
+    if let (Some(obj), Some(more)) = (input.as_object_mut(), extra.as_object()) {
+        for (k, v) in more {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    if input.get("stages").is_some() {
+        input.as_object_mut().map(|o| o.remove("stageName"));
+    }
+    json!({"input": input, "execution": {"Id": EXEC, "StartTime": "2026-03-01T11:59:58Z"}})
+}
+
+fn bake(seconds: u64) -> Value {
+    json!({"seconds": seconds, "alarmNames": [LATENCY, ERRORS], "checkIntervalSeconds": 60})
+}
+
+fn quiet_alarms() -> FakeAlarms {
+    FakeAlarms::new().with(LATENCY, OK, T0).with(ERRORS, OK, T0)
+}
+
+async fn start_with(gs: &FakeGameSparks, alarms: &FakeAlarms, event: &Value) -> GateState {
+    match start::handle(gs, alarms, event, "r", &FixedClock(T0)).await {
+        Ok(s) => s,
+        Err(e) => panic!("start failed: {e}"),
+    }
+}
+
+async fn poll_at(
+    gs: &FakeGameSparks,
+    alarms: &FakeAlarms,
+    state: &GateState,
+    now: OffsetDateTime,
+) -> GateState {
+    let event = serde_json::to_value(state).unwrap_or_default();
+    match poll::handle(gs, alarms, &event, now).await {
+        Ok(s) => s,
+        Err(e) => panic!("poll failed: {e}"),
+    }
+}
+
+async fn advanced(gs: &FakeGameSparks, alarms: &FakeAlarms, state: &GateState) -> GateState {
+    let event = json!({"advance": state});
+    match start::handle(gs, alarms, &event, "r", &FixedClock(minutes(20))).await {
+        Ok(s) => s,
+        Err(e) => panic!("advance failed: {e}"),
+    }
+}
+
+fn succeed(gs: &FakeGameSparks, state: &GateState) {
+    finish(
+        gs,
+        &state.deployment.deployment_id,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+}
+
+/// Started and deployed; the poll at minute 4 opens the bake window.
+async fn baking(gs: &FakeGameSparks, alarms: &FakeAlarms, extra: Value) -> GateState {
+    let s = start_with(gs, alarms, &with_input(extra)).await;
+    succeed(gs, &s);
+    let s = poll_at(gs, alarms, &s, minutes(4)).await;
+    assert_eq!(
+        (s.phase, s.action, s.wait_seconds),
+        (Phase::Bake, Action::Wait, 60)
+    );
+    assert_eq!(s.deployment.outcome, Outcome::Succeeded);
+    s
+}
+
+// ---- bake ----
+
+#[tokio::test]
+async fn a_quiet_bake_passes_at_the_end_of_the_window() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let mut s = baking(&gs, &alarms, json!({"bake": bake(300)})).await;
+    let calls_before = alarms.calls();
+    let window = s.bake_window.clone().unwrap_or_else(|| panic!("no window"));
+    assert_eq!(window.ends_at, minutes(9));
+    for m in 5..9 {
+        alarms.set(LATENCY, INSUFFICIENT_DATA, minutes(m));
+        s = poll_at(&gs, &alarms, &s, minutes(m)).await;
+        assert_eq!(
+            (s.phase, s.action),
+            (Phase::Bake, Action::Wait),
+            "minute {m}"
+        );
+    }
+    s = poll_at(&gs, &alarms, &s, minutes(9)).await;
+    assert_eq!(s.action, Action::Succeed);
+    assert_eq!(alarms.calls() - calls_before, 5);
+    // Baking reads alarms only: GameSparks is not asked again.
+    let (out, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(9)).await;
+    assert_eq!(out.outcome, Verdict::Succeeded);
+    assert!(out.succeeded);
+    assert!(
+        out.cause.contains("passed a 300 s bake window"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(body["bakeWindow"]["checks"], 5);
+    assert!(body["bakeWindow"]["passedAt"].is_string());
+}
+
+#[tokio::test]
+async fn an_alarm_during_the_bake_rolls_back_and_is_named() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = baking(&gs, &alarms, json!({"bake": bake(600)})).await;
+    let s = poll_at(&gs, &alarms, &s, minutes(5)).await;
+    assert_eq!(s.action, Action::Wait);
+    alarms.set(ERRORS, ALARM, minutes(5) + Duration::seconds(30));
+    let s = poll_at(&gs, &alarms, &s, minutes(6)).await;
+    assert_eq!(s.action, Action::Rollback, "{}", s.reason);
+    assert!(
+        s.reason.contains("onBakeFailure is rollback"),
+        "{}",
+        s.reason
+    );
+    let failure = s
+        .bake_window
+        .as_ref()
+        .and_then(|w| w.failure.clone())
+        .unwrap_or_else(|| panic!("no failure"));
+    assert_eq!(failure.alarm_name.as_deref(), Some(ERRORS));
+    assert_eq!(failure.at, minutes(5) + Duration::seconds(30));
+
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    let s = match rollback::handle(&gs, &event, &FixedClock(minutes(6))).await {
+        Ok(s) => s,
+        Err(e) => panic!("rollback failed: {e}"),
+    };
+    assert_eq!(s.phase, Phase::Rollback);
+    assert!(
+        s.reason.contains(&format!("alarm {ERRORS} fired")),
+        "{}",
+        s.reason
+    );
+    let rb = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
+    assert_eq!(rb.snapshot_id, S2);
+    finish(
+        &gs,
+        &rb.deployment_id,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let s = poll_at(&gs, &alarms, &s, minutes(8)).await;
+    assert_eq!(s.action, Action::Alert);
+    let (out, body, sns) =
+        notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(8)).await;
+    assert_eq!(out.outcome, Verdict::RolledBack);
+    assert!(
+        out.cause
+            .contains(&format!("alarm {ERRORS} was ALARM since")),
+        "{}",
+        out.cause
+    );
+    assert!(out.cause.contains("Rolled back to"), "{}", out.cause);
+    assert_eq!(body["bakeWindow"]["failure"]["alarmName"], ERRORS);
+    assert_eq!(sns.published()[0].attributes["outcome"], "ROLLED_BACK");
+}
+
+#[tokio::test]
+async fn bake_failure_with_alert_policy_is_bake_failed() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = baking(
+        &gs,
+        &alarms,
+        json!({"bake": bake(600), "policy": {"onBakeFailure": "alert"}}),
+    )
+    .await;
+    alarms.set(LATENCY, ALARM, minutes(4));
+    let s = poll_at(&gs, &alarms, &s, minutes(5)).await;
+    assert_eq!(s.action, Action::Alert);
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(5)).await;
+    assert_eq!(out.outcome, Verdict::BakeFailed);
+    assert_eq!(out.error, "StageGate.BAKE_FAILED");
+    assert!(!out.succeeded);
+    assert!(out.cause.contains(LATENCY), "{}", out.cause);
+    assert!(out.cause.contains("Not rolled back"), "{}", out.cause);
+}
+
+#[tokio::test]
+async fn unreadable_alarms_fail_safe_unless_ignored() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = baking(&gs, &alarms, json!({"bake": bake(300)})).await;
+    alarms.fail_next(ServiceError::new(
+        ServiceErrorKind::AccessDenied,
+        "DescribeAlarms",
+        "not authorized",
+    ));
+    let s = poll_at(&gs, &alarms, &s, minutes(5)).await;
+    assert_eq!(s.action, Action::Rollback);
+    assert!(s
+        .bake_window
+        .as_ref()
+        .and_then(|w| w.failure.as_ref())
+        .is_some_and(|f| f.reason.contains("not authorized")));
+
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let mut lenient = bake(300);
+    lenient["ignoreAlarmReadErrors"] = json!(true);
+    let s = baking(&gs, &alarms, json!({"bake": lenient})).await;
+    alarms.fail_next(ServiceError::new(
+        ServiceErrorKind::Throttled,
+        "DescribeAlarms",
+        "slow down",
+    ));
+    let s = poll_at(&gs, &alarms, &s, minutes(5)).await;
+    assert_eq!(s.action, Action::Wait);
+    assert_eq!(
+        s.bake_window.as_ref().map(|w| w.ignored_read_errors),
+        Some(1)
+    );
+}
+
+#[tokio::test]
+async fn a_misspelt_alarm_is_refused_before_anything_is_deployed() {
+    let (gs, alarms) = (stage(), FakeAlarms::new().with(LATENCY, OK, T0));
+    let r = start::handle(
+        &gs,
+        &alarms,
+        &with_input(json!({"bake": bake(300)})),
+        "r",
+        &FixedClock(T0),
+    )
+    .await;
+    match r {
+        Err(crate::GateError::InvalidInput(e)) => {
+            assert_eq!(e.field, "input.bake.alarmNames");
+            assert!(e.rule.contains(ERRORS), "{}", e.rule);
+        }
+        other => panic!("expected InvalidInput, got {other:?}"),
+    }
+    assert!(!gs.calls().contains(&START));
+}
+
+#[tokio::test]
+async fn a_firing_alarm_blocks_the_deployment() {
+    let gs = stage();
+    let alarms = quiet_alarms().with(ERRORS, ALARM, T0);
+    let s = start_with(&gs, &alarms, &with_input(json!({"bake": bake(300)}))).await;
+    assert_eq!(
+        (s.deployment.outcome, s.action),
+        (Outcome::Blocked, Action::Alert)
+    );
+    assert!(!gs.calls().contains(&START));
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.outcome, Verdict::Blocked);
+    assert!(out.cause.contains(ERRORS), "{}", out.cause);
+    // The blocked state cannot be polled into a GetStageDeployment of an empty id.
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    assert_eq!(
+        error_type(poll::handle(&gs, &alarms, &event, T0).await),
+        types::INVALID_INPUT
+    );
+}
+
+#[tokio::test]
+async fn bake_state_without_its_window_is_rejected() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = baking(&gs, &alarms, json!({"bake": bake(300)})).await;
+    let mut event = serde_json::to_value(&s).unwrap_or_default();
+    event.as_object_mut().map(|o| o.remove("bakeWindow"));
+    assert_eq!(
+        error_type(poll::handle(&gs, &alarms, &event, minutes(5)).await),
+        types::INVALID_INPUT
+    );
+}
+
+// ---- dry run ----
+
+#[tokio::test]
+async fn a_dry_run_plans_without_starting() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = start_with(
+        &gs,
+        &alarms,
+        &with_input(json!({"dryRun": true, "snapshotId": "latest", "bake": bake(300)})),
+    )
+    .await;
+    assert!(!gs.calls().contains(&START), "{:?}", gs.calls());
+    assert_eq!(s.action, Action::Succeed);
+    let plan = s.plan.clone().unwrap_or_else(|| panic!("no plan"));
+    assert!(plan.ready, "{:?}", plan.all_problems());
+    // S5 ties S4 on Created and wins on id; the rollback target is the last good deploy.
+    assert_eq!(plan.snapshot_id.as_deref(), Some(super::S5));
+    assert_eq!(plan.stages[0].rollback_snapshot_id.as_deref(), Some(S2));
+    assert_eq!(plan.stages[0].current_snapshot_id.as_deref(), Some(S2));
+    assert_eq!(plan.stages[0].alarms.len(), 2);
+    let (out, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.outcome, Verdict::DryRun);
+    assert!(out.succeeded);
+    assert!(out.cause.contains("Nothing was started"), "{}", out.cause);
+    assert_eq!(body["dryRun"], true);
+    assert!(body["deployment"].is_null());
+    assert_eq!(body["plan"]["ready"], true);
+}
+
+#[tokio::test]
+async fn a_dry_run_reports_every_problem() {
+    let gs = stage();
+    // Something already running on the stage.
+    let busy = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
+    let alarms = FakeAlarms::new().with(LATENCY, ALARM, T0);
+    let missing_snapshot = "Snapshot_2026-02-28T00:00:00.000Z";
+    let s = start_with(
+        &gs,
+        &alarms,
+        &with_input(json!({"dryRun": true, "snapshotId": missing_snapshot, "bake": bake(300)})),
+    )
+    .await;
+    assert_eq!(gs.starts().len(), 1, "only the busy run started anything");
+    assert_eq!(s.action, Action::Alert);
+    let plan = s.plan.clone().unwrap_or_else(|| panic!("no plan"));
+    let problems = plan.all_problems().join(" | ");
+    assert!(problems.contains("does not exist"), "{problems}");
+    assert!(
+        problems.contains(&busy.deployment.deployment_id),
+        "{problems}"
+    );
+    assert!(
+        problems.contains(&format!("not found: {ERRORS}")),
+        "{problems}"
+    );
+    assert!(
+        problems.contains(&format!("alarm {LATENCY} is ALARM")),
+        "{problems}"
+    );
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.outcome, Verdict::DryRunBlocked);
+    assert_eq!(out.error, "StageGate.DRY_RUN_BLOCKED");
+    assert!(!out.succeeded);
+}
+
+#[tokio::test]
+async fn a_dry_run_retries_transient_errors_and_reports_others() {
+    let gs = stage();
+    gs.fail_next(
+        crate::fakes::LIST_DEPLOYMENTS,
+        ServiceError::new(ServiceErrorKind::Throttled, "ListStageDeployments", "slow"),
+    );
+    let event = with_input(json!({"dryRun": true}));
+    assert_eq!(
+        error_type(start::handle(&gs, &FakeAlarms::new(), &event, "r", &FixedClock(T0)).await),
+        types::RETRYABLE
+    );
+    gs.fail_next(
+        crate::fakes::LIST_DEPLOYMENTS,
+        ServiceError::new(
+            ServiceErrorKind::NotFound,
+            "ListStageDeployments",
+            "no stage",
+        ),
+    );
+    let s = start_with(&gs, &FakeAlarms::new(), &event).await;
+    assert_eq!(s.action, Action::Alert);
+    assert!(s.reason.contains("no stage"), "{}", s.reason);
+}
+
+// ---- promotion waves ----
+
+fn wave_input(extra: Value) -> Value {
+    let mut more = json!({"stages": ["dev", "staging", {"stageName": "prod", "bake": bake(120)}]});
+    if let (Some(obj), Some(extra)) = (more.as_object_mut(), extra.as_object()) {
+        for (k, v) in extra {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    with_input(more)
+}
+
+#[tokio::test]
+async fn a_wave_promotes_stage_by_stage() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let mut s = start_with(&gs, &alarms, &wave_input(json!({}))).await;
+    let mut tokens = vec![];
+    for (i, name) in ["dev", "staging", "prod"].iter().enumerate() {
+        assert_eq!(s.stage_name, *name);
+        assert_eq!(s.wave.as_ref().map(|w| w.index), Some(i));
+        tokens.push(gs.starts().last().map(|c| c.client_token.clone()));
+        assert_eq!(
+            gs.starts()
+                .last()
+                .map(|c| c.stage.stage_name.clone())
+                .as_deref(),
+            Some(*name)
+        );
+        succeed(&gs, &s);
+        s = poll_at(&gs, &alarms, &s, minutes(4)).await;
+        if *name == "prod" {
+            // Only prod bakes.
+            assert_eq!(s.phase, Phase::Bake);
+            s = poll_at(&gs, &alarms, &s, minutes(6)).await;
+            assert_eq!(s.action, Action::Succeed, "{}", s.reason);
+        } else {
+            assert_eq!(s.action, Action::Advance, "{}", s.reason);
+            s = advanced(&gs, &alarms, &s).await;
+        }
+    }
+    tokens.dedup();
+    assert_eq!(tokens.len(), 3, "one ClientToken per stage");
+    let (out, body, sns) =
+        notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(7)).await;
+    assert_eq!(out.outcome, Verdict::Succeeded);
+    assert!(
+        out.cause
+            .contains("every stage of the wave dev > staging > prod"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(
+        sns.published()[0].subject,
+        "stagegate SUCCEEDED: space-raiders/prod (wave 3/3)"
+    );
+    let stages = body["wave"]["stages"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(stages.len(), 3);
+    assert_eq!(stages[0]["status"], "PASSED");
+    assert_eq!(stages[0]["passed"]["snapshotId"], S4);
+    assert_eq!(stages[2]["status"], "CURRENT");
+}
+
+#[tokio::test]
+async fn a_failing_stage_stops_the_wave_and_gets_the_policy() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = start_with(&gs, &alarms, &wave_input(json!({}))).await;
+    succeed(&gs, &s);
+    let s = poll_at(&gs, &alarms, &s, minutes(4)).await;
+    let s = advanced(&gs, &alarms, &s).await;
+    assert_eq!(s.stage_name, "staging");
+    finish(
+        &gs,
+        &s.deployment.deployment_id,
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "boom",
+    );
+    let s = poll_at(&gs, &alarms, &s, minutes(21)).await;
+    assert_eq!(s.action, Action::Rollback);
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    let s = match rollback::handle(&gs, &event, &FixedClock(minutes(21))).await {
+        Ok(s) => s,
+        Err(e) => panic!("rollback failed: {e}"),
+    };
+    let rb_call = gs
+        .starts()
+        .last()
+        .cloned()
+        .unwrap_or_else(|| panic!("no start"));
+    assert_eq!(rb_call.stage.stage_name, "staging");
+    assert_eq!(rb_call.snapshot_id, S2);
+    let rb = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
+    finish(
+        &gs,
+        &rb.deployment_id,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let s = poll_at(&gs, &alarms, &s, minutes(25)).await;
+    let (out, body, sns) =
+        notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(25)).await;
+    assert_eq!(out.outcome, Verdict::RolledBack);
+    assert!(
+        out.cause.contains("stopped at staging (2 of 3)"),
+        "{}",
+        out.cause
+    );
+    assert!(
+        out.cause.contains("passed (keeping the new snapshot): dev"),
+        "{}",
+        out.cause
+    );
+    assert!(out.cause.contains("not started: prod"), "{}", out.cause);
+    assert_eq!(
+        sns.published()[0].subject,
+        "stagegate ROLLED_BACK: space-raiders/staging (wave 2/3)"
+    );
+    assert_eq!(body["wave"]["stages"][2]["status"], "NOT_STARTED");
+    assert!(gs.starts().iter().all(|c| c.stage.stage_name != "prod"));
+}
+
+#[tokio::test]
+async fn a_busy_later_stage_blocks_the_wave_in_the_state() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    // Something else is deploying on staging.
+    let other = json!({"input": {"gameName": "space-raiders", "stageName": "staging", "snapshotId": S1},
+                       "execution": {"Id": "other-exec"}});
+    let _ = start_with(&gs, &alarms, &other).await;
+    let s = start_with(&gs, &alarms, &wave_input(json!({}))).await;
+    succeed(&gs, &s);
+    let s = poll_at(&gs, &alarms, &s, minutes(4)).await;
+    let s = advanced(&gs, &alarms, &s).await;
+    assert_eq!(
+        (s.stage_name.as_str(), s.deployment.outcome, s.action),
+        ("staging", Outcome::Blocked, Action::Alert)
+    );
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(20)).await;
+    assert_eq!(out.outcome, Verdict::Blocked);
+    assert!(out.cause.contains("stopped at staging"), "{}", out.cause);
+}
+
+#[tokio::test]
+async fn advance_refuses_what_the_core_did_not_decide() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = start_with(&gs, &alarms, &wave_input(json!({}))).await;
+    // Still deploying: advancing now would promote an unproven snapshot.
+    let mut forced = s.clone();
+    forced.action = Action::Advance;
+    let r = start::handle(
+        &gs,
+        &alarms,
+        &json!({"advance": forced}),
+        "r",
+        &FixedClock(T0),
+    )
+    .await;
+    assert_eq!(error_type(r), types::INVALID_INPUT);
+    let r = start::handle(&gs, &alarms, &json!({"advance": s}), "r", &FixedClock(T0)).await;
+    assert_eq!(error_type(r), types::INVALID_INPUT);
+    // A single-stage run has nowhere to advance to.
+    let single = start_with(&stage(), &alarms, &with_input(json!({}))).await;
+    let mut single = single;
+    single.action = Action::Advance;
+    single.deployment.outcome = Outcome::Succeeded;
+    let r = start::handle(
+        &gs,
+        &alarms,
+        &json!({"advance": single}),
+        "r",
+        &FixedClock(T0),
+    )
+    .await;
+    assert_eq!(error_type(r), types::INVALID_INPUT);
+}
+
+#[tokio::test]
+async fn a_retried_advance_reattaches_to_the_same_deployment() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let s = start_with(&gs, &alarms, &wave_input(json!({}))).await;
+    succeed(&gs, &s);
+    let s = poll_at(&gs, &alarms, &s, minutes(4)).await;
+    let a = advanced(&gs, &alarms, &s).await;
+    let b = advanced(&gs, &alarms, &s).await;
+    assert_eq!(a.deployment.deployment_id, b.deployment.deployment_id);
+    assert_eq!(gs.started_count(), 2);
+}
