@@ -83,7 +83,7 @@ PY
 report substitutions $? "ASL placeholders match DefinitionSubstitutions"
 
 "$venv_python" infra/least_privilege.py "$template" >"$out" 2>&1
-report least-privilege $? "no wildcard actions; GameSparks, SNS, Lambda, Step Functions and KMS scoped to the gate's own resources"
+report least-privilege $? "no wildcard actions; GameSparks, CloudWatch alarms, SNS, Lambda, Step Functions and KMS scoped to the gate's own resources"
 
 "$cfn_lint" "$template" >"$out" 2>&1
 report cfn-lint $? "$template"

@@ -1,16 +1,22 @@
 """Least-privilege check of infra/template.yaml (run by infra/check.sh with the repo's .venv).
 
 cfn-lint and checkov do not know what this gate needs, so this says it: no wildcard actions
-anywhere; GameSparks actions only on the configured game's ARNs; sns:Publish only on the gate's
-topic; lambda:InvokeFunction only on the gate's functions; states:StartExecution only on its state
-machine; KMS (outside the key's own policy) only on its key; `Resource: "*"` only for actions that
-have no resource-level permissions; the topic encrypted with KMS. Prints one line per problem and
-exits 1 when there is any.
+anywhere; GameSparks actions only on the configured game's ARNs; of CloudWatch only
+cloudwatch:DescribeAlarms, and only on this account's alarm ARNs under BakeAlarmNamePrefix;
+sns:Publish only on the gate's topic; lambda:InvokeFunction only on the gate's functions;
+states:StartExecution only on its state machine; KMS (outside the key's own policy) only on its
+key; `Resource: "*"` only for actions that have no resource-level permissions; the topic encrypted
+with KMS. Prints one line per problem and exits 1 when there is any.
 """
 
 import sys
 
 from cfnlint.decode import decode
+
+# The one CloudWatch action the functions need (the bake window's alarms), and the only resources it
+# may have: this account's and region's alarms whose names start with the BakeAlarmNamePrefix parameter.
+CLOUDWATCH_ACTIONS = {"cloudwatch:DescribeAlarms"}
+ALARM_ARN = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${BakeAlarmNamePrefix}"
 
 # Actions AWS does not scope to resources (X-Ray, Step Functions' log delivery).
 RESOURCELESS = {
@@ -63,6 +69,16 @@ def main(path):
                         text = text[0] if isinstance(text, list) else text
                         if ":game/${GameName}" not in text:
                             problems.append(f"{where}: GameSparks resource {r} is not the configured game")
+                elif service == "cloudwatch":
+                    if action not in CLOUDWATCH_ACTIONS:
+                        problems.append(f"{where}: CloudWatch action {action} is not one the gate needs")
+                    for r in resources_:
+                        text = r.get("Fn::Sub", "") if isinstance(r, dict) else str(r)
+                        text = text[0] if isinstance(text, list) else text
+                        # The prefix wildcard, or one named alarm under the prefix.
+                        rest = text[len(ALARM_ARN):] if text.startswith(ALARM_ARN) else None
+                        if rest is None or (rest != "*" and ("*" in rest or "?" in rest)):
+                            problems.append(f"{where}: CloudWatch resource {r} is not an alarm ARN under BakeAlarmNamePrefix")
                 elif action == "sns:Publish":
                     if not all(ref_to(r, "AWS::SNS::Topic") for r in resources_):
                         problems.append(f"{where}: sns:Publish beyond the gate's topic: {resources_}")
@@ -98,6 +114,7 @@ def main(path):
             problems.append(f"{name}: the topic is not encrypted with KMS")
     if not any(t == "AWS::SNS::Topic" for t in types.values()):
         problems.append("no SNS topic in the template")
+    problems = list(dict.fromkeys(problems))  # one line per problem, even when several actions share it
     for p in problems:
         print(p)
     return 1 if problems else 0
