@@ -22,6 +22,21 @@ pub fn task_output(output: &str) -> Option<String> {
         ));
     }
     let action = payload.get("action")?.as_str()?;
+    // A wave names the stage each line is about.
+    let stage = match payload.get("wave").filter(|w| w.is_object()) {
+        Some(_) => format!("[{}] ", text(payload, "stageName")),
+        None => String::new(),
+    };
+    if payload.get("dryRun").and_then(Value::as_bool) == Some(true) {
+        // The core's reason starts with "dry run:".
+        return Some(format!(
+            "{INDENT}{}; next: {action}",
+            text(payload, "reason")
+        ));
+    }
+    if payload.get("phase").and_then(Value::as_str) == Some("BAKE") {
+        return Some(format!("{INDENT}{stage}{}", bake_line(payload, action)));
+    }
     let watched = match payload.get("phase").and_then(Value::as_str) {
         Some("ROLLBACK") => payload
             .get("rollback")
@@ -35,7 +50,7 @@ pub fn task_output(output: &str) -> Option<String> {
         "deployment"
     };
     let head = format!(
-        "{INDENT}{what} {} of {}: {}",
+        "{INDENT}{stage}{what} {} of {}: {}",
         text(watched, "deploymentId"),
         text(watched, "snapshotId"),
         text(watched, "deploymentState"),
@@ -62,6 +77,41 @@ pub fn task_output(output: &str) -> Option<String> {
         }
     };
     Some(line)
+}
+
+/// `bake: check 3, alarms errors=OK, latency=OK; next check in 30 s`
+fn bake_line(payload: &Value, action: &str) -> String {
+    let window = payload.get("bakeWindow").unwrap_or(&Value::Null);
+    let alarms: Vec<String> = window
+        .get("alarms")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|a| format!("{}={}", text(a, "name"), text(a, "state")))
+                .collect()
+        })
+        .unwrap_or_default();
+    let head = format!(
+        "bake of deployment {} until {}: check {}, alarms {}",
+        text(payload, "deploymentId"),
+        text(window, "endsAt"),
+        window.get("checks").and_then(Value::as_u64).unwrap_or(0),
+        if alarms.is_empty() {
+            "not read yet".to_owned()
+        } else {
+            alarms.join(", ")
+        }
+    );
+    match action {
+        "wait" => format!(
+            "{head}; next check in {} s",
+            payload
+                .get("waitSeconds")
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        ),
+        _ => format!("{head}; next: {action}: {}", text(payload, "reason")),
+    }
 }
 
 pub fn task_failed(error: &str, cause: &str) -> String {
@@ -142,6 +192,18 @@ mod tests {
             task_output(&out.to_string()).as_deref().map(str::trim),
             Some("deployment dep-1 of S: IN_PROGRESS; next poll in 15 s (polls so far: 2)")
         );
+    }
+
+    #[test]
+    fn bake_waves_and_dry_runs_have_their_own_lines() {
+        let out = json!({"action": "wait", "phase": "BAKE", "stageName": "prod", "deploymentId": "dep-1",
+            "wave": {"index": 1}, "waitSeconds": 30,
+            "bakeWindow": {"endsAt": "T", "checks": 2, "alarms": [{"name": "errors", "state": "OK"}]}});
+        let line = task_output(&out.to_string()).unwrap_or_default();
+        assert!(line.contains("[prod] bake of deployment dep-1 until T: check 2, alarms errors=OK; next check in 30 s"), "{line}");
+        let out = json!({"action": "alert", "dryRun": true, "reason": "dry run: x"});
+        let line = task_output(&out.to_string()).unwrap_or_default();
+        assert!(line.ends_with("dry run: x; next: alert"), "{line}");
     }
 
     #[test]
