@@ -212,13 +212,14 @@ pub fn is_failing(spec: &BakeSpec, state: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use time::macros::datetime;
 
     const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
 
-    fn spec(names: &[&str]) -> BakeSpec {
+    /// A 300 s bake over `names`, checked every 60 s (also used by `plan` tests).
+    pub(crate) fn spec(names: &[&str]) -> BakeSpec {
         BakeSpec {
             seconds: 300,
             alarm_names: names.iter().map(|s| (*s).to_owned()).collect(),
@@ -228,7 +229,7 @@ mod tests {
         }
     }
 
-    fn alarm(name: &str, state: &str) -> AlarmStatus {
+    pub(crate) fn alarm(name: &str, state: &str) -> AlarmStatus {
         AlarmStatus {
             name: name.into(),
             state: state.into(),

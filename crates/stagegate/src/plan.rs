@@ -152,6 +152,7 @@ pub fn plan_stage(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bake::tests::{alarm, spec};
     use crate::deployment::{DeploymentAction, ResultCode};
     use time::macros::datetime;
 
@@ -168,25 +169,6 @@ mod tests {
             result_message: None,
             created: Some(datetime!(2026-01-03 00:00 UTC)),
             last_updated: Some(datetime!(2026-01-03 00:00 UTC)),
-        }
-    }
-
-    fn spec(names: &[&str]) -> BakeSpec {
-        BakeSpec {
-            seconds: 300,
-            alarm_names: names.iter().map(|s| (*s).to_owned()).collect(),
-            check_interval_seconds: 30,
-            fail_on_insufficient_data: false,
-            ignore_alarm_read_errors: false,
-        }
-    }
-
-    fn alarm(name: &str, state: &str) -> AlarmStatus {
-        AlarmStatus {
-            name: name.into(),
-            state: state.into(),
-            reason: None,
-            updated_at: None,
         }
     }
 

@@ -3,14 +3,14 @@
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-use super::{error_type, finish, notified, stage, EXEC, S1, S2, S4, T0};
+use super::{error_type, finish, notified, rolled_back, stage, EXEC, S1, S2, S4, T0};
 use crate::bake::{ALARM, INSUFFICIENT_DATA, OK};
 use crate::classify::Outcome;
 use crate::clock::FixedClock;
 use crate::deployment::{DeploymentState, ResultCode};
 use crate::error::types;
 use crate::fakes::{FakeAlarms, FakeGameSparks, START};
-use crate::handlers::{poll, rollback, start};
+use crate::handlers::{poll, start};
 use crate::policy::{Action, Phase};
 use crate::ports::{ServiceError, ServiceErrorKind};
 use crate::state::GateState;
@@ -151,11 +151,7 @@ async fn an_alarm_during_the_bake_rolls_back_and_is_named() {
     assert_eq!(failure.alarm_name.as_deref(), Some(ERRORS));
     assert_eq!(failure.at, minutes(5) + Duration::seconds(30));
 
-    let event = serde_json::to_value(&s).unwrap_or_default();
-    let s = match rollback::handle(&gs, &event, &FixedClock(minutes(6))).await {
-        Ok(s) => s,
-        Err(e) => panic!("rollback failed: {e}"),
-    };
+    let s = rolled_back(&gs, &s, minutes(6)).await;
     assert_eq!(s.phase, Phase::Rollback);
     assert!(
         s.reason.contains(&format!("alarm {ERRORS} fired")),
@@ -467,11 +463,7 @@ async fn a_failing_stage_stops_the_wave_and_gets_the_policy() {
     );
     let s = poll_at(&gs, &alarms, &s, minutes(21)).await;
     assert_eq!(s.action, Action::Rollback);
-    let event = serde_json::to_value(&s).unwrap_or_default();
-    let s = match rollback::handle(&gs, &event, &FixedClock(minutes(21))).await {
-        Ok(s) => s,
-        Err(e) => panic!("rollback failed: {e}"),
-    };
+    let s = rolled_back(&gs, &s, minutes(21)).await;
     let rb_call = gs
         .starts()
         .last()
@@ -535,33 +527,22 @@ async fn advance_refuses_what_the_core_did_not_decide() {
     let (gs, alarms) = (stage(), quiet_alarms());
     let s = start_with(&gs, &alarms, &wave_input(json!({}))).await;
     // Still deploying: advancing now would promote an unproven snapshot.
+    let refused = |state: GateState| {
+        let (gs, alarms) = (&gs, &alarms);
+        async move {
+            let event = json!({"advance": state});
+            error_type(start::handle(gs, alarms, &event, "r", &FixedClock(T0)).await)
+        }
+    };
     let mut forced = s.clone();
     forced.action = Action::Advance;
-    let r = start::handle(
-        &gs,
-        &alarms,
-        &json!({"advance": forced}),
-        "r",
-        &FixedClock(T0),
-    )
-    .await;
-    assert_eq!(error_type(r), types::INVALID_INPUT);
-    let r = start::handle(&gs, &alarms, &json!({"advance": s}), "r", &FixedClock(T0)).await;
-    assert_eq!(error_type(r), types::INVALID_INPUT);
+    assert_eq!(refused(forced).await, types::INVALID_INPUT);
+    assert_eq!(refused(s).await, types::INVALID_INPUT);
     // A single-stage run has nowhere to advance to.
-    let single = start_with(&stage(), &alarms, &with_input(json!({}))).await;
-    let mut single = single;
+    let mut single = start_with(&stage(), &alarms, &with_input(json!({}))).await;
     single.action = Action::Advance;
     single.deployment.outcome = Outcome::Succeeded;
-    let r = start::handle(
-        &gs,
-        &alarms,
-        &json!({"advance": single}),
-        "r",
-        &FixedClock(T0),
-    )
-    .await;
-    assert_eq!(error_type(r), types::INVALID_INPUT);
+    assert_eq!(refused(single).await, types::INVALID_INPUT);
 }
 
 #[tokio::test]
