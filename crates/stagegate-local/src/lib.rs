@@ -2,8 +2,8 @@
 //! Docker:
 //!
 //! - `gamesparks-local` (the GameSparks emulator) at a time scale,
-//! - moto 5.2.5 through `infra/local/local_aws.py`: Step Functions executing the real ASL, SNS and
-//!   SQS; its Lambda tasks go to
+//! - moto 5.2.5 through `infra/local/local_aws.py`: Step Functions executing the real ASL, SNS,
+//!   SQS and CloudWatch alarms (the bake window's); its Lambda tasks go to
 //! - `cargo lambda watch`, serving the four functions with endpoints and the virtual clock set.
 //!
 //! It then creates the SNS topic, an SQS queue subscribed to it (what a subscriber receives) and
@@ -188,7 +188,7 @@ impl Stack {
         aws.wait_for_line("listening on", Duration::from_secs(90))?;
         services.push(aws);
         say(&format!(
-            "local AWS (moto: Step Functions, SNS, SQS) on http://{aws_addr}"
+            "local AWS (moto: Step Functions, SNS, SQS, CloudWatch) on http://{aws_addr}"
         ));
 
         let clients = Clients::new(aws_addr).await;
@@ -230,6 +230,9 @@ impl Stack {
                 format!("http://{emulator_addr}"),
             )
             .env("AWS_ENDPOINT_URL_SNS", sns_endpoint)
+            // The bake window's DescribeAlarms: moto's CloudWatch (alarms set with
+            // `Clients::cloudwatch`, e.g. PutMetricAlarm + SetAlarmState).
+            .env("AWS_ENDPOINT_URL_CLOUDWATCH", format!("http://{aws_addr}"))
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -363,6 +366,10 @@ impl Stack {
                 "AWS_ENDPOINT_URL_GAMESPARKS".into(),
                 format!("http://{}", self.emulator),
             ),
+            (
+                "AWS_ENDPOINT_URL_CLOUDWATCH".into(),
+                format!("http://{}", self.aws),
+            ),
             ("AWS_REGION".into(), REGION.into()),
             ("AWS_ACCESS_KEY_ID".into(), ACCESS_KEY_ID.into()),
             ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
@@ -385,6 +392,8 @@ pub struct Clients {
     pub sfn: aws_sdk_sfn::Client,
     pub sns: aws_sdk_sns::Client,
     pub sqs: aws_sdk_sqs::Client,
+    /// The alarms a bake window watches (moto's CloudWatch).
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 impl Clients {
@@ -405,6 +414,7 @@ impl Clients {
             sfn: aws_sdk_sfn::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         }
     }
 }

@@ -9,8 +9,9 @@ use stagegate_local::{Options, Stack};
 const USAGE: &str = "usage: stagegate-local [--time-scale X] [--scenario FILE] [--seed N]
                       [--emulator-port P] [--aws-port P] [--lambda-port P] [--env-file FILE]
 
-Starts gamesparks-local, the local AWS (moto: Step Functions, SNS, SQS) and cargo lambda watch,
-creates the topic, a subscribed queue and the state machine, then waits for Ctrl-C.
+Starts gamesparks-local, the local AWS (moto: Step Functions, SNS, SQS, CloudWatch) and
+cargo lambda watch, creates the topic, a subscribed queue and the state machine, then waits
+for Ctrl-C.
 Needs the tools of `cargo xtask setup`.";
 
 fn main() -> ExitCode {
@@ -67,7 +68,7 @@ fn main() -> ExitCode {
         }
         println!("  emulator      http://{}", stack.emulator);
         println!(
-            "  local AWS     http://{}  (Step Functions, SNS, SQS)",
+            "  local AWS     http://{}  (Step Functions, SNS, SQS, CloudWatch)",
             stack.aws
         );
         println!(
