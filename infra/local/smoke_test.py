@@ -65,7 +65,8 @@ class RawReply(Exception):
 
 
 # --------------------------------------------------------------------------- fake functions
-# The scenario is the execution input's stageName; every state carries it along.
+# The scenario is the execution input's stageName; every state carries it along. A promotion wave
+# (input `stages`, state `wave`) changes stageName from stage to stage, so it is scenario "wave".
 
 
 class FakeFunctions:
@@ -102,8 +103,11 @@ class FakeFunctions:
         with self.lock:
             return [(f, e, r) for f, s, e, r in self.calls if s == scenario and (function is None or f == function)]
 
-    # start-deployment: {"input": <execution input>, "execution": $$.Execution}
+    # start-deployment: {"input": <execution input>, "execution": $$.Execution}, or from the
+    # Advance state {"advance": <gate state>} (the next stage of a promotion wave).
     def start_deployment(self, event: dict, scenario: str, n: int) -> dict:
+        if "advance" in event:
+            return self._advance(event)
         assert set(event) == {"input", "execution"}, f"start-deployment event keys: {sorted(event)}"
         execution = event["execution"]
         for key in ("Id", "Name", "StartTime", "RoleArn", "Input"):
@@ -120,7 +124,7 @@ class FakeFunctions:
         now = datetime.now(timezone.utc)
         state = {
             "gameName": inp["gameName"],
-            "stageName": inp["stageName"],
+            "stageName": inp.get("stageName"),
             "executionId": execution["Id"],
             "executionStartedAt": execution["StartTime"],
             "requestedSnapshotId": inp["snapshotId"],
@@ -145,7 +149,25 @@ class FakeFunctions:
         }
         if scenario == "unknown-action":
             state["action"] = "celebrate"
+        if scenario == "wave":
+            stages = inp["stages"]
+            state.update(stageName=stages[0], wave={"index": 0, "stages": [{"stageName": s} for s in stages]})
         return state
+
+    def _advance(self, event: dict) -> dict:
+        assert set(event) == {"advance"}, f"start-deployment (advance) event keys: {sorted(event)}"
+        state = event["advance"]
+        assert state["action"] == "advance" and state["outcome"] == "SUCCEEDED", state
+        wave = state["wave"]
+        passed = dict(wave["stages"][wave["index"]], passed={"deploymentId": state["deploymentId"]})
+        index = wave["index"] + 1
+        stages = wave["stages"][:index - 1] + [passed] + wave["stages"][index:]
+        now = datetime.now(timezone.utc)
+        return dict(state, stageName=stages[index]["stageName"], wave={"index": index, "stages": stages},
+                    deploymentId=f"dep-{index:016x}", startedAt=_iso(now),
+                    deadline=_iso(now + timedelta(seconds=1800)), attempt=0, deploymentState="PENDING",
+                    outcome="IN_PROGRESS", resultCode=None, finishedAt=None, phase="DEPLOY", action="wait",
+                    waitSeconds=30, reason=f"deployment started on {stages[index]['stageName']}")
 
     # poll-deployment: the gate state in, the updated gate state out.
     def poll_deployment(self, state: dict, scenario: str, n: int) -> dict:
@@ -169,6 +191,11 @@ class FakeFunctions:
         if state["attempt"] == 1 and scenario != "retry":
             return dict(state, deploymentState="IN_PROGRESS", action="wait", waitSeconds=60,
                         reason="deployment in progress")
+        wave = state.get("wave")
+        if wave and wave["index"] + 1 < len(wave["stages"]):
+            return dict(state, deploymentState="COMPLETED", outcome="SUCCEEDED", resultCode="SUCCESS",
+                        action="advance", waitSeconds=0, finishedAt=_iso(datetime.now(timezone.utc)),
+                        reason=f"{state['stageName']} passed; next stage {wave['stages'][wave['index'] + 1]['stageName']}")
         return dict(state, deploymentState="COMPLETED", outcome="SUCCEEDED", resultCode="SUCCESS",
                     action="succeed", waitSeconds=0, reason="the requested snapshot is deployed",
                     finishedAt=_iso(datetime.now(timezone.utc)))
@@ -216,6 +243,12 @@ class FakeFunctions:
 
 
 def _scenario(event: dict) -> str:
+    for path in (("input", "stages"), ("wave",), ("state", "wave"), ("advance", "wave")):
+        value = event
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value:
+            return "wave"
     for path in (("input", "stageName"), ("state", "stageName"), ("state", "input", "stageName"), ("stageName",)):
         value = event
         for key in path:
@@ -281,6 +314,12 @@ SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
          "Finish", "Failed"],
         {"start-deployment": 1, "poll-deployment": 2, "rollback-deployment": 1, "notify-result": 1},
     ),
+    "wave": (
+        "SUCCEEDED", None,
+        ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Advance", "Route", "Wait",
+         "Poll", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
+        {"start-deployment": 2, "poll-deployment": 4, "notify-result": 1},
+    ),
     "retry": (
         "SUCCEEDED", None,
         ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
@@ -331,7 +370,8 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         n = output["notification"]
         assert n["outcome"] == "SUCCEEDED" and n["succeeded"] is True, n
         assert set(n) == {"outcome", "succeeded", "error", "cause", "subject", "messageId"}, sorted(n)
-        assert output["action"] == "succeed" and output["deploymentId"] == "dep-0123456789abcdef", output
+        want_deployment = "dep-0000000000000001" if name == "wave" else "dep-0123456789abcdef"
+        assert output["action"] == "succeed" and output["deploymentId"] == want_deployment, output
         assert len(mine) == 1 and mine[0]["outcome"] == "SUCCEEDED", mine
     else:
         assert desc.get("error") == want_error, f"error {desc.get('error')!r} (want {want_error})"
@@ -357,6 +397,16 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         assert results == ["StageGate.Retryable", "HTTP 503", "ok"], results
         failed = [e["taskFailedEventDetails"]["error"] for e in events if "taskFailedEventDetails" in e]
         assert failed == ["StageGate.Retryable", "Lambda.ServiceException"], failed
+    if name == "wave":
+        # Advance hands start-deployment the whole gate state; the second stage is polled next.
+        advanced = [e for _, e, _ in functions.calls_of(name, "start-deployment") if "advance" in e]
+        assert len(advanced) == 1 and advanced[0]["advance"]["stageName"] == "dev", advanced
+        assert advanced[0]["advance"]["deploymentId"] == "dep-0123456789abcdef", advanced
+        polled = [(e["stageName"], e["deploymentId"]) for _, e, _ in functions.calls_of(name, "poll-deployment")]
+        assert polled == [("dev", "dep-0123456789abcdef")] * 2 + [("prod", "dep-0000000000000001")] * 2, polled
+        output = json.loads(desc["output"])
+        assert output["stageName"] == "prod" and output["wave"]["stages"][0]["passed"], output
+        assert len(mine) == 1 and mine[0]["outcome"] == "SUCCEEDED", mine
     if name == "notification-lost":
         assert "could not be published" in desc["cause"], desc["cause"]
         assert not mine, mine
@@ -445,6 +495,9 @@ def main() -> int:
         for name in SCENARIOS:
             snapshot = "latest" if name == "invalid-input" else SNAPSHOT
             inp = {"gameName": "space-raiders", "stageName": name, "snapshotId": snapshot}
+            if name == "wave":
+                del inp["stageName"]
+                inp["stages"] = ["dev", "prod"]
             if name == "invalid-input":
                 inp["policy"] = {"onTimeout": "retry"}
             executions[name] = sfn.start_execution(
