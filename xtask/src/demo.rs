@@ -3,7 +3,7 @@
 //! live progress, the outcome and the notification a subscriber received.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
@@ -17,7 +17,17 @@ struct Scenario {
     snapshot: &'static str,
     /// `SUCCEEDED`, or the Error the execution fails with.
     expect: &'static str,
+    /// A bake window watching this CloudWatch alarm: the demo creates it in moto (OK) before the
+    /// run and sets it to ALARM as soon as the bake has begun.
+    bake_alarm: Option<&'static str>,
 }
+
+/// The bake scenario's window, in virtual seconds (20 s real at the default time scale 30): long
+/// enough that the alarm, flipped at the bake's first progress line, always fires inside it.
+const BAKE_SECONDS: u64 = 600;
+const BAKE_CHECK_INTERVAL_SECONDS: u64 = 30;
+/// The CLI's progress line for a poll in the bake phase (`stagegate-cli`'s `progress::bake_line`).
+const BAKE_PROGRESS: &str = "bake of deployment";
 
 const SCENARIOS: &[Scenario] = &[
     Scenario {
@@ -25,24 +35,34 @@ const SCENARIOS: &[Scenario] = &[
         story: "deploy v1.1.0 to space-raiders/prod; it completes",
         snapshot: "Snapshot_2026-11-10T14:30:00.000Z",
         expect: "SUCCEEDED",
+        bake_alarm: None,
     },
     Scenario {
         name: "alert",
         story: "deploy v1.2.1 to space-raiders/prod; GameSparks cannot assume the stage role: alert, no rollback",
         snapshot: "Snapshot_2026-11-20T16:45:00.000Z",
         expect: "StageGate.FAILED",
+        bake_alarm: None,
     },
     Scenario {
         name: "rollback",
         story: "deploy v1.2.0 to space-raiders/prod; it fails (UNSPECIFIED_FAILURE): roll back to the last known-good snapshot",
         snapshot: "Snapshot_2026-11-18T11:15:00.000Z",
         expect: "StageGate.ROLLED_BACK",
+        bake_alarm: None,
+    },
+    Scenario {
+        name: "bake",
+        story: "deploy v1.1.0 to space-raiders/prod with a 10-minute bake on alarm space-raiders-prod-errors; it completes, the alarm fires during the bake: roll back to the last known-good snapshot",
+        snapshot: "Snapshot_2026-11-10T14:30:00.000Z",
+        expect: "StageGate.ROLLED_BACK",
+        bake_alarm: Some("space-raiders-prod-errors"),
     },
 ];
 
 pub const USAGE: &str =
-    "  demo [--scenario success|alert|rollback] [--input JSON|@FILE] [--keep] [--time-scale X]
-                            run the gate end to end locally (three scenarios by default)";
+    "  demo [--scenario success|alert|rollback|bake] [--input JSON|@FILE] [--keep] [--time-scale X]
+                            run the gate end to end locally (four scenarios by default)";
 
 struct Args {
     scenario: Option<String>,
@@ -69,9 +89,11 @@ fn parse(args: &[String]) -> Result<Args, String> {
                         parsed.scenario = Some(value)
                     }
                     "--scenario" => {
+                        let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
                         return Err(format!(
-                            "unknown scenario {value:?}: use success, alert or rollback"
-                        ))
+                            "unknown scenario {value:?}: use {}",
+                            names.join(", ")
+                        ));
                     }
                     "--input" => parsed.input = Some(value),
                     _ => match value.parse::<f64>() {
@@ -160,8 +182,13 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
 
-    let runs: Vec<(String, String, Option<&str>)> = match (&args.input, &args.scenario) {
-        (Some(input), _) => vec![("your input".into(), input.clone(), None)],
+    let runs: Vec<Run> = match (&args.input, &args.scenario) {
+        (Some(input), _) => vec![Run {
+            story: "your input".into(),
+            input: input.clone(),
+            expect: None,
+            bake_alarm: None,
+        }],
         (None, Some(name)) => SCENARIOS
             .iter()
             .filter(|s| s.name == name)
@@ -169,20 +196,25 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             .collect(),
         (None, None) => SCENARIOS.iter().map(scenario_run).collect(),
     };
+    let python = root.join(".venv/bin/python");
     let mut summary = Vec::new();
-    for (i, (story, input, expect)) in runs.iter().enumerate() {
-        println!("=== run {}/{}: {story}", i + 1, runs.len());
-        println!("    input: {input}");
+    for (i, run) in runs.iter().enumerate() {
+        println!("=== run {}/{}: {}", i + 1, runs.len(), run.story);
+        println!("    input: {}", run.input);
+        if let Some(alarm) = run.bake_alarm {
+            set_alarm(&python, &env, alarm, "OK", "demo: error rate normal")?;
+            println!("    alarm {alarm} created in the local CloudWatch (OK); it fires once the bake begins");
+        }
         let result_file = work.join(format!("demo-result-{i}.txt"));
         let _ = std::fs::remove_file(&result_file);
         let t = Instant::now();
-        let status = Command::new(target.join("debug/stagegate"))
+        let mut child = Command::new(target.join("debug/stagegate"))
             .args([
                 "run",
                 "--state-machine-arn",
                 &env["STATE_MACHINE_ARN"],
                 "--input",
-                input,
+                &run.input,
             ])
             .args([
                 "--queue-url",
@@ -193,7 +225,44 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             ])
             .arg(&result_file)
             .envs(env.iter())
-            .status()
+            .stdout(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("could not run stagegate: {e}"))?;
+        // The CLI's lines pass through; the bake scenario's alarm fires at the first bake line,
+        // and its notification must name the alarm.
+        let mut fired = false;
+        let mut notification_names_alarm = false;
+        let mut in_notification = false;
+        if let Some(stdout) = child.stdout.take() {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                println!("{line}");
+                let _ = std::io::stdout().flush();
+                let Some(alarm) = run.bake_alarm else {
+                    continue;
+                };
+                if !fired && line.contains(BAKE_PROGRESS) {
+                    fired = true;
+                    // A failure here only shows: the bake then passes and the run mismatches.
+                    match set_alarm(
+                        &python,
+                        &env,
+                        alarm,
+                        "ALARM",
+                        "demo: server errors above threshold since the deployment",
+                    ) {
+                        Ok(()) => println!(
+                            "    >>> demo: alarm {alarm} set to ALARM, {:.1} s into the run",
+                            t.elapsed().as_secs_f64()
+                        ),
+                        Err(e) => println!("    >>> demo: {e}"),
+                    }
+                }
+                in_notification |= line.starts_with("notification received");
+                notification_names_alarm |= in_notification && line.contains(alarm);
+            }
+        }
+        let status = child
+            .wait()
             .map_err(|e| format!("could not run stagegate: {e}"))?;
         let result = std::fs::read_to_string(&result_file).unwrap_or_default();
         let got = result
@@ -201,15 +270,22 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             .find(|w| *w != "FAILED")
             .unwrap_or(result.trim())
             .to_owned();
-        let got = if result.starts_with("SUCCEEDED") {
+        let mut got = if result.starts_with("SUCCEEDED") {
             "SUCCEEDED".to_owned()
         } else {
             got
         };
-        let ok = expect.is_none_or(|e| e == got);
+        if let Some(alarm) = run.bake_alarm {
+            if !fired {
+                got.push_str(" (the bake never began)");
+            } else if !notification_names_alarm {
+                got.push_str(&format!(" (the notification does not name {alarm})"));
+            }
+        }
+        let ok = run.expect.is_none_or(|e| e == got);
         summary.push((
-            story.clone(),
-            expect.unwrap_or("-").to_owned(),
+            run.story.clone(),
+            run.expect.unwrap_or("-").to_owned(),
             got,
             ok,
             t.elapsed().as_secs_f64(),
@@ -242,12 +318,71 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     }
 }
 
-fn scenario_run(s: &Scenario) -> (String, String, Option<&'static str>) {
+struct Run {
+    story: String,
+    input: String,
+    expect: Option<&'static str>,
+    bake_alarm: Option<&'static str>,
+}
+
+fn scenario_run(s: &Scenario) -> Run {
+    let bake = s.bake_alarm.map_or_else(String::new, |alarm| {
+        format!(
+            r#","bake":{{"seconds":{BAKE_SECONDS},"checkIntervalSeconds":{BAKE_CHECK_INTERVAL_SECONDS},"alarmNames":["{alarm}"]}}"#
+        )
+    });
     let input = format!(
-        r#"{{"gameName":"space-raiders","stageName":"prod","snapshotId":"{}"}}"#,
+        r#"{{"gameName":"space-raiders","stageName":"prod","snapshotId":"{}"{bake}}}"#,
         s.snapshot
     );
-    (format!("{}: {}", s.name, s.story), input, Some(s.expect))
+    Run {
+        story: format!("{}: {}", s.name, s.story),
+        input,
+        expect: Some(s.expect),
+        bake_alarm: s.bake_alarm,
+    }
+}
+
+/// Creates (or updates) a metric alarm in the stack's CloudWatch (moto) and sets its state, with
+/// boto3 from the repository's .venv (xtask stays plain std).
+fn set_alarm(
+    python: &Path,
+    env: &HashMap<String, String>,
+    name: &str,
+    state: &str,
+    reason: &str,
+) -> Result<(), String> {
+    const SCRIPT: &str = r#"
+import os, sys
+import boto3
+name, state, reason = sys.argv[1:4]
+cloudwatch = boto3.client(
+    "cloudwatch",
+    endpoint_url=os.environ.get("AWS_ENDPOINT_URL_CLOUDWATCH") or os.environ["AWS_ENDPOINT_URL"],
+    region_name=os.environ["AWS_REGION"],
+)
+if not cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, AlarmDescription="stagegate demo: server errors of space-raiders/prod",
+        Namespace="SpaceRaiders", MetricName="ServerErrors", Dimensions=[{"Name": "Stage", "Value": "prod"}],
+        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=5,
+        ComparisonOperator="GreaterThanOrEqualToThreshold", TreatMissingData="notBreaching",
+    )
+cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
+"#;
+    let output = Command::new(python)
+        .args(["-c", SCRIPT, name, state, reason])
+        .envs(env.iter())
+        .output()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "could not set alarm {name} to {state}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
 }
 
 /// Prints the stack's start-up lines; the channel says whether it became ready.
