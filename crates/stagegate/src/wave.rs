@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::bake::BakeSpec;
-use crate::policy::{Action, Decision};
+use crate::bake::{self, BakeSpec};
+use crate::policy::{Action, Decision, Phase};
 use crate::state::GateState;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +69,27 @@ impl Wave {
             .collect::<Vec<_>>()
             .join(" > ")
     }
+}
+
+/// What follows a deployment seen to succeed at `now`: its bake window, when the stage has one
+/// (the state moves to phase BAKE; the wait is until the first check), else what follows a passed
+/// stage.
+pub fn after_deployment_succeeded(state: &mut GateState, now: OffsetDateTime) -> (Decision, u64) {
+    let Some(spec) = &state.bake else {
+        return (after_stage_passed(state), 0);
+    };
+    let (window, wait) = bake::open(spec, now);
+    let decision = Decision {
+        action: Action::Wait,
+        reason: format!(
+            "deployed; baking for {} s watching {} alarm(s)",
+            spec.seconds,
+            spec.alarm_names.len()
+        ),
+    };
+    state.bake_window = Some(window);
+    state.phase = Phase::Bake;
+    (decision, wait)
 }
 
 /// What follows once the current stage is deployed and (if asked) baked: the next stage of the

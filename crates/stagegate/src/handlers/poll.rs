@@ -12,7 +12,7 @@ use crate::fields::InvalidInput;
 use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
 use crate::ports::{Alarms, StageDeployments};
 use crate::state::GateState;
-use crate::wave::after_stage_passed;
+use crate::wave::{after_deployment_succeeded, after_stage_passed};
 
 use super::parse_state;
 
@@ -56,27 +56,15 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         state.previous_snapshot_id.as_deref(),
     );
     if decision.action == Action::Succeed && state.phase == Phase::Deploy {
-        if let Some(spec) = &state.bake {
-            // Deployed: the alarms now decide, for the length of the bake window.
-            let (window, wait) = bake::open(spec, now);
-            let reason = format!(
-                "deployed; baking for {} s watching {} alarm(s)",
-                spec.seconds,
-                spec.alarm_names.len()
-            );
-            state.bake_window = Some(window);
-            state.phase = Phase::Bake;
-            decision = Decision {
-                action: Action::Wait,
-                reason,
-            };
+        let (next, wait) = after_deployment_succeeded(&mut state, now);
+        if state.phase == Phase::Bake {
             tracing::info!(stage = %stage, deployment_id = %deployment_id, wait_seconds = wait, "bake window opened");
-            state.action = decision.action;
-            state.reason = decision.reason;
+            state.action = next.action;
+            state.reason = next.reason;
             state.wait_seconds = wait;
             return Ok(state);
         }
-        decision = after_stage_passed(&state);
+        decision = next;
     }
     state.wait_seconds = match decision.action {
         Action::Wait => backoff::next_wait(state.watched().attempt, &deployment_id, now, deadline),
