@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use stagegate_local::{Options, Stack};
-use stagegate_tests::e2e::{Case, Ctx, Run};
+use stagegate_tests::e2e::{Case, Ctx, Run, StageDeployment};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 const V10: &str = "Snapshot_2026-11-01T09:00:00.000Z";
 const V11: &str = "Snapshot_2026-11-10T14:30:00.000Z";
@@ -21,9 +23,28 @@ const V12: &str = "Snapshot_2026-11-18T11:15:00.000Z";
 const V121: &str = "Snapshot_2026-11-20T16:45:00.000Z";
 const V13: &str = "Snapshot_2026-11-24T08:00:00.000Z";
 const PROD: &str = "space-raiders/prod";
+const DEV: &str = "space-raiders/dev";
+const STAGING: &str = "space-raiders/staging";
+/// A valid snapshot id the game does not have.
+const MISSING_SNAPSHOT: &str = "Snapshot_2030-01-01T00:00:00.000Z";
 
 fn input(snapshot: &str) -> Value {
     json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": snapshot})
+}
+
+/// `input` with a bake window watching `alarms`.
+fn baked(snapshot: &str, seconds: u64, interval: u64, alarms: &[&str]) -> Value {
+    let mut i = input(snapshot);
+    i["bake"] = bake(seconds, interval, alarms);
+    i
+}
+
+fn bake(seconds: u64, interval: u64, alarms: &[&str]) -> Value {
+    json!({"seconds": seconds, "checkIntervalSeconds": interval, "alarmNames": alarms})
+}
+
+fn wave(snapshot: &str, stages: Value) -> Value {
+    json!({"gameName": "space-raiders", "stages": stages, "snapshotId": snapshot})
 }
 
 fn cases() -> Vec<Case> {
@@ -49,6 +70,26 @@ fn cases() -> Vec<Case> {
         Case::new("access_denied", |ctx| Box::pin(access_denied(ctx))),
         Case::new("concurrent_executions", |ctx| {
             Box::pin(concurrent_executions(ctx))
+        }),
+        Case::new("bake_passes", |ctx| Box::pin(bake_passes(ctx))),
+        Case::new("bake_fails_rolls_back", |ctx| {
+            Box::pin(bake_fails_rolls_back(ctx))
+        }),
+        Case::new("bake_fails_alerts", |ctx| Box::pin(bake_fails_alerts(ctx))),
+        Case::new("bake_alarm_firing_blocks", |ctx| {
+            Box::pin(bake_alarm_firing_blocks(ctx))
+        }),
+        Case::new("bake_missing_alarm", |ctx| {
+            Box::pin(bake_missing_alarm(ctx))
+        }),
+        Case::new("dry_run_ready", |ctx| Box::pin(dry_run_ready(ctx))),
+        Case::new("dry_run_blocked", |ctx| Box::pin(dry_run_blocked(ctx))),
+        Case::new("wave_promotes", |ctx| Box::pin(wave_promotes(ctx))),
+        Case::new("wave_stops_at_failing_stage", |ctx| {
+            Box::pin(wave_stops_at_failing_stage(ctx))
+        }),
+        Case::new("wave_blocked_at_busy_stage", |ctx| {
+            Box::pin(wave_blocked_at_busy_stage(ctx))
         }),
         // Last: reads what every earlier case logged and published.
         Case::new("no_secrets_or_panics", |ctx| {
@@ -494,6 +535,675 @@ async fn concurrent_executions(ctx: Arc<Ctx>) -> Outcome {
         "outcomes {outcomes:?}"
     );
     check!(ctx.deploys(PROD)? == 1, "deployments");
+    Ok(())
+}
+
+fn ts(value: &Value, what: &str) -> Result<OffsetDateTime, String> {
+    value
+        .as_str()
+        .and_then(|s| OffsetDateTime::parse(s, &Rfc3339).ok())
+        .ok_or_else(|| format!("{what} is not an RFC 3339 timestamp: {value}"))
+}
+
+fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("")
+}
+
+/// The newest DEPLOY on a stage, as GameSparks lists it.
+async fn latest_deploy(ctx: &Ctx, stage: &str) -> Result<StageDeployment, String> {
+    ctx.history("space-raiders", stage)
+        .await?
+        .into_iter()
+        .find(|d| d.action == "DEPLOY")
+        .ok_or_else(|| format!("{stage} has no DEPLOY"))
+}
+
+/// The DEPLOYs on a stage, newest first.
+async fn deploys_on(ctx: &Ctx, stage: &str) -> Result<Vec<StageDeployment>, String> {
+    Ok(ctx
+        .history("space-raiders", stage)
+        .await?
+        .into_iter()
+        .filter(|d| d.action == "DEPLOY")
+        .collect())
+}
+
+fn is_success(d: &StageDeployment, snapshot: &str) -> bool {
+    d.snapshot_id == snapshot
+        && d.state == "COMPLETED"
+        && d.result_code.as_deref() == Some("SUCCESS")
+}
+
+/// Waits until the gate has seen the deployment succeed and opened the bake window.
+async fn wait_for_bake(ctx: &Ctx, arn: &str) -> Result<Value, String> {
+    ctx.wait_for_output(arn, "the bake window", Duration::from_secs(90), |o| {
+        o["phase"] == "BAKE"
+    })
+    .await
+}
+
+async fn bake_passes(ctx: Arc<Ctx>) -> Outcome {
+    const ALARM: &str = "e2e-bake-passes-errors";
+    ctx.put_alarm(ALARM).await?;
+    let run = ctx
+        .execute("bake-passes", baked(V11, 120, 30, &[ALARM]))
+        .await?;
+    check!(
+        run.status == "SUCCEEDED",
+        "status {} ({:?} {:?})",
+        run.status,
+        run.error,
+        run.cause
+    );
+    check!(
+        run.ran(&["Start", "Poll", "Wait", "Poll", "Notify", "Succeeded"])
+            && !run.entered("Rollback"),
+        "states {:?}",
+        run.states
+    );
+    let body = expect_message(&run, "SUCCEEDED")?;
+    let window = &body["bakeWindow"];
+    let checks = window["checks"].as_u64().unwrap_or(0);
+    check!(checks >= 1, "the alarms were never read: {window}");
+    check!(
+        run.count("Poll") as u64 > checks,
+        "{checks} checks but {} polls: {:?}",
+        run.count("Poll"),
+        run.states
+    );
+    let passed = ts(&window["passedAt"], "bakeWindow.passedAt")?;
+    let ends = ts(&window["endsAt"], "bakeWindow.endsAt")?;
+    let started = ts(&window["startedAt"], "bakeWindow.startedAt")?;
+    check!(
+        passed >= ends && ends - started == time::Duration::seconds(120),
+        "window {window}"
+    );
+    check!(window["failure"].is_null(), "window {window}");
+    check!(
+        window["alarms"][0]["name"] == ALARM && window["alarms"][0]["state"] == "OK",
+        "window {window}"
+    );
+    check!(body["bake"]["alarmNames"] == json!([ALARM]), "body {body}");
+    check!(body["bake"]["seconds"] == 120, "body {body}");
+    check!(
+        text(&body["summary"]).contains("passed a 120 s bake window"),
+        "summary {}",
+        body["summary"]
+    );
+    check!(
+        ctx.deploys(PROD)? == 1,
+        "deployments {}",
+        ctx.deploys(PROD)?
+    );
+    Ok(())
+}
+
+async fn bake_fails_rolls_back(ctx: Arc<Ctx>) -> Outcome {
+    const ALARM: &str = "e2e-bake-rollback-errors";
+    const REASON: &str = "Threshold Crossed: e2e error rate above 5%";
+    ctx.put_alarm(ALARM).await?;
+    let arn = ctx
+        .start("bake-fails", baked(V11, 600, 10, &[ALARM]))
+        .await?;
+    let baking = wait_for_bake(&ctx, &arn).await?;
+    check!(
+        baking["deployment"]["outcome"] == "SUCCEEDED" || baking["outcome"] == "SUCCEEDED",
+        "the bake opened before the deployment succeeded: {baking}"
+    );
+    ctx.set_alarm(ALARM, "ALARM", REASON).await?;
+    let run = ctx.finish_and_read(&arn).await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.ROLLED_BACK"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    check!(
+        run.ran(&["Start", "Poll", "Rollback", "Wait", "Poll", "Notify", "Failed"]),
+        "states {:?}",
+        run.states
+    );
+    check!(
+        run.cause.as_deref().unwrap_or("").contains(ALARM),
+        "cause {:?}",
+        run.cause
+    );
+    let body = expect_message(&run, "ROLLED_BACK")?;
+    let window = &body["bakeWindow"];
+    let failure = &window["failure"];
+    check!(failure["alarmName"] == ALARM, "window {window}");
+    check!(failure["alarmState"] == "ALARM", "window {window}");
+    check!(
+        failure["failingAlarms"] == json!([ALARM]),
+        "window {window}"
+    );
+    check!(text(&failure["reason"]).contains(REASON), "window {window}");
+    let detected = ts(&failure["detectedAt"], "failure.detectedAt")?;
+    check!(
+        detected < ts(&window["endsAt"], "bakeWindow.endsAt")?,
+        "the failure was not seen during the window: {window}"
+    );
+    check!(window["passedAt"].is_null(), "window {window}");
+    check!(
+        window["checks"].as_u64().unwrap_or(0) >= 1,
+        "window {window}"
+    );
+    let summary = text(&body["summary"]);
+    check!(
+        summary.contains(&format!("alarm {ALARM} was ALARM"))
+            && summary.contains(&format!("Rolled back to {V10}")),
+        "summary {summary}"
+    );
+    check!(body["deployment"]["outcome"] == "SUCCEEDED", "body {body}");
+    check!(body["rollback"]["snapshotId"] == V10, "body {body}");
+    check!(body["rollback"]["outcome"] == "SUCCEEDED", "body {body}");
+    check!(
+        ctx.deploys(PROD)? == 2,
+        "deployments {}",
+        ctx.deploys(PROD)?
+    );
+    let deploys = deploys_on(&ctx, "prod").await?;
+    check!(
+        deploys.len() >= 2 && is_success(&deploys[0], V10) && is_success(&deploys[1], V11),
+        "prod history {deploys:?}"
+    );
+    check!(
+        body["rollback"]["deploymentId"] == json!(deploys[0].deployment_id),
+        "body {body} history {deploys:?}"
+    );
+    Ok(())
+}
+
+async fn bake_fails_alerts(ctx: Arc<Ctx>) -> Outcome {
+    const ALARM: &str = "e2e-bake-alert-latency";
+    ctx.put_alarm(ALARM).await?;
+    let mut alert = baked(V11, 600, 10, &[ALARM]);
+    alert["policy"] = json!({"onBakeFailure": "alert"});
+    let arn = ctx.start("bake-alert", alert).await?;
+    wait_for_bake(&ctx, &arn).await?;
+    ctx.set_alarm(ALARM, "ALARM", "Threshold Crossed: p99 latency")
+        .await?;
+    let run = ctx.finish_and_read(&arn).await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.BAKE_FAILED"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    check!(!run.entered("Rollback"), "states {:?}", run.states);
+    let body = expect_message(&run, "BAKE_FAILED")?;
+    check!(
+        body["bakeWindow"]["failure"]["alarmName"] == ALARM,
+        "body {body}"
+    );
+    check!(
+        text(&body["summary"]).contains(ALARM)
+            && text(&body["summary"]).contains("Not rolled back"),
+        "summary {}",
+        body["summary"]
+    );
+    check!(body["rollback"].is_null(), "body {body}");
+    check!(
+        ctx.deploys(PROD)? == 1,
+        "deployments {}",
+        ctx.deploys(PROD)?
+    );
+    check!(
+        is_success(&latest_deploy(&ctx, "prod").await?, V11),
+        "prod keeps the baked snapshot"
+    );
+    Ok(())
+}
+
+async fn bake_alarm_firing_blocks(ctx: Arc<Ctx>) -> Outcome {
+    const ALARM: &str = "e2e-bake-already-firing";
+    ctx.put_alarm(ALARM).await?;
+    ctx.set_alarm(ALARM, "ALARM", "Threshold Crossed: already broken")
+        .await?;
+    let run = ctx
+        .execute("bake-firing", baked(V11, 300, 30, &[ALARM]))
+        .await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.BLOCKED"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    check!(
+        !run.entered("Poll") && !run.entered("Rollback"),
+        "states {:?}",
+        run.states
+    );
+    let body = expect_message(&run, "BLOCKED")?;
+    check!(
+        text(&body["summary"]).contains(ALARM),
+        "summary {}",
+        body["summary"]
+    );
+    check!(
+        ctx.requests("StartStageDeployment")? == 0,
+        "StartStageDeployment was called"
+    );
+    check!(ctx.deploys(PROD)? == 0, "deployments");
+    Ok(())
+}
+
+async fn bake_missing_alarm(ctx: Arc<Ctx>) -> Outcome {
+    const MISSING: &str = "e2e-no-such-alarm";
+    const PRESENT: &str = "e2e-missing-case-present";
+    ctx.put_alarm(PRESENT).await?;
+    for (name, input, field) in [
+        (
+            "missing-alarm",
+            baked(V11, 300, 30, &[PRESENT, MISSING]),
+            "input.bake.alarmNames",
+        ),
+        (
+            "missing-alarm-wave",
+            wave(
+                V11,
+                json!(["dev", {"stageName": "prod", "bake": bake(300, 30, &[MISSING])}]),
+            ),
+            "input.stages[1].bake.alarmNames",
+        ),
+    ] {
+        let run = ctx.execute(name, input).await?;
+        check!(
+            run.error.as_deref() == Some("StageGate.ERROR"),
+            "{name}: error {:?} {:?}",
+            run.error,
+            run.cause
+        );
+        check!(
+            run.ran(&["Accept", "Start", "NotifyError", "Failed"]) && !run.entered("Poll"),
+            "{name}: states {:?}",
+            run.states
+        );
+        let cause = run.cause.clone().unwrap_or_default();
+        check!(
+            cause.contains(field) && cause.contains(MISSING) && !cause.contains(PRESENT),
+            "{name}: cause {cause}"
+        );
+        let body = expect_message(&run, "ERROR")?;
+        check!(
+            body["error"]["error"] == "StageGate.InvalidInput",
+            "{name}: body {body}"
+        );
+        check!(
+            ctx.requests("StartStageDeployment")? == 0,
+            "{name}: StartStageDeployment was called"
+        );
+    }
+    Ok(())
+}
+
+async fn dry_run_ready(ctx: Arc<Ctx>) -> Outcome {
+    const ALARM: &str = "e2e-dry-run-errors";
+    ctx.put_alarm(ALARM).await?;
+    let mut dry = baked(V11, 300, 30, &[ALARM]);
+    dry["dryRun"] = json!(true);
+    let run = ctx.execute("dry-run", dry).await?;
+    check!(
+        run.status == "SUCCEEDED",
+        "status {} ({:?} {:?})",
+        run.status,
+        run.error,
+        run.cause
+    );
+    check!(
+        run.ran(&["Start", "Route", "Notify", "Finish", "Succeeded"])
+            && !run.entered("Wait")
+            && !run.entered("Poll"),
+        "states {:?}",
+        run.states
+    );
+    check!(
+        run.output["notification"]["outcome"] == "DRY_RUN",
+        "output {}",
+        run.output
+    );
+    let body = expect_message(&run, "DRY_RUN")?;
+    check!(body["dryRun"] == true, "body {body}");
+    check!(body["deployment"].is_null(), "body {body}");
+    let plan = &body["plan"];
+    check!(plan["ready"] == true, "plan {plan}");
+    check!(plan["snapshotId"] == V11, "plan {plan}");
+    check!(plan["problems"] == json!([]), "plan {plan}");
+    let stage = &plan["stages"][0];
+    check!(stage["stageName"] == "prod", "plan {plan}");
+    check!(stage["currentSnapshotId"] == V10, "plan {plan}");
+    check!(stage["rollbackSnapshotId"] == V10, "plan {plan}");
+    check!(stage["inProgressDeploymentId"].is_null(), "plan {plan}");
+    check!(stage["problems"] == json!([]), "plan {plan}");
+    check!(
+        stage["alarms"][0]["name"] == ALARM && stage["alarms"][0]["state"] == "OK",
+        "plan {plan}"
+    );
+    check!(
+        text(&body["summary"]).contains("Nothing was started"),
+        "summary {}",
+        body["summary"]
+    );
+    check!(
+        ctx.requests("StartStageDeployment")? == 0,
+        "a dry run called StartStageDeployment"
+    );
+    check!(ctx.deploys(PROD)? == 0, "deployments");
+    Ok(())
+}
+
+async fn dry_run_blocked(ctx: Arc<Ctx>) -> Outcome {
+    // A snapshot the game does not have.
+    let mut dry = input(MISSING_SNAPSHOT);
+    dry["dryRun"] = json!(true);
+    let run = ctx.execute("dry-run-no-snapshot", dry).await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.DRY_RUN_BLOCKED"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    let body = expect_message(&run, "DRY_RUN_BLOCKED")?;
+    check!(body["plan"]["ready"] == false, "body {body}");
+    check!(
+        body["plan"]["problems"]
+            .as_array()
+            .is_some_and(|p| p.iter().any(|p| text(p).contains("does not exist"))),
+        "body {body}"
+    );
+    check!(
+        ctx.requests("StartStageDeployment")? == 0,
+        "a dry run called StartStageDeployment"
+    );
+
+    // A busy stage: a deployment that never finishes holds prod.
+    ctx.reset()?;
+    let busy = ctx.start_deployment("space-raiders", "prod", V13).await?;
+    let mut dry = wave(V11, json!(["dev", "prod"]));
+    dry["dryRun"] = json!(true);
+    let run = ctx.execute("dry-run-busy", dry).await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.DRY_RUN_BLOCKED"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    check!(
+        run.cause.as_deref().unwrap_or("").contains(&busy),
+        "cause {:?}",
+        run.cause
+    );
+    let body = expect_message(&run, "DRY_RUN_BLOCKED")?;
+    let plan = &body["plan"];
+    check!(plan["ready"] == false, "plan {plan}");
+    check!(
+        plan["stages"][0]["stageName"] == "dev" && plan["stages"][0]["problems"] == json!([]),
+        "plan {plan}"
+    );
+    check!(
+        plan["stages"][1]["inProgressDeploymentId"] == json!(busy),
+        "plan {plan}"
+    );
+    check!(
+        ctx.requests("StartStageDeployment")? == 1,
+        "the dry run called StartStageDeployment"
+    );
+    check!(ctx.deploys(DEV)? == 0, "deployments on dev");
+    Ok(())
+}
+
+async fn wave_promotes(ctx: Arc<Ctx>) -> Outcome {
+    const ALARM: &str = "e2e-wave-prod-errors";
+    ctx.put_alarm(ALARM).await?;
+    let run = ctx
+        .execute(
+            "wave",
+            wave(
+                V11,
+                json!(["dev", {"stageName": "prod", "bake": bake(60, 20, &[ALARM])}]),
+            ),
+        )
+        .await?;
+    check!(
+        run.status == "SUCCEEDED",
+        "status {} ({:?} {:?})",
+        run.status,
+        run.error,
+        run.cause
+    );
+    check!(
+        run.ran(&[
+            "Start",
+            "Poll",
+            "Advance",
+            "Wait",
+            "Poll",
+            "Notify",
+            "Succeeded"
+        ]) && run.count("Advance") == 1,
+        "states {:?}",
+        run.states
+    );
+    check!(
+        ctx.started_on()? == [DEV, PROD],
+        "StartStageDeployment on {:?}",
+        ctx.started_on()?
+    );
+    let body = expect_message(&run, "SUCCEEDED")?;
+    check!(
+        run.messages[0].subject == "stagegate SUCCEEDED: space-raiders/prod (wave 2/2)",
+        "subject {:?}",
+        run.messages[0].subject
+    );
+    let w = &body["wave"];
+    check!(w["route"] == "dev > prod" && w["index"] == 1, "wave {w}");
+    let dev = latest_deploy(&ctx, "dev").await?;
+    let prod = latest_deploy(&ctx, "prod").await?;
+    check!(
+        is_success(&dev, V11) && is_success(&prod, V11),
+        "dev {dev:?} prod {prod:?}"
+    );
+    let stages = &w["stages"];
+    check!(
+        stages[0]["stageName"] == "dev"
+            && stages[0]["status"] == "PASSED"
+            && stages[0]["passed"]["snapshotId"] == V11
+            && stages[0]["passed"]["deploymentId"] == json!(dev.deployment_id)
+            && stages[0]["passed"]["previousSnapshotId"] == V10,
+        "wave {w}"
+    );
+    // The core reports the stage a wave ended on as CURRENT (its verdict is about it), with no
+    // `passed` record, even when the wave succeeded.
+    check!(
+        stages[1]["stageName"] == "prod" && stages[1]["status"] == "CURRENT",
+        "wave {w}"
+    );
+    check!(
+        body["deployment"]["deploymentId"] == json!(prod.deployment_id),
+        "body {body}"
+    );
+    check!(!body["bakeWindow"]["passedAt"].is_null(), "body {body}");
+    check!(
+        text(&body["summary"]).contains("every stage of the wave dev > prod"),
+        "summary {}",
+        body["summary"]
+    );
+    Ok(())
+}
+
+/// The demo scenario with a third stage, `staging`, between dev and prod (known good: v1.0.0);
+/// `busy` also leaves a deployment stuck IN_PROGRESS on it.
+fn three_stages(ctx: &Ctx, busy: bool) -> Result<(), String> {
+    let mut scenario = ctx.scenario()?;
+    let game = scenario["games"]
+        .as_array_mut()
+        .and_then(|games| games.iter_mut().find(|g| g["name"] == "space-raiders"))
+        .ok_or("the scenario has no space-raiders game")?;
+    let mut deployments = vec![json!({
+        "id": "dep-00000000000f0001",
+        "snapshotId": V10,
+        "created": "2026-11-01T12:00:00Z",
+        "durationSeconds": 90
+    })];
+    if busy {
+        deployments.push(json!({
+            "id": "dep-00000000000f0002",
+            "snapshotId": V10,
+            "state": "IN_PROGRESS",
+            "created": "-10m"
+        }));
+    }
+    game["stages"]
+        .as_array_mut()
+        .ok_or("space-raiders has no stages")?
+        .push(json!({
+            "name": "staging",
+            "role": "arn:aws:iam::123456789012:role/GameSparksSpaceRaidersStaging",
+            "created": "2026-09-01T09:07:00Z",
+            "deployments": deployments
+        }));
+    ctx.load_scenario(&scenario)
+}
+
+async fn wave_stops_at_failing_stage(ctx: Arc<Ctx>) -> Outcome {
+    three_stages(&ctx, false)?;
+    let arn = ctx
+        .start("wave-stops", wave(V11, json!(["dev", "staging", "prod"])))
+        .await?;
+    // v1.1.0 deploys on dev; from then on GameSparks fails it (staging is deployed only once
+    // dev's deployment has finished, a minute of virtual time later).
+    ctx.wait_for_deploys(DEV, 1, Duration::from_secs(60))
+        .await?;
+    ctx.admin(
+        "POST",
+        "/_emulator/outcomes",
+        Some(&json!({V11: {"result": "UNSPECIFIED_FAILURE"}})),
+    )?;
+    let run = ctx.finish_and_read(&arn).await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.ROLLED_BACK"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    check!(
+        run.ran(&["Start", "Poll", "Advance", "Poll", "Rollback", "Poll", "Notify", "Failed"])
+            && run.count("Advance") == 1,
+        "states {:?}",
+        run.states
+    );
+    check!(
+        ctx.started_on()? == [DEV, STAGING, STAGING],
+        "StartStageDeployment on {:?}",
+        ctx.started_on()?
+    );
+    check!(ctx.deploys(PROD)? == 0, "prod was deployed");
+    let body = expect_message(&run, "ROLLED_BACK")?;
+    check!(
+        run.messages[0].subject == "stagegate ROLLED_BACK: space-raiders/staging (wave 2/3)",
+        "subject {:?}",
+        run.messages[0].subject
+    );
+    let w = &body["wave"];
+    let statuses: Vec<&str> = w["stages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| text(&s["status"]))
+        .collect();
+    check!(
+        statuses == ["PASSED", "CURRENT", "NOT_STARTED"] && w["index"] == 1,
+        "wave {w}"
+    );
+    check!(
+        w["stages"][0]["passed"]["snapshotId"] == V11 && w["stages"][2]["passed"].is_null(),
+        "wave {w}"
+    );
+    check!(
+        body["stageName"] == "staging"
+            && body["deployment"]["resultCode"] == "UNSPECIFIED_FAILURE"
+            && body["rollback"]["snapshotId"] == V10
+            && body["rollback"]["outcome"] == "SUCCEEDED",
+        "body {body}"
+    );
+    let summary = text(&body["summary"]);
+    check!(
+        summary.contains("stopped at staging (2 of 3)")
+            && summary.contains("passed (keeping the new snapshot): dev")
+            && summary.contains("not started: prod"),
+        "summary {summary}"
+    );
+    // dev keeps v1.1.0; staging failed it and is back on v1.0.0; prod was never touched.
+    check!(
+        is_success(&latest_deploy(&ctx, "dev").await?, V11),
+        "dev {:?}",
+        latest_deploy(&ctx, "dev").await?
+    );
+    let staging = deploys_on(&ctx, "staging").await?;
+    check!(
+        staging.len() >= 2
+            && is_success(&staging[0], V10)
+            && staging[1].snapshot_id == V11
+            && staging[1].result_code.as_deref() == Some("UNSPECIFIED_FAILURE"),
+        "staging history {staging:?}"
+    );
+    check!(
+        is_success(&latest_deploy(&ctx, "prod").await?, V10),
+        "prod {:?}",
+        latest_deploy(&ctx, "prod").await?
+    );
+    Ok(())
+}
+
+async fn wave_blocked_at_busy_stage(ctx: Arc<Ctx>) -> Outcome {
+    three_stages(&ctx, true)?;
+    let run = ctx
+        .execute("wave-busy", wave(V11, json!(["dev", "staging", "prod"])))
+        .await?;
+    check!(
+        run.error.as_deref() == Some("StageGate.BLOCKED"),
+        "error {:?} {:?}",
+        run.error,
+        run.cause
+    );
+    check!(
+        run.ran(&["Start", "Poll", "Advance", "Notify", "Failed"]) && !run.entered("Rollback"),
+        "states {:?}",
+        run.states
+    );
+    let body = expect_message(&run, "BLOCKED")?;
+    check!(
+        run.messages[0].subject == "stagegate BLOCKED: space-raiders/staging (wave 2/3)",
+        "subject {:?}",
+        run.messages[0].subject
+    );
+    let statuses: Vec<&str> = body["wave"]["stages"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| text(&s["status"]))
+        .collect();
+    check!(
+        statuses == ["PASSED", "CURRENT", "NOT_STARTED"],
+        "wave {}",
+        body["wave"]
+    );
+    check!(
+        text(&body["summary"]).contains("stopped at staging (2 of 3)"),
+        "summary {}",
+        body["summary"]
+    );
+    check!(
+        ctx.started_on()? == [DEV],
+        "StartStageDeployment on {:?}",
+        ctx.started_on()?
+    );
+    check!(
+        ctx.deploys(STAGING)? == 0 && ctx.deploys(PROD)? == 0,
+        "later stages were deployed"
+    );
     Ok(())
 }
 

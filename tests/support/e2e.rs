@@ -69,27 +69,62 @@ impl Run {
 pub struct Ctx {
     pub stack: Arc<Stack>,
     clients: Clients,
+    /// GameSparks as the emulator serves it, to read what a run left on a stage.
+    gamesparks: aws_sdk_gamesparks::Client,
     counter: AtomicU32,
     /// Every notification body a subscriber received during the run, as delivered.
     delivered: Mutex<Vec<String>>,
+    /// The emulator's scenario as the stack loaded it, kept while a case has another one loaded.
+    base_scenario: Mutex<Option<Value>>,
 }
 
 impl Ctx {
     pub async fn new(stack: Arc<Stack>) -> Self {
         let clients = stack.clients().await;
+        let gamesparks = aws_sdk_gamesparks::Client::new(&emulator_config(&stack).await);
         Self {
             stack,
             clients,
+            gamesparks,
             counter: AtomicU32::new(0),
             delivered: Mutex::new(Vec::new()),
+            base_scenario: Mutex::new(None),
         }
     }
 
-    /// Each case starts from the scenario as loaded, with no faults and an empty queue.
+    /// Each case starts from the scenario the stack loaded, with no faults and an empty queue.
     pub fn reset(&self) -> Result<(), String> {
-        self.admin("POST", "/_emulator/reset", None)?;
+        let base = self
+            .base_scenario
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        match base {
+            // Loading a scenario also resets the emulator's stages, counters and request log.
+            Some(scenario) => self.admin("POST", "/_emulator/scenario", Some(&scenario))?,
+            None => self.admin("POST", "/_emulator/reset", None)?,
+        };
         self.admin("POST", "/_emulator/faults", Some(&json!({})))?;
         Ok(())
+    }
+
+    /// Replaces the emulator's scenario for the rest of the case; the next `reset` restores the
+    /// stack's own.
+    pub fn load_scenario(&self, scenario: &Value) -> Result<(), String> {
+        {
+            let mut base = self.base_scenario.lock().unwrap_or_else(|p| p.into_inner());
+            if base.is_none() {
+                *base = Some(self.admin("GET", "/_emulator/scenario", None)?);
+            }
+        }
+        self.admin("POST", "/_emulator/scenario", Some(scenario))
+            .map(|_| ())
+            .map_err(|e| format!("loading a scenario: {e}"))
+    }
+
+    /// The emulator's scenario as currently loaded (`GET /_emulator/scenario`).
+    pub fn scenario(&self) -> Result<Value, String> {
+        self.admin("GET", "/_emulator/scenario", None)
     }
 
     /// The emulator's admin API (`/_emulator/...`).
@@ -131,9 +166,16 @@ impl Ctx {
 
     /// Runs an execution to the end; leaves the queue alone (for cases with several executions).
     pub async fn execute_quiet(&self, name: &str, input: Value) -> Result<Run, String> {
+        let arn = self.start(name, input).await?;
+        self.finish(&arn).await
+    }
+
+    /// Starts an execution and returns its ARN without waiting for it.
+    pub async fn start(&self, name: &str, input: Value) -> Result<String, String> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
-        let sfn = &self.clients.sfn;
-        let started = sfn
+        let started = self
+            .clients
+            .sfn
             .start_execution()
             .state_machine_arn(&self.stack.state_machine_arn)
             .name(format!("{name}-{n}"))
@@ -141,7 +183,90 @@ impl Ctx {
             .send()
             .await
             .map_err(|e| format!("StartExecution: {e:?}"))?;
-        let arn = started.execution_arn().unwrap_or_default().to_owned();
+        Ok(started.execution_arn().unwrap_or_default().to_owned())
+    }
+
+    /// Waits until a state of the running execution has exited with an output (the gate state a
+    /// task returned) that `matches`, and returns that output.
+    pub async fn wait_for_output(
+        &self,
+        arn: &str,
+        what: &str,
+        timeout: Duration,
+        matches: impl Fn(&Value) -> bool,
+    ) -> Result<Value, String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            for output in self.state_outputs(arn).await? {
+                if matches(&output) {
+                    return Ok(output);
+                }
+            }
+            let d = self
+                .clients
+                .sfn
+                .describe_execution()
+                .execution_arn(arn)
+                .send()
+                .await
+                .map_err(|e| format!("DescribeExecution: {e:?}"))?;
+            if d.status() != Some(&ExecutionStatus::Running) {
+                return Err(format!(
+                    "{arn} ended ({:?}: {:?} {:?}) before {what}",
+                    d.status(),
+                    d.error(),
+                    d.cause()
+                ));
+            }
+            if Instant::now() > deadline {
+                return Err(format!("{what}: not seen within {timeout:?}"));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The outputs of the states the execution has exited so far, in order.
+    async fn state_outputs(&self, arn: &str) -> Result<Vec<Value>, String> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .clients
+                .sfn
+                .get_execution_history()
+                .execution_arn(arn)
+                .set_next_token(token)
+                .max_results(1000)
+                .send()
+                .await
+                .map_err(|e| format!("GetExecutionHistory: {e:?}"))?;
+            for event in page.events().unwrap_or_default() {
+                if let Some(output) = event
+                    .state_exited_event_details()
+                    .and_then(|d| d.output())
+                    .and_then(|o| serde_json::from_str::<Value>(o).ok())
+                {
+                    out.push(output);
+                }
+            }
+            token = page.next_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Waits for a started execution to end, then reads what it did and its notifications.
+    pub async fn finish_and_read(&self, arn: &str) -> Result<Run, String> {
+        let mut run = self.finish(arn).await?;
+        run.messages = self.drain_messages().await?;
+        Ok(run)
+    }
+
+    /// Waits for a started execution to end and reads what it did (not its notifications).
+    pub async fn finish(&self, arn: &str) -> Result<Run, String> {
+        let arn = arn.to_owned();
+        let sfn = &self.clients.sfn;
         let deadline = Instant::now() + Duration::from_secs(180);
         let described = loop {
             let d = sfn
@@ -255,6 +380,181 @@ impl Ctx {
             .as_u64()
             .unwrap_or(0))
     }
+
+    /// Requests the emulator answered for `operation` (e.g. `StartStageDeployment`), whatever
+    /// their status, since the case's reset.
+    pub fn requests(&self, operation: &str) -> Result<u64, String> {
+        let counters = self.admin("GET", "/_emulator/counters", None)?;
+        Ok(counters["requestsByOperation"][operation]
+            .as_u64()
+            .unwrap_or(0))
+    }
+
+    /// The stages ("game/stage") that StartStageDeployment succeeded on, in the order the
+    /// emulator answered.
+    pub fn started_on(&self) -> Result<Vec<String>, String> {
+        let log = self.admin("GET", "/_emulator/requests", None)?;
+        Ok(log["requests"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+            .iter()
+            .filter(|r| {
+                r["operation"] == "StartStageDeployment"
+                    && r["status"].as_u64().is_some_and(|s| s < 300)
+            })
+            .filter_map(|r| {
+                let path = r["path"].as_str()?;
+                match path.trim_matches('/').split('/').collect::<Vec<_>>()[..] {
+                    ["game", game, "stage", stage, "deployment"] => Some(format!("{game}/{stage}")),
+                    _ => None,
+                }
+            })
+            .collect())
+    }
+
+    /// Waits until the emulator has seen `count` DEPLOY deployments started on `stage`.
+    pub async fn wait_for_deploys(
+        &self,
+        stage: &str,
+        count: u64,
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let seen = self.deploys(stage)?;
+            if seen >= count {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{stage}: {seen} deployment(s) started within {timeout:?}, want {count}"
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// A stage's deployment history (newest first), read through the GameSparks API.
+    pub async fn history(&self, game: &str, stage: &str) -> Result<Vec<StageDeployment>, String> {
+        let out = self
+            .gamesparks
+            .list_stage_deployments()
+            .game_name(game)
+            .stage_name(stage)
+            .max_results(100)
+            .send()
+            .await
+            .map_err(|e| format!("ListStageDeployments {game}/{stage}: {e:?}"))?;
+        Ok(out
+            .stage_deployments()
+            .unwrap_or_default()
+            .iter()
+            .map(|d| StageDeployment {
+                deployment_id: d.deployment_id().unwrap_or_default().to_owned(),
+                snapshot_id: d.snapshot_id().unwrap_or_default().to_owned(),
+                action: d
+                    .deployment_action()
+                    .map(|a| a.as_str().to_owned())
+                    .unwrap_or_default(),
+                state: d
+                    .deployment_state()
+                    .map(|s| s.as_str().to_owned())
+                    .unwrap_or_default(),
+                result_code: d
+                    .deployment_result()
+                    .and_then(|r| r.result_code())
+                    .map(|c| c.as_str().to_owned()),
+            })
+            .collect())
+    }
+
+    /// Starts a deployment directly through the GameSparks API (not through the gate).
+    pub async fn start_deployment(
+        &self,
+        game: &str,
+        stage: &str,
+        snapshot_id: &str,
+    ) -> Result<String, String> {
+        let out = self
+            .gamesparks
+            .start_stage_deployment()
+            .game_name(game)
+            .stage_name(stage)
+            .snapshot_id(snapshot_id)
+            .send()
+            .await
+            .map_err(|e| format!("StartStageDeployment {game}/{stage}: {e:?}"))?;
+        out.stage_deployment()
+            .and_then(|d| d.deployment_id())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("StartStageDeployment {game}/{stage}: no deployment id"))
+    }
+
+    /// Creates (or replaces) a metric alarm on the local AWS; moto creates it in state OK. Alarms
+    /// are not reset between cases: each case uses its own alarm names.
+    pub async fn put_alarm(&self, name: &str) -> Result<(), String> {
+        self.clients
+            .cloudwatch
+            .put_metric_alarm()
+            .alarm_name(name)
+            .alarm_description("stagegate e2e bake alarm")
+            .namespace("StageGate/E2E")
+            .metric_name("Errors")
+            .statistic(aws_sdk_cloudwatch::types::Statistic::Sum)
+            .period(60)
+            .evaluation_periods(1)
+            .threshold(1.0)
+            .comparison_operator(
+                aws_sdk_cloudwatch::types::ComparisonOperator::GreaterThanOrEqualToThreshold,
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("PutMetricAlarm {name}: {e:?}"))
+    }
+
+    pub async fn set_alarm(&self, name: &str, state: &str, reason: &str) -> Result<(), String> {
+        self.clients
+            .cloudwatch
+            .set_alarm_state()
+            .alarm_name(name)
+            .state_value(aws_sdk_cloudwatch::types::StateValue::from(state))
+            .state_reason(reason)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("SetAlarmState {name} {state}: {e:?}"))
+    }
+}
+
+/// SDK configuration for the emulator (it checks that requests are signed, not the key).
+async fn emulator_config(stack: &Stack) -> aws_config::SdkConfig {
+    aws_config::from_env()
+        .region(aws_sdk_gamesparks::config::Region::new(
+            stagegate_local::REGION,
+        ))
+        .credentials_provider(aws_sdk_gamesparks::config::Credentials::new(
+            stagegate_local::ACCESS_KEY_ID,
+            stagegate_local::SECRET_ACCESS_KEY,
+            None,
+            None,
+            "stagegate-e2e",
+        ))
+        .endpoint_url(format!("http://{}", stack.emulator))
+        .load()
+        .await
+}
+
+/// One entry of a stage's deployment history as GameSparks lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageDeployment {
+    pub deployment_id: String,
+    pub snapshot_id: String,
+    /// DEPLOY or UNDEPLOY.
+    pub action: String,
+    pub state: String,
+    pub result_code: Option<String>,
 }
 
 /// An SNS notification as delivered to SQS (not raw): the JSON envelope with Subject, Message

@@ -75,7 +75,7 @@ impl Clock for EmulatorClock<'_> {
 /// One gate run, as the workflow would have executed it.
 #[derive(Debug)]
 pub struct GateRun {
-    /// Task names in order, with retries (`Start`, `Poll`, `Rollback`, `Notify`).
+    /// Task names in order, with retries (`Start`, `Poll`, `Rollback`, `Advance`, `Notify`).
     pub tasks: Vec<&'static str>,
     pub final_state: Option<GateState>,
     pub caught: Option<(String, String)>,
@@ -107,8 +107,10 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
     });
 
     let clock = EmulatorClock(&env.server);
+    // No bake alarms exist here: bake windows are exercised by the core's tests and end to end.
+    let alarms = FakeAlarms::new();
     let mut state = match retrying(&mut tasks, "Start", || {
-        start::handle(d, &FakeAlarms::new(), &event, "req", &clock)
+        start::handle(d, &alarms, &event, "req", &clock)
     })
     .await
     {
@@ -123,7 +125,14 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
                 tokio::time::sleep(Duration::from_secs_f64(state.wait_seconds as f64 / scale))
                     .await;
                 retrying(&mut tasks, "Poll", || {
-                    poll::handle(d, &FakeAlarms::new(), &value, env.server.virtual_now())
+                    poll::handle(d, &alarms, &value, env.server.virtual_now())
+                })
+                .await
+            }
+            Action::Advance => {
+                let event = json!({ "advance": value });
+                retrying(&mut tasks, "Advance", || {
+                    start::handle(d, &alarms, &event, "req", &clock)
                 })
                 .await
             }
