@@ -1012,10 +1012,14 @@ async fn wave_promotes(ctx: Arc<Ctx>) -> Outcome {
             && stages[0]["passed"]["previousSnapshotId"] == V10,
         "wave {w}"
     );
-    // The core reports the stage a wave ended on as CURRENT (its verdict is about it), with no
-    // `passed` record, even when the wave succeeded.
+    // The last stage passed too, with its bake.
     check!(
-        stages[1]["stageName"] == "prod" && stages[1]["status"] == "CURRENT",
+        stages[1]["stageName"] == "prod"
+            && stages[1]["status"] == "PASSED"
+            && stages[1]["passed"]["deploymentId"] == json!(prod.deployment_id)
+            && stages[1]["passed"]["bakedSeconds"]
+                .as_u64()
+                .is_some_and(|s| s > 0),
         "wave {w}"
     );
     check!(

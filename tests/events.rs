@@ -60,7 +60,7 @@ async fn every_sample_event_fits_its_function() {
                     now,
                 );
                 let result = if function == "poll-deployment" {
-                    poll::handle(&gs, &FakeAlarms::new(), &event, now).await
+                    poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(now)).await
                 } else {
                     rollback::handle(&gs, &event, &FixedClock(now)).await
                 };

@@ -125,7 +125,7 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
                 tokio::time::sleep(Duration::from_secs_f64(state.wait_seconds as f64 / scale))
                     .await;
                 retrying(&mut tasks, "Poll", || {
-                    poll::handle(d, &alarms, &value, env.server.virtual_now())
+                    poll::handle(d, &alarms, &value, &clock)
                 })
                 .await
             }

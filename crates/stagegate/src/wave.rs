@@ -54,7 +54,9 @@ pub enum StageStatus {
 
 impl Wave {
     pub fn status(&self, i: usize) -> StageStatus {
+        let passed = self.stages.get(i).is_some_and(|s| s.passed.is_some());
         match i.cmp(&self.index) {
+            _ if passed => StageStatus::Passed,
             std::cmp::Ordering::Less => StageStatus::Passed,
             std::cmp::Ordering::Equal => StageStatus::Current,
             std::cmp::Ordering::Greater => StageStatus::NotStarted,
@@ -71,12 +73,32 @@ impl Wave {
     }
 }
 
+/// The record of the current stage passing its gate at `now`.
+pub fn passed_stage(state: &GateState, now: OffsetDateTime) -> PassedStage {
+    PassedStage {
+        deployment_id: state.deployment.deployment_id.clone(),
+        snapshot_id: state.deployment.snapshot_id.clone(),
+        previous_snapshot_id: state.previous_snapshot_id.clone(),
+        passed_at: state
+            .bake_window
+            .as_ref()
+            .and_then(|w| w.passed_at)
+            .or(state.deployment.finished_at)
+            .unwrap_or(now),
+        baked_seconds: state
+            .bake_window
+            .as_ref()
+            .and(state.bake.as_ref())
+            .map_or(0, |b| b.seconds),
+    }
+}
+
 /// What follows a deployment seen to succeed at `now`: its bake window, when the stage has one
 /// (the state moves to phase BAKE; the wait is until the first check), else what follows a passed
 /// stage.
 pub fn after_deployment_succeeded(state: &mut GateState, now: OffsetDateTime) -> (Decision, u64) {
     let Some(spec) = &state.bake else {
-        return (after_stage_passed(state), 0);
+        return (after_stage_passed(state, now), 0);
     };
     let (window, wait) = bake::open(spec, now);
     let decision = Decision {
@@ -93,8 +115,14 @@ pub fn after_deployment_succeeded(state: &mut GateState, now: OffsetDateTime) ->
 }
 
 /// What follows once the current stage is deployed and (if asked) baked: the next stage of the
-/// wave, or the end of the run.
-pub fn after_stage_passed(state: &GateState) -> Decision {
+/// wave, or the end of the run. A wave records the stage as passed.
+pub fn after_stage_passed(state: &mut GateState, now: OffsetDateTime) -> Decision {
+    let passed = passed_stage(state, now);
+    if let Some(w) = state.wave.as_mut() {
+        if let Some(current) = w.stages.get_mut(w.index) {
+            current.passed = Some(passed);
+        }
+    }
     match state.next_stage() {
         Some(next) => Decision {
             action: Action::Advance,
@@ -144,13 +172,23 @@ mod tests {
             bake: None,
             passed: None,
         };
-        let w = Wave {
+        let mut w = Wave {
             index: 1,
             stages: vec![stage("dev"), stage("staging"), stage("prod")],
         };
         assert_eq!(w.status(0), StageStatus::Passed);
         assert_eq!(w.status(1), StageStatus::Current);
         assert_eq!(w.status(2), StageStatus::NotStarted);
+        // The last stage of a wave that succeeded passed too.
+        w.index = 2;
+        w.stages[2].passed = Some(PassedStage {
+            deployment_id: "d".into(),
+            snapshot_id: "s".into(),
+            previous_snapshot_id: None,
+            passed_at: time::macros::datetime!(2026-01-01 00:00 UTC),
+            baked_seconds: 0,
+        });
+        assert_eq!(w.status(2), StageStatus::Passed);
         assert_eq!(w.route(), "dev > staging > prod");
     }
 }

@@ -4,7 +4,7 @@
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stagegate::aws::{sdk_config, CloudWatchAlarms, GameSparksDeployments};
-use stagegate::clock::{Clock, SystemClock};
+use stagegate::clock::SystemClock;
 use stagegate::{handlers, telemetry};
 
 #[tokio::main]
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
     let alarms = CloudWatchAlarms::from_config(&config);
     let (deployments, alarms, clock) = (&deployments, &alarms, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::poll::handle(deployments, alarms, &event.payload, clock.now()).await
+        handlers::poll::handle(deployments, alarms, &event.payload, clock).await
     }))
     .await
 }

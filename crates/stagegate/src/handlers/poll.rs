@@ -2,11 +2,11 @@
 //! it and decide the next step; during a bake window, look at the alarms instead.
 
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::backoff;
 use crate::bake::{self, BakeStep};
 use crate::classify::{classify, Outcome};
+use crate::clock::Clock;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
@@ -20,11 +20,12 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     deployments: &D,
     alarms: &A,
     event: &Value,
-    now: OffsetDateTime,
+    clock: &impl Clock,
 ) -> Result<GateState, GateError> {
+    let now = clock.now();
     let mut state = parse_state(event)?;
     if state.phase == Phase::Bake {
-        return check_bake(alarms, state, now).await;
+        return check_bake(alarms, state, clock).await;
     }
     let stage = state.stage();
     let watched = state.watched();
@@ -90,15 +91,27 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
 async fn check_bake<A: Alarms>(
     alarms: &A,
     mut state: GateState,
-    now: OffsetDateTime,
+    clock: &impl Clock,
 ) -> Result<GateState, GateError> {
+    let now = clock.now();
     let stage = state.stage();
     let (Some(spec), Some(mut window)) = (state.bake.clone(), state.bake_window.take()) else {
         return Err(InvalidInput::new("bakeWindow", "must be present when phase is BAKE").into());
     };
+    // CloudWatch's timestamps are wall-clock times; put them on the gate's timeline (they differ
+    // only on the local stack's accelerated clock).
     let reading = alarms
         .describe_alarms(&spec.alarm_names)
         .await
+        .map(|found| {
+            found
+                .into_iter()
+                .map(|mut a| {
+                    a.updated_at = a.updated_at.map(|t| clock.on_this_clock(t));
+                    a
+                })
+                .collect()
+        })
         .map_err(|e| e.to_string());
     let step = bake::check(&spec, &mut window, reading, now);
     state.bake_window = Some(window);
@@ -110,7 +123,7 @@ async fn check_bake<A: Alarms>(
             },
             *wait,
         ),
-        BakeStep::Passed => (after_stage_passed(&state), 0),
+        BakeStep::Passed => (after_stage_passed(&mut state, now), 0),
         BakeStep::Failed(_) => (
             decide_bake_failure(&state.policy, state.previous_snapshot_id.as_deref()),
             0,

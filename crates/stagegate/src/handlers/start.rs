@@ -18,7 +18,7 @@ use crate::policy::{Action, Phase};
 use crate::ports::{Alarms, ServiceError, ServiceErrorKind, StageDeployments};
 use crate::state::{GateState, Watch};
 use crate::token::{client_token, Purpose};
-use crate::wave::{PassedStage, Wave, WaveStage};
+use crate::wave::{passed_stage, Wave, WaveStage};
 
 use super::parse_state;
 
@@ -120,18 +120,7 @@ async fn advance<D: StageDeployments, A: Alarms>(
         )
         .into());
     }
-    let passed = PassedStage {
-        deployment_id: state.deployment.deployment_id.clone(),
-        snapshot_id: state.deployment.snapshot_id.clone(),
-        previous_snapshot_id: state.previous_snapshot_id.clone(),
-        passed_at: state
-            .bake_window
-            .as_ref()
-            .and_then(|w| w.passed_at)
-            .or(state.deployment.finished_at)
-            .unwrap_or(now),
-        baked_seconds: state.bake.as_ref().map_or(0, |b| b.seconds),
-    };
+    let passed = passed_stage(&state, now);
     let Some(wave) = state.wave.as_mut() else {
         return Err(InvalidInput::new(
             "advance.wave",
@@ -147,8 +136,9 @@ async fn advance<D: StageDeployments, A: Alarms>(
         )
         .into());
     };
+    // poll-deployment recorded it already; a state from elsewhere gets it here.
     if let Some(current) = wave.stages.get_mut(wave.index) {
-        current.passed = Some(passed);
+        current.passed.get_or_insert(passed);
     }
     wave.index = next_index;
     state.stage_name = next.stage_name;

@@ -95,7 +95,7 @@ async fn started(gs: &FakeGameSparks, snapshot: &str) -> GateState {
 
 async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
-    match poll::handle(gs, &FakeAlarms::new(), &event, now).await {
+    match poll::handle(gs, &FakeAlarms::new(), &event, &FixedClock(now)).await {
         Ok(s) => s,
         Err(e) => panic!("poll failed: {e}"),
     }
@@ -563,7 +563,7 @@ async fn poll_error_types() {
         gs.fail_next(GET, svc(kind, GET));
         let event = serde_json::to_value(&s).unwrap_or_default();
         assert_eq!(
-            error_type(poll::handle(&gs, &FakeAlarms::new(), &event, T0).await),
+            error_type(poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0)).await),
             want,
             "{kind:?}"
         );
@@ -576,7 +576,7 @@ async fn poll_rejects_a_broken_state_naming_the_field() {
     let s = started(&gs, S4).await;
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["deadline"] = json!("soon");
-    let err = poll::handle(&gs, &FakeAlarms::new(), &event, T0)
+    let err = poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0))
         .await
         .err()
         .map(|e| e.to_string())
@@ -584,13 +584,13 @@ async fn poll_rejects_a_broken_state_naming_the_field() {
     assert!(err.contains("`deadline`"), "{err}");
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["phase"] = json!("ROLLBACK");
-    let err = poll::handle(&gs, &FakeAlarms::new(), &event, T0)
+    let err = poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0))
         .await
         .err()
         .map(|e| e.to_string())
         .unwrap_or_default();
     assert!(err.contains("`rollback`"), "{err}");
-    let err = poll::handle(&gs, &FakeAlarms::new(), &json!("x"), T0)
+    let err = poll::handle(&gs, &FakeAlarms::new(), &json!("x"), &FixedClock(T0))
         .await
         .err();
     assert_eq!(err.map(|e| e.error_type()), Some(types::INVALID_INPUT));
