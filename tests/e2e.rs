@@ -1071,18 +1071,15 @@ fn three_stages(ctx: &Ctx, busy: bool) -> Result<(), String> {
 
 async fn wave_stops_at_failing_stage(ctx: Arc<Ctx>) -> Outcome {
     three_stages(&ctx, false)?;
-    let arn = ctx
-        .start("wave-stops", wave(V11, json!(["dev", "staging", "prod"])))
-        .await?;
-    // v1.1.0 deploys on dev; from then on GameSparks fails it (staging is deployed only once
-    // dev's deployment has finished, a minute of virtual time later).
-    ctx.wait_for_deploys(DEV, 1, Duration::from_secs(60))
-        .await?;
+    // v1.1.0 deploys on dev but fails on staging.
     ctx.admin(
         "POST",
         "/_emulator/outcomes",
-        Some(&json!({V11: {"result": "UNSPECIFIED_FAILURE"}})),
+        Some(&json!({format!("{V11}@staging"): {"result": "UNSPECIFIED_FAILURE"}})),
     )?;
+    let arn = ctx
+        .start("wave-stops", wave(V11, json!(["dev", "staging", "prod"])))
+        .await?;
     let run = ctx.finish_and_read(&arn).await?;
     check!(
         run.error.as_deref() == Some("StageGate.ROLLED_BACK"),

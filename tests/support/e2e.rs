@@ -413,28 +413,6 @@ impl Ctx {
             .collect())
     }
 
-    /// Waits until the emulator has seen `count` DEPLOY deployments started on `stage`.
-    pub async fn wait_for_deploys(
-        &self,
-        stage: &str,
-        count: u64,
-        timeout: Duration,
-    ) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let seen = self.deploys(stage)?;
-            if seen >= count {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(format!(
-                    "{stage}: {seen} deployment(s) started within {timeout:?}, want {count}"
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
     /// A stage's deployment history (newest first), read through the GameSparks API.
     pub async fn history(&self, game: &str, stage: &str) -> Result<Vec<StageDeployment>, String> {
         let out = self

@@ -378,9 +378,13 @@ fn load(shared: &Shared, scenario: Scenario) -> Result<(), ScenarioError> {
 
 fn set_outcomes(shared: &Shared, outcomes: &BTreeMap<String, Outcome>) -> Result<(), String> {
     for (id, o) in outcomes {
-        if !validate::is_snapshot_id(id) {
+        let (snapshot, stage) = match id.split_once('@') {
+            Some((snapshot, stage)) => (snapshot, Some(stage)),
+            None => (id.as_str(), None),
+        };
+        if !validate::is_snapshot_id(snapshot) || stage.is_some_and(str::is_empty) {
             return Err(format!(
-                "{id:?} is not a snapshot id ({})",
+                "{id:?} is not a snapshot id ({}), optionally followed by @<stage>",
                 validate::SNAPSHOT_ID_PATTERN
             ));
         }

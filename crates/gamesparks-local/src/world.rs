@@ -572,15 +572,17 @@ impl World {
         )
     }
 
-    /// Sets how future deployments of a snapshot play out (`POST /_emulator/outcomes`).
-    pub fn set_outcome(&mut self, snapshot_id: &str, outcome: &Outcome) {
+    /// Sets how future deployments of a snapshot play out (`POST /_emulator/outcomes`); a key
+    /// `<snapshot>@<stage>` sets it for one stage only.
+    pub fn set_outcome(&mut self, key: &str, outcome: &Outcome) {
+        let snapshot_id = key.split('@').next().unwrap_or(key);
         let base = self
             .outcomes
-            .get(snapshot_id)
+            .get(key)
+            .or_else(|| self.outcomes.get(snapshot_id))
             .cloned()
             .unwrap_or_else(|| self.default_outcome.clone());
-        self.outcomes
-            .insert(snapshot_id.to_string(), outcome.over(&base));
+        self.outcomes.insert(key.to_string(), outcome.over(&base));
     }
 
     /// Brings every stage up to `now`, so counters include pending UNDEPLOY records.
@@ -891,7 +893,13 @@ impl World {
             )));
         }
 
-        let outcome = outcomes.get(snapshot_id).unwrap_or(default_outcome).clone();
+        // `<snapshot>@<stage>` (set through the admin API) overrides the snapshot's outcome on
+        // one stage, e.g. a snapshot that deploys on dev but fails on staging.
+        let outcome = outcomes
+            .get(&format!("{snapshot_id}@{stage}"))
+            .or_else(|| outcomes.get(snapshot_id))
+            .unwrap_or(default_outcome)
+            .clone();
         let message = match outcome.result {
             ResultCode::Success => outcome.message.clone(),
             r => render_message(outcome.message.as_deref(), r, game, st, snapshot_id),

@@ -228,6 +228,33 @@ async fn scenario_load_and_reset() {
         Some(&aws_sdk_gamesparks::types::ResultCode::UnspecifiedFailure)
     );
 
+    // `<snapshot>@<stage>` overrides the snapshot's outcome on that stage only.
+    let r = admin_post(
+        &server,
+        "/_emulator/outcomes",
+        &json!({"Snapshot_2026-01-01T00:00:00.000Z@only": {"result": "SUCCESS"}}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let d = gs
+        .start_stage_deployment()
+        .game_name("tiny-game")
+        .stage_name("only")
+        .snapshot_id("Snapshot_2026-01-01T00:00:00.000Z")
+        .send()
+        .await
+        .expect("start");
+    assert_eq!(
+        d.stage_deployment()
+            .and_then(|d| d.deployment_result())
+            .and_then(|r| r.result_code()),
+        Some(&aws_sdk_gamesparks::types::ResultCode::Success)
+    );
+    for bad in ["Snapshot_2026-01-01T00:00:00.000Z@", "nope@only"] {
+        let r = admin_post(&server, "/_emulator/outcomes", &json!({bad: {}})).await;
+        assert_eq!(r.status, 400, "{bad}: {}", r.body);
+    }
+
     // A bad scenario is refused with the offending path, and the old state stays.
     let r = admin_post(
         &server,
