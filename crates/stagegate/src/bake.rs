@@ -140,11 +140,7 @@ pub fn check(
         Ok(found) => {
             let missing = missing_alarms(spec, &found);
             // Keep the input's order, so "the first failing alarm" is stable.
-            window.alarms = spec
-                .alarm_names
-                .iter()
-                .filter_map(|n| found.iter().find(|a| &a.name == n).cloned())
-                .collect();
+            window.alarms = kept(spec, &found);
             (!missing.is_empty()).then(|| format!("alarm(s) not found: {}", missing.join(", ")))
         }
     };
@@ -190,6 +186,25 @@ pub fn check(
     } else {
         BakeStep::Continue(next_wait(spec, window, now))
     }
+}
+
+/// CloudWatch's state reasons run to 1,023 characters; a hundred of them would crowd the gate
+/// state and the notification toward their 256 KiB limits.
+pub const MAX_REASON_CHARS: usize = 256;
+
+/// The alarms of `spec` in its order, reasons shortened, for keeping in the gate state.
+pub fn kept(spec: &BakeSpec, found: &[AlarmStatus]) -> Vec<AlarmStatus> {
+    spec.alarm_names
+        .iter()
+        .filter_map(|n| found.iter().find(|a| &a.name == n))
+        .map(|a| AlarmStatus {
+            reason: a
+                .reason
+                .as_ref()
+                .map(|r| r.chars().take(MAX_REASON_CHARS).collect()),
+            ..a.clone()
+        })
+        .collect()
 }
 
 /// The bake's alarm names CloudWatch did not return.
@@ -280,6 +295,15 @@ pub(crate) mod tests {
         assert_eq!(w.checks, 6);
         let names: Vec<&str> = w.alarms.iter().map(|a| a.name.as_str()).collect();
         assert_eq!(names, ["a", "b"], "kept in the input's order");
+        let mut long = alarm("a", OK);
+        long.reason = Some("x".repeat(2000));
+        assert_eq!(
+            kept(&spec, &[long])
+                .first()
+                .and_then(|a| a.reason.as_ref())
+                .map(String::len),
+            Some(MAX_REASON_CHARS)
+        );
     }
 
     #[test]

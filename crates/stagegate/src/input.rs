@@ -227,6 +227,22 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
         }
         (None, Some(list)) => (resolve_wave(list, &default_bake, &field("stages"))?, true),
     };
+    // Every stage carries its bake through the run (gate state and notification), so the total is
+    // what bounds their size, below Step Functions' and SNS's 256 KiB.
+    let watched: usize = stages
+        .iter()
+        .filter_map(|s| s.bake.as_ref())
+        .map(|b| b.alarm_names.len())
+        .sum();
+    if watched > bake::MAX_ALARMS {
+        return Err(InvalidInput::new(
+            if wave { field("stages") } else { field("bake.alarmNames") },
+            format!(
+                "a run may watch at most {} alarms in all (each stage's bake counted), got {watched}",
+                bake::MAX_ALARMS
+            ),
+        ));
+    }
     Ok(GateRequest {
         game_name: raw.game_name,
         stages,
@@ -757,6 +773,13 @@ mod tests {
             assert_eq!(e.field, field, "{value}: {e}");
             assert!(e.rule.contains(rule), "{value}: {e}");
         }
+        let many: Vec<String> = (0..40).map(|i| format!("a{i}")).collect();
+        let e = err(
+            json!({"gameName": "g", "snapshotId": SNAP, "stages": ["a", "b", "c"],
+                           "bake": {"seconds": 60, "alarmNames": many}}),
+        );
+        assert_eq!(e.field, "stages");
+        assert!(e.rule.contains("at most 100 alarms in all"), "{e}");
         let mut neither = base.clone();
         neither.as_object_mut().map(|o| o.remove("stageName"));
         let e = err(neither);

@@ -103,7 +103,7 @@ pub fn render(report: &Report<'_>) -> Notification {
     .collect();
 
     // A wave's subject says how far it got: `prod (wave 3/3)`.
-    let subject_stage = match state.and_then(|s| s.wave.as_ref()) {
+    let subject_stage = match state.filter(|s| !s.dry_run).and_then(|s| s.wave.as_ref()) {
         Some(w) => format!("{stage_shown} (wave {}/{})", w.index + 1, w.stages.len()),
         None => stage_shown.to_owned(),
     };

@@ -130,11 +130,7 @@ pub fn plan_stage(
                         stage.problems.push(text);
                     }
                 }
-                stage.alarms = spec
-                    .alarm_names
-                    .iter()
-                    .filter_map(|n| found.iter().find(|a| &a.name == n).cloned())
-                    .collect();
+                stage.alarms = bake::kept(spec, &found);
                 for a in &stage.alarms {
                     if bake::is_failing(spec, &a.state) {
                         stage.problems.push(format!(

@@ -556,3 +556,79 @@ async fn a_retried_advance_reattaches_to_the_same_deployment() {
     assert_eq!(a.deployment.deployment_id, b.deployment.deployment_id);
     assert_eq!(gs.started_count(), 2);
 }
+
+// ---- size limits ----
+
+/// Step Functions' state payload and an SNS message are both capped at 256 KiB.
+const PAYLOAD_LIMIT: usize = 256 * 1024;
+
+#[tokio::test]
+async fn the_largest_inputs_stay_below_the_payload_limits() {
+    // Five stages with the longest names, 100 alarms in all with the longest names, every alarm
+    // reporting CloudWatch's longest reason.
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("{i:03}{}", "x".repeat(252)))
+        .collect();
+    let alarms = FakeAlarms::new();
+    for n in &names {
+        alarms.set(n, OK, T0);
+    }
+    let stages: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({"stageName": format!("{i}{}", "s".repeat(35)),
+                   "bake": {"seconds": 600, "alarmNames": &names[i * 20..(i + 1) * 20]}})
+        })
+        .collect();
+    let dry = with_input(json!({"stages": stages, "dryRun": true}));
+    let s = start_with(&stage(), &alarms, &dry).await;
+    let state = serde_json::to_string(&s).unwrap_or_default();
+    assert!(
+        state.len() < PAYLOAD_LIMIT / 2,
+        "dry-run state {} bytes",
+        state.len()
+    );
+    let (_, _, sns) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    let message = sns.published()[0].message.len();
+    assert!(
+        message < PAYLOAD_LIMIT / 2,
+        "dry-run message {message} bytes"
+    );
+
+    // One stage baking on all 100 alarms, every one of them failing; the bound holds even for
+    // reasons at CloudWatch's full 1,023 characters (the gate keeps 256).
+    let gs = stage();
+    let long_reason = "r".repeat(1023);
+    let baking_alarms = FakeAlarms::new();
+    for n in &names {
+        baking_alarms.set(n, OK, T0);
+    }
+    let s = baking(
+        &gs,
+        &baking_alarms,
+        json!({"bake": {"seconds": 600, "alarmNames": names, "checkIntervalSeconds": 60}}),
+    )
+    .await;
+    for n in &names {
+        baking_alarms.set(n, ALARM, minutes(5));
+    }
+    let mut s = poll_at(&gs, &baking_alarms, &s, minutes(5)).await;
+    if let Some(w) = s.bake_window.as_mut() {
+        for a in &mut w.alarms {
+            assert!(a.reason.as_ref().is_some_and(|r| r.len() <= 256));
+            a.reason = Some(long_reason.clone());
+        }
+    }
+    let s = rolled_back(&gs, &s, minutes(5)).await;
+    let state = serde_json::to_string(&s).unwrap_or_default();
+    assert!(
+        state.len() < PAYLOAD_LIMIT,
+        "baking state {} bytes",
+        state.len()
+    );
+    let (_, _, sns) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    let message = sns.published()[0].message.len();
+    assert!(
+        message < PAYLOAD_LIMIT,
+        "bake-failure message {message} bytes"
+    );
+}
