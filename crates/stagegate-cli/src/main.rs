@@ -1,6 +1,7 @@
 //! `stagegate`: starts a gate execution on a state machine and follows it to the end, printing
-//! progress. Exit status: 0 when the requested snapshot was deployed, 1 when the gate ended any
-//! other way, 2 when the command itself failed (arguments, AWS access).
+//! progress. Exit status: 0 when the requested snapshot was deployed (or a dry run found the way
+//! clear), 1 when the gate ended any other way, 2 when the command itself failed (arguments, AWS
+//! access).
 
 mod follow;
 mod progress;
@@ -35,6 +36,9 @@ enum Command {
         /// Execution name (default: stagegate-<time>).
         #[arg(long)]
         name: Option<String>,
+        /// Plan only: sets `"dryRun": true` in the input; nothing is deployed.
+        #[arg(long)]
+        dry_run: bool,
         #[command(flatten)]
         follow: follow::FollowArgs,
     },
@@ -59,9 +63,10 @@ fn main() -> ExitCode {
                 state_machine_arn,
                 input,
                 name,
+                dry_run,
                 follow,
             } => {
-                let input = read_input(&input)?;
+                let input = read_input(&input, dry_run)?;
                 let clients = follow::Clients::new(&follow).await;
                 let arn = follow::start(&clients, &state_machine_arn, &input, name).await?;
                 follow::follow(&clients, &arn, &follow).await
@@ -82,15 +87,22 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_input(input: &str) -> Result<String, String> {
+fn read_input(input: &str, dry_run: bool) -> Result<String, String> {
     let text = match input.strip_prefix('@') {
         Some(path) => std::fs::read_to_string(PathBuf::from(path))
             .map_err(|e| format!("--input {path}: {e}"))?,
         None => input.to_owned(),
     };
-    serde_json::from_str::<serde_json::Value>(&text)
+    let mut value = serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|e| format!("--input is not JSON: {e}"))?;
-    Ok(text)
+    if !dry_run {
+        return Ok(text);
+    }
+    let Some(object) = value.as_object_mut() else {
+        return Err("--dry-run needs an --input that is a JSON object".into());
+    };
+    object.insert("dryRun".into(), serde_json::Value::Bool(true));
+    Ok(value.to_string())
 }
 
 fn fail(message: &str) -> ExitCode {
@@ -100,3 +112,20 @@ fn fail(message: &str) -> ExitCode {
 
 /// How often the history is read while following.
 pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dry_run_flag_sets_the_input_field() {
+        let input = r#"{"gameName": "g", "stageName": "s", "snapshotId": "latest"}"#;
+        assert_eq!(read_input(input, false).as_deref(), Ok(input));
+        let planned: serde_json::Value =
+            serde_json::from_str(&read_input(input, true).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(planned["dryRun"], true);
+        assert_eq!(planned["gameName"], "g");
+        assert!(read_input("[1]", true).is_err());
+        assert!(read_input("nope", false).is_err());
+    }
+}
