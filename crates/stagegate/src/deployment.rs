@@ -35,6 +35,11 @@ impl DeploymentState {
             Self::Unknown(s) => s,
         }
     }
+
+    /// PENDING or IN_PROGRESS: the deployment holds the stage.
+    pub fn is_active(&self) -> bool {
+        matches!(self, Self::Pending | Self::InProgress)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

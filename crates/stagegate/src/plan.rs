@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bake::{self, AlarmStatus, BakeSpec};
-use crate::deployment::{Deployment, DeploymentState};
+use crate::deployment::Deployment;
 use crate::history::last_known_good;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,12 +85,7 @@ pub fn plan_stage(
             stage.rollback_snapshot_id = snapshot_id
                 .and_then(|s| last_known_good(history, s))
                 .and_then(|d| d.snapshot_id.clone());
-            if let Some(busy) = history.iter().find(|d| {
-                matches!(
-                    d.state,
-                    DeploymentState::Pending | DeploymentState::InProgress
-                )
-            }) {
+            if let Some(busy) = history.iter().find(|d| d.state.is_active()) {
                 stage.in_progress_deployment_id = Some(busy.id.clone());
                 stage.problems.push(format!(
                     "deployment {} is {} on the stage; GameSparks would refuse to start another",
@@ -149,7 +144,7 @@ pub fn plan_stage(
 mod tests {
     use super::*;
     use crate::bake::tests::{alarm, spec};
-    use crate::deployment::{DeploymentAction, ResultCode};
+    use crate::deployment::{DeploymentAction, DeploymentState, ResultCode};
     use time::macros::datetime;
 
     const S1: &str = "Snapshot_2026-01-01T00:00:00.000Z";

@@ -168,8 +168,13 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
         last_known_good(&history, &snapshot_id).and_then(|d| d.snapshot_id.clone());
 
     // A bake alarm already firing would fail the bake at its first check: deploying would only
-    // put the stage through a deployment and a rollback for nothing.
-    if let Some(spec) = &state.bake {
+    // put the stage through a deployment and a rollback for nothing. Unless this snapshot is
+    // already deploying there: that may be this very task's first attempt, which the start below
+    // re-attaches to (through the ClientToken) instead of leaving it running unreported.
+    let maybe_ours = history
+        .iter()
+        .any(|d| d.state.is_active() && d.snapshot_id.as_deref() == Some(snapshot_id.as_str()));
+    if let Some(spec) = state.bake.as_ref().filter(|_| !maybe_ours) {
         match alarms.describe_alarms(&spec.alarm_names).await {
             Ok(found) => {
                 if let Some(firing) = found.iter().find(|a| bake::is_failing(spec, &a.state)) {

@@ -280,6 +280,23 @@ async fn a_firing_alarm_blocks_the_deployment() {
 }
 
 #[tokio::test]
+async fn a_retried_start_is_not_blocked_by_an_alarm_that_fired_since() {
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let event = with_input(json!({"bake": bake(300)}));
+    let first = start_with(&gs, &alarms, &event).await;
+    // The first attempt's reply was lost; meanwhile an alarm fired. The retry must report the
+    // deployment it started, not "nothing deployed".
+    alarms.set(ERRORS, ALARM, minutes(1));
+    let retried = start_with(&gs, &alarms, &event).await;
+    assert_eq!(
+        retried.deployment.deployment_id,
+        first.deployment.deployment_id
+    );
+    assert_eq!(retried.action, Action::Wait);
+    assert_eq!(gs.started_count(), 1);
+}
+
+#[tokio::test]
 async fn bake_state_without_its_window_is_rejected() {
     let (gs, alarms) = (stage(), quiet_alarms());
     let s = baking(&gs, &alarms, json!({"bake": bake(300)})).await;
