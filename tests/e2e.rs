@@ -108,6 +108,17 @@ macro_rules! check {
     };
 }
 
+/// The gate never called StartStageDeployment, and prod has no new deployment.
+fn nothing_started(ctx: &Ctx, case: &str) -> Outcome {
+    let calls = ctx.requests("StartStageDeployment")?;
+    check!(
+        calls == 0,
+        "{case}: StartStageDeployment was called {calls} time(s)"
+    );
+    check!(ctx.deploys(PROD)? == 0, "{case}: prod has a new deployment");
+    Ok(())
+}
+
 fn expect_message(run: &Run, outcome: &str) -> Result<Value, String> {
     check!(
         run.messages.len() == 1,
@@ -780,12 +791,7 @@ async fn bake_alarm_firing_blocks(ctx: Arc<Ctx>) -> Outcome {
         "summary {}",
         body["summary"]
     );
-    check!(
-        ctx.requests("StartStageDeployment")? == 0,
-        "StartStageDeployment was called"
-    );
-    check!(ctx.deploys(PROD)? == 0, "deployments");
-    Ok(())
+    nothing_started(&ctx, "a firing alarm")
 }
 
 async fn bake_missing_alarm(ctx: Arc<Ctx>) -> Outcome {
@@ -829,10 +835,7 @@ async fn bake_missing_alarm(ctx: Arc<Ctx>) -> Outcome {
             body["error"]["error"] == "StageGate.InvalidInput",
             "{name}: body {body}"
         );
-        check!(
-            ctx.requests("StartStageDeployment")? == 0,
-            "{name}: StartStageDeployment was called"
-        );
+        nothing_started(&ctx, name)?;
     }
     Ok(())
 }
@@ -884,12 +887,7 @@ async fn dry_run_ready(ctx: Arc<Ctx>) -> Outcome {
         "summary {}",
         body["summary"]
     );
-    check!(
-        ctx.requests("StartStageDeployment")? == 0,
-        "a dry run called StartStageDeployment"
-    );
-    check!(ctx.deploys(PROD)? == 0, "deployments");
-    Ok(())
+    nothing_started(&ctx, "a dry run")
 }
 
 async fn dry_run_blocked(ctx: Arc<Ctx>) -> Outcome {
@@ -911,10 +909,7 @@ async fn dry_run_blocked(ctx: Arc<Ctx>) -> Outcome {
             .is_some_and(|p| p.iter().any(|p| text(p).contains("does not exist"))),
         "body {body}"
     );
-    check!(
-        ctx.requests("StartStageDeployment")? == 0,
-        "a dry run called StartStageDeployment"
-    );
+    nothing_started(&ctx, "a dry run")?;
 
     // A busy stage: a deployment that never finishes holds prod.
     ctx.reset()?;
