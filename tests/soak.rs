@@ -381,12 +381,20 @@ async fn soak_case(
 
     let slots = Arc::new(tokio::sync::Semaphore::new(config.concurrency));
     let limit = soak_limit(config);
+    // The last quarter waits for the long SNS outage: on a fast machine the others could all end
+    // before it begins, and the notifications it must cost would never be at stake.
+    let held_from = planned.len().saturating_sub((planned.len() / 4).max(1));
+    let plan = config.outage_plan();
+    let hold_at_most = plan.every * 4 + plan.short * 3;
     let mut running = tokio::task::JoinSet::new();
-    for p in &planned {
+    for (i, p) in planned.iter().enumerate() {
         let (p, executor, slots) = (p.clone(), executor.clone(), slots.clone());
-        let (finished, lost) = (finished.clone(), lost.clone());
+        let (finished, lost, outages) = (finished.clone(), lost.clone(), outages.clone());
         let input = p.input(config.timeout_seconds);
         running.spawn(async move {
+            if i >= held_from {
+                outages.wait_for_long(hold_at_most).await;
+            }
             let _slot = slots.acquire_owned().await;
             let record = executor.run(&p.name(), &input, limit).await;
             finished.fetch_add(1, Ordering::SeqCst);

@@ -368,6 +368,7 @@ pub struct OutagePlan {
 pub struct Outages {
     windows: Mutex<Vec<Window>>,
     stop: AtomicBool,
+    long_started: AtomicBool,
 }
 
 impl Outages {
@@ -375,7 +376,20 @@ impl Outages {
         Arc::new(Self {
             windows: Mutex::new(Vec::new()),
             stop: AtomicBool::new(false),
+            long_started: AtomicBool::new(false),
         })
+    }
+
+    /// Waits until the long window has begun (or `max` passed, or the driver stopped), so work
+    /// started afterwards meets it however fast the rest of the run went.
+    pub async fn wait_for_long(&self, max: Duration) {
+        let until = Instant::now() + max;
+        while !self.long_started.load(Ordering::SeqCst)
+            && !self.stop.load(Ordering::SeqCst)
+            && Instant::now() < until
+        {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub fn spawn(
@@ -411,6 +425,9 @@ impl Outages {
                 };
                 let start = epoch_now();
                 proxy.set_mode(mode);
+                if long {
+                    outages.long_started.store(true, Ordering::SeqCst);
+                }
                 let stopped = outages.pause(length).await;
                 proxy.set_mode(ProxyMode::PassThrough);
                 lock(&outages.windows).push(Window {
