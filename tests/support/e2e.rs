@@ -11,6 +11,8 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use serde_json::{json, Value};
 use stagegate_local::{Clients, Stack};
 
+use crate::observe::execution_history;
+
 pub type CaseFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
 pub struct Case {
@@ -227,33 +229,16 @@ impl Ctx {
 
     /// The outputs of the states the execution has exited so far, in order.
     async fn state_outputs(&self, arn: &str) -> Result<Vec<Value>, String> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .clients
-                .sfn
-                .get_execution_history()
-                .execution_arn(arn)
-                .set_next_token(token)
-                .max_results(1000)
-                .send()
-                .await
-                .map_err(|e| format!("GetExecutionHistory: {e:?}"))?;
-            for event in page.events().unwrap_or_default() {
-                if let Some(output) = event
+        Ok(execution_history(&self.clients.sfn, arn)
+            .await?
+            .iter()
+            .filter_map(|event| {
+                event
                     .state_exited_event_details()
                     .and_then(|d| d.output())
                     .and_then(|o| serde_json::from_str::<Value>(o).ok())
-                {
-                    out.push(output);
-                }
-            }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            })
+            .collect())
     }
 
     /// Waits for a started execution to end, then reads what it did and its notifications.
@@ -285,29 +270,14 @@ impl Ctx {
         };
         let mut states = Vec::new();
         let mut failure = (None, None);
-        let mut token = None;
-        loop {
-            let page = sfn
-                .get_execution_history()
-                .execution_arn(&arn)
-                .set_next_token(token)
-                .max_results(1000)
-                .send()
-                .await
-                .map_err(|e| format!("GetExecutionHistory: {e:?}"))?;
-            for event in page.events().unwrap_or_default() {
-                if let Some(entered) = event.state_entered_event_details() {
-                    states.push(entered.name().unwrap_or_default().to_owned());
-                }
-                if event.r#type() == Some(&HistoryEventType::ExecutionFailed) {
-                    if let Some(d) = event.execution_failed_event_details() {
-                        failure = (d.error().map(str::to_owned), d.cause().map(str::to_owned));
-                    }
-                }
+        for event in execution_history(sfn, &arn).await? {
+            if let Some(entered) = event.state_entered_event_details() {
+                states.push(entered.name().unwrap_or_default().to_owned());
             }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                break;
+            if event.r#type() == Some(&HistoryEventType::ExecutionFailed) {
+                if let Some(d) = event.execution_failed_event_details() {
+                    failure = (d.error().map(str::to_owned), d.cause().map(str::to_owned));
+                }
             }
         }
         Ok(Run {

@@ -160,44 +160,29 @@ impl Executor {
     }
 
     async fn read_history(&self, record: &mut Record) -> Result<(), String> {
-        let mut token = None;
         let mut current = String::new();
-        loop {
-            let page = self
-                .sfn
-                .get_execution_history()
-                .execution_arn(&record.arn)
-                .set_next_token(token)
-                .max_results(1000)
-                .send()
-                .await
-                .map_err(|e| format!("GetExecutionHistory: {e:?}"))?;
-            for event in page.events().unwrap_or_default() {
-                if let Some(entered) = event.state_entered_event_details() {
-                    current = entered.name().unwrap_or_default().to_owned();
-                    record.states.push(current.clone());
-                }
-                match event.r#type() {
-                    Some(HistoryEventType::TaskFailed | HistoryEventType::LambdaFunctionFailed) => {
-                        record.task_failures += 1;
-                        if current == "Notify" || current == "NotifyError" {
-                            record.notify_failures += 1;
-                        }
-                    }
-                    Some(HistoryEventType::ExecutionFailed) => {
-                        if let Some(d) = event.execution_failed_event_details() {
-                            record.error = record.error.take().or(d.error().map(str::to_owned));
-                            record.cause = record.cause.take().or(d.cause().map(str::to_owned));
-                        }
-                    }
-                    _ => {}
-                }
+        for event in execution_history(&self.sfn, &record.arn).await? {
+            if let Some(entered) = event.state_entered_event_details() {
+                current = entered.name().unwrap_or_default().to_owned();
+                record.states.push(current.clone());
             }
-            token = page.next_token().map(str::to_owned);
-            if token.is_none() {
-                return Ok(());
+            match event.r#type() {
+                Some(HistoryEventType::TaskFailed | HistoryEventType::LambdaFunctionFailed) => {
+                    record.task_failures += 1;
+                    if current == "Notify" || current == "NotifyError" {
+                        record.notify_failures += 1;
+                    }
+                }
+                Some(HistoryEventType::ExecutionFailed) => {
+                    if let Some(d) = event.execution_failed_event_details() {
+                        record.error = record.error.take().or(d.error().map(str::to_owned));
+                        record.cause = record.cause.take().or(d.cause().map(str::to_owned));
+                    }
+                }
+                _ => {}
             }
         }
+        Ok(())
     }
 }
 
@@ -479,6 +464,30 @@ impl Outages {
             tokio::time::sleep(left.min(Duration::from_millis(50))).await;
         }
         self.stop.load(Ordering::SeqCst)
+    }
+}
+
+/// Every event of an execution's history, all pages.
+pub async fn execution_history(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+) -> Result<Vec<aws_sdk_sfn::types::HistoryEvent>, String> {
+    let mut events = Vec::new();
+    let mut token = None;
+    loop {
+        let page = sfn
+            .get_execution_history()
+            .execution_arn(arn)
+            .set_next_token(token)
+            .max_results(1000)
+            .send()
+            .await
+            .map_err(|e| format!("GetExecutionHistory: {e:?}"))?;
+        events.extend(page.events().unwrap_or_default().iter().cloned());
+        token = page.next_token().map(str::to_owned);
+        if token.is_none() {
+            return Ok(events);
+        }
     }
 }
 

@@ -73,9 +73,14 @@ async fn advanced(gs: &FakeGameSparks, alarms: &FakeAlarms, state: &GateState) -
 }
 
 fn succeed(gs: &FakeGameSparks, state: &GateState) {
+    complete(gs, &state.deployment.deployment_id);
+}
+
+/// GameSparks finishes a deployment (the requested one or a rollback) with SUCCESS.
+fn complete(gs: &FakeGameSparks, deployment_id: &str) {
     finish(
         gs,
-        &state.deployment.deployment_id,
+        deployment_id,
         DeploymentState::Completed,
         Some(ResultCode::Success),
         "ok",
@@ -160,13 +165,7 @@ async fn an_alarm_during_the_bake_rolls_back_and_is_named() {
     );
     let rb = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
     assert_eq!(rb.snapshot_id, S2);
-    finish(
-        &gs,
-        &rb.deployment_id,
-        DeploymentState::Completed,
-        Some(ResultCode::Success),
-        "ok",
-    );
+    complete(&gs, &rb.deployment_id);
     let s = poll_at(&gs, &alarms, &s, minutes(8)).await;
     assert_eq!(s.action, Action::Alert);
     let (out, body, sns) =
@@ -489,13 +488,7 @@ async fn a_failing_stage_stops_the_wave_and_gets_the_policy() {
     assert_eq!(rb_call.stage.stage_name, "staging");
     assert_eq!(rb_call.snapshot_id, S2);
     let rb = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
-    finish(
-        &gs,
-        &rb.deployment_id,
-        DeploymentState::Completed,
-        Some(ResultCode::Success),
-        "ok",
-    );
+    complete(&gs, &rb.deployment_id);
     let s = poll_at(&gs, &alarms, &s, minutes(25)).await;
     let (out, body, sns) =
         notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(25)).await;
