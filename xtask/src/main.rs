@@ -67,7 +67,7 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "licenses",
-        what: "offline license check of every crate in the build",
+        what: "license of every crate built for Linux x86_64 and aarch64 (fetches what it reads)",
         program: Program::Cargo,
         args: &["test", "-p", "stagegate-tests", "--test", "licenses"],
         needs_tools: false,
@@ -135,10 +135,18 @@ fn main() -> ExitCode {
                 ExitCode::FAILURE
             }
         },
-        Some("bench") => passthrough(
-            &["run", "--release", "-p", "stagegate-bench", "--"],
-            &args[1..],
-        ),
+        Some("bench") => {
+            // cargo-lambda and zig build the zips it measures; like demo, test and soak, it
+            // installs them rather than asking the user to.
+            if let Err(e) = setup::run(&workspace_root()) {
+                eprintln!("xtask bench: {e}");
+                return ExitCode::FAILURE;
+            }
+            passthrough(
+                &["run", "--release", "-p", "stagegate-bench", "--"],
+                &args[1..],
+            )
+        }
         Some("soak") => {
             if let Err(e) = setup::run(&workspace_root()) {
                 eprintln!("xtask soak: {e}");
