@@ -15,6 +15,8 @@ pub enum Outcome {
     TimedOut,
     /// GameSparks refused to start the deployment (another one holds the stage).
     Blocked,
+    /// `"latest"` named the snapshot the stage already serves: nothing new, nothing started.
+    Unchanged,
 }
 
 impl Outcome {
@@ -25,6 +27,7 @@ impl Outcome {
             Self::Failed => "FAILED",
             Self::TimedOut => "TIMED_OUT",
             Self::Blocked => "BLOCKED",
+            Self::Unchanged => "UNCHANGED",
         }
     }
 

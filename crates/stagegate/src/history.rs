@@ -1,4 +1,5 @@
-//! Reading a game's snapshots and a stage's deployment history.
+//! Reading a game's snapshots and a stage's deployment history: which snapshot is newest, which
+//! one serves a stage, and so what a rollback would go back to.
 
 use crate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCode, Snapshot};
 
@@ -10,25 +11,48 @@ pub fn latest_snapshot(snapshots: &[Snapshot]) -> Option<&Snapshot> {
         .max_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)))
 }
 
-/// The stage's last known-good snapshot: the newest DEPLOY that COMPLETED with SUCCESS, other than
-/// `excluding` (the snapshot being deployed, which cannot be its own rollback target).
-pub fn last_known_good<'a>(
-    deployments: &'a [Deployment],
-    excluding: &str,
-) -> Option<&'a Deployment> {
-    deployments
+/// The snapshot the stage serves now: the history replayed in time order, where a successful
+/// DEPLOY puts its snapshot live and a successful UNDEPLOY of the live snapshot takes it off.
+///
+/// GameSparks records the replaced snapshot as UNDEPLOY at the moment the new one goes live, so
+/// on equal timestamps an UNDEPLOY is applied first: redeploying the serving snapshot leaves it
+/// serving. A snapshot that was undeployed is not "known good" any more, whatever its DEPLOY
+/// entry says.
+pub fn serving_snapshot(deployments: &[Deployment]) -> Option<&str> {
+    let mut done: Vec<&Deployment> = deployments
         .iter()
         .filter(|d| {
-            d.action == Some(DeploymentAction::Deploy)
-                && d.state == DeploymentState::Completed
+            d.state == DeploymentState::Completed
                 && d.result_code == Some(ResultCode::Success)
-                && d.snapshot_id.as_deref().is_some_and(|s| s != excluding)
+                && d.action.is_some()
+                && d.snapshot_id.is_some()
         })
-        .max_by(|a, b| {
-            a.last_updated
-                .cmp(&b.last_updated)
-                .then_with(|| a.id.cmp(&b.id))
-        })
+        .collect();
+    done.sort_by(|a, b| {
+        let undeploy_first = |d: &Deployment| d.action != Some(DeploymentAction::Undeploy);
+        a.last_updated
+            .cmp(&b.last_updated)
+            .then_with(|| undeploy_first(a).cmp(&undeploy_first(b)))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    let mut serving = None;
+    for d in done {
+        match d.action {
+            Some(DeploymentAction::Deploy) => serving = d.snapshot_id.as_deref(),
+            Some(DeploymentAction::Undeploy) if d.snapshot_id.as_deref() == serving => {
+                serving = None
+            }
+            _ => {}
+        }
+    }
+    serving
+}
+
+/// What a rollback would redeploy: the snapshot serving the stage before the run, unless that is
+/// the requested one. Redeploying what already serves has nothing older to go back to that
+/// anyone asked for: going further back would downgrade a healthy stage, so a failure alerts.
+pub fn rollback_target<'a>(deployments: &'a [Deployment], requested: &str) -> Option<&'a str> {
+    serving_snapshot(deployments).filter(|s| *s != requested)
 }
 
 #[cfg(test)]
@@ -89,7 +113,7 @@ mod tests {
     }
 
     #[test]
-    fn known_good_cases() {
+    fn serving_replays_deploys_and_undeploys() {
         use DeploymentAction::*;
         use DeploymentState::*;
         let ok = Some(ResultCode::Success);
@@ -114,20 +138,41 @@ mod tests {
                 4,
             ),
             dep("d5", S3, Deploy, InProgress, None, 5),
-            dep("u2", S2, Undeploy, Completed, ok.clone(), 6),
         ];
-        let id = |d: Option<&Deployment>| d.map(|d| d.id.clone());
-        assert_eq!(id(last_known_good(&history, S3)), Some("d2".into()));
-        // Redeploying the current snapshot: the one before it is the rollback target.
-        assert_eq!(id(last_known_good(&history, S2)), Some("d1".into()));
-        assert_eq!(id(last_known_good(&history[..1], S1)), None);
-        assert_eq!(id(last_known_good(&[], S1)), None);
-        // Only failures and undeploys: nothing to roll back to.
-        assert_eq!(id(last_known_good(&history[2..], S2)), None);
+        assert_eq!(serving_snapshot(&history), Some(S2));
+        assert_eq!(rollback_target(&history, S3), Some(S2));
+        // Redeploying what serves: nothing older was asked for, so nothing to roll back to.
+        assert_eq!(rollback_target(&history, S2), None);
+        assert_eq!(serving_snapshot(&history[..1]), Some(S1));
+        assert_eq!(rollback_target(&history[..1], S1), None);
+        assert_eq!(serving_snapshot(&[]), None);
+        // Only failures: nothing serves.
+        assert_eq!(serving_snapshot(&history[3..]), None);
+
+        // The serving snapshot undeployed with nothing after it: the stage serves nothing, and
+        // the older S1 (itself undeployed) is no rollback target.
+        let mut undeployed = history.clone();
+        undeployed.push(dep("u2", S2, Undeploy, Completed, ok.clone(), 6));
+        assert_eq!(serving_snapshot(&undeployed), None);
+        assert_eq!(rollback_target(&undeployed, S3), None);
+
+        // An UNDEPLOY of a snapshot that no longer serves changes nothing.
+        let mut stale = history.clone();
+        stale.push(dep("u3", S1, Undeploy, Completed, ok.clone(), 7));
+        assert_eq!(serving_snapshot(&stale), Some(S2));
+
+        // A redeploy of S2 records the old S2 as UNDEPLOY at the same moment: S2 still serves,
+        // whatever the order of the listing.
+        let mut redeployed = history.clone();
+        redeployed.push(dep("d6", S2, Deploy, Completed, ok.clone(), 8));
+        redeployed.push(dep("u4", S2, Undeploy, Completed, ok.clone(), 8));
+        assert_eq!(serving_snapshot(&redeployed), Some(S2));
+        redeployed.reverse();
+        assert_eq!(serving_snapshot(&redeployed), Some(S2));
     }
 
     #[test]
-    fn known_good_ignores_list_order_and_breaks_ties_by_id() {
+    fn serving_ignores_list_order_and_breaks_ties_by_id() {
         use DeploymentAction::*;
         use DeploymentState::*;
         let ok = Some(ResultCode::Success);
@@ -135,14 +180,8 @@ mod tests {
             dep("d-a", S1, Deploy, Completed, ok.clone(), 1),
             dep("d-b", S2, Deploy, Completed, ok.clone(), 1),
         ];
-        assert_eq!(
-            last_known_good(&history, S3).map(|d| d.id.as_str()),
-            Some("d-b")
-        );
+        assert_eq!(serving_snapshot(&history), Some(S2));
         history.reverse();
-        assert_eq!(
-            last_known_good(&history, S3).map(|d| d.id.as_str()),
-            Some("d-b")
-        );
+        assert_eq!(serving_snapshot(&history), Some(S2));
     }
 }

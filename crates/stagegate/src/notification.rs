@@ -216,6 +216,10 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
                 rollback.map_or_else(|| "it never started".to_owned(), describe_failure),
             )
         }
+        Verdict::Unchanged => format!(
+            "Nothing new to deploy on {target}: it already serves {}, the newest snapshot, so nothing was started.",
+            d.snapshot_id
+        ),
         Verdict::Blocked => format!(
             "Nothing was deployed on {target}: {}.",
             d.message
@@ -236,7 +240,9 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
         }
     };
     match (&state.wave, report.verdict) {
-        (Some(w), v) if v != Verdict::Succeeded => format!("{text} {}", wave_stop(w)),
+        (Some(w), v) if !matches!(v, Verdict::Succeeded | Verdict::Unchanged) => {
+            format!("{text} {}", wave_stop(w))
+        }
         _ => text,
     }
 }

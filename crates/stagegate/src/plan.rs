@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::bake::{self, AlarmStatus, BakeSpec};
 use crate::deployment::Deployment;
-use crate::history::last_known_good;
+use crate::history::{rollback_target, serving_snapshot};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -22,7 +22,7 @@ pub struct Plan {
 #[serde(rename_all = "camelCase")]
 pub struct PlanStage {
     pub stage_name: String,
-    /// The newest snapshot successfully deployed on the stage.
+    /// The snapshot serving the stage now (its last successful DEPLOY not since undeployed).
     pub current_snapshot_id: Option<String>,
     /// What a rollback would redeploy (null: the failure policy would alert instead).
     pub rollback_snapshot_id: Option<String>,
@@ -80,11 +80,10 @@ pub fn plan_stage(
             .problems
             .push(format!("the deployment history could not be read: {e}")),
         Ok(history) => {
-            stage.current_snapshot_id =
-                last_known_good(history, "").and_then(|d| d.snapshot_id.clone());
+            stage.current_snapshot_id = serving_snapshot(history).map(str::to_owned);
             stage.rollback_snapshot_id = snapshot_id
-                .and_then(|s| last_known_good(history, s))
-                .and_then(|d| d.snapshot_id.clone());
+                .and_then(|s| rollback_target(history, s))
+                .map(str::to_owned);
             if let Some(busy) = history.iter().find(|d| d.state.is_active()) {
                 stage.in_progress_deployment_id = Some(busy.id.clone());
                 stage.problems.push(format!(
@@ -98,7 +97,7 @@ pub fn plan_stage(
             {
                 stage
                     .notes
-                    .push("the snapshot is already deployed here; it would be redeployed".into());
+                    .push("the stage already serves this snapshot: a run asking for \"latest\" ends UNCHANGED without deploying; asked for by id, it is redeployed and a failure alerts (nothing older to roll back to)".into());
             }
             if stage.rollback_snapshot_id.is_none() {
                 stage.notes.push(
@@ -206,7 +205,7 @@ mod tests {
         assert!(text.contains("d2 is IN_PROGRESS"), "{text}");
         assert!(text.contains("not found: b"), "{text}");
         assert!(text.contains("alarm a is ALARM"), "{text}");
-        assert!(s.notes.iter().any(|n| n.contains("already deployed")));
+        assert!(s.notes.iter().any(|n| n.contains("already serves")));
         assert_eq!(s.rollback_snapshot_id, None);
         let plan = Plan::new(Some(S1.into()), vec![], vec![s]);
         assert!(!plan.ready);

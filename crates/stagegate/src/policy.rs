@@ -154,7 +154,7 @@ fn respond(rule: &str, response: FailureResponse, known_good: Option<&str>) -> D
             action: Action::Alert,
             reason: format!(
                 "policy {rule} is rollback, but the stage has no known-good snapshot to roll \
-                 back to"
+                 back to (before this run it served no other snapshot)"
             ),
         },
     }

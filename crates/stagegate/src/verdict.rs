@@ -24,6 +24,9 @@ pub enum Verdict {
     RollbackFailed,
     /// Another deployment held the stage, so this one never started.
     Blocked,
+    /// `"latest"` was already serving the stage: nothing new to deploy, nothing started. A
+    /// nightly schedule on a night without a new snapshot ends here, successfully.
+    Unchanged,
     /// The deployment succeeded, an alarm fired (or could not be read) during the bake window,
     /// and the gate alerted (policy, or nothing to roll back to).
     BakeFailed,
@@ -44,6 +47,7 @@ impl Verdict {
             Self::RolledBack => "ROLLED_BACK",
             Self::RollbackFailed => "ROLLBACK_FAILED",
             Self::Blocked => "BLOCKED",
+            Self::Unchanged => "UNCHANGED",
             Self::BakeFailed => "BAKE_FAILED",
             Self::DryRun => "DRY_RUN",
             Self::DryRunBlocked => "DRY_RUN_BLOCKED",
@@ -52,9 +56,9 @@ impl Verdict {
     }
 
     /// Whether the execution ends in Succeeded: the requested snapshot is deployed (and baked),
-    /// or a dry run found the way clear.
+    /// already served the stage, or a dry run found the way clear.
     pub fn is_success(self) -> bool {
-        matches!(self, Self::Succeeded | Self::DryRun)
+        matches!(self, Self::Succeeded | Self::Unchanged | Self::DryRun)
     }
 
     /// The `Error` of the execution's Fail state (Step Functions error names are free text).
@@ -123,8 +127,10 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
             _ => Verdict::Error,
         };
     }
-    // Success of one stage while a wave still has stages to go would end the run early.
-    if state.action == Action::Succeed && state.next_stage().is_some() {
+    // Success of one stage while a wave still has stages to go would end the run early (an
+    // unchanged first stage ends the whole wave: nothing new was asked for).
+    let unchanged = state.deployment.outcome == Outcome::Unchanged;
+    if state.action == Action::Succeed && state.next_stage().is_some() && !unchanged {
         return Verdict::Error;
     }
     let bake_failed = state
@@ -136,6 +142,7 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
             Outcome::Succeeded => Verdict::RolledBack,
             Outcome::InProgress => Verdict::Error,
             Outcome::Failed | Outcome::TimedOut | Outcome::Blocked => Verdict::RollbackFailed,
+            Outcome::Unchanged => Verdict::Error,
         },
         (Phase::Rollback, None) => Verdict::Error,
         (Phase::Deploy, None) => match (state.deployment.outcome, state.action) {
@@ -143,6 +150,7 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
             (Outcome::Failed, Action::Alert) => Verdict::Failed,
             (Outcome::TimedOut, Action::Alert) => Verdict::TimedOut,
             (Outcome::Blocked, _) => Verdict::Blocked,
+            (Outcome::Unchanged, Action::Succeed) => Verdict::Unchanged,
             // Asked to report a run that is still going or about to roll back: a workflow bug.
             _ => Verdict::Error,
         },

@@ -35,9 +35,13 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
     })?;
     fields::resource_name("gameName", &state.game_name)?;
     fields::resource_name("stageName", &state.stage_name)?;
-    // A deployment the gate never started (a dry run, or one blocked before it could start) has
-    // no id; it is only ever reported, never polled or rolled back.
-    let never_started = state.dry_run || state.deployment.outcome == Outcome::Blocked;
+    // A deployment the gate never started (a dry run, one blocked before it could start, or an
+    // unchanged "latest") has no id; it is only ever reported, never polled or rolled back.
+    let never_started = state.dry_run
+        || matches!(
+            state.deployment.outcome,
+            Outcome::Blocked | Outcome::Unchanged
+        );
     if !(never_started && state.deployment.deployment_id.is_empty()) {
         fields::deployment_id("deploymentId", &state.deployment.deployment_id)?;
     }

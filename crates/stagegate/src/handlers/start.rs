@@ -10,7 +10,7 @@ use crate::classify::Outcome;
 use crate::clock::Clock;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
-use crate::history::{last_known_good, latest_snapshot};
+use crate::history::{latest_snapshot, rollback_target, serving_snapshot};
 use crate::input::{parse_start_event, GateRequest, SnapshotChoice, StartEvent};
 use crate::paging::collect_all;
 use crate::plan::{plan_stage, Plan};
@@ -164,8 +164,7 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
     let history = collect_all(|token| deployments.list_deployments(&stage, token))
         .await
         .map_err(|e| GateError::service(format!("reading the deployment history of {stage}"), e))?;
-    state.previous_snapshot_id =
-        last_known_good(&history, &snapshot_id).and_then(|d| d.snapshot_id.clone());
+    state.previous_snapshot_id = rollback_target(&history, &snapshot_id).map(str::to_owned);
 
     // A bake alarm already firing would fail the bake at its first check: deploying would only
     // put the stage through a deployment and a rollback for nothing. Unless this snapshot is
@@ -174,6 +173,9 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
     let maybe_ours = history
         .iter()
         .any(|d| d.state.is_active() && d.snapshot_id.as_deref() == Some(snapshot_id.as_str()));
+    if !maybe_ours && is_unchanged_latest(&state, serving_snapshot(&history)) {
+        return Ok(unchanged(state, clock.now()));
+    }
     if let Some(spec) = state.bake.as_ref().filter(|_| !maybe_ours) {
         match alarms.describe_alarms(&spec.alarm_names).await {
             Ok(found) => {
@@ -261,6 +263,31 @@ pub(crate) fn token_key(state: &GateState) -> String {
         Some(_) => format!("{}#{}", state.execution_id, state.stage_name),
         None => state.execution_id.clone(),
     }
+}
+
+/// A scheduled run asks for "latest" every night; on a night without a new snapshot that is the
+/// one the (first) stage already serves. Redeploying it would put a healthy stage through a
+/// deployment for nothing, and a failure there could only alert, so the run ends UNCHANGED
+/// instead. A snapshot asked for by id is redeployed: someone chose to.
+fn is_unchanged_latest(state: &GateState, serving: Option<&str>) -> bool {
+    state.requested_snapshot_id == crate::input::LATEST
+        && !is_later_stage(state)
+        && serving == Some(state.deployment.snapshot_id.as_str())
+}
+
+fn unchanged(mut state: GateState, now: time::OffsetDateTime) -> GateState {
+    let message = format!(
+        "{} already serves {}, the newest snapshot: nothing new to deploy",
+        state.stage_name, state.deployment.snapshot_id
+    );
+    tracing::info!(stage = %state.stage(), %message, "deployment not started");
+    state.deployment.outcome = Outcome::Unchanged;
+    state.deployment.deployment_state = "NOT_STARTED".into();
+    state.deployment.finished_at = Some(now);
+    state.action = Action::Succeed;
+    state.reason = message;
+    state.wait_seconds = 0;
+    state
 }
 
 fn is_later_stage(state: &GateState) -> bool {

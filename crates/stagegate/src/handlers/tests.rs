@@ -212,12 +212,85 @@ async fn start_without_known_good_has_null_previous() {
 }
 
 #[tokio::test]
-async fn start_redeploying_the_current_snapshot_targets_the_one_before() {
+async fn start_redeploying_the_serving_snapshot_alerts_instead_of_downgrading() {
+    // S2 serves the stage; redeploying it and failing must not roll back to the older S1.
     let gs = stage();
-    assert_eq!(
-        started(&gs, S2).await.previous_snapshot_id.as_deref(),
-        Some(S1)
+    let s = started(&gs, S2).await;
+    assert_eq!(s.previous_snapshot_id, None);
+    finish(
+        &gs,
+        &s.deployment.deployment_id,
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "crashed",
     );
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    assert_eq!(s.action, Action::Alert, "{}", s.reason);
+    let (out, _, _) = notified(
+        &serde_json::to_value(&s).unwrap_or_default(),
+        T0 + Duration::minutes(5),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::Failed);
+    assert_eq!(gs.started_count(), 1, "no rollback deployment");
+}
+
+#[tokio::test]
+async fn start_rolls_back_to_what_serves_not_to_an_undeployed_snapshot() {
+    // S2 went live and was later undeployed; S1 was undeployed before. Nothing serves the stage:
+    // a failure of S4 has no known-good snapshot to go back to.
+    let gs = stage().with_history(
+        "old-u2",
+        S2,
+        DeploymentAction::Undeploy,
+        ResultCode::Success,
+        T0 - Duration::days(20),
+    );
+    assert_eq!(started(&gs, S4).await.previous_snapshot_id, None);
+}
+
+/// The stage already serves the newest snapshot (S5): a scheduled "latest" finds nothing new.
+fn serving_latest() -> FakeGameSparks {
+    stage()
+        .with_history(
+            "old-5",
+            S5,
+            DeploymentAction::Deploy,
+            ResultCode::Success,
+            T0 - Duration::days(20),
+        )
+        .with_history(
+            "old-u2",
+            S2,
+            DeploymentAction::Undeploy,
+            ResultCode::Success,
+            T0 - Duration::days(20),
+        )
+}
+
+#[tokio::test]
+async fn start_latest_already_serving_ends_unchanged_without_deploying() {
+    let gs = serving_latest();
+    let s = started(&gs, "latest").await;
+    assert_eq!(s.deployment.snapshot_id, S5);
+    assert_eq!(
+        (s.deployment.outcome, s.action),
+        (Outcome::Unchanged, Action::Succeed)
+    );
+    assert_eq!(gs.started_count(), 0, "nothing is deployed");
+    let (out, body, _) = notified(
+        &serde_json::to_value(&s).unwrap_or_default(),
+        T0 + Duration::minutes(1),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::Unchanged);
+    assert!(out.succeeded, "an unchanged stage is a successful run");
+    assert_eq!(body["outcome"], "UNCHANGED");
+    // Asked for by id, the same snapshot is redeployed: someone chose to.
+    let gs = serving_latest();
+    let s = started(&gs, S5).await;
+    assert_eq!(s.action, Action::Wait);
+    assert_eq!(gs.started_count(), 1);
 }
 
 #[tokio::test]
