@@ -78,12 +78,17 @@ impl FakeGameSparks {
     }
 
     pub fn with_snapshot(self, id: &str, created: OffsetDateTime) -> Self {
+        self.add_snapshot(id, created);
+        self
+    }
+
+    /// A snapshot created while a run is going (e.g. between a task and its retry).
+    pub fn add_snapshot(&self, id: &str, created: OffsetDateTime) {
         self.lock().snapshots.push(Snapshot {
             id: id.into(),
             created: Some(created),
             description: None,
         });
-        self
     }
 
     /// Appends a finished deployment to the history (oldest first when called in order).

@@ -1,13 +1,18 @@
 //! Reading a game's snapshots and a stage's deployment history: which snapshot is newest, which
 //! one serves a stage, and so what a rollback would go back to.
 
+use time::OffsetDateTime;
+
 use crate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCode, Snapshot};
 
-/// The newest snapshot by creation time. Ties (or missing timestamps) fall back to the id, which
+/// The newest snapshot created at or before `created_by` (the execution's start): a retried task
+/// resolves "latest" to the same snapshot even when a new one appeared in between, so its
+/// ClientToken replays the same request. Ties (or missing timestamps) fall back to the id, which
 /// embeds the creation time with sub-second precision, so the choice never depends on page order.
-pub fn latest_snapshot(snapshots: &[Snapshot]) -> Option<&Snapshot> {
+pub fn latest_snapshot(snapshots: &[Snapshot], created_by: OffsetDateTime) -> Option<&Snapshot> {
     snapshots
         .iter()
+        .filter(|s| s.created.map_or(true, |c| c <= created_by))
         .max_by(|a, b| a.created.cmp(&b.created).then_with(|| a.id.cmp(&b.id)))
 }
 
@@ -59,7 +64,6 @@ pub fn rollback_target<'a>(deployments: &'a [Deployment], requested: &str) -> Op
 mod tests {
     use super::*;
     use time::macros::datetime;
-    use time::OffsetDateTime;
 
     fn snap(id: &str, created: Option<OffsetDateTime>) -> Snapshot {
         Snapshot {
@@ -77,17 +81,23 @@ mod tests {
     fn latest_snapshot_cases() {
         let t1 = Some(datetime!(2026-01-01 00:00 UTC));
         let t2 = Some(datetime!(2026-01-02 00:00 UTC));
-        assert_eq!(latest_snapshot(&[]), None);
+        let end = datetime!(2027-01-01 00:00 UTC);
+        let latest = |list: &[Snapshot], by| latest_snapshot(list, by).map(|s| s.id.clone());
+        assert_eq!(latest(&[], end), None);
         let list = [snap(S1, t1), snap(S3, t1), snap(S2, t2)];
-        assert_eq!(latest_snapshot(&list).map(|s| s.id.as_str()), Some(S2));
+        assert_eq!(latest(&list, end).as_deref(), Some(S2));
         // Tie on Created: the greater id wins, in either order.
         let tie = [snap(S1, t2), snap(S2, t2)];
-        assert_eq!(latest_snapshot(&tie).map(|s| s.id.as_str()), Some(S2));
+        assert_eq!(latest(&tie, end).as_deref(), Some(S2));
         let tie_rev = [snap(S2, t2), snap(S1, t2)];
-        assert_eq!(latest_snapshot(&tie_rev).map(|s| s.id.as_str()), Some(S2));
+        assert_eq!(latest(&tie_rev, end).as_deref(), Some(S2));
         // A missing Created never beats a known one.
         let missing = [snap(S3, None), snap(S1, t1)];
-        assert_eq!(latest_snapshot(&missing).map(|s| s.id.as_str()), Some(S1));
+        assert_eq!(latest(&missing, end).as_deref(), Some(S1));
+        // Created after the run began: not this run's "latest" (at the boundary it still is).
+        let t1 = datetime!(2026-01-01 00:00 UTC);
+        assert_eq!(latest(&list, t1).as_deref(), Some(S3));
+        assert_eq!(latest(&list, t1 - time::Duration::SECOND), None);
     }
 
     fn dep(

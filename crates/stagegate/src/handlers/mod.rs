@@ -9,8 +9,11 @@ pub mod start;
 use serde_json::Value;
 
 use crate::classify::Outcome;
+use crate::deployment::Deployment;
+use crate::error::GateError;
 use crate::fields::{self, InvalidInput};
 use crate::policy::Phase;
+use crate::ports::{ServiceError, ServiceErrorKind, StageRef};
 use crate::state::{GateState, Watch};
 
 /// Parses the gate state a previous task returned, re-checking what reaches GameSparks: the state
@@ -63,6 +66,30 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
         }
         (Phase::Deploy | Phase::Bake, _) => Ok(state),
     }
+}
+
+/// A deployment GameSparks answered with must be of the snapshot the gate watches.
+fn check_snapshot(
+    operation: &str,
+    stage: &StageRef,
+    deployment: &Deployment,
+    expected: &str,
+) -> Result<(), GateError> {
+    if deployment.snapshot_id.as_deref() == Some(expected) {
+        return Ok(());
+    }
+    Err(GateError::service(
+        format!("checking deployment {} on {stage}", deployment.id),
+        ServiceError::new(
+            ServiceErrorKind::Other,
+            operation,
+            format!(
+                "GameSparks answered with deployment {} of snapshot {}, but the gate watches {expected}; refusing to report one as the other",
+                deployment.id,
+                deployment.snapshot_id.as_deref().unwrap_or("(none)"),
+            ),
+        ),
+    ))
 }
 
 #[cfg(test)]

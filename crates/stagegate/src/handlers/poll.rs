@@ -30,6 +30,7 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     let stage = state.stage();
     let watched = state.watched();
     let (deployment_id, deadline) = (watched.deployment_id.clone(), watched.deadline);
+    let snapshot_id = watched.snapshot_id.clone();
     if deployment_id.is_empty() {
         return Err(InvalidInput::new(
             "deploymentId",
@@ -43,6 +44,18 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         .map_err(|e| {
             GateError::service(format!("reading deployment {deployment_id} on {stage}"), e)
         })?;
+    // The outcome reported is this deployment's, of this snapshot, or nothing.
+    if deployment.id != deployment_id {
+        return Err(GateError::service(
+            format!("reading deployment {deployment_id} on {stage}"),
+            crate::ports::ServiceError::new(
+                crate::ports::ServiceErrorKind::Other,
+                "GetStageDeployment",
+                format!("GameSparks answered with deployment {}", deployment.id),
+            ),
+        ));
+    }
+    super::check_snapshot("GetStageDeployment", &stage, &deployment, &snapshot_id)?;
 
     let classification = classify(&deployment, deadline, now);
     let seen_at = match classification.outcome {

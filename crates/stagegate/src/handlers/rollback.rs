@@ -66,6 +66,7 @@ pub async fn handle<D: StageDeployments>(
     };
     match started {
         Ok(started) => {
+            super::check_snapshot("StartStageDeployment", &stage, &started, &target)?;
             if let Some(created) = started.created.filter(|created| *created <= now) {
                 watch.started_at = created;
                 watch.deadline = backoff::deadline(created, timeout);

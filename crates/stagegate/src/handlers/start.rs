@@ -8,6 +8,7 @@ use crate::backoff;
 use crate::bake::{self, AlarmStatus};
 use crate::classify::Outcome;
 use crate::clock::Clock;
+use crate::deployment::Deployment;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::history::{latest_snapshot, rollback_target, serving_snapshot};
@@ -77,9 +78,10 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         wait_seconds: 0,
     };
     if request.dry_run {
-        return dry_run(deployments, alarms, &request, state).await;
+        let created_by = state.execution_started_at;
+        return dry_run(deployments, alarms, &request, state, created_by).await;
     }
-    let snapshot_id = resolve_snapshot(deployments, &request).await?;
+    let snapshot_id = resolve_snapshot(deployments, &request, state.execution_started_at).await?;
     check_alarms_exist(alarms, &request).await?;
     state.deployment.snapshot_id = snapshot_id;
     start_stage(deployments, alarms, state, clock).await
@@ -206,12 +208,36 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
         .start_deployment(&stage, &snapshot_id, &token)
         .await
     {
-        Ok(started) => started,
-        // Later stages of a wave report the block in the state, so the notification can still
-        // say which stages the snapshot already reached.
-        Err(e) if e.kind == ServiceErrorKind::Conflict && is_later_stage(&state) => {
-            let message = format!("GameSparks refused the deployment: {}", e.message);
-            return Ok(blocked(state, message, clock.now()));
+        // What GameSparks started (or replayed) must be what the gate asked for: watching another
+        // snapshot's deployment under this one's name would report the wrong outcome.
+        Ok(started) => {
+            super::check_snapshot("StartStageDeployment", &stage, &started, &snapshot_id)?;
+            started
+        }
+        Err(e) if e.kind == ServiceErrorKind::Conflict => {
+            match adopt_own(deployments, &state, &history, &token).await {
+                Some(own) => {
+                    tracing::warn!(stage = %stage, deployment_id = %own.id, snapshot_id = own.snapshot_id.as_deref().unwrap_or("none"), "ConflictException: adopting this execution's own deployment");
+                    state.previous_snapshot_id = own
+                        .snapshot_id
+                        .as_deref()
+                        .and_then(|s| rollback_target(&history, s))
+                        .map(str::to_owned);
+                    own
+                }
+                // Later stages of a wave report the block in the state, so the notification can
+                // still say which stages the snapshot already reached.
+                None if is_later_stage(&state) => {
+                    let message = format!("GameSparks refused the deployment: {}", e.message);
+                    return Ok(blocked(state, message, clock.now()));
+                }
+                None => {
+                    return Err(GateError::service(
+                        format!("starting {snapshot_id} on {stage}"),
+                        e,
+                    ))
+                }
+            }
         }
         Err(e) => {
             return Err(GateError::service(
@@ -220,6 +246,7 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
             ))
         }
     };
+    let snapshot_id = started.snapshot_id.clone().unwrap_or(snapshot_id);
     // The timeout runs from when the deployment exists, not from when this task began: listing
     // the history under throttling can take a while, and must not eat the deployment's budget.
     // A retried start gets GameSparks' original creation time back, so its deadline stays put.
@@ -254,6 +281,35 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
     state.action = Action::Wait;
     state.reason = "deployment started".into();
     Ok(state)
+}
+
+/// After a ConflictException, finds the deployment holding the stage if this execution started it
+/// (an earlier attempt that resolved "latest" differently, say): the ClientToken proves it, since
+/// GameSparks replays the original deployment for the same token and request. Only a deployment
+/// that is running, was created after the execution began and is of the requested snapshot (or
+/// any snapshot, for "latest") is tried, so the replay can never start something new of someone
+/// else's. None: the stage is held by another run.
+async fn adopt_own<D: StageDeployments>(
+    deployments: &D,
+    state: &GateState,
+    history: &[Deployment],
+    token: &str,
+) -> Option<Deployment> {
+    let latest = state.requested_snapshot_id == crate::input::LATEST;
+    let candidate = history.iter().find(|d| {
+        d.state.is_active()
+            && d.created.is_some_and(|c| c >= state.execution_started_at)
+            && d.snapshot_id
+                .as_deref()
+                .is_some_and(|s| latest || s == state.deployment.snapshot_id)
+    })?;
+    let snapshot = candidate.snapshot_id.as_deref()?;
+    let replayed = deployments
+        .start_deployment(&state.stage(), snapshot, token)
+        .await
+        .ok()?;
+    (replayed.id == candidate.id && replayed.snapshot_id.as_deref() == Some(snapshot))
+        .then_some(replayed)
 }
 
 /// One ClientToken per execution and stage: a retried task re-attaches to its deployment, and
@@ -325,6 +381,7 @@ fn blocked(mut state: GateState, message: String, now: time::OffsetDateTime) -> 
 async fn resolve_snapshot<D: StageDeployments>(
     deployments: &D,
     request: &GateRequest,
+    created_by: time::OffsetDateTime,
 ) -> Result<String, GateError> {
     match &request.snapshot {
         SnapshotChoice::Id(id) => Ok(id.clone()),
@@ -334,16 +391,20 @@ async fn resolve_snapshot<D: StageDeployments>(
             let snapshots = collect_all(|token| deployments.list_snapshots(game, token))
                 .await
                 .map_err(|e| GateError::service(context(), e))?;
-            latest_snapshot(&snapshots)
+            latest_snapshot(&snapshots, created_by)
                 .map(|s| s.id.clone())
                 .ok_or_else(|| {
+                    let why = if snapshots.is_empty() {
+                        "the game has no snapshots".to_owned()
+                    } else {
+                        format!(
+                            "the game has no snapshots created before the run began ({})",
+                            crate::state::rfc3339(created_by)
+                        )
+                    };
                     GateError::service(
                         context(),
-                        ServiceError::new(
-                            ServiceErrorKind::NotFound,
-                            "ListSnapshots",
-                            "the game has no snapshots",
-                        ),
+                        ServiceError::new(ServiceErrorKind::NotFound, "ListSnapshots", why),
                     )
                 })
         }
@@ -394,6 +455,7 @@ async fn dry_run<D: StageDeployments, A: Alarms>(
     alarms: &A,
     request: &GateRequest,
     mut state: GateState,
+    created_by: time::OffsetDateTime,
 ) -> Result<GateState, GateError> {
     let game = request.game_name.as_str();
     let mut problems = vec![];
@@ -416,7 +478,7 @@ async fn dry_run<D: StageDeployments, A: Alarms>(
             Some(id.clone())
         }
         (SnapshotChoice::Latest, Ok(list)) => {
-            let latest = latest_snapshot(&list).map(|s| s.id.clone());
+            let latest = latest_snapshot(&list, created_by).map(|s| s.id.clone());
             if latest.is_none() {
                 problems.push(format!(
                     "game {game} has no snapshots to resolve \"latest\""

@@ -306,6 +306,85 @@ async fn start_retried_gets_the_same_deployment() {
     assert_eq!(gs.started_count(), 1);
 }
 
+const S6: &str = "Snapshot_2026-03-01T12:00:30.000Z";
+
+#[tokio::test]
+async fn start_retried_after_a_new_snapshot_keeps_the_first_resolution() {
+    // The first attempt resolves "latest" to S5 and starts it, but its reply is lost; S6 is
+    // created before Step Functions retries. The retry must re-attach to the S5 deployment, not
+    // send the same ClientToken with S6 and report its own deployment as someone else's.
+    let gs = stage();
+    let first = started(&gs, "latest").await;
+    assert_eq!(first.deployment.snapshot_id, S5);
+    gs.add_snapshot(S6, T0 + Duration::seconds(30));
+    let retry = start::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &input("latest"),
+        "req-1",
+        &FixedClock(T0 + Duration::minutes(1)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("retry failed: {e}"));
+    assert_eq!(retry.deployment.snapshot_id, S5);
+    assert_eq!(
+        retry.deployment.deployment_id,
+        first.deployment.deployment_id
+    );
+    assert_eq!(gs.started_count(), 1);
+}
+
+#[tokio::test]
+async fn start_adopts_its_own_deployment_after_a_conflict() {
+    // An earlier attempt of this execution started S4 with the execution's token (created after
+    // the execution began); this attempt asks for S5 and gets ConflictException. The token proves
+    // the running deployment is the execution's own: it is watched, not reported as BLOCKED.
+    let gs = stage();
+    let token = client_token(EXEC, Purpose::Deploy);
+    let stage_ref = crate::ports::StageRef {
+        game_name: "space-raiders".into(),
+        stage_name: "prod".into(),
+    };
+    let own = crate::ports::StageDeployments::start_deployment(&gs, &stage_ref, S4, &token)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    gs.set_created(&own.id, T0);
+    let s = started(&gs, "latest").await;
+    assert_eq!(s.deployment.deployment_id, own.id);
+    assert_eq!(s.deployment.snapshot_id, S4);
+    assert_eq!(s.action, Action::Wait);
+    assert_eq!(s.previous_snapshot_id.as_deref(), Some(S2));
+    assert_eq!(gs.started_count(), 1);
+}
+
+#[tokio::test]
+async fn poll_refuses_a_deployment_of_another_snapshot() {
+    // GameSparks answers with a deployment of another snapshot than the one the state watches:
+    // reporting it as the requested snapshot's outcome would be a lie, so the poll fails loudly.
+    let gs = stage();
+    let mut s = started(&gs, S4).await;
+    finish(
+        &gs,
+        &s.deployment.deployment_id,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "",
+    );
+    s.deployment.snapshot_id = S1.into();
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    let err = poll::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &event,
+        &FixedClock(T0 + Duration::minutes(4)),
+    )
+    .await
+    .err()
+    .unwrap_or_else(|| panic!("accepted a deployment of another snapshot"));
+    assert_eq!(err.error_type(), types::SERVICE_ERROR);
+    assert!(err.to_string().contains(S4), "{err}");
+}
+
 #[tokio::test]
 async fn start_rejects_invalid_input_before_any_call() {
     let gs = stage();
