@@ -140,33 +140,25 @@ async fn unspecified_failure_without_known_good_alerts() {
 }
 
 #[tokio::test]
-async fn stuck_deployment_times_out_and_the_rollback_is_blocked() {
+async fn stuck_deployment_is_watched_through_its_grace_window_then_alerts() {
     let env = emulator(SCALE, 5).await;
     let mut stuck = input(V13);
     stuck["policy"] = json!({"timeoutSeconds": 300});
     let run = run_gate(&env, "exec-stuck", stuck).await;
-    // GameSparks has no cancel: the stuck deployment keeps the stage, so the rollback cannot start.
-    assert_eq!(
-        run.output.outcome,
-        Verdict::RollbackFailed,
-        "{:?}",
-        run.output
-    );
+    // GameSparks has no cancel: a rollback would be refused while the stuck deployment holds the
+    // stage, so the gate watches it through the grace window and then hands it to a person.
+    assert_eq!(run.output.outcome, Verdict::TimedOut, "{:?}", run.output);
     let state = run
         .final_state
         .as_ref()
         .unwrap_or_else(|| panic!("no state"));
     assert_eq!(state.deployment.outcome.as_str(), "TIMED_OUT");
     assert!(
-        run.output.cause.contains("did not finish by its deadline"),
+        run.output.cause.contains("at the end of its grace window"),
         "{}",
         run.output.cause
     );
-    assert!(
-        run.output.cause.contains("could not start"),
-        "{}",
-        run.output.cause
-    );
+    assert_eq!(run.count("Rollback"), 0);
     assert_eq!(deploys(&env, PROD), 1);
 
     let env = emulator(SCALE, 6).await;
@@ -299,4 +291,64 @@ async fn latest_resolves_to_the_newest_snapshot() {
         .unwrap_or_else(|| panic!("no state"));
     assert_eq!(state.deployment.snapshot_id, V13);
     assert_eq!(state.requested_snapshot_id, "latest");
+}
+
+#[tokio::test]
+async fn a_late_success_is_rolled_back_by_on_timeout() {
+    // V13 deploys fine but takes 400 s against a 300 s timeout: the gate watches it through the
+    // grace window, sees it go live late, and the default onTimeout (rollback) undoes it.
+    let env = emulator(SCALE, 13).await;
+    let slow = Outcome {
+        result: Some(ResultCode::Success),
+        never_finish: Some(false),
+        duration_seconds: Some(400.0),
+        ..Outcome::default()
+    };
+    env.server
+        .set_outcome(V13, &slow)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let mut late = input(V13);
+    late["policy"] = json!({"timeoutSeconds": 300});
+    let run = run_gate(&env, "exec-late", late).await;
+    assert_eq!(run.output.outcome, Verdict::RolledBack, "{:?}", run.output);
+    assert!(
+        run.output.cause.contains("after the deadline"),
+        "{}",
+        run.output.cause
+    );
+    assert_eq!(
+        deploys(&env, PROD),
+        2,
+        "the late deployment and the rollback"
+    );
+}
+
+#[tokio::test]
+async fn latest_already_serving_ends_unchanged() {
+    // The first nightly run deploys the newest snapshot; the next night finds nothing new.
+    let env = emulator(SCALE, 14).await;
+    let fine = Outcome {
+        result: Some(ResultCode::Success),
+        never_finish: Some(false),
+        ..Outcome::default()
+    };
+    env.server
+        .set_outcome(V13, &fine)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = run_gate(&env, "exec-first-latest", input("latest")).await;
+    assert_eq!(
+        first.output.outcome,
+        Verdict::Succeeded,
+        "{:?}",
+        first.output
+    );
+    let again = run_gate(&env, "exec-second-latest", input("latest")).await;
+    assert_eq!(
+        again.output.outcome,
+        Verdict::Unchanged,
+        "{:?}",
+        again.output
+    );
+    assert!(again.output.succeeded);
+    assert_eq!(deploys(&env, PROD), 1, "the second run deployed nothing");
 }

@@ -203,11 +203,12 @@ impl Config {
     }
 
     /// How long one soak execution may take from start to end: the deployment and the rollback
-    /// each run at most `timeoutSeconds` (virtual, the gate's deadlines), plus one Retry schedule
-    /// each for Start, the rollback and Notify, plus `margin` real seconds for the invocations
-    /// themselves (GameSparks latency, the SDK's own retries).
+    /// each run at most `timeoutSeconds` and then the grace window of as long again (virtual, the
+    /// gate's deadlines), plus one Retry schedule each for Start, the rollback and Notify, plus
+    /// `margin` real seconds for the invocations themselves (GameSparks latency, the SDK's own
+    /// retries).
     pub fn execution_bound(&self) -> Duration {
-        let virtual_seconds = 2.0 * self.timeout_seconds as f64 + 3.0 * RETRY_BUDGET_SECONDS;
+        let virtual_seconds = 4.0 * self.timeout_seconds as f64 + 3.0 * RETRY_BUDGET_SECONDS;
         self.real(virtual_seconds) + self.margin
     }
 
@@ -271,8 +272,8 @@ impl Kind {
             Self::Deploys => "SUCCEEDED",
             Self::InvalidRoleAlert | Self::UnspecifiedAlert => "FAILED",
             Self::InvalidRoleRollback | Self::UnspecifiedRollback => "ROLLED_BACK",
-            Self::StuckRollback => "ROLLBACK_FAILED",
-            Self::StuckAlert => "TIMED_OUT",
+            // Never rolled back into: GameSparks would refuse while it holds the stage.
+            Self::StuckRollback | Self::StuckAlert => "TIMED_OUT",
         }
     }
 

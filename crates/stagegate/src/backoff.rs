@@ -143,7 +143,8 @@ mod tests {
 
     #[test]
     fn longest_deadline_polls_stay_far_below_history_limit() {
-        let polls = max_polls(crate::policy::MAX_TIMEOUT_SECONDS);
+        // The longest timeout and then the longest grace window.
+        let polls = max_polls(2 * crate::policy::MAX_TIMEOUT_SECONDS);
         // About 9 history events per poll loop (Wait, Task, Choice), two phases (deploy and
         // rollback), plus a few dozen for start, notify and retries.
         let events = 2 * polls * 9 + 100;

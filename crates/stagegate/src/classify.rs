@@ -43,12 +43,21 @@ pub struct Classification {
     pub state: String,
     pub result_code: Option<String>,
     pub message: Option<String>,
+    /// It finished (either way) after the deadline: the failure policy's `onTimeout` applies.
+    pub late: bool,
 }
 
-/// Classifies a deployment as seen at `now`. The deadline counts as passed once it is reached.
+/// Classifies a deployment as seen at `now`.
+///
+/// Past the deadline a deployment GameSparks still runs is watched on until `grace_end`: a
+/// rollback now would be refused while it holds the stage, and it may still go live later, so
+/// the gate waits for its real ending. Only a deployment still running at `grace_end` (reached
+/// counts as passed) is TIMED_OUT; one that ends after the deadline keeps its outcome and is
+/// marked `late`.
 pub fn classify(
     deployment: &Deployment,
     deadline: OffsetDateTime,
+    grace_end: OffsetDateTime,
     now: OffsetDateTime,
 ) -> Classification {
     let code = deployment.result_code.as_ref();
@@ -80,14 +89,16 @@ pub fn classify(
                 )),
                 _ => None,
             };
-            if now >= deadline {
+            if now >= grace_end.max(deadline) {
                 (
                     Outcome::TimedOut,
                     Some(with_note(
                         note,
                         &format!(
-                            "deployment still {} at the deadline {}",
+                            "deployment {} still {} at the end of its grace window {} (deadline {})",
+                            deployment.id,
                             running.as_str(),
+                            crate::state::rfc3339(grace_end.max(deadline)),
                             crate::state::rfc3339(deadline)
                         ),
                     )),
@@ -97,11 +108,27 @@ pub fn classify(
             }
         }
     };
+    let finished_at = deployment.last_updated.unwrap_or(now);
+    let late = outcome.is_terminal() && outcome != Outcome::TimedOut && finished_at > deadline;
+    let message = if late {
+        Some(with_note(
+            message,
+            &format!(
+                "ended {} at {}, after the deadline {}",
+                result_code.as_deref().unwrap_or(&state),
+                crate::state::rfc3339(finished_at),
+                crate::state::rfc3339(deadline)
+            ),
+        ))
+    } else {
+        message
+    };
     Classification {
         outcome,
         state,
         result_code,
         message,
+        late,
     }
 }
 
@@ -119,6 +146,7 @@ mod tests {
     use time::Duration;
 
     const DEADLINE: OffsetDateTime = datetime!(2026-01-01 00:30:00 UTC);
+    const GRACE_END: OffsetDateTime = datetime!(2026-01-01 01:00:00 UTC);
 
     fn dep(state: &str, code: Option<&str>, msg: Option<&str>) -> Deployment {
         Deployment {
@@ -137,35 +165,61 @@ mod tests {
     fn classification_table() {
         let before = DEADLINE - Duration::seconds(1);
         let after = DEADLINE + Duration::seconds(1);
+        let (grace, past) = (GRACE_END, GRACE_END + Duration::seconds(1));
         use Outcome::*;
-        let cases: &[(&str, Option<&str>, OffsetDateTime, Outcome)] = &[
-            ("PENDING", None, before, InProgress),
-            ("IN_PROGRESS", None, before, InProgress),
-            ("PENDING", None, DEADLINE, TimedOut), // deadline exactly reached
-            ("IN_PROGRESS", None, DEADLINE, TimedOut),
-            ("IN_PROGRESS", None, after, TimedOut),
-            ("COMPLETED", Some("SUCCESS"), before, Succeeded),
-            ("COMPLETED", Some("SUCCESS"), after, Succeeded), // terminal beats the deadline
-            ("COMPLETED", Some("UNSPECIFIED_FAILURE"), before, Failed),
-            ("COMPLETED", Some("INVALID_ROLE_FAILURE"), before, Failed),
-            ("COMPLETED", None, before, Failed),
-            ("FAILED", Some("UNSPECIFIED_FAILURE"), before, Failed),
-            ("FAILED", Some("SUCCESS"), before, Failed),
-            ("FAILED", None, after, Failed),
-            ("ROLLING", None, before, InProgress),
-            ("ROLLING", None, DEADLINE, TimedOut),
+        // (state, code, now, outcome, late); `dep` has no LastUpdatedTime, so a terminal
+        // deployment counts as finishing when it is seen.
+        let cases: &[(&str, Option<&str>, OffsetDateTime, Outcome, bool)] = &[
+            ("PENDING", None, before, InProgress, false),
+            ("IN_PROGRESS", None, before, InProgress, false),
+            // Past the deadline it is watched on through the grace window...
+            ("PENDING", None, DEADLINE, InProgress, false),
+            ("IN_PROGRESS", None, after, InProgress, false),
+            // ... and times out when the grace end is reached.
+            ("PENDING", None, grace, TimedOut, false),
+            ("IN_PROGRESS", None, past, TimedOut, false),
+            ("COMPLETED", Some("SUCCESS"), before, Succeeded, false),
+            ("COMPLETED", Some("SUCCESS"), DEADLINE, Succeeded, false),
+            ("COMPLETED", Some("SUCCESS"), after, Succeeded, true),
+            ("COMPLETED", Some("SUCCESS"), past, Succeeded, true),
+            (
+                "COMPLETED",
+                Some("UNSPECIFIED_FAILURE"),
+                before,
+                Failed,
+                false,
+            ),
+            (
+                "COMPLETED",
+                Some("INVALID_ROLE_FAILURE"),
+                before,
+                Failed,
+                false,
+            ),
+            ("COMPLETED", None, before, Failed, false),
+            ("FAILED", Some("UNSPECIFIED_FAILURE"), before, Failed, false),
+            ("FAILED", Some("SUCCESS"), before, Failed, false),
+            ("FAILED", None, after, Failed, true),
+            ("ROLLING", None, before, InProgress, false),
+            ("ROLLING", None, DEADLINE, InProgress, false),
+            ("ROLLING", None, grace, TimedOut, false),
         ];
-        for (state, code, now, want) in cases {
-            let c = classify(&dep(state, *code, None), DEADLINE, *now);
+        for (state, code, now, want, late) in cases {
+            let c = classify(&dep(state, *code, None), DEADLINE, GRACE_END, *now);
             assert_eq!(c.outcome, *want, "{state} {code:?} at {now}");
+            assert_eq!(c.late, *late, "{state} {code:?} at {now}");
             assert_eq!(c.state, *state);
             assert_eq!(c.result_code.as_deref(), *code);
         }
+        // A deployment that finished before the deadline is not late, however late it is seen.
+        let mut on_time = dep("COMPLETED", Some("SUCCESS"), None);
+        on_time.last_updated = Some(before);
+        assert!(!classify(&on_time, DEADLINE, GRACE_END, past).late);
     }
 
     #[test]
     fn failed_without_result_says_it_was_missing() {
-        let c = classify(&dep("FAILED", None, None), DEADLINE, DEADLINE);
+        let c = classify(&dep("FAILED", None, None), DEADLINE, GRACE_END, DEADLINE);
         assert_eq!(c.outcome, Outcome::Failed);
         assert_eq!(c.result_code, None);
         assert!(c
@@ -184,6 +238,7 @@ mod tests {
                 Some("role cannot be assumed"),
             ),
             DEADLINE,
+            GRACE_END,
             DEADLINE - Duration::minutes(5),
         );
         assert_eq!(c.outcome, Outcome::Failed);
@@ -191,11 +246,26 @@ mod tests {
     }
 
     #[test]
-    fn timeout_message_names_state_and_deadline() {
-        let c = classify(&dep("IN_PROGRESS", None, None), DEADLINE, DEADLINE);
+    fn timeout_message_names_the_deployment_state_and_times() {
+        let c = classify(
+            &dep("IN_PROGRESS", None, None),
+            DEADLINE,
+            GRACE_END,
+            GRACE_END,
+        );
         assert_eq!(
             c.message.as_deref(),
-            Some("deployment still IN_PROGRESS at the deadline 2026-01-01T00:30:00Z")
+            Some("deployment dep-1 still IN_PROGRESS at the end of its grace window 2026-01-01T01:00:00Z (deadline 2026-01-01T00:30:00Z)")
+        );
+        let late = classify(
+            &dep("COMPLETED", Some("SUCCESS"), None),
+            DEADLINE,
+            GRACE_END,
+            DEADLINE + Duration::minutes(1),
+        );
+        assert_eq!(
+            late.message.as_deref(),
+            Some("ended SUCCESS at 2026-01-01T00:31:00Z, after the deadline 2026-01-01T00:30:00Z")
         );
     }
 
@@ -204,6 +274,7 @@ mod tests {
         let c = classify(
             &dep("ROLLING", None, None),
             DEADLINE,
+            GRACE_END,
             DEADLINE - Duration::seconds(5),
         );
         assert!(c.message.as_deref().unwrap_or("").contains("ROLLING"));

@@ -130,6 +130,7 @@ struct RawPolicy {
     on_timeout: Option<FailureResponse>,
     on_bake_failure: Option<FailureResponse>,
     timeout_seconds: Option<u64>,
+    timeout_grace_seconds: Option<u64>,
 }
 
 /// `$$.Execution` carries more (Name, RoleArn, Input, ...); only these matter here.
@@ -391,6 +392,17 @@ fn resolve_policy(raw: Option<RawPolicy>, timeout_field: &str) -> Result<Policy,
             ),
         ));
     }
+    // As long again as the timeout by default: a deployment that overran once has usually
+    // not hung, it is slow.
+    let timeout_grace_seconds = raw.timeout_grace_seconds.unwrap_or(timeout_seconds);
+    if timeout_grace_seconds > MAX_TIMEOUT_SECONDS {
+        return Err(InvalidInput::new(
+            timeout_field.replace("timeoutSeconds", "timeoutGraceSeconds"),
+            format!(
+                "must be between 0 and {MAX_TIMEOUT_SECONDS} seconds, got {timeout_grace_seconds}"
+            ),
+        ));
+    }
     Ok(Policy {
         on_invalid_role: raw.on_invalid_role.unwrap_or(defaults.on_invalid_role),
         on_unspecified_failure: raw
@@ -399,6 +411,7 @@ fn resolve_policy(raw: Option<RawPolicy>, timeout_field: &str) -> Result<Policy,
         on_timeout: raw.on_timeout.unwrap_or(defaults.on_timeout),
         on_bake_failure: raw.on_bake_failure.unwrap_or(defaults.on_bake_failure),
         timeout_seconds,
+        timeout_grace_seconds,
     })
 }
 
@@ -511,6 +524,10 @@ mod tests {
             FailureResponse::Rollback
         );
         assert_eq!(e.request.policy.timeout_seconds, 600);
+        assert_eq!(
+            e.request.policy.timeout_grace_seconds, 600,
+            "defaults to the timeout"
+        );
         let ctx = e.execution.unwrap_or_else(|| panic!("no context"));
         assert_eq!(ctx.id, "arn:x");
         assert_eq!(ctx.start_time.map(|t| t.millisecond()), Some(123));
@@ -574,6 +591,11 @@ mod tests {
                 with("policy", json!({"timeoutSeconds": 7201})),
                 "policy.timeoutSeconds",
                 "between 60 and 7200",
+            ),
+            (
+                with("policy", json!({"timeoutGraceSeconds": 7201})),
+                "policy.timeoutGraceSeconds",
+                "between 0 and 7200",
             ),
             (
                 with("policy", json!({"timeoutSeconds": -1})),

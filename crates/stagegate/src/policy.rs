@@ -39,6 +39,10 @@ pub struct Policy {
     #[serde(default = "rollback")]
     pub on_bake_failure: FailureResponse,
     pub timeout_seconds: u64,
+    /// How long past the deadline a deployment GameSparks still runs is watched for its real
+    /// ending (default: `timeoutSeconds`). A state from before this field had none: 0.
+    #[serde(default)]
+    pub timeout_grace_seconds: u64,
 }
 
 fn rollback() -> FailureResponse {
@@ -55,6 +59,7 @@ impl Default for Policy {
             // The alarms say the new snapshot hurts players: undo it, as CodeDeploy does.
             on_bake_failure: FailureResponse::Rollback,
             timeout_seconds: DEFAULT_TIMEOUT_SECONDS,
+            timeout_grace_seconds: DEFAULT_TIMEOUT_SECONDS,
         }
     }
 }
@@ -102,10 +107,6 @@ pub fn decide(
             action: Action::Wait,
             reason: "deployment not finished yet".into(),
         },
-        (Phase::Deploy | Phase::Bake, Outcome::Succeeded) => Decision {
-            action: Action::Succeed,
-            reason: "the requested snapshot is deployed".into(),
-        },
         (Phase::Rollback, Outcome::Succeeded) => Decision {
             action: Action::Alert,
             reason: "the rollback completed; the requested snapshot is not deployed".into(),
@@ -118,8 +119,26 @@ pub fn decide(
                 classification.outcome.as_str()
             ),
         },
+        // Still running at the end of the grace window: a rollback would be refused while it
+        // holds the stage, and it may yet go live. Only a person can tell what to do.
+        (Phase::Deploy | Phase::Bake, Outcome::TimedOut) => Decision {
+            action: Action::Alert,
+            reason: format!(
+                "it is still {} at the end of its grace window, GameSparks refuses another \
+                 deployment while it holds the stage, and it may still go live: the stage needs \
+                 a person",
+                classification.state
+            ),
+        },
+        (Phase::Deploy | Phase::Bake, Outcome::Succeeded) if classification.late => {
+            respond("onTimeout", policy.on_timeout, known_good)
+        }
+        (Phase::Deploy | Phase::Bake, Outcome::Succeeded) => Decision {
+            action: Action::Succeed,
+            reason: "the requested snapshot is deployed".into(),
+        },
         (Phase::Deploy | Phase::Bake, outcome) => {
-            let (rule, response) = if outcome == Outcome::TimedOut {
+            let (rule, response) = if classification.late {
                 ("onTimeout", policy.on_timeout)
             } else {
                 match code.map(ResultCode::parse) {
@@ -170,6 +189,7 @@ mod tests {
             state: "X".into(),
             result_code: code.map(str::to_owned),
             message: None,
+            late: false,
         }
     }
 
@@ -207,7 +227,8 @@ mod tests {
             ),
             (Phase::Deploy, Failed, None, GOOD, Rollback),
             (Phase::Deploy, Failed, Some("NEW_CODE"), GOOD, Rollback),
-            (Phase::Deploy, TimedOut, None, GOOD, Rollback),
+            // Still running at the end of the grace window: never rolled back into.
+            (Phase::Deploy, TimedOut, None, GOOD, Alert),
             (Phase::Deploy, TimedOut, None, None, Alert),
             (Phase::Rollback, InProgress, None, GOOD, Wait),
             (Phase::Rollback, Succeeded, Some("SUCCESS"), GOOD, Alert),
@@ -225,6 +246,45 @@ mod tests {
             let d = decide(*phase, &classification(*outcome, *code), &p, *good);
             assert_eq!(d.action, *want, "{phase:?} {outcome:?} {code:?} {good:?}");
         }
+        // Ended after the deadline: onTimeout decides, whatever the result; a late rollback is
+        // still a rollback.
+        let late = |outcome, code| Classification {
+            late: true,
+            ..classification(outcome, code)
+        };
+        let late_cases: &[Case] = &[
+            (Phase::Deploy, Succeeded, Some("SUCCESS"), GOOD, Rollback),
+            (Phase::Deploy, Succeeded, Some("SUCCESS"), None, Alert),
+            (
+                Phase::Deploy,
+                Failed,
+                Some("INVALID_ROLE_FAILURE"),
+                GOOD,
+                Rollback,
+            ),
+            (Phase::Rollback, Succeeded, Some("SUCCESS"), GOOD, Alert),
+        ];
+        for (phase, outcome, code, good, want) in late_cases {
+            let d = decide(*phase, &late(*outcome, *code), &p, *good);
+            assert_eq!(
+                d.action, *want,
+                "late {phase:?} {outcome:?} {code:?} {good:?}"
+            );
+            if *phase == Phase::Deploy {
+                assert!(d.reason.contains("onTimeout"), "{}", d.reason);
+            }
+        }
+        let alert = Policy {
+            on_timeout: FailureResponse::Alert,
+            ..Policy::default()
+        };
+        let d = decide(
+            Phase::Deploy,
+            &late(Succeeded, Some("SUCCESS")),
+            &alert,
+            GOOD,
+        );
+        assert_eq!(d.action, Alert);
     }
 
     #[test]
@@ -235,6 +295,7 @@ mod tests {
             on_timeout: FailureResponse::Alert,
             on_bake_failure: FailureResponse::Alert,
             timeout_seconds: 600,
+            timeout_grace_seconds: 0,
         };
         assert_eq!(decide_bake_failure(&flipped, GOOD).action, Action::Alert);
         assert_eq!(

@@ -103,6 +103,7 @@ proptest! {
         state in state_name(),
         code in prop::option::of(prop_oneof![Just("SUCCESS".to_string()), ".{0,12}"]),
         offset in -10_000i64..10_000,
+        grace in 0i64..7_200,
     ) {
         let deployment = Deployment {
             id: "d".into(),
@@ -115,10 +116,12 @@ proptest! {
             last_updated: None,
         };
         let deadline = t0();
+        let grace_end = deadline + Duration::seconds(grace);
         let now = deadline + Duration::seconds(offset);
-        let c = classify(&deployment, deadline, now);
+        let c = classify(&deployment, deadline, grace_end, now);
         let terminal_state = state == "COMPLETED" || state == "FAILED";
-        prop_assert_eq!(c.outcome.is_terminal(), terminal_state || offset >= 0);
+        prop_assert_eq!(c.outcome.is_terminal(), terminal_state || offset >= grace);
+        prop_assert_eq!(c.late, terminal_state && offset > 0);
         if c.outcome == Outcome::Succeeded {
             prop_assert!(state == "COMPLETED" && code.as_deref() == Some("SUCCESS"));
         }

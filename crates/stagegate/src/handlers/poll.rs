@@ -57,12 +57,18 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     }
     super::check_snapshot("GetStageDeployment", &stage, &deployment, &snapshot_id)?;
 
-    let classification = classify(&deployment, deadline, now);
+    let grace_end = backoff::deadline(deadline, state.policy.timeout_grace_seconds);
+    let classification = classify(&deployment, deadline, grace_end, now);
     let seen_at = match classification.outcome {
         Outcome::TimedOut => now,
         _ => deployment.last_updated.unwrap_or(now),
     };
     state.watched_mut().record(&classification, seen_at);
+    // A deployment that ended after its deadline did not make it in time, whatever its result:
+    // the run reports it as TIMED_OUT (or ROLLED_BACK). A late rollback is still a rollback.
+    if classification.late && state.phase == Phase::Deploy {
+        state.deployment.outcome = Outcome::TimedOut;
+    }
     let mut decision = decide(
         state.phase,
         &classification,
@@ -81,7 +87,11 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         decision = next;
     }
     state.wait_seconds = match decision.action {
-        Action::Wait => backoff::next_wait(state.watched().attempt, &deployment_id, now, deadline),
+        // Past the deadline the waits run up to the grace end instead.
+        Action::Wait => {
+            let horizon = if now < deadline { deadline } else { grace_end };
+            backoff::next_wait(state.watched().attempt, &deployment_id, now, horizon)
+        }
         _ => 0,
     };
     tracing::info!(

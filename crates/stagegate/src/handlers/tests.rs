@@ -663,7 +663,9 @@ async fn poll_failed_without_result_says_so() {
 }
 
 #[tokio::test]
-async fn poll_times_out_exactly_at_the_deadline() {
+async fn poll_past_the_deadline_keeps_watching_within_the_grace_window() {
+    // At the deadline GameSparks still runs the deployment: rolling back now would only be
+    // refused (ConflictException) while the late deployment may still go live unwatched.
     let gs = stage();
     let s = started(&gs, S4).await;
     let deadline = s.deployment.deadline;
@@ -676,13 +678,82 @@ async fn poll_times_out_exactly_at_the_deadline() {
     let at = polled(&gs, &before, deadline).await;
     assert_eq!(
         (at.deployment.outcome, at.action),
-        (Outcome::TimedOut, Action::Rollback)
+        (Outcome::InProgress, Action::Wait),
+        "{}",
+        at.reason
     );
-    assert_eq!(at.deployment.finished_at, Some(deadline));
+    assert!((1..=60).contains(&at.wait_seconds), "{}", at.wait_seconds);
+    assert_eq!(gs.started_count(), 1);
+
+    // It succeeds late: the default onTimeout (rollback) undoes the unverified snapshot.
+    let late = deadline + Duration::minutes(10);
+    gs.set_state(
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        None,
+        late,
+    );
+    let s = polled(&gs, &at, late + Duration::seconds(30)).await;
+    assert_eq!(
+        (s.deployment.outcome, s.action),
+        (Outcome::TimedOut, Action::Rollback),
+        "{}",
+        s.reason
+    );
+    assert!(
+        s.deployment
+            .message
+            .as_deref()
+            .is_some_and(|m| m.contains("after the deadline")),
+        "{:?}",
+        s.deployment.message
+    );
+    assert_eq!(s.deployment.finished_at, Some(late));
+    let s = rolled_back(&gs, &s, late + Duration::minutes(1)).await;
+    assert_eq!(
+        s.action,
+        Action::Wait,
+        "the stage is free: the rollback starts"
+    );
+    finish(
+        &gs,
+        "dep-2",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "",
+    );
+    let s = polled(&gs, &s, late + Duration::minutes(5)).await;
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), late).await;
+    assert_eq!(out.outcome, Verdict::RolledBack);
 }
 
 #[tokio::test]
-async fn poll_timeout_with_alert_policy_alerts() {
+async fn a_late_failure_follows_on_timeout() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let deadline = s.deployment.deadline;
+    let at = polled(&gs, &s, deadline).await;
+    gs.set_state(
+        "dep-1",
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        Some("crashed"),
+        deadline + Duration::minutes(2),
+    );
+    let s = polled(&gs, &at, deadline + Duration::minutes(3)).await;
+    assert_eq!(
+        (s.deployment.outcome, s.action),
+        (Outcome::TimedOut, Action::Rollback)
+    );
+    assert_eq!(
+        s.deployment.result_code.as_deref(),
+        Some("UNSPECIFIED_FAILURE")
+    );
+}
+
+#[tokio::test]
+async fn poll_timeout_with_alert_policy_reports_a_late_success_and_keeps_it() {
     let gs = stage();
     let event = json!({
         "input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4,
@@ -695,9 +766,57 @@ async fn poll_timeout_with_alert_policy_alerts() {
     let s = polled(&gs, &s, T0 + Duration::seconds(61)).await;
     assert_eq!(
         (s.deployment.outcome, s.action),
+        (Outcome::InProgress, Action::Wait)
+    );
+    gs.set_state(
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        None,
+        T0 + Duration::seconds(90),
+    );
+    let s = polled(&gs, &s, T0 + Duration::seconds(100)).await;
+    assert_eq!(
+        (s.deployment.outcome, s.action),
         (Outcome::TimedOut, Action::Alert)
     );
     assert_eq!(s.reason, "policy onTimeout is alert");
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.outcome, Verdict::TimedOut);
+    assert!(out.cause.contains("SUCCESS"), "{}", out.cause);
+    assert_eq!(gs.started_count(), 1, "what is live is kept");
+}
+
+#[tokio::test]
+async fn a_deployment_stuck_past_the_grace_window_alerts_naming_it() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let grace_end = s.deployment.deadline + Duration::seconds(1800);
+    let at = polled(&gs, &s, s.deployment.deadline).await;
+    let near = polled(&gs, &at, grace_end - Duration::seconds(2)).await;
+    assert_eq!(near.action, Action::Wait);
+    assert_eq!(near.wait_seconds, 2, "the last wait lands on the grace end");
+    let s = polled(&gs, &near, grace_end).await;
+    assert_eq!(
+        (s.deployment.outcome, s.action),
+        (Outcome::TimedOut, Action::Alert),
+        "{}",
+        s.reason
+    );
+    assert!(s.reason.contains("grace window"), "{}", s.reason);
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), grace_end).await;
+    assert_eq!(out.outcome, Verdict::TimedOut);
+    assert!(
+        out.cause
+            .contains("deployment dep-1 still PENDING at the end of its grace window"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(
+        gs.started_count(),
+        1,
+        "no rollback into a running deployment"
+    );
 }
 
 #[tokio::test]
@@ -869,11 +988,24 @@ async fn failed_rollback_is_never_rolled_back_again() {
 
 #[tokio::test]
 async fn rollback_blocked_by_a_running_deployment_alerts() {
+    // The deployment fails; before the rollback starts, someone else's deployment takes the stage.
     let gs = stage();
     let s = started(&gs, S4).await;
-    let timed_out = polled(&gs, &s, s.deployment.deadline).await;
-    assert_eq!(timed_out.action, Action::Rollback);
-    let s = rolled_back(&gs, &timed_out, s.deployment.deadline).await;
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "crashed",
+    );
+    let failed = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    assert_eq!(failed.action, Action::Rollback);
+    let other = json!({"input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S5},
+                       "execution": {"Id": "another-execution"}});
+    start::handle(&gs, &FakeAlarms::new(), &other, "r", &FixedClock(T0))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let s = rolled_back(&gs, &failed, T0 + Duration::minutes(5)).await;
     let r = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
     assert_eq!((r.outcome, s.action), (Outcome::Blocked, Action::Alert));
     let (out, _, _) = notified(
@@ -882,11 +1014,7 @@ async fn rollback_blocked_by_a_running_deployment_alerts() {
     )
     .await;
     assert_eq!(out.outcome, Verdict::RollbackFailed);
-    assert!(
-        out.cause.contains("did not finish by its deadline"),
-        "{}",
-        out.cause
-    );
+    assert!(out.cause.contains("crashed"), "{}", out.cause);
     assert!(out.cause.contains("could not start"), "{}", out.cause);
 }
 
@@ -1032,7 +1160,16 @@ async fn notify_failed_and_timed_out() {
 
     let gs = FakeGameSparks::new().with_snapshot(S4, T0);
     let s = started(&gs, S4).await;
-    let timed_out = polled(&gs, &s, s.deployment.deadline).await;
+    let overdue = polled(&gs, &s, s.deployment.deadline).await;
+    let late = s.deployment.deadline + Duration::minutes(1);
+    gs.set_state(
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        None,
+        late,
+    );
+    let timed_out = polled(&gs, &overdue, late).await;
     assert_eq!(
         timed_out.action,
         Action::Alert,
@@ -1054,7 +1191,8 @@ async fn notify_failed_and_timed_out() {
             .attributes
             .get("resultCode")
             .map(String::as_str),
-        Some("NONE")
+        Some("SUCCESS"),
+        "a late success keeps its result code"
     );
 }
 
