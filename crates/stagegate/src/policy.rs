@@ -137,7 +137,7 @@ pub fn decide(
             action: Action::Succeed,
             reason: "the requested snapshot is deployed".into(),
         },
-        (Phase::Deploy | Phase::Bake, outcome) => {
+        (Phase::Deploy | Phase::Bake, _) => {
             let (rule, response) = if classification.late {
                 ("onTimeout", policy.on_timeout)
             } else {
