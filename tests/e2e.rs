@@ -64,6 +64,9 @@ fn cases() -> Vec<Case> {
         Case::new("throttling_and_server_errors", |ctx| {
             Box::pin(throttling_and_server_errors(ctx))
         }),
+        Case::new("hung_calls_ridden_out", |ctx| {
+            Box::pin(hung_calls_ridden_out(ctx))
+        }),
         Case::new("invalid_input", |ctx| Box::pin(invalid_input(ctx))),
         Case::new("non_object_input", |ctx| Box::pin(non_object_input(ctx))),
         Case::new("scheduler_latest", |ctx| Box::pin(scheduler_latest(ctx))),
@@ -352,6 +355,41 @@ async fn stuck_times_out(ctx: Arc<Ctx>) -> Outcome {
     );
     check!(!run.entered("Rollback"), "states {:?}", run.states);
     expect_message(&run, "TIMED_OUT")?;
+    Ok(())
+}
+
+/// StartStageDeployment commits and never answers, GetStageDeployment hangs once: the functions'
+/// SDK timeouts abandon each attempt and retry, and the run ends as without the hangs.
+async fn hung_calls_ridden_out(ctx: Arc<Ctx>) -> Outcome {
+    ctx.reset()?;
+    let faults = json!({"operations": {
+        "StartStageDeployment": {"hang": {"count": 1, "afterCommit": true}},
+        "GetStageDeployment": {"hang": {"count": 1}}
+    }});
+    ctx.admin("POST", "/_emulator/faults", Some(&faults))?;
+    let run = ctx.execute("hung", input(V11)).await?;
+    check!(
+        run.status == "SUCCEEDED",
+        "status {} {:?} {:?}",
+        run.status,
+        run.error,
+        run.cause
+    );
+    check!(!run.entered("NotifyError"), "states {:?}", run.states);
+    check!(
+        ctx.deploys(PROD)? == 1,
+        "deployments {}",
+        ctx.deploys(PROD)?
+    );
+    let counters = ctx
+        .stack
+        .admin("GET", "/_emulator/counters", None)
+        .map_err(|e| e.to_string())?;
+    check!(
+        counters["faultsInjected"]["hang"] == 2,
+        "hangs injected: {counters}"
+    );
+    expect_message(&run, "SUCCEEDED")?;
     Ok(())
 }
 

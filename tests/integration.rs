@@ -352,3 +352,29 @@ async fn latest_already_serving_ends_unchanged() {
     assert!(again.output.succeeded);
     assert_eq!(deploys(&env, PROD), 1, "the second run deployed nothing");
 }
+
+#[tokio::test]
+async fn hung_calls_are_ridden_out_with_one_deployment() {
+    // StartStageDeployment commits and then never answers; GetStageDeployment hangs once too.
+    // The SDK's attempt timeout abandons each, its retry replays the ClientToken or reads again,
+    // and the run ends as it would have without the hangs, with exactly one deployment.
+    let env = emulator(SCALE, 15).await;
+    let faults: FaultConfig = serde_json::from_value(json!({"operations": {
+        "StartStageDeployment": {"hang": {"count": 1, "afterCommit": true}},
+        "GetStageDeployment": {"hang": {"count": 1}}
+    }}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    env.server
+        .set_faults(faults)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let started = std::time::Instant::now();
+    let run = run_gate(&env, "exec-hung", input(V11)).await;
+    assert_eq!(run.output.outcome, Verdict::Succeeded, "{:?}", run.output);
+    assert_eq!(deploys(&env, PROD), 1, "exactly one deployment");
+    assert_eq!(env.server.counters().faults_injected["hang"], 2);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(60),
+        "each hang costs one attempt timeout, not a function timeout: {:?}",
+        started.elapsed()
+    );
+}

@@ -178,6 +178,12 @@ class FakeFunctions:
                 raise FunctionError("StageGate.Retryable", "GetStageDeployment: ThrottlingException: slow down")
             if n == 2:
                 raise RawReply(503, b"upstream unavailable")  # -> Lambda.ServiceException
+            # What Lambda reports when the function runs into its timeout or runs out of memory;
+            # safe to retry (polls only read, starts replay their ClientToken).
+            if n == 3:
+                raise FunctionError("Sandbox.Timedout", "Task timed out after 30.00 seconds")
+            if n == 4:
+                raise FunctionError("Lambda.Unknown", "The cause could not be determined")
         if state["phase"] == "ROLLBACK":
             rollback = dict(state["rollback"], deploymentState="COMPLETED", outcome="SUCCEEDED",
                             resultCode="SUCCESS", finishedAt=_iso(datetime.now(timezone.utc)))
@@ -323,7 +329,7 @@ SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
     "retry": (
         "SUCCEEDED", None,
         ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
-        {"start-deployment": 1, "poll-deployment": 3, "notify-result": 1},
+        {"start-deployment": 1, "poll-deployment": 5, "notify-result": 1},
     ),
     "invalid-input": (
         "FAILED", "StageGate.ERROR",
@@ -394,9 +400,9 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         assert len(mine) == 1 and mine[0]["outcome"] == "ERROR", mine
     if name == "retry":
         results = [r for f, _, r in functions.calls_of(name, "poll-deployment")]
-        assert results == ["StageGate.Retryable", "HTTP 503", "ok"], results
+        assert results == ["StageGate.Retryable", "HTTP 503", "Sandbox.Timedout", "Lambda.Unknown", "ok"], results
         failed = [e["taskFailedEventDetails"]["error"] for e in events if "taskFailedEventDetails" in e]
-        assert failed == ["StageGate.Retryable", "Lambda.ServiceException"], failed
+        assert failed == ["StageGate.Retryable", "Lambda.ServiceException", "Sandbox.Timedout", "Lambda.Unknown"], failed
     if name == "wave":
         # Advance hands start-deployment the whole gate state; the second stage is polled next.
         advanced = [e for _, e, _ in functions.calls_of(name, "start-deployment") if "advance" in e]

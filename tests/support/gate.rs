@@ -50,6 +50,8 @@ pub async fn emulator(time_scale: f64, seed: u64) -> Emulated {
             aws_config::retry::RetryConfig::standard()
                 .with_initial_backoff(Duration::from_millis(5)),
         )
+        // The functions' own timeouts, so hung calls play out as they would in Lambda.
+        .timeout_config(stagegate::aws::timeout_config())
         .load()
         .await;
     let client = aws_sdk_gamesparks::Client::from_conf(

@@ -38,6 +38,30 @@ pub struct OperationFaults {
     pub server_error_after_commit_rate: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<LatencyMs>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hang: Option<Hang>,
+}
+
+/// The next `count` requests of an operation hang, as a stalled connection or a wedged service
+/// does: answered only after `ms` real milliseconds, or (without `ms`) not for an hour, which to
+/// a client is never. With `afterCommit`, a mutating request (StartStageDeployment,
+/// CreateSnapshot) is executed first and only its reply hangs: the ambiguous case a client's
+/// timeout and retry must survive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Hang {
+    pub count: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ms: Option<u64>,
+    #[serde(default)]
+    pub after_commit: bool,
+}
+
+impl Hang {
+    /// How long a hung request waits before it is answered.
+    pub fn duration(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.ms.unwrap_or(3_600_000))
+    }
 }
 
 /// Fault injection settings (scenario `faults`, or `POST /_emulator/faults`).
@@ -139,8 +163,26 @@ impl FaultConfig {
             if let Some(l) = &o.latency_ms {
                 check_latency(&format!("{p}.latencyMs"), l)?;
             }
+            if let Some(h) = &o.hang {
+                if h.count == 0 {
+                    return Err(format!("{p}.hang.count must be at least 1"));
+                }
+                if h.ms.is_some_and(|ms| ms > 3_600_000) {
+                    return Err(format!(
+                        "{p}.hang.ms must be at most 3600000 (omit it to hang for good)"
+                    ));
+                }
+            }
         }
         Ok(())
+    }
+
+    /// How many requests of each operation are still to hang, as configured.
+    pub(crate) fn hang_budget(&self) -> BTreeMap<String, u32> {
+        self.operations
+            .iter()
+            .filter_map(|(op, o)| o.hang.map(|h| (op.clone(), h.count)))
+            .collect()
     }
 
     pub(crate) fn effective(&self, operation: &str) -> EffectiveFaults {
@@ -270,5 +312,13 @@ mod tests {
         assert!(bad(serde_json::json!({"operations": {"Nope": {}}})).contains("Nope"));
         assert!(bad(serde_json::json!({"accessDeniedStages": ["x"]})).contains("game/stage"));
         assert!(bad(serde_json::json!({"latencyMs": {"min": 5, "max": 1}})).contains("min"));
+        assert!(
+            bad(serde_json::json!({"operations": {"GetStage": {"hang": {"count": 0}}}}))
+                .contains("hang.count")
+        );
+        assert!(bad(
+            serde_json::json!({"operations": {"GetStage": {"hang": {"count": 1, "ms": 3600001}}}})
+        )
+        .contains("hang.ms"));
     }
 }

@@ -27,7 +27,7 @@ mod world;
 
 pub use clock::{format_timestamp, ClockInfo};
 pub use error::{ApiError, ErrorKind};
-pub use faults::{FaultConfig, LatencyMs, OperationFaults, OPERATIONS};
+pub use faults::{FaultConfig, Hang, LatencyMs, OperationFaults, OPERATIONS};
 pub use scenario::{Outcome, Scenario, ScenarioError};
 pub use server::{
     Config, Counters, RequestLogEntry, RunningServer, Server, StartError, FAULT_KINDS,

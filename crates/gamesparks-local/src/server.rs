@@ -37,12 +37,13 @@ const MAX_ADMIN_BODY: usize = 16 << 20;
 const REQUEST_LOG_CAPACITY: usize = 10_000;
 
 /// Fault kinds as counted in `faultsInjected` and named in the request log.
-pub const FAULT_KINDS: [&str; 5] = [
+pub const FAULT_KINDS: [&str; 6] = [
     "ThrottlingException",
     "InternalServerException",
     "InternalServerExceptionAfterCommit",
     "AccessDeniedException",
     "latency",
+    "hang",
 ];
 
 /// How to start an emulator.
@@ -129,6 +130,8 @@ struct Emulator {
     seed: u64,
     world: World,
     faults: FaultConfig,
+    /// Requests still to hang, per operation (reset whenever the faults are set).
+    hangs_left: BTreeMap<String, u32>,
     fault_rng: Rng,
     request_rng: Rng,
     requests_total: u64,
@@ -148,6 +151,7 @@ impl Emulator {
             })?;
         Ok(Self {
             faults: scenario.faults.clone(),
+            hangs_left: scenario.faults.hang_budget(),
             scenario,
             seed,
             world,
@@ -330,7 +334,9 @@ impl RunningServer {
 
     pub fn set_faults(&self, faults: FaultConfig) -> Result<(), String> {
         faults.validate()?;
-        self.shared.lock().faults = faults;
+        let mut emu = self.shared.lock();
+        emu.hangs_left = faults.hang_budget();
+        emu.faults = faults;
         Ok(())
     }
 
@@ -453,6 +459,7 @@ async fn handle(
     let op_name = route.as_ref().map_or("Unknown", |r| r.op.name());
     let mut fault: Option<&'static str> = None;
     let mut latency_ms = 0;
+    let mut hang_after_commit = None;
 
     let result: Result<Value, ApiError> = 'answer: {
         if !authorized {
@@ -473,8 +480,22 @@ async fn handle(
         };
 
         // Draw every number each time so one request's config never shifts the next's draws.
-        let (latency, throttle, server_error, after_commit) = {
+        let (latency, throttle, server_error, after_commit, hang) = {
             let mut emu = shared.lock();
+            let hang = emu
+                .faults
+                .operations
+                .get(route.op.name())
+                .and_then(|o| o.hang);
+            let hang = match (hang, emu.hangs_left.get_mut(route.op.name())) {
+                (Some(h), Some(left)) if *left > 0 => {
+                    *left -= 1;
+                    // Counted now: a request that hangs for good is never logged as answered.
+                    *emu.faults_injected.entry("hang".to_string()).or_default() += 1;
+                    Some(h)
+                }
+                _ => None,
+            };
             let eff = emu.faults.effective(route.op.name());
             let range = eff.latency_ms.unwrap_or_default();
             let latency = emu.fault_rng.range(range.min, range.max);
@@ -486,11 +507,24 @@ async fn handle(
                 t < eff.throttle_rate,
                 e < eff.server_error_rate,
                 a < eff.server_error_after_commit_rate,
+                hang,
             )
         };
         if latency > 0 {
             latency_ms = latency;
             tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+        }
+        match hang {
+            Some(h) if h.after_commit && route.op.mutating() => hang_after_commit = Some(h),
+            Some(h) => {
+                fault = Some("hang");
+                tracing::info!(
+                    operation = route.op.name(),
+                    "injected hang before executing"
+                );
+                tokio::time::sleep(h.duration()).await;
+            }
+            None => {}
         }
         if throttle {
             fault = Some("ThrottlingException");
@@ -534,6 +568,11 @@ async fn handle(
         }
         result
     };
+    if let Some(h) = hang_after_commit {
+        fault = Some("hang");
+        tracing::info!(operation = op_name, "injected hang after executing");
+        tokio::time::sleep(h.duration()).await;
+    }
 
     let (status, body, error_type) = match &result {
         Ok(v) => (200, v.clone(), None),
@@ -554,7 +593,7 @@ async fn handle(
         if let Some(e) = error_type {
             *emu.errors_by_type.entry(e.to_string()).or_default() += 1;
         }
-        if let Some(f) = fault {
+        if let Some(f) = fault.filter(|f| *f != "hang") {
             *emu.faults_injected.entry(f.to_string()).or_default() += 1;
         }
         if latency_ms > 0 {

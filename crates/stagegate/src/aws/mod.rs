@@ -15,9 +15,29 @@ pub use cloudwatch::CloudWatchAlarms;
 pub use gamesparks::GameSparksDeployments;
 pub use sns::SnsNotifier;
 
-/// Loads region and credentials the standard way (environment, profile, container, IMDS).
+/// Loads region and credentials the standard way (environment, profile, container, IMDS), with
+/// the gate's timeouts on every client.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_from_env().await
+    aws_config::from_env()
+        .timeout_config(timeout_config())
+        .load()
+        .await
+}
+
+/// aws-config 0.56 sets a connect timeout and nothing else, so one hung response would hold a
+/// function until Lambda kills it at 30 s, and the Catch would end the run while its deployment
+/// goes on unwatched. An attempt that has not answered in 5 s is abandoned and retried by the
+/// SDK (its standard policy treats a timeout as transient; starts replay their ClientToken,
+/// reads are safe), and a whole call gives up after 12 s with a retryable error, well inside the
+/// function's 30 s, so the workflow's Retry takes over with a fresh invocation.
+pub fn timeout_config() -> aws_config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(12))
+        .build()
 }
 
 /// Maps an SDK error (either client: both use the same smithy error type) to the port's error.
