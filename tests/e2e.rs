@@ -140,6 +140,11 @@ fn expect_message(run: &Run, outcome: &str) -> Result<Value, String> {
         "missing name attributes: {m:?}"
     );
     check!(
+        m.attribute("dedupId").is_some_and(|d| d.len() == 64),
+        "dedupId attribute {:?}",
+        m.attribute("dedupId")
+    );
+    check!(
         m.subject.starts_with(&format!("stagegate {outcome}")),
         "subject {:?}",
         m.subject

@@ -92,11 +92,19 @@ pub fn render(report: &Report<'_>) -> Notification {
     let result_code = state
         .and_then(|s| s.deployment.result_code.clone())
         .unwrap_or_else(|| "NONE".into());
+    // One per execution and outcome: delivery is at least once (a Notify retried after a
+    // publish that did succeed sends the message again), so subscribers drop repeats by it.
+    let deduplication_id = hex_digest(&format!(
+        "{}\0{}",
+        report.execution_id,
+        report.verdict.as_str()
+    ));
     let attributes = [
         ("outcome", report.verdict.as_str().to_owned()),
         ("resultCode", result_code),
         ("gameName", game_shown.to_owned()),
         ("stageName", stage_shown.to_owned()),
+        ("dedupId", deduplication_id.clone()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), attribute_value(&v)))
@@ -112,11 +120,7 @@ pub fn render(report: &Report<'_>) -> Notification {
         summary,
         message: body.to_string(),
         attributes,
-        deduplication_id: hex_digest(&format!(
-            "{}\0{}",
-            report.execution_id,
-            report.verdict.as_str()
-        )),
+        deduplication_id,
         group_id: attribute_value(&format!("{game_shown}/{stage_shown}"))
             .chars()
             .take(128)

@@ -10,7 +10,11 @@ use crate::clock::Clock;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
-use crate::ports::{Alarms, StageDeployments};
+use crate::ports::{Alarms, ServiceErrorKind, StageDeployments};
+
+/// How long after a deployment's creation a NotFound for it counts as the service's
+/// read-after-write lag.
+const READ_AFTER_WRITE_SECONDS: i64 = 60;
 use crate::state::GateState;
 use crate::wave::{after_deployment_succeeded, after_stage_passed};
 
@@ -38,10 +42,23 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         )
         .into());
     }
+    let started_at = state.watched().started_at;
     let deployment = deployments
         .get_deployment(&stage, &deployment_id)
         .await
-        .map_err(|e| {
+        .map_err(|mut e| {
+            // Just after StartStageDeployment, GameSparks may not return the deployment yet:
+            // read-after-write lag, not a deployment that vanished. Retried, not ERROR.
+            if e.kind == ServiceErrorKind::NotFound
+                && now - started_at < time::Duration::seconds(READ_AFTER_WRITE_SECONDS)
+            {
+                e.kind = ServiceErrorKind::Transport;
+                e.message = format!(
+                    "{} (the deployment was created {} s ago; retried as read-after-write lag)",
+                    e.message,
+                    (now - started_at).whole_seconds()
+                );
+            }
             GateError::service(format!("reading deployment {deployment_id} on {stage}"), e)
         })?;
     // The outcome reported is this deployment's, of this snapshot, or nothing.

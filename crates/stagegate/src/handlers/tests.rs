@@ -386,6 +386,55 @@ async fn poll_refuses_a_deployment_of_another_snapshot() {
 }
 
 #[tokio::test]
+async fn poll_retries_a_not_found_just_after_the_start() {
+    // GameSparks may not list a deployment in the first seconds after creating it: a NotFound
+    // then is read-after-write lag, retried; minutes later it is a real NotFound.
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    for (after, want) in [
+        (Duration::seconds(5), types::RETRYABLE),
+        (Duration::minutes(5), types::NOT_FOUND),
+    ] {
+        gs.fail_next(GET, svc(ServiceErrorKind::NotFound, GET));
+        let got = poll::handle(
+            &gs,
+            &FakeAlarms::new(),
+            &event,
+            &FixedClock(s.deployment.started_at + after),
+        )
+        .await;
+        assert_eq!(error_type(got), want, "{after}");
+    }
+}
+
+#[tokio::test]
+async fn every_message_carries_a_stable_dedup_id() {
+    // Notifications are at least once: a Notify retried after a publish that did succeed sends
+    // it again. Subscribers drop repeats by the dedupId attribute (execution + outcome).
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "",
+    );
+    let s =
+        serde_json::to_value(polled(&gs, &s, T0 + Duration::minutes(4)).await).unwrap_or_default();
+    let (_, _, first) = notified(&s, T0 + Duration::minutes(5)).await;
+    let (_, _, again) = notified(&s, T0 + Duration::minutes(6)).await;
+    let id = |sns: &FakeNotifier| sns.published()[0].attributes.get("dedupId").cloned();
+    assert!(
+        id(&first).is_some_and(|d| d.len() == 64),
+        "{:?}",
+        id(&first)
+    );
+    assert_eq!(id(&first), id(&again));
+}
+
+#[tokio::test]
 async fn start_rejects_invalid_input_before_any_call() {
     let gs = stage();
     let bad = json!({"input": {"gameName": "space raiders", "stageName": "prod", "snapshotId": S1},
@@ -834,7 +883,16 @@ async fn poll_error_types() {
         gs.fail_next(GET, svc(kind, GET));
         let event = serde_json::to_value(&s).unwrap_or_default();
         assert_eq!(
-            error_type(poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0)).await),
+            // Minutes after the start: a NotFound is no read-after-write lag then.
+            error_type(
+                poll::handle(
+                    &gs,
+                    &FakeAlarms::new(),
+                    &event,
+                    &FixedClock(T0 + Duration::minutes(5))
+                )
+                .await
+            ),
             want,
             "{kind:?}"
         );
@@ -1093,8 +1151,10 @@ async fn notify_success_message() {
     let attrs: Vec<(&str, &str)> = n
         .attributes
         .iter()
+        .filter(|(k, _)| *k != "dedupId")
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
+    assert!(n.attributes.contains_key("dedupId"));
     assert_eq!(
         attrs,
         vec![
