@@ -17,6 +17,9 @@ pub const MAX_CHECKS: u64 = 120;
 /// DescribeAlarms takes at most 100 names.
 pub const MAX_ALARMS: usize = 100;
 pub const MAX_ALARM_NAME_CHARS: usize = 255;
+/// The alarm names of one run together, in UTF-8 bytes: the gate state and the message carry
+/// them, and Step Functions and SNS count bytes. As much as 100 ASCII names of 255 characters.
+pub const MAX_ALARM_NAME_BYTES_PER_RUN: usize = MAX_ALARMS * MAX_ALARM_NAME_CHARS;
 
 /// A bake as the input asks for it (defaults filled in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -189,8 +192,18 @@ pub fn check(
 }
 
 /// CloudWatch's state reasons run to 1,023 characters; a hundred of them would crowd the gate
-/// state and the notification toward their 256 KiB limits.
-pub const MAX_REASON_CHARS: usize = 256;
+/// state and the notification toward their 256 KiB limits. Kept in UTF-8 bytes, the unit those
+/// limits count.
+pub const MAX_REASON_BYTES: usize = 256;
+
+/// `text` cut to at most `max` bytes, on a character boundary.
+pub fn truncate_bytes(text: &str, max: usize) -> String {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_owned()
+}
 
 /// The alarms of `spec` in its order, reasons shortened, for keeping in the gate state.
 pub fn kept(spec: &BakeSpec, found: &[AlarmStatus]) -> Vec<AlarmStatus> {
@@ -201,7 +214,7 @@ pub fn kept(spec: &BakeSpec, found: &[AlarmStatus]) -> Vec<AlarmStatus> {
             reason: a
                 .reason
                 .as_ref()
-                .map(|r| r.chars().take(MAX_REASON_CHARS).collect()),
+                .map(|r| truncate_bytes(r, MAX_REASON_BYTES)),
             ..a.clone()
         })
         .collect()
@@ -302,7 +315,20 @@ pub(crate) mod tests {
                 .first()
                 .and_then(|a| a.reason.as_ref())
                 .map(String::len),
-            Some(MAX_REASON_CHARS)
+            Some(MAX_REASON_BYTES)
+        );
+        // Cut in bytes, on a character boundary: 64 four-byte characters fit, not 65.
+        let mut wide = alarm("a", OK);
+        wide.reason = Some("\u{1F600}".repeat(1023));
+        let cut = kept(&spec, &[wide])
+            .first()
+            .and_then(|a| a.reason.clone())
+            .unwrap_or_default();
+        assert_eq!((cut.len(), cut.chars().count()), (256, 64));
+        assert_eq!(
+            truncate_bytes("a\u{e9}", 2),
+            "a",
+            "never splits a character"
         );
     }
 

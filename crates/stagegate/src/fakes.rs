@@ -392,11 +392,16 @@ impl FakeAlarms {
 
     /// Creates or updates an alarm.
     pub fn set(&self, name: &str, state: &str, at: OffsetDateTime) {
+        self.set_with_reason(name, state, at, &format!("test set {name} to {state}"));
+    }
+
+    /// Creates or updates an alarm with CloudWatch's StateReason.
+    pub fn set_with_reason(&self, name: &str, state: &str, at: OffsetDateTime, reason: &str) {
         let mut t = self.lock();
         let status = AlarmStatus {
             name: name.into(),
             state: state.into(),
-            reason: Some(format!("test set {name} to {state}")),
+            reason: Some(reason.to_owned()),
             updated_at: Some(at),
         };
         match t.alarms.iter_mut().find(|a| a.name == name) {

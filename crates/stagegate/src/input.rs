@@ -244,6 +244,22 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
             ),
         ));
     }
+    // Step Functions and SNS count bytes: 255 characters of a name may be 1,020 of them.
+    let name_bytes: usize = stages
+        .iter()
+        .filter_map(|s| s.bake.as_ref())
+        .flat_map(|b| &b.alarm_names)
+        .map(String::len)
+        .sum();
+    if name_bytes > bake::MAX_ALARM_NAME_BYTES_PER_RUN {
+        return Err(InvalidInput::new(
+            if wave { field("stages") } else { field("bake.alarmNames") },
+            format!(
+                "the alarm names of a run may total at most {} bytes in UTF-8 (each stage's bake counted), got {name_bytes}",
+                bake::MAX_ALARM_NAME_BYTES_PER_RUN
+            ),
+        ));
+    }
     Ok(GateRequest {
         game_name: raw.game_name,
         stages,

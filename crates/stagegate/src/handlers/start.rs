@@ -432,7 +432,7 @@ async fn check_alarms_exist<A: Alarms>(alarms: &A, request: &GateRequest) -> Res
                 format!("{}.alarmNames", stage.bake_field),
                 format!(
                     "CloudWatch has no alarm named {} (in this account and region)",
-                    missing.join(", ")
+                    first_few(&missing)
                 ),
             )
             .into());
@@ -541,4 +541,14 @@ async fn dry_run<D: StageDeployments, A: Alarms>(
     );
     state.plan = Some(plan);
     Ok(state)
+}
+
+/// At most five names, then how many more: an error message (and the Fail state's Cause it
+/// becomes) stays short whatever the input listed.
+fn first_few(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    match names.len().checked_sub(SHOWN) {
+        Some(more) if more > 0 => format!("{} and {more} more", names[..SHOWN].join(", ")),
+        _ => names.join(", "),
+    }
 }

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::{error_type, finish, notified, rolled_back, stage, EXEC, S1, S2, S4, T0};
-use crate::bake::{ALARM, INSUFFICIENT_DATA, OK};
+use crate::bake::{self, ALARM, INSUFFICIENT_DATA, OK};
 use crate::classify::Outcome;
 use crate::clock::FixedClock;
 use crate::deployment::{DeploymentState, ResultCode};
@@ -641,4 +641,74 @@ async fn the_largest_inputs_stay_below_the_payload_limits() {
         message < PAYLOAD_LIMIT,
         "bake-failure message {message} bytes"
     );
+}
+
+/// A 4-byte UTF-8 character: the worst case for a limit counted in characters.
+const WIDE: &str = "\u{1F600}";
+
+#[tokio::test]
+async fn alarm_names_are_limited_in_bytes() {
+    // 100 names of 255 four-byte characters are each within CloudWatch's 255 characters, but
+    // together 102 KB per copy: a run's names are limited in UTF-8 bytes, naming the field.
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("{i:03}{}", WIDE.repeat(252)))
+        .collect();
+    let event = with_input(json!({"bake": {"seconds": 600, "alarmNames": names}}));
+    let err = start::handle(&stage(), &quiet_alarms(), &event, "r", &FixedClock(T0))
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("accepted 102 KB of alarm names"));
+    assert_eq!(err.error_type(), types::INVALID_INPUT);
+    let text = err.to_string();
+    assert!(text.contains("input.bake.alarmNames"), "{text}");
+    assert!(text.contains("bytes"), "{text}");
+}
+
+#[tokio::test]
+async fn the_largest_multibyte_inputs_stay_below_the_payload_limits_with_margin() {
+    // The largest names the byte budget allows, written in 4-byte characters; CloudWatch reasons
+    // of 1,023 four-byte characters.
+    let per_name = bake::MAX_ALARM_NAME_BYTES_PER_RUN / 100;
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("{i:03}{}", WIDE.repeat((per_name - 3) / 4)))
+        .collect();
+    let margin = PAYLOAD_LIMIT * 3 / 4;
+    let reason = WIDE.repeat(1023);
+    let alarms = FakeAlarms::new();
+    for n in &names {
+        alarms.set(n, OK, T0);
+    }
+    let stages: Vec<Value> = (0..5)
+        .map(|i| {
+            json!({"stageName": format!("{i}{}", "s".repeat(35)),
+                   "bake": {"seconds": 600, "alarmNames": &names[i * 20..(i + 1) * 20]}})
+        })
+        .collect();
+    let dry = with_input(json!({"stages": stages, "dryRun": true}));
+    let s = start_with(&stage(), &alarms, &dry).await;
+    let state = serde_json::to_string(&s).unwrap_or_default().len();
+    assert!(state < margin, "dry-run state {state} bytes");
+    let (_, _, sns) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    let message = sns.published()[0].message.len();
+    assert!(message < margin, "dry-run message {message} bytes");
+    eprintln!("largest multibyte dry run: state {state} B, message {message} B");
+
+    let gs = stage();
+    let s = baking(
+        &gs,
+        &alarms,
+        json!({"bake": {"seconds": 600, "alarmNames": names, "checkIntervalSeconds": 60}}),
+    )
+    .await;
+    for n in &names {
+        alarms.set_with_reason(n, ALARM, minutes(5), &reason);
+    }
+    let s = poll_at(&gs, &alarms, &s, minutes(5)).await;
+    let s = rolled_back(&gs, &s, minutes(5)).await;
+    let state = serde_json::to_string(&s).unwrap_or_default().len();
+    assert!(state < margin, "baking state {state} bytes");
+    let (_, _, sns) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    let message = sns.published()[0].message.len();
+    assert!(message < margin, "bake-failure message {message} bytes");
+    eprintln!("largest multibyte bake failure: state {state} B, message {message} B (limit {PAYLOAD_LIMIT})");
 }
