@@ -3,6 +3,7 @@
 #   asl-validator (npm, package.json)      infra/statemachine/deployment-gate.asl.json
 #   substitutions (.venv python)           ASL ${...} placeholders == the template's DefinitionSubstitutions
 #   least-privilege (.venv python)         infra/least_privilege.py on infra/template.yaml
+#   watchdog      (.venv python)           infra/watchdog_check.py on infra/template.yaml
 #   cfn-lint      (requirements-dev.txt)   infra/template.yaml
 #   checkov       (requirements-dev.txt)   infra/template.yaml
 # Prints one line per check. Exit 0: no findings; 1: findings (printed under the check's line);
@@ -84,6 +85,9 @@ report substitutions $? "ASL placeholders match DefinitionSubstitutions"
 
 "$venv_python" infra/least_privilege.py "$template" >"$out" 2>&1
 report least-privilege $? "no wildcard actions; GameSparks, CloudWatch alarms, SNS, Lambda, Step Functions and KMS scoped to the gate's own resources"
+
+"$venv_python" infra/watchdog_check.py "$template" >"$out" 2>&1
+report watchdog $? "executions that end without a notification reach a second channel; the schedule keeps failed starts; no just-created role in the key policy"
 
 "$cfn_lint" "$template" >"$out" 2>&1
 report cfn-lint $? "$template"
