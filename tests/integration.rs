@@ -275,14 +275,7 @@ async fn access_denied_on_the_stage_alerts() {
 #[tokio::test]
 async fn latest_resolves_to_the_newest_snapshot() {
     let env = emulator(SCALE, 12).await;
-    let fine = Outcome {
-        result: Some(ResultCode::Success),
-        never_finish: Some(false),
-        ..Outcome::default()
-    };
-    env.server
-        .set_outcome(V13, &fine)
-        .unwrap_or_else(|e| panic!("{e}"));
+    v13_succeeds_after(&env, None);
     let run = run_gate(&env, "exec-latest", input("latest")).await;
     assert_eq!(run.output.outcome, Verdict::Succeeded, "{:?}", run.output);
     let state = run
@@ -298,15 +291,7 @@ async fn a_late_success_is_rolled_back_by_on_timeout() {
     // V13 deploys fine but takes 400 s against a 300 s timeout: the gate watches it through the
     // grace window, sees it go live late, and the default onTimeout (rollback) undoes it.
     let env = emulator(SCALE, 13).await;
-    let slow = Outcome {
-        result: Some(ResultCode::Success),
-        never_finish: Some(false),
-        duration_seconds: Some(400.0),
-        ..Outcome::default()
-    };
-    env.server
-        .set_outcome(V13, &slow)
-        .unwrap_or_else(|e| panic!("{e}"));
+    v13_succeeds_after(&env, Some(400.0));
     let mut late = input(V13);
     late["policy"] = json!({"timeoutSeconds": 300});
     let run = run_gate(&env, "exec-late", late).await;
@@ -327,14 +312,7 @@ async fn a_late_success_is_rolled_back_by_on_timeout() {
 async fn latest_already_serving_ends_unchanged() {
     // The first nightly run deploys the newest snapshot; the next night finds nothing new.
     let env = emulator(SCALE, 14).await;
-    let fine = Outcome {
-        result: Some(ResultCode::Success),
-        never_finish: Some(false),
-        ..Outcome::default()
-    };
-    env.server
-        .set_outcome(V13, &fine)
-        .unwrap_or_else(|e| panic!("{e}"));
+    v13_succeeds_after(&env, None);
     let first = run_gate(&env, "exec-first-latest", input("latest")).await;
     assert_eq!(
         first.output.outcome,
@@ -377,4 +355,18 @@ async fn hung_calls_are_ridden_out_with_one_deployment() {
         "each hang costs one attempt timeout, not a function timeout: {:?}",
         started.elapsed()
     );
+}
+
+/// V13 (which never finishes in the demo scenario) succeeds instead, after `seconds` in progress
+/// (the emulator's default when None).
+fn v13_succeeds_after(env: &Emulated, seconds: Option<f64>) {
+    let outcome = Outcome {
+        result: Some(ResultCode::Success),
+        never_finish: Some(false),
+        duration_seconds: seconds,
+        ..Outcome::default()
+    };
+    env.server
+        .set_outcome(V13, &outcome)
+        .unwrap_or_else(|e| panic!("{e}"));
 }
