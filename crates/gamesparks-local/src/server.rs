@@ -166,6 +166,12 @@ impl Emulator {
         })
     }
 
+    /// New fault settings; the hang budget starts over with them, however they arrive.
+    fn set_faults(&mut self, faults: FaultConfig) {
+        self.hangs_left = faults.hang_budget();
+        self.faults = faults;
+    }
+
     fn counters(&mut self, now: OffsetDateTime) -> Counters {
         self.world.settle_all(now);
         let mut c = Counters {
@@ -334,9 +340,7 @@ impl RunningServer {
 
     pub fn set_faults(&self, faults: FaultConfig) -> Result<(), String> {
         faults.validate()?;
-        let mut emu = self.shared.lock();
-        emu.hangs_left = faults.hang_budget();
-        emu.faults = faults;
+        self.shared.lock().set_faults(faults);
         Ok(())
     }
 
@@ -730,7 +734,7 @@ fn admin_post(shared: &Shared, endpoint: &str, bytes: &[u8]) -> (u16, Value) {
                 .and_then(|f| f.validate().map(|()| f));
             match parsed {
                 Ok(f) => {
-                    shared.lock().faults = f.clone();
+                    shared.lock().set_faults(f.clone());
                     (200, json!(f))
                 }
                 Err(e) => admin_error(400, e),

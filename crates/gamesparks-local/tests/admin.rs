@@ -149,6 +149,51 @@ async fn faults_endpoint_changes_behaviour_at_run_time() {
 }
 
 #[tokio::test]
+async fn hang_fault_through_the_admin_api() {
+    // A committed StartStageDeployment whose reply never comes: the client's attempt timeout
+    // gives up, the retry replays the ClientToken, and there is one deployment.
+    let server = start_demo(1.0).await;
+    let r = admin_post(
+        &server,
+        "/_emulator/faults",
+        &json!({"operations": {
+            "StartStageDeployment": {"hang": {"count": 1, "afterCommit": true}},
+            "GetGame": {"hang": {"count": 1, "ms": 300}}
+        }}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let gs = timed_out_client(&server, Duration::from_secs(1)).await;
+    let started = std::time::Instant::now();
+    gs.get_game()
+        .game_name(GAME)
+        .send()
+        .await
+        .expect("answered late");
+    assert!(started.elapsed() >= Duration::from_millis(300));
+    let tok = token("hung");
+    let d = gs
+        .start_stage_deployment()
+        .game_name(GAME)
+        .stage_name("dev")
+        .snapshot_id(SUCCEEDS)
+        .client_token(&tok)
+        .send()
+        .await
+        .expect("the retry replays the token");
+    assert!(d.stage_deployment().is_some());
+    let counters = server.counters();
+    assert_eq!(counters.faults_injected["hang"], 2);
+    assert_eq!(
+        counters.deployments_started["space-raiders/dev"]["DEPLOY"],
+        1
+    );
+    // The budget is spent: the next call answers at once.
+    gs.get_game().game_name(GAME).send().await.expect("GetGame");
+    assert_eq!(server.counters().faults_injected["hang"], 2);
+}
+
+#[tokio::test]
 async fn scenario_load_and_reset() {
     let server = start_demo(1.0).await;
     let gs = client(&server).await;

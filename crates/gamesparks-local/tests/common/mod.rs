@@ -66,6 +66,22 @@ async fn client_with(server: &RunningServer, retry: RetryConfig) -> Client {
     Client::from_conf(conf)
 }
 
+/// An SDK client with the standard retries whose attempts give up after `attempt`.
+pub async fn timed_out_client(server: &RunningServer, attempt: Duration) -> Client {
+    let client = retrying_client(server, 3).await;
+    let conf = client
+        .config()
+        .to_builder()
+        .timeout_config(
+            TimeoutConfig::builder()
+                .operation_attempt_timeout(attempt)
+                .operation_timeout(Duration::from_secs(20))
+                .build(),
+        )
+        .build();
+    Client::from_conf(conf)
+}
+
 /// An SDK client with retries disabled so every 429/500 surfaces.
 pub async fn client(server: &RunningServer) -> Client {
     client_with(server, RetryConfig::disabled()).await
