@@ -316,7 +316,14 @@ impl StageDeployments for FakeGameSparks {
         next_token: Option<String>,
     ) -> Result<Page<Deployment>, ServiceError> {
         let s = self.enter(LIST_DEPLOYMENTS)?;
-        let history: Vec<Deployment> = s.on_stage(&stage.stage_name).cloned().collect();
+        // As GameSparks: StageDeploymentSummary has no creation time (GetStageDeployment has).
+        let history: Vec<Deployment> = s
+            .on_stage(&stage.stage_name)
+            .map(|d| Deployment {
+                created: None,
+                ..d.clone()
+            })
+            .collect();
         page(&history, s.page_size, next_token)
     }
 

@@ -296,13 +296,27 @@ async fn adopt_own<D: StageDeployments>(
     token: &str,
 ) -> Option<Deployment> {
     let latest = state.requested_snapshot_id == crate::input::LATEST;
-    let candidate = history.iter().find(|d| {
+    let running = history.iter().find(|d| {
         d.state.is_active()
-            && d.created.is_some_and(|c| c >= state.execution_started_at)
             && d.snapshot_id
                 .as_deref()
                 .is_some_and(|s| latest || s == state.deployment.snapshot_id)
     })?;
+    // ListStageDeployments carries no creation time; GetStageDeployment does.
+    let candidate = match running.created {
+        Some(_) => running.clone(),
+        None => deployments
+            .get_deployment(&state.stage(), &running.id)
+            .await
+            .ok()?,
+    };
+    if !candidate.state.is_active()
+        || !candidate
+            .created
+            .is_some_and(|c| c >= state.execution_started_at)
+    {
+        return None;
+    }
     let snapshot = candidate.snapshot_id.as_deref()?;
     let replayed = deployments
         .start_deployment(&state.stage(), snapshot, token)
