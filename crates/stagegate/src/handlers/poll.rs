@@ -10,13 +10,13 @@ use crate::clock::Clock;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
-use crate::ports::{Alarms, ServiceErrorKind, StageDeployments};
+use crate::ports::{Alarms, ServiceError, ServiceErrorKind, StageDeployments};
+use crate::state::GateState;
+use crate::wave::{after_deployment_succeeded, after_stage_passed};
 
 /// How long after a deployment's creation a NotFound for it counts as the service's
 /// read-after-write lag.
 const READ_AFTER_WRITE_SECONDS: i64 = 60;
-use crate::state::GateState;
-use crate::wave::{after_deployment_succeeded, after_stage_passed};
 
 use super::parse_state;
 
@@ -33,8 +33,8 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     }
     let stage = state.stage();
     let watched = state.watched();
-    let (deployment_id, deadline) = (watched.deployment_id.clone(), watched.deadline);
-    let snapshot_id = watched.snapshot_id.clone();
+    let (deployment_id, snapshot_id) = (watched.deployment_id.clone(), watched.snapshot_id.clone());
+    let (deadline, started_at) = (watched.deadline, watched.started_at);
     if deployment_id.is_empty() {
         return Err(InvalidInput::new(
             "deploymentId",
@@ -42,7 +42,6 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         )
         .into());
     }
-    let started_at = state.watched().started_at;
     let deployment = deployments
         .get_deployment(&stage, &deployment_id)
         .await
@@ -65,8 +64,8 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     if deployment.id != deployment_id {
         return Err(GateError::service(
             format!("reading deployment {deployment_id} on {stage}"),
-            crate::ports::ServiceError::new(
-                crate::ports::ServiceErrorKind::Other,
+            ServiceError::new(
+                ServiceErrorKind::Other,
                 "GetStageDeployment",
                 format!("GameSparks answered with deployment {}", deployment.id),
             ),
