@@ -78,8 +78,7 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         wait_seconds: 0,
     };
     if request.dry_run {
-        let created_by = state.execution_started_at;
-        return dry_run(deployments, alarms, &request, state, created_by).await;
+        return dry_run(deployments, alarms, &request, state).await;
     }
     let snapshot_id = resolve_snapshot(deployments, &request, state.execution_started_at).await?;
     check_alarms_exist(alarms, &request).await?;
@@ -469,8 +468,8 @@ async fn dry_run<D: StageDeployments, A: Alarms>(
     alarms: &A,
     request: &GateRequest,
     mut state: GateState,
-    created_by: time::OffsetDateTime,
 ) -> Result<GateState, GateError> {
+    let created_by = state.execution_started_at;
     let game = request.game_name.as_str();
     let mut problems = vec![];
     let snapshots = collect_all(|token| deployments.list_snapshots(game, token)).await;
