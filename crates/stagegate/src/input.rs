@@ -228,37 +228,32 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
         }
         (None, Some(list)) => (resolve_wave(list, &default_bake, &field("stages"))?, true),
     };
-    // Every stage carries its bake through the run (gate state and notification), so the total is
-    // what bounds their size, below Step Functions' and SNS's 256 KiB.
-    let watched: usize = stages
-        .iter()
-        .filter_map(|s| s.bake.as_ref())
-        .map(|b| b.alarm_names.len())
-        .sum();
-    if watched > bake::MAX_ALARMS {
-        return Err(InvalidInput::new(
-            if wave { field("stages") } else { field("bake.alarmNames") },
-            format!(
-                "a run may watch at most {} alarms in all (each stage's bake counted), got {watched}",
-                bake::MAX_ALARMS
-            ),
-        ));
-    }
-    // Step Functions and SNS count bytes: 255 characters of a name may be 1,020 of them.
-    let name_bytes: usize = stages
+    // Every stage carries its bake through the run (gate state and notification), so the totals
+    // are what bound their size, below Step Functions' and SNS's 256 KiB, which count bytes (255
+    // characters of a name may be 1,020 of them).
+    let names: Vec<&String> = stages
         .iter()
         .filter_map(|s| s.bake.as_ref())
         .flat_map(|b| &b.alarm_names)
-        .map(String::len)
-        .sum();
-    if name_bytes > bake::MAX_ALARM_NAME_BYTES_PER_RUN {
-        return Err(InvalidInput::new(
-            if wave { field("stages") } else { field("bake.alarmNames") },
-            format!(
-                "the alarm names of a run may total at most {} bytes in UTF-8 (each stage's bake counted), got {name_bytes}",
-                bake::MAX_ALARM_NAME_BYTES_PER_RUN
-            ),
-        ));
+        .collect();
+    let name_bytes: usize = names.iter().map(|n| n.len()).sum();
+    let too_many = if names.len() > bake::MAX_ALARMS {
+        Some(format!(
+            "a run may watch at most {} alarms in all (each stage's bake counted), got {}",
+            bake::MAX_ALARMS,
+            names.len()
+        ))
+    } else if name_bytes > bake::MAX_ALARM_NAME_BYTES_PER_RUN {
+        Some(format!(
+            "the alarm names of a run may total at most {} bytes in UTF-8 (each stage's bake counted), got {name_bytes}",
+            bake::MAX_ALARM_NAME_BYTES_PER_RUN
+        ))
+    } else {
+        None
+    };
+    if let Some(rule) = too_many {
+        let at = if wave { "stages" } else { "bake.alarmNames" };
+        return Err(InvalidInput::new(field(at), rule));
     }
     Ok(GateRequest {
         game_name: raw.game_name,

@@ -572,15 +572,11 @@ async fn a_retried_advance_reattaches_to_the_same_deployment() {
 /// Step Functions' state payload and an SNS message are both capped at 256 KiB.
 const PAYLOAD_LIMIT: usize = 256 * 1024;
 
-#[tokio::test]
-async fn the_largest_inputs_stay_below_the_payload_limits() {
-    // Five stages with the longest names, 100 alarms in all with the longest names, every alarm
-    // reporting CloudWatch's longest reason.
-    let names: Vec<String> = (0..100)
-        .map(|i| format!("{i:03}{}", "x".repeat(252)))
-        .collect();
+/// A dry run of the widest wave: five stages with the longest names, `names` (100 alarms, all
+/// OK) shared out between their bakes.
+async fn largest_dry_run(names: &[String]) -> (FakeAlarms, GateState) {
     let alarms = FakeAlarms::new();
-    for n in &names {
+    for n in names {
         alarms.set(n, OK, T0);
     }
     let stages: Vec<Value> = (0..5)
@@ -591,6 +587,17 @@ async fn the_largest_inputs_stay_below_the_payload_limits() {
         .collect();
     let dry = with_input(json!({"stages": stages, "dryRun": true}));
     let s = start_with(&stage(), &alarms, &dry).await;
+    (alarms, s)
+}
+
+#[tokio::test]
+async fn the_largest_inputs_stay_below_the_payload_limits() {
+    // Five stages with the longest names, 100 alarms in all with the longest names, every alarm
+    // reporting CloudWatch's longest reason.
+    let names: Vec<String> = (0..100)
+        .map(|i| format!("{i:03}{}", "x".repeat(252)))
+        .collect();
+    let (_, s) = largest_dry_run(&names).await;
     let state = serde_json::to_string(&s).unwrap_or_default();
     assert!(
         state.len() < PAYLOAD_LIMIT / 2,
@@ -674,18 +681,7 @@ async fn the_largest_multibyte_inputs_stay_below_the_payload_limits_with_margin(
         .collect();
     let margin = PAYLOAD_LIMIT * 3 / 4;
     let reason = WIDE.repeat(1023);
-    let alarms = FakeAlarms::new();
-    for n in &names {
-        alarms.set(n, OK, T0);
-    }
-    let stages: Vec<Value> = (0..5)
-        .map(|i| {
-            json!({"stageName": format!("{i}{}", "s".repeat(35)),
-                   "bake": {"seconds": 600, "alarmNames": &names[i * 20..(i + 1) * 20]}})
-        })
-        .collect();
-    let dry = with_input(json!({"stages": stages, "dryRun": true}));
-    let s = start_with(&stage(), &alarms, &dry).await;
+    let (alarms, s) = largest_dry_run(&names).await;
     let state = serde_json::to_string(&s).unwrap_or_default().len();
     assert!(state < margin, "dry-run state {state} bytes");
     let (_, _, sns) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
