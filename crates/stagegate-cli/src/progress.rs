@@ -82,12 +82,22 @@ pub fn task_output(output: &str) -> Option<String> {
 /// `bake: check 3, alarms errors=OK, latency=OK; next check in 30 s`
 fn bake_line(payload: &Value, action: &str) -> String {
     let window = payload.get("bakeWindow").unwrap_or(&Value::Null);
+    // The state names each alarm once, in `bake.alarmNames`; a reading gives its position.
+    let names = payload.pointer("/bake/alarmNames").unwrap_or(&Value::Null);
     let alarms: Vec<String> = window
-        .get("alarms")
+        .get("readings")
         .and_then(Value::as_array)
         .map(|list| {
             list.iter()
-                .map(|a| format!("{}={}", text(a, "name"), text(a, "state")))
+                .map(|a| {
+                    let name = a
+                        .get("alarm")
+                        .and_then(Value::as_u64)
+                        .and_then(|i| names.get(usize::try_from(i).ok()?))
+                        .and_then(Value::as_str)
+                        .unwrap_or("-");
+                    format!("{name}={}", text(a, "state"))
+                })
                 .collect()
         })
         .unwrap_or_default();
@@ -198,7 +208,8 @@ mod tests {
     fn bake_waves_and_dry_runs_have_their_own_lines() {
         let out = json!({"action": "wait", "phase": "BAKE", "stageName": "prod", "deploymentId": "dep-1",
             "wave": {"index": 1}, "waitSeconds": 30,
-            "bakeWindow": {"endsAt": "T", "checks": 2, "alarms": [{"name": "errors", "state": "OK"}]}});
+            "bake": {"alarmNames": ["latency", "errors"]},
+            "bakeWindow": {"endsAt": "T", "checks": 2, "readings": [{"alarm": 1, "state": "OK"}]}});
         let line = task_output(&out.to_string()).unwrap_or_default();
         assert!(line.contains("[prod] bake of deployment dep-1 until T: check 2, alarms errors=OK; next check in 30 s"), "{line}");
         let out = json!({"action": "alert", "dryRun": true, "reason": "dry run: x"});

@@ -39,6 +39,27 @@ impl BakeSpec {
     pub fn checks(&self) -> u64 {
         self.seconds.div_ceil(self.check_interval_seconds.max(1))
     }
+
+    /// The name of the alarm at `index` in `alarmNames`; a state edited by hand may point past
+    /// the end, which names it as such instead of panicking.
+    pub fn name(&self, index: usize) -> &str {
+        self.alarm_names
+            .get(index)
+            .map_or("(no such alarm)", String::as_str)
+    }
+
+    /// The readings with their alarms' names, for the notification and the logs.
+    pub fn named(&self, readings: &[AlarmReading]) -> Vec<AlarmStatus> {
+        readings
+            .iter()
+            .map(|r| AlarmStatus {
+                name: self.name(r.alarm).to_owned(),
+                state: r.state.clone(),
+                reason: r.reason.clone(),
+                updated_at: r.updated_at,
+            })
+            .collect()
+    }
 }
 
 /// An alarm's state as CloudWatch reports it.
@@ -53,6 +74,20 @@ pub struct AlarmStatus {
     pub updated_at: Option<OffsetDateTime>,
 }
 
+/// One alarm at one check, as the gate state keeps it. The state stores each alarm name once (in
+/// the bake's `alarmNames`) and refers to it by position: names run to 255 four-byte characters,
+/// and every copy of a hundred of them costs a tenth of Step Functions' 256 KiB.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmReading {
+    /// Its position in the bake's `alarmNames`.
+    pub alarm: usize,
+    pub state: String,
+    pub reason: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub updated_at: Option<OffsetDateTime>,
+}
+
 pub const OK: &str = "OK";
 pub const ALARM: &str = "ALARM";
 pub const INSUFFICIENT_DATA: &str = "INSUFFICIENT_DATA";
@@ -61,9 +96,10 @@ pub const INSUFFICIENT_DATA: &str = "INSUFFICIENT_DATA";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BakeFailure {
-    /// The alarm that failed the bake (the first failing one in `alarmNames` order); null when
-    /// the alarms could not be read.
-    pub alarm_name: Option<String>,
+    /// The alarm that failed the bake (the first failing one in `alarmNames` order, by its
+    /// position there); null when the alarms could not be read.
+    #[serde(default)]
+    pub alarm: Option<usize>,
     pub alarm_state: Option<String>,
     /// CloudWatch's state reason, or what went wrong reading the alarms.
     pub reason: String,
@@ -73,8 +109,40 @@ pub struct BakeFailure {
     pub at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub detected_at: OffsetDateTime,
-    /// Every alarm that was failing at that check.
+    /// Every alarm that was failing at that check, by position in `alarmNames`.
+    #[serde(default)]
+    pub failing: Vec<usize>,
+}
+
+/// A bake failure with its alarms' names: the notification's `bakeWindow.failure`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedFailure {
+    pub alarm_name: Option<String>,
+    pub alarm_state: Option<String>,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub detected_at: OffsetDateTime,
     pub failing_alarms: Vec<String>,
+}
+
+impl BakeFailure {
+    pub fn named(&self, spec: &BakeSpec) -> NamedFailure {
+        NamedFailure {
+            alarm_name: self.alarm.map(|i| spec.name(i).to_owned()),
+            alarm_state: self.alarm_state.clone(),
+            reason: self.reason.clone(),
+            at: self.at,
+            detected_at: self.detected_at,
+            failing_alarms: self
+                .failing
+                .iter()
+                .map(|&i| spec.name(i).to_owned())
+                .collect(),
+        }
+    }
 }
 
 /// A bake in progress (or finished).
@@ -86,14 +154,48 @@ pub struct BakeWindow {
     #[serde(with = "time::serde::rfc3339")]
     pub ends_at: OffsetDateTime,
     pub checks: u32,
-    /// The alarms at the last check.
-    pub alarms: Vec<AlarmStatus>,
+    /// The alarms at the last check. (Named `readings`, not the notification's `alarms`, so a
+    /// state written before alarms were kept by position still parses.)
+    #[serde(default)]
+    pub readings: Vec<AlarmReading>,
     /// Checks whose reading failed and was ignored (`ignoreAlarmReadErrors`).
     pub ignored_read_errors: u32,
     pub last_read_error: Option<String>,
     pub failure: Option<BakeFailure>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub passed_at: Option<OffsetDateTime>,
+}
+
+/// A bake window with its alarms' names: the notification's `bakeWindow`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedWindow {
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ends_at: OffsetDateTime,
+    pub checks: u32,
+    pub alarms: Vec<AlarmStatus>,
+    pub ignored_read_errors: u32,
+    pub last_read_error: Option<String>,
+    pub failure: Option<NamedFailure>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub passed_at: Option<OffsetDateTime>,
+}
+
+impl BakeWindow {
+    pub fn named(&self, spec: &BakeSpec) -> NamedWindow {
+        NamedWindow {
+            started_at: self.started_at,
+            ends_at: self.ends_at,
+            checks: self.checks,
+            alarms: spec.named(&self.readings),
+            ignored_read_errors: self.ignored_read_errors,
+            last_read_error: self.last_read_error.clone(),
+            failure: self.failure.as_ref().map(|f| f.named(spec)),
+            passed_at: self.passed_at,
+        }
+    }
 }
 
 /// What the gate does after a check.
@@ -112,7 +214,7 @@ pub fn open(spec: &BakeSpec, now: OffsetDateTime) -> (BakeWindow, u64) {
         started_at: now,
         ends_at: now + Duration::seconds(i64::try_from(spec.seconds).unwrap_or(i64::MAX)),
         checks: 0,
-        alarms: vec![],
+        readings: vec![],
         ignored_read_errors: 0,
         last_read_error: None,
         failure: None,
@@ -143,19 +245,19 @@ pub fn check(
         Ok(found) => {
             let missing = missing_alarms(spec, &found);
             // Keep the input's order, so "the first failing alarm" is stable.
-            window.alarms = kept(spec, &found);
+            window.readings = kept(spec, &found);
             (!missing.is_empty()).then(|| format!("alarm(s) not found: {}", missing.join(", ")))
         }
     };
     if let Some(error) = read_error {
         if !spec.ignore_alarm_read_errors {
             let failure = BakeFailure {
-                alarm_name: None,
+                alarm: None,
                 alarm_state: None,
                 reason: format!("the alarms could not be read ({error}); a bake that cannot see its alarms fails safe"),
                 at: now,
                 detected_at: now,
-                failing_alarms: vec![],
+                failing: vec![],
             };
             window.failure = Some(failure.clone());
             return BakeStep::Failed(failure);
@@ -163,14 +265,14 @@ pub fn check(
         window.ignored_read_errors = window.ignored_read_errors.saturating_add(1);
         window.last_read_error = Some(error);
     }
-    let failing: Vec<&AlarmStatus> = window
-        .alarms
+    let failing: Vec<&AlarmReading> = window
+        .readings
         .iter()
         .filter(|a| is_failing(spec, &a.state))
         .collect();
     if let Some(first) = failing.first() {
         let failure = BakeFailure {
-            alarm_name: Some(first.name.clone()),
+            alarm: Some(first.alarm),
             alarm_state: Some(first.state.clone()),
             reason: first
                 .reason
@@ -178,7 +280,7 @@ pub fn check(
                 .unwrap_or_else(|| "CloudWatch gave no reason".into()),
             at: first.updated_at.unwrap_or(now),
             detected_at: now,
-            failing_alarms: failing.iter().map(|a| a.name.clone()).collect(),
+            failing: failing.iter().map(|a| a.alarm).collect(),
         };
         window.failure = Some(failure.clone());
         return BakeStep::Failed(failure);
@@ -205,19 +307,34 @@ pub fn truncate_bytes(text: &str, max: usize) -> String {
     text[..end].to_owned()
 }
 
-/// The alarms of `spec` in its order, reasons shortened, for keeping in the gate state.
-pub fn kept(spec: &BakeSpec, found: &[AlarmStatus]) -> Vec<AlarmStatus> {
+/// The alarms of `spec` in its order, by position, reasons shortened, for keeping in the gate
+/// state.
+pub fn kept(spec: &BakeSpec, found: &[AlarmStatus]) -> Vec<AlarmReading> {
     spec.alarm_names
         .iter()
-        .filter_map(|n| found.iter().find(|a| &a.name == n))
-        .map(|a| AlarmStatus {
+        .enumerate()
+        .filter_map(|(i, n)| Some((i, found.iter().find(|a| &a.name == n)?)))
+        .map(|(alarm, a)| AlarmReading {
+            alarm,
+            state: a.state.clone(),
             reason: a
                 .reason
                 .as_ref()
                 .map(|r| truncate_bytes(r, MAX_REASON_BYTES)),
-            ..a.clone()
+            updated_at: a.updated_at,
         })
         .collect()
+}
+
+/// At most five names, then how many more: an error message (and the Fail state's Cause it
+/// becomes), or a dry run's problem, stays short whatever the input listed.
+pub fn first_few<S: AsRef<str>>(names: &[S]) -> String {
+    const SHOWN: usize = 5;
+    let shown: Vec<&str> = names.iter().take(SHOWN).map(AsRef::as_ref).collect();
+    match names.len().saturating_sub(SHOWN) {
+        0 => shown.join(", "),
+        more => format!("{} and {more} more", shown.join(", ")),
+    }
 }
 
 /// The bake's alarm names CloudWatch did not return.
@@ -306,7 +423,11 @@ pub(crate) mod tests {
         );
         assert_eq!(w.passed_at, Some(at(300)));
         assert_eq!(w.checks, 6);
-        let names: Vec<&str> = w.alarms.iter().map(|a| a.name.as_str()).collect();
+        let names: Vec<String> = spec
+            .named(&w.readings)
+            .into_iter()
+            .map(|a| a.name)
+            .collect();
         assert_eq!(names, ["a", "b"], "kept in the input's order");
         let mut long = alarm("a", OK);
         long.reason = Some("x".repeat(2000));
@@ -349,11 +470,13 @@ pub(crate) mod tests {
         let BakeStep::Failed(f) = step else {
             panic!("not failed: {step:?}")
         };
-        assert_eq!(f.alarm_name.as_deref(), Some("errors"));
+        assert_eq!(f.alarm, Some(1));
+        assert_eq!(f.named(&spec).alarm_name.as_deref(), Some("errors"));
         assert_eq!(f.alarm_state.as_deref(), Some(ALARM));
         assert_eq!(f.at, T0 - Duration::seconds(5));
         assert_eq!(f.detected_at, at(60));
-        assert_eq!(f.failing_alarms, ["errors", "crashes"]);
+        assert_eq!(f.failing, [1, 2]);
+        assert_eq!(f.named(&spec).failing_alarms, ["errors", "crashes"]);
         assert_eq!(f.reason, "errors is ALARM");
         assert_eq!(w.failure, Some(f));
     }
@@ -381,7 +504,7 @@ pub(crate) mod tests {
         let (mut w, _) = open(&spec, T0);
         let step = check(&spec, &mut w, Err("AccessDenied".into()), at(60));
         assert!(
-            matches!(&step, BakeStep::Failed(f) if f.alarm_name.is_none() && f.reason.contains("AccessDenied")),
+            matches!(&step, BakeStep::Failed(f) if f.alarm.is_none() && f.reason.contains("AccessDenied")),
             "{step:?}"
         );
         let (mut w, _) = open(&spec, T0);

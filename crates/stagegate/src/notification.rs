@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use crate::bake::BakeFailure;
+use crate::bake::NamedFailure;
 use crate::state::{rfc3339, GateState, Watch};
 use crate::verdict::{CaughtError, Verdict};
 use crate::wave::Wave;
@@ -83,10 +83,10 @@ pub fn render(report: &Report<'_>) -> Notification {
         },
         "error": report.error.map(|e| json!({"error": e.error, "cause": e.cause})),
         "bake": state.and_then(|s| s.bake.as_ref()),
-        "bakeWindow": state.and_then(|s| s.bake_window.as_ref()),
-        "wave": state.and_then(|s| s.wave.as_ref()).map(wave_json),
+        "bakeWindow": state.and_then(window_json),
+        "wave": state.and_then(wave_json),
         "dryRun": state.is_some_and(|s| s.dry_run),
-        "plan": state.and_then(|s| s.plan.as_ref()),
+        "plan": state.and_then(plan_json),
     });
 
     let result_code = state
@@ -163,9 +163,10 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
     };
     let d = &state.deployment;
     let bake_failure = state.bake_window.as_ref().and_then(|w| w.failure.as_ref());
-    let failure = match bake_failure {
-        Some(f) => describe_bake_failure(f),
-        None => describe_failure(d),
+    let failure = match (bake_failure, &state.bake) {
+        (Some(f), Some(spec)) => describe_bake_failure(&f.named(spec)),
+        (Some(f), None) => format!("completed, but the bake window failed: {}", f.reason),
+        (None, _) => describe_failure(d),
     };
     let text = match report.verdict {
         Verdict::Succeeded => {
@@ -314,7 +315,7 @@ fn dry_run_summary(state: &GateState, target: &str) -> String {
     }
 }
 
-fn describe_bake_failure(f: &BakeFailure) -> String {
+fn describe_bake_failure(f: &NamedFailure) -> String {
     let reason = f.reason.trim_end_matches('.');
     match (&f.alarm_name, &f.alarm_state) {
         (Some(name), Some(state)) => {
@@ -333,17 +334,46 @@ fn describe_bake_failure(f: &BakeFailure) -> String {
     }
 }
 
-fn wave_json(w: &Wave) -> Value {
-    json!({
+/// The gate state keeps each alarm name once, in the bake's `alarmNames`; the message names the
+/// alarms in place, as subscribers read them.
+fn window_json(s: &GateState) -> Option<Value> {
+    let window = s.bake_window.as_ref()?;
+    let named = match &s.bake {
+        Some(spec) => serde_json::to_value(window.named(spec)),
+        None => serde_json::to_value(window),
+    };
+    named.ok()
+}
+
+/// The plan with each stage's bake and its alarms named (the state keeps the bake once, in the
+/// stage's place in the wave or as the current stage's `bake`).
+fn plan_json(s: &GateState) -> Option<Value> {
+    let plan = s.plan.as_ref()?;
+    let mut value = serde_json::to_value(plan).ok()?;
+    for (i, stage) in plan.stages.iter().enumerate() {
+        let spec = s.stage_bake(i);
+        if let Some(out) = value.pointer_mut(&format!("/stages/{i}")) {
+            out["bake"] = json!(spec);
+            out["alarms"] = json!(spec.map(|b| b.named(&stage.alarms)).unwrap_or_default());
+        }
+    }
+    Some(value)
+}
+
+fn wave_json(s: &GateState) -> Option<Value> {
+    let w = s.wave.as_ref()?;
+    Some(json!({
         "route": w.route(),
         "index": w.index,
-        "stages": w.stages.iter().enumerate().map(|(i, s)| json!({
-            "stageName": s.stage_name,
+        "stages": w.stages.iter().enumerate().map(|(i, stage)| json!({
+            "stageName": stage.stage_name,
             "status": w.status(i),
-            "bakeSeconds": s.bake.as_ref().map(|b| b.seconds),
-            "passed": s.passed,
+            "bakeSeconds": s.stage_bake(i).map(|b| b.seconds).or_else(|| {
+                stage.passed.as_ref().map(|p| p.baked_seconds).filter(|&b| b > 0)
+            }),
+            "passed": stage.passed,
         })).collect::<Vec<_>>(),
-    })
+    }))
 }
 
 fn describe_failure(w: &Watch) -> String {

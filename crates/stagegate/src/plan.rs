@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::bake::{self, AlarmStatus, BakeSpec};
+use crate::bake::{self, AlarmReading, AlarmStatus, BakeSpec};
 use crate::deployment::Deployment;
 use crate::history::{rollback_target, serving_snapshot};
 
@@ -28,9 +28,9 @@ pub struct PlanStage {
     pub rollback_snapshot_id: Option<String>,
     /// A deployment that holds the stage now (StartStageDeployment would be refused).
     pub in_progress_deployment_id: Option<String>,
-    pub bake: Option<BakeSpec>,
-    /// The bake alarms as they are now.
-    pub alarms: Vec<AlarmStatus>,
+    /// The bake alarms as they are now, by position in the stage's `bake.alarmNames` (the gate
+    /// state keeps each name once; the notification names them).
+    pub alarms: Vec<AlarmReading>,
     pub problems: Vec<String>,
     /// Notes that do not stop the run.
     pub notes: Vec<String>,
@@ -70,7 +70,6 @@ pub fn plan_stage(
         current_snapshot_id: None,
         rollback_snapshot_id: None,
         in_progress_deployment_id: None,
-        bake: bake.cloned(),
         alarms: vec![],
         problems: vec![],
         notes: vec![],
@@ -117,7 +116,7 @@ pub fn plan_stage(
             Ok(found) => {
                 let missing = bake::missing_alarms(spec, &found);
                 if !missing.is_empty() {
-                    let text = format!("bake alarm(s) not found: {}", missing.join(", "));
+                    let text = format!("bake alarm(s) not found: {}", bake::first_few(&missing));
                     if spec.ignore_alarm_read_errors {
                         stage.notes.push(format!("{text} (ignored by the input)"));
                     } else {
@@ -125,13 +124,20 @@ pub fn plan_stage(
                     }
                 }
                 stage.alarms = bake::kept(spec, &found);
-                for a in &stage.alarms {
-                    if bake::is_failing(spec, &a.state) {
-                        stage.problems.push(format!(
-                            "alarm {} is {} now: the run would not deploy while it is",
-                            a.name, a.state
-                        ));
-                    }
+                // One problem for all firing alarms, naming a few: the plan lists every alarm's
+                // state already, and a hundred sentences would crowd the payload limits.
+                let firing: Vec<String> = stage
+                    .alarms
+                    .iter()
+                    .filter(|a| bake::is_failing(spec, &a.state))
+                    .map(|a| format!("{} ({})", spec.name(a.alarm), a.state))
+                    .collect();
+                if !firing.is_empty() {
+                    stage.problems.push(format!(
+                        "{} alarm(s) firing now, the run would not deploy while they are: {}",
+                        firing.len(),
+                        bake::first_few(&firing)
+                    ));
                 }
             }
         }
@@ -204,7 +210,8 @@ mod tests {
         let text = s.problems.join(" | ");
         assert!(text.contains("d2 is IN_PROGRESS"), "{text}");
         assert!(text.contains("not found: b"), "{text}");
-        assert!(text.contains("alarm a is ALARM"), "{text}");
+        assert!(text.contains("1 alarm(s) firing now"), "{text}");
+        assert!(text.contains(": a (ALARM)"), "{text}");
         assert!(s.notes.iter().any(|n| n.contains("already serves")));
         assert_eq!(s.rollback_snapshot_id, None);
         let plan = Plan::new(Some(S1.into()), vec![], vec![s]);

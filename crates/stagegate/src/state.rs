@@ -108,6 +108,16 @@ impl GateState {
         }
     }
 
+    /// The bake of stage `i` of the run (0 without a wave). The current stage's lives in `bake`;
+    /// the wave keeps those of the stages not yet reached (each alarm name is stored once).
+    pub fn stage_bake(&self, i: usize) -> Option<&BakeSpec> {
+        match &self.wave {
+            Some(w) if i != w.index => w.stages.get(i).and_then(|s| s.bake.as_ref()),
+            Some(_) => self.bake.as_ref(),
+            None => self.bake.as_ref().filter(|_| i == 0),
+        }
+    }
+
     /// A promotion wave with stages still to go after the current one.
     pub fn next_stage(&self) -> Option<&crate::wave::WaveStage> {
         self.wave.as_ref().and_then(|w| w.stages.get(w.index + 1))

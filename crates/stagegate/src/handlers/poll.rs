@@ -171,7 +171,7 @@ async fn check_bake<A: Alarms>(
     if let BakeStep::Failed(f) = &step {
         tracing::warn!(
             stage = %stage,
-            alarm = f.alarm_name.as_deref().unwrap_or("none"),
+            alarm = f.alarm.map_or("none", |i| spec.name(i)),
             alarm_state = f.alarm_state.as_deref().unwrap_or("unreadable"),
             reason = %f.reason,
             action = ?decision.action,

@@ -75,12 +75,16 @@ pub async fn handle<D: StageDeployments>(
             watch.deployment_id = started.id;
             state.wait_seconds = backoff::next_wait(0, &watch.deployment_id, now, watch.deadline);
             state.action = Action::Wait;
-            let why = match state.bake_window.as_ref().and_then(|w| w.failure.as_ref()) {
-                Some(f) => match &f.alarm_name {
-                    Some(alarm) => format!("alarm {alarm} fired during its bake window"),
+            let failure = state.bake_window.as_ref().and_then(|w| w.failure.as_ref());
+            let why = match (failure, &state.bake) {
+                (Some(f), Some(spec)) => match f.alarm {
+                    Some(alarm) => {
+                        format!("alarm {} fired during its bake window", spec.name(alarm))
+                    }
                     None => "its bake alarms could not be read".to_owned(),
                 },
-                None => format!("ended {}", state.deployment.outcome.as_str()),
+                (Some(_), None) => "its bake window failed".to_owned(),
+                (None, _) => format!("ended {}", state.deployment.outcome.as_str()),
             };
             state.reason = format!("rolling back to {target} after deployment {failed_id} {why}");
         }

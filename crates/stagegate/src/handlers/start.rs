@@ -58,14 +58,16 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         rollback: None,
         bake: first.bake.clone(),
         bake_window: None,
+        // The first stage's bake is the state's `bake`; the wave keeps the others'.
         wave: request.wave.then(|| Wave {
             index: 0,
             stages: request
                 .stages
                 .iter()
-                .map(|s| WaveStage {
+                .enumerate()
+                .map(|(i, s)| WaveStage {
                     stage_name: s.stage_name.clone(),
-                    bake: s.bake.clone(),
+                    bake: s.bake.clone().filter(|_| i > 0),
                     passed: None,
                 })
                 .collect(),
@@ -130,20 +132,25 @@ async fn advance<D: StageDeployments, A: Alarms>(
         .into());
     };
     let next_index = wave.index + 1;
-    let Some(next) = wave.stages.get(next_index).cloned() else {
+    if next_index >= wave.stages.len() {
         return Err(InvalidInput::new(
             "advance.wave.index",
             format!("the wave has no stage after {}", state.stage_name),
         )
         .into());
-    };
+    }
     // poll-deployment recorded it already; a state from elsewhere gets it here.
     if let Some(current) = wave.stages.get_mut(wave.index) {
         current.passed.get_or_insert(passed);
     }
     wave.index = next_index;
-    state.stage_name = next.stage_name;
-    state.bake = next.bake;
+    // The next stage's bake moves into the state's `bake` (each alarm name is stored once).
+    let (stage_name, bake) = match wave.stages.get_mut(next_index) {
+        Some(next) => (next.stage_name.clone(), next.bake.take()),
+        None => (state.stage_name.clone(), None),
+    };
+    state.stage_name = stage_name;
+    state.bake = bake;
     state.bake_window = None;
     state.rollback = None;
     state.previous_snapshot_id = None;
@@ -445,7 +452,7 @@ async fn check_alarms_exist<A: Alarms>(alarms: &A, request: &GateRequest) -> Res
                 format!("{}.alarmNames", stage.bake_field),
                 format!(
                     "CloudWatch has no alarm named {} (in this account and region)",
-                    first_few(&missing)
+                    bake::first_few(&missing)
                 ),
             )
             .into());
@@ -554,14 +561,4 @@ async fn dry_run<D: StageDeployments, A: Alarms>(
     );
     state.plan = Some(plan);
     Ok(state)
-}
-
-/// At most five names, then how many more: an error message (and the Fail state's Cause it
-/// becomes) stays short whatever the input listed.
-fn first_few(names: &[&str]) -> String {
-    const SHOWN: usize = 5;
-    match names.len().checked_sub(SHOWN) {
-        Some(more) if more > 0 => format!("{} and {more} more", names[..SHOWN].join(", ")),
-        _ => names.join(", "),
-    }
 }

@@ -153,7 +153,11 @@ async fn an_alarm_during_the_bake_rolls_back_and_is_named() {
         .as_ref()
         .and_then(|w| w.failure.clone())
         .unwrap_or_else(|| panic!("no failure"));
-    assert_eq!(failure.alarm_name.as_deref(), Some(ERRORS));
+    assert_eq!(
+        failure.alarm,
+        Some(1),
+        "{ERRORS}, by its place in alarmNames"
+    );
     assert_eq!(failure.at, minutes(5) + Duration::seconds(30));
 
     let s = rolled_back(&gs, &s, minutes(6)).await;
@@ -363,7 +367,9 @@ async fn a_dry_run_reports_every_problem() {
         "{problems}"
     );
     assert!(
-        problems.contains(&format!("alarm {LATENCY} is ALARM")),
+        problems.contains(&format!(
+            "firing now, the run would not deploy while they are: {LATENCY} (ALARM)"
+        )),
         "{problems}"
     );
     let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
@@ -630,7 +636,7 @@ async fn the_largest_inputs_stay_below_the_payload_limits() {
     }
     let mut s = poll_at(&gs, &baking_alarms, &s, minutes(5)).await;
     if let Some(w) = s.bake_window.as_mut() {
-        for a in &mut w.alarms {
+        for a in &mut w.readings {
             assert!(a.reason.as_ref().is_some_and(|r| r.len() <= 256));
             a.reason = Some(long_reason.clone());
         }
@@ -707,4 +713,93 @@ async fn the_largest_multibyte_inputs_stay_below_the_payload_limits_with_margin(
     let message = sns.published()[0].message.len();
     assert!(message < margin, "bake-failure message {message} bytes");
     eprintln!("largest multibyte bake failure: state {state} B, message {message} B (limit {PAYLOAD_LIMIT})");
+}
+
+/// The names of `names` the serialized state does not hold exactly `expected` times: a name the
+/// state repeats (in the window's readings, the failure, the plan, a wave stage and the current
+/// stage) multiplies the byte budget by its copies.
+fn copies_in(state: &GateState, names: &[String], expected: usize) -> Vec<(String, usize)> {
+    let text = serde_json::to_string(state).unwrap_or_default();
+    names
+        .iter()
+        .map(|n| (n.clone(), text.matches(&format!("\"{n}\"")).count()))
+        .filter(|(_, count)| *count != expected)
+        .collect()
+}
+
+#[tokio::test]
+async fn each_alarm_name_is_stored_once_in_the_state() {
+    let names: Vec<String> = (0..100).map(|i| format!("alarm-{i:03}")).collect();
+
+    // A dry run of five baking stages with every fifth alarm firing.
+    let (alarms, _) = largest_dry_run(&names).await;
+    for n in names.iter().step_by(5) {
+        alarms.set(n, ALARM, T0);
+    }
+    let stages: Vec<Value> = (0..5)
+        .map(|i| json!({"stageName": format!("s{i}"), "bake": {"seconds": 600, "alarmNames": &names[i * 20..(i + 1) * 20]}}))
+        .collect();
+    let s = start_with(
+        &stage(),
+        &alarms,
+        &with_input(json!({"stages": stages, "dryRun": true})),
+    )
+    .await;
+    assert!(!s.plan.as_ref().is_some_and(|p| p.ready));
+    assert_eq!(copies_in(&s, &names, 1), vec![], "dry run");
+
+    // One stage whose bake fails on every alarm, then rolls back.
+    let gs = stage();
+    let baking_alarms = FakeAlarms::new();
+    for n in &names {
+        baking_alarms.set(n, OK, T0);
+    }
+    let s = baking(
+        &gs,
+        &baking_alarms,
+        json!({"bake": {"seconds": 600, "alarmNames": names, "checkIntervalSeconds": 60}}),
+    )
+    .await;
+    assert_eq!(copies_in(&s, &names, 1), vec![], "bake open");
+    for n in &names {
+        baking_alarms.set(n, ALARM, minutes(5));
+    }
+    let s = poll_at(&gs, &baking_alarms, &s, minutes(5)).await;
+    assert_eq!(s.action, Action::Rollback);
+    assert_eq!(copies_in(&s, &names, 1), vec![], "bake failed");
+    let s = rolled_back(&gs, &s, minutes(5)).await;
+    assert_eq!(copies_in(&s, &names, 1), vec![], "rolled back");
+
+    // A wave whose second stage bakes: its names were both in the wave and the current stage.
+    let gs = stage();
+    let wave = with_input(json!({"stages": [
+        {"stageName": "dev", "bake": {"seconds": 60, "alarmNames": &names[..50], "checkIntervalSeconds": 60}},
+        {"stageName": "prod", "bake": {"seconds": 60, "alarmNames": &names[50..], "checkIntervalSeconds": 60}},
+    ]}));
+    let s = start_with(&gs, &baking_alarms_ok(&names), &wave).await;
+    assert_eq!(copies_in(&s, &names, 1), vec![], "wave started");
+    let quiet = baking_alarms_ok(&names);
+    succeed(&gs, &s);
+    let s = poll_at(&gs, &quiet, &s, minutes(4)).await;
+    let s = poll_at(&gs, &quiet, &s, minutes(5)).await;
+    assert_eq!(s.action, Action::Advance, "{}", s.reason);
+    let s = advanced(&gs, &quiet, &s).await;
+    assert_eq!(copies_in(&s, &names[50..], 1), vec![], "wave advanced");
+    // The passed stage keeps its record (`passed.bakedSeconds`), not its alarm names.
+    assert_eq!(copies_in(&s, &names[..50], 0), vec![], "wave advanced");
+    let (_, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(
+        body["bake"]["alarmNames"][0], names[50],
+        "the message still names them"
+    );
+    assert_eq!(body["wave"]["stages"][0]["bakeSeconds"], 60);
+    assert_eq!(body["wave"]["stages"][1]["bakeSeconds"], 60);
+}
+
+fn baking_alarms_ok(names: &[String]) -> FakeAlarms {
+    let alarms = FakeAlarms::new();
+    for n in names {
+        alarms.set(n, OK, T0);
+    }
+    alarms
 }
