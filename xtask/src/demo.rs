@@ -136,7 +136,7 @@ impl Drop for StackProcess {
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let args = parse(args)?;
     let started = Instant::now();
-    setup::run(root)?;
+    setup::run(root, setup::Tools::Local)?;
     println!("demo: building the stagegate CLI and the local stack");
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let status = cargo_run_env::without_cargo_run_env(&mut Command::new(&cargo))

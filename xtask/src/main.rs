@@ -8,6 +8,7 @@ use cargo_run_env::without_cargo_run_env;
 mod demo;
 mod setup;
 
+use setup::Tools;
 use std::env;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -109,6 +110,13 @@ const TIERS: &[Tier] = &[
         needs_tools: true,
     },
     Tier {
+        name: "sam",
+        what: "`sam build` (SAM CLI 1.170.0) of an x86_64 copy of the template; each bootstrap answers the Runtime API",
+        program: Program::Repo(".venv-sam/bin/python"),
+        args: &["infra/sam_build_check.py"],
+        needs_tools: true,
+    },
+    Tier {
         name: "soak",
         what: "short soak: gate runs under injected faults and SNS outages (`cargo xtask soak` for 200)",
         program: Program::Cargo,
@@ -138,7 +146,7 @@ fn main() -> ExitCode {
         Some("bench") => {
             // cargo-lambda and zig build the zips it measures; like demo, test and soak, it
             // installs them rather than asking the user to.
-            if let Err(e) = setup::run(&workspace_root()) {
+            if let Err(e) = setup::run(&workspace_root(), Tools::Local) {
                 eprintln!("xtask bench: {e}");
                 return ExitCode::FAILURE;
             }
@@ -148,7 +156,7 @@ fn main() -> ExitCode {
             )
         }
         Some("soak") => {
-            if let Err(e) = setup::run(&workspace_root()) {
+            if let Err(e) = setup::run(&workspace_root(), Tools::Local) {
                 eprintln!("xtask soak: {e}");
                 return ExitCode::FAILURE;
             }
@@ -159,7 +167,7 @@ fn main() -> ExitCode {
                 &soak,
             )
         }
-        Some("setup") => match setup::run(&workspace_root()) {
+        Some("setup") => match setup::run(&workspace_root(), Tools::Tests) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
                 eprintln!("xtask setup: {e}");
@@ -217,7 +225,7 @@ fn test(args: &[String]) -> ExitCode {
     let tools = if selected.iter().any(|t| t.needs_tools) {
         println!("==> setup (pinned local tools)");
         let started = Instant::now();
-        let result = setup::run(&root);
+        let result = setup::run(&root, Tools::Tests);
         if let Err(e) = &result {
             eprintln!("xtask: {e}");
         }
