@@ -44,22 +44,30 @@ pub fn next_wait(
     }
 }
 
-/// The most polls one phase can take: used to show the history limit is never approached.
-pub fn max_polls(timeout_seconds: u64) -> u64 {
-    // The jitter can shorten a wait by JITTER; count the worst case.
-    let mut elapsed = 0.0;
-    let mut polls = 0;
-    let mut attempt = 0;
-    while elapsed < timeout_seconds as f64 {
-        let base = INITIAL_WAIT_SECONDS * GROWTH.powi(attempt.min(64));
-        let shortest = (base * (1.0 - JITTER))
-            .round()
-            .clamp(MIN_WAIT_SECONDS as f64, MAX_WAIT_SECONDS as f64);
-        elapsed += shortest;
-        polls += 1;
-        attempt += 1;
-    }
-    polls
+/// The most polls one phase takes, counted by running the real `next_wait` the way
+/// poll-deployment does (waits land on the deadline, then run to the grace end) for `keys`
+/// deployment ids, whose jitter differs: the history-limit tests rest on this, so a change to the
+/// backoff changes what they count.
+#[cfg(test)]
+pub(crate) fn most_polls(timeout_seconds: u64, grace_seconds: u64, keys: u32) -> u64 {
+    let start = OffsetDateTime::UNIX_EPOCH;
+    let deadline = deadline(start, timeout_seconds);
+    let grace_end = self::deadline(deadline, grace_seconds);
+    (0..keys)
+        .map(|k| {
+            let key = format!("dep-{k}");
+            let (mut now, mut polls) = (start, 0u64);
+            while now < grace_end {
+                let horizon = if now < deadline { deadline } else { grace_end };
+                let attempt = u32::try_from(polls).unwrap_or(u32::MAX);
+                let wait = next_wait(attempt, &key, now, horizon);
+                now += Duration::seconds(i64::try_from(wait).unwrap_or(i64::MAX));
+                polls += 1;
+            }
+            polls
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 fn unit_interval(key: &str, attempt: u32) -> f64 {
@@ -138,17 +146,31 @@ mod tests {
     #[test]
     fn deadline_adds_timeout_and_saturates() {
         assert_eq!(deadline(NOW, 1800), datetime!(2026-01-01 00:30:00 UTC));
-        let _ = deadline(NOW, u64::MAX);
+        // A timeout past any date saturates at the latest date instead of panicking.
+        let far = deadline(NOW, u64::MAX);
+        assert!(far > deadline(NOW, 1_000 * 365 * 86_400), "{far}");
+        assert_eq!(far, deadline(far, 1), "already at the latest date");
     }
 
     #[test]
     fn longest_deadline_polls_stay_far_below_history_limit() {
-        // The longest timeout and then the longest grace window.
-        let polls = max_polls(2 * crate::policy::MAX_TIMEOUT_SECONDS);
+        let max = crate::policy::MAX_TIMEOUT_SECONDS;
+        // The default 1,800 + 1,800 s and the longest timeout and grace window (the README's
+        // table), over 500 deployment ids' jitter.
+        let default = most_polls(1800, 1800, 500);
+        let longest = most_polls(max, max, 500);
+        assert!(
+            (55..=64).contains(&default),
+            "{default} polls at the default"
+        );
+        assert!(
+            (200..=244).contains(&longest),
+            "{longest} polls at the longest"
+        );
         // About 9 history events per poll loop (Wait, Task, Choice), two phases (deploy and
         // rollback), plus a few dozen for start, notify and retries.
-        let events = 2 * polls * 9 + 100;
-        assert!(events < 5_000, "{polls} polls -> {events} events");
+        let events = 2 * longest * 9 + 100;
+        assert!(events < 5_000, "{longest} polls -> {events} events");
     }
 
     #[test]

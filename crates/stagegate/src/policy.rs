@@ -9,7 +9,7 @@ pub const DEFAULT_TIMEOUT_SECONDS: u64 = 1800;
 /// Below a minute GameSparks has barely moved a deployment out of PENDING.
 pub const MIN_TIMEOUT_SECONDS: u64 = 60;
 /// Two hours per phase keeps the longest run far below Step Functions' 25,000-event history
-/// (see `backoff::max_polls`).
+/// (see `backoff::most_polls`).
 pub const MAX_TIMEOUT_SECONDS: u64 = 7200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -149,7 +149,7 @@ pub fn after_stage_passed(state: &mut GateState, now: OffsetDateTime) -> Decisio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::backoff::max_polls;
+    use crate::backoff::most_polls;
     use crate::bake::MAX_CHECKS;
     use crate::input::MAX_WAVE_STAGES;
     use crate::policy::MAX_TIMEOUT_SECONDS;
@@ -157,15 +157,50 @@ mod tests {
     /// The longest a phase can poll: the longest timeout, then the longest grace window.
     const LONGEST_PHASE_SECONDS: u64 = 2 * MAX_TIMEOUT_SECONDS;
 
+    /// The most checks a bake allowed by the input makes, counted by running the real `bake`
+    /// with quiet alarms until it passes.
+    fn most_checks() -> u64 {
+        let mut most = 0;
+        for (seconds, interval) in [(7200, 60), (1200, 10), (7200, 300), (30, 10)] {
+            let input = serde_json::json!({"gameName": "g", "stageName": "s", "snapshotId": "latest",
+                "bake": {"seconds": seconds, "checkIntervalSeconds": interval, "alarmNames": ["a"]}});
+            let Ok(request) = crate::input::parse_execution_input(&input, "input") else {
+                continue;
+            };
+            let Some(spec) = request.stages.first().and_then(|s| s.bake.clone()) else {
+                continue;
+            };
+            let mut now = time::OffsetDateTime::UNIX_EPOCH;
+            let (mut window, mut wait) = bake::open(&spec, now);
+            loop {
+                now += time::Duration::seconds(i64::try_from(wait).unwrap_or(i64::MAX));
+                let quiet = Ok(vec![bake::AlarmStatus {
+                    name: "a".into(),
+                    state: bake::OK.into(),
+                    reason: None,
+                    updated_at: None,
+                }]);
+                match bake::check(&spec, &mut window, quiet, now) {
+                    bake::BakeStep::Continue(next) => wait = next,
+                    _ => break,
+                }
+            }
+            most = most.max(u64::from(window.checks));
+        }
+        most
+    }
+
     #[test]
     fn longest_wave_stays_below_the_history_limit() {
         // 9 events per poll or alarm check (Wait, Task, Choice); every stage deploys for the
         // longest timeout and grace window and bakes with the most checks; the last one also
         // rolls back; plus the start, advance and notify tasks with a retry each.
-        let per_stage = max_polls(LONGEST_PHASE_SECONDS) + MAX_CHECKS;
+        let polls = most_polls(MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, 200);
+        let checks = most_checks();
+        assert_eq!(checks, MAX_CHECKS, "the longest bake the input allows");
+        let per_stage = polls + checks;
         let stages = MAX_WAVE_STAGES as u64;
-        let events =
-            9 * (stages * per_stage + max_polls(LONGEST_PHASE_SECONDS)) + 20 * stages + 100;
+        let events = 9 * (stages * per_stage + polls) + 20 * stages + 100;
         assert!(events < 25_000 * 9 / 10, "{events} events");
     }
 
