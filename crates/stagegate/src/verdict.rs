@@ -129,37 +129,44 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
     }
     // Success of one stage while a wave still has stages to go would end the run early (an
     // unchanged first stage ends the whole wave: nothing new was asked for).
-    let unchanged = state.deployment.outcome == Outcome::Unchanged;
-    if state.action == Action::Succeed && state.next_stage().is_some() && !unchanged {
+    let outcome = state.deployment.outcome;
+    if state.action == Action::Succeed
+        && state.next_stage().is_some()
+        && outcome != Outcome::Unchanged
+    {
         return Verdict::Error;
     }
-    let bake_failed = state
-        .bake_window
-        .as_ref()
-        .is_some_and(|w| w.failure.is_some());
-    match (state.phase, &state.rollback) {
-        (Phase::Rollback, Some(rollback)) => match rollback.outcome {
+    // Every ending is reported by the task that decided it with `succeed` or `alert`; any other
+    // action reaching the end, or a combination no task produces, is a workflow bug, and a bug
+    // must never read as a success.
+    let window = state.bake_window.as_ref();
+    match (state.phase, state.action, &state.rollback) {
+        (Phase::Rollback, Action::Alert, Some(rollback)) => match rollback.outcome {
             Outcome::Succeeded => Verdict::RolledBack,
-            Outcome::InProgress => Verdict::Error,
             Outcome::Failed | Outcome::TimedOut | Outcome::Blocked => Verdict::RollbackFailed,
-            Outcome::Unchanged => Verdict::Error,
+            Outcome::InProgress | Outcome::Unchanged => Verdict::Error,
         },
-        (Phase::Rollback, None) => Verdict::Error,
-        (Phase::Deploy, None) => match (state.deployment.outcome, state.action) {
-            (Outcome::Succeeded, Action::Succeed) => Verdict::Succeeded,
+        // No bake window opens before the deployment succeeded, and a stage that asks for a
+        // bake cannot succeed without one.
+        (Phase::Deploy, action, None) if window.is_none() => match (outcome, action) {
+            (Outcome::Succeeded, Action::Succeed) if state.bake.is_none() => Verdict::Succeeded,
+            (Outcome::Unchanged, Action::Succeed) => Verdict::Unchanged,
             (Outcome::Failed, Action::Alert) => Verdict::Failed,
             (Outcome::TimedOut, Action::Alert) => Verdict::TimedOut,
-            (Outcome::Blocked, _) => Verdict::Blocked,
-            (Outcome::Unchanged, Action::Succeed) => Verdict::Unchanged,
-            // Asked to report a run that is still going or about to roll back: a workflow bug.
+            (Outcome::Blocked, Action::Alert) => Verdict::Blocked,
             _ => Verdict::Error,
         },
-        (Phase::Bake, None) => match (state.action, bake_failed) {
-            (Action::Succeed, false) => Verdict::Succeeded,
-            (Action::Alert, true) => Verdict::BakeFailed,
-            _ => Verdict::Error,
-        },
-        (Phase::Deploy | Phase::Bake, Some(_)) => Verdict::Error,
+        (Phase::Bake, action, None) if outcome == Outcome::Succeeded => {
+            match (action, window) {
+                // Passed: the window ran to its end with no failure.
+                (Action::Succeed, Some(w)) if w.passed_at.is_some() && w.failure.is_none() => {
+                    Verdict::Succeeded
+                }
+                (Action::Alert, Some(w)) if w.failure.is_some() => Verdict::BakeFailed,
+                _ => Verdict::Error,
+            }
+        }
+        _ => Verdict::Error,
     }
 }
 
@@ -200,5 +207,220 @@ mod tests {
         assert_eq!(verdict(None, Some(&other)), Verdict::Error);
         assert_eq!(verdict(None, None), Verdict::Error);
         assert_eq!(Verdict::RolledBack.fail_error(), "StageGate.ROLLED_BACK");
+    }
+
+    /// Where a run is in a promotion wave.
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum WavePos {
+        None,
+        /// The first of two stages: a stage is still to go.
+        First,
+        Last,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Bake {
+        None,
+        /// The stage asks for a bake; no window was opened.
+        SpecOnly,
+        Open,
+        Passed,
+        Failed,
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    struct Case {
+        phase: Phase,
+        action: Action,
+        outcome: Outcome,
+        rollback: Option<Outcome>,
+        wave: WavePos,
+        /// None: not a dry run; Some(ready).
+        dry_run: Option<bool>,
+        bake: Bake,
+    }
+
+    const PHASES: [Phase; 3] = [Phase::Deploy, Phase::Bake, Phase::Rollback];
+    const ACTIONS: [Action; 5] = [
+        Action::Wait,
+        Action::Succeed,
+        Action::Rollback,
+        Action::Alert,
+        Action::Advance,
+    ];
+    const OUTCOMES: [Outcome; 6] = [
+        Outcome::InProgress,
+        Outcome::Succeeded,
+        Outcome::Failed,
+        Outcome::TimedOut,
+        Outcome::Blocked,
+        Outcome::Unchanged,
+    ];
+
+    fn state_for(c: &Case) -> GateState {
+        use crate::bake::{self, BakeFailure};
+        use crate::wave::{Wave, WaveStage};
+        let mut s: GateState = serde_json::from_str(include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../events/poll-deployment.json"
+        )))
+        .unwrap_or_else(|e| panic!("sample state: {e}"));
+        s.phase = c.phase;
+        s.action = c.action;
+        s.deployment.outcome = c.outcome;
+        s.rollback = c.rollback.map(|o| {
+            let mut w = s.deployment.clone();
+            w.outcome = o;
+            w
+        });
+        let stage = |n: &str| WaveStage {
+            stage_name: n.into(),
+            bake: None,
+            passed: None,
+        };
+        s.wave = match c.wave {
+            WavePos::None => None,
+            WavePos::First => Some(Wave {
+                index: 0,
+                stages: vec![stage("dev"), stage("prod")],
+            }),
+            WavePos::Last => Some(Wave {
+                index: 1,
+                stages: vec![stage("dev"), stage("prod")],
+            }),
+        };
+        s.dry_run = c.dry_run.is_some();
+        s.plan = c.dry_run.map(|ready| {
+            let problems = if ready { vec![] } else { vec!["x".into()] };
+            crate::plan::Plan::new(Some("S".into()), problems, vec![])
+        });
+        let spec = bake::BakeSpec {
+            seconds: 60,
+            alarm_names: vec!["a".into()],
+            check_interval_seconds: 30,
+            fail_on_insufficient_data: false,
+            ignore_alarm_read_errors: false,
+        };
+        let now = s.deployment.started_at;
+        let (mut window, _) = bake::open(&spec, now);
+        match c.bake {
+            Bake::None | Bake::SpecOnly | Bake::Open => {}
+            Bake::Passed => window.passed_at = Some(now),
+            Bake::Failed => {
+                window.failure = Some(BakeFailure {
+                    alarm: Some(0),
+                    alarm_state: Some(bake::ALARM.into()),
+                    reason: "r".into(),
+                    at: now,
+                    detected_at: now,
+                    failing: vec![0],
+                })
+            }
+        }
+        (s.bake, s.bake_window) = match c.bake {
+            Bake::None => (None, None),
+            Bake::SpecOnly => (Some(spec), None),
+            _ => (Some(spec), Some(window)),
+        };
+        s
+    }
+
+    /// The verdict rules written out case by case, independently of `verdict`'s own order: only
+    /// the rows below end a run with anything but ERROR.
+    fn expected(c: &Case) -> Verdict {
+        use Action::{Alert, Succeed};
+        if let Some(ready) = c.dry_run {
+            return match (c.action, ready) {
+                (Succeed, true) => Verdict::DryRun,
+                (Alert, false) => Verdict::DryRunBlocked,
+                _ => Verdict::Error,
+            };
+        }
+        let stages_to_go = c.wave == WavePos::First;
+        // In the deploy phase no bake window is open yet.
+        let unbaked = matches!(c.bake, Bake::None | Bake::SpecOnly);
+        match (c.phase, c.action, c.outcome, c.rollback, c.bake) {
+            // A stage that succeeded with wave stages still to go must advance, not end the run,
+            // unless nothing new was asked for (an unchanged "latest" ends the whole wave).
+            (Phase::Deploy, Succeed, Outcome::Unchanged, None, _) if unbaked => Verdict::Unchanged,
+            (_, Succeed, _, _, _) if stages_to_go => Verdict::Error,
+            // Succeeded in the deploy phase only for a stage without a bake: one with a bake
+            // succeeds in the bake phase, once its window passed.
+            (Phase::Deploy, Succeed, Outcome::Succeeded, None, Bake::None) => Verdict::Succeeded,
+            (Phase::Deploy, Alert, Outcome::Failed, None, _) if unbaked => Verdict::Failed,
+            (Phase::Deploy, Alert, Outcome::TimedOut, None, _) if unbaked => Verdict::TimedOut,
+            (Phase::Deploy, Alert, Outcome::Blocked, None, _) if unbaked => Verdict::Blocked,
+            // A bake passes only once its window ran to the end with no failure.
+            (Phase::Bake, Succeed, Outcome::Succeeded, None, Bake::Passed) => Verdict::Succeeded,
+            (Phase::Bake, Alert, Outcome::Succeeded, None, Bake::Failed) => Verdict::BakeFailed,
+            // A finished rollback is reported with Alert, whatever came before it.
+            (Phase::Rollback, Alert, _, Some(Outcome::Succeeded), _) => Verdict::RolledBack,
+            (
+                Phase::Rollback,
+                Alert,
+                _,
+                Some(Outcome::Failed | Outcome::TimedOut | Outcome::Blocked),
+                _,
+            ) => Verdict::RollbackFailed,
+            _ => Verdict::Error,
+        }
+    }
+
+    #[test]
+    fn verdict_table_over_every_combination() {
+        let mut cases = 0;
+        let mut successes = 0;
+        let mut wrong = vec![];
+        for phase in PHASES {
+            for action in ACTIONS {
+                for outcome in OUTCOMES {
+                    for rollback in std::iter::once(None).chain(OUTCOMES.map(Some)) {
+                        for wave in [WavePos::None, WavePos::First, WavePos::Last] {
+                            for dry_run in [None, Some(true), Some(false)] {
+                                for bake in [
+                                    Bake::None,
+                                    Bake::SpecOnly,
+                                    Bake::Open,
+                                    Bake::Passed,
+                                    Bake::Failed,
+                                ] {
+                                    let c = Case {
+                                        phase,
+                                        action,
+                                        outcome,
+                                        rollback,
+                                        wave,
+                                        dry_run,
+                                        bake,
+                                    };
+                                    let got = verdict(Some(&state_for(&c)), None);
+                                    if got != expected(&c) {
+                                        wrong.push(format!(
+                                            "{c:?}: {got:?}, want {:?}",
+                                            expected(&c)
+                                        ));
+                                    }
+                                    cases += 1;
+                                    successes += usize::from(got.is_success());
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 3 * 5 * 6 * 7 * 3 * 3 * 5);
+        assert!(successes > 0);
+        assert!(
+            wrong.is_empty(),
+            "{} of {cases} combinations judged wrong, e.g.:\n{}",
+            wrong.len(),
+            wrong
+                .iter()
+                .step_by((wrong.len() / 12).max(1))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
