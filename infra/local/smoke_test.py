@@ -116,7 +116,7 @@ class FakeFunctions:
         # The Rust input parser reads StartTime as RFC 3339.
         datetime.fromisoformat(execution["StartTime"].replace("Z", "+00:00"))
         inp = event["input"]
-        if scenario == "invalid-input":
+        if scenario in ("invalid-input", "error-notification-lost"):
             raise FunctionError(
                 "StageGate.InvalidInput",
                 "invalid input: field `input.policy.onTimeout`: unknown variant `retry`, expected `alert` or `rollback`",
@@ -149,7 +149,9 @@ class FakeFunctions:
         }
         if scenario == "unknown-action":
             state["action"] = "celebrate"
-        if scenario == "wave":
+        if scenario == "no-action":
+            del state["action"]
+        if scenario in ("wave", "advance-denied"):
             stages = inp["stages"]
             state.update(stageName=stages[0], wave={"index": 0, "stages": [{"stageName": s} for s in stages]})
         return state
@@ -157,6 +159,8 @@ class FakeFunctions:
     def _advance(self, event: dict) -> dict:
         assert set(event) == {"advance"}, f"start-deployment (advance) event keys: {sorted(event)}"
         state = event["advance"]
+        if _scenario(event) == "advance-denied":
+            raise FunctionError("StageGate.AccessDenied", "StartStageDeployment: AccessDeniedException on prod")
         assert state["action"] == "advance" and state["outcome"] == "SUCCEEDED", state
         wave = state["wave"]
         passed = dict(wave["stages"][wave["index"]], passed={"deploymentId": state["deploymentId"]})
@@ -173,6 +177,8 @@ class FakeFunctions:
     def poll_deployment(self, state: dict, scenario: str, n: int) -> dict:
         assert state["action"] == "wait" and "notification" not in state and "error" not in state, state
         state = dict(state, attempt=state["attempt"] + 1)
+        if scenario == "poll-denied":
+            raise FunctionError("StageGate.AccessDenied", "GetStageDeployment: AccessDeniedException")
         if scenario == "retry":
             if n == 1:
                 raise FunctionError("StageGate.Retryable", "GetStageDeployment: ThrottlingException: slow down")
@@ -189,7 +195,7 @@ class FakeFunctions:
                             resultCode="SUCCESS", finishedAt=_iso(datetime.now(timezone.utc)))
             return dict(state, rollback=rollback, action="alert", waitSeconds=0,
                         reason="the rollback completed; the requested snapshot is not deployed")
-        if scenario == "rollback":
+        if scenario in ("rollback", "rollback-denied"):
             return dict(state, deploymentState="FAILED", outcome="FAILED", resultCode="UNSPECIFIED_FAILURE",
                         message="The deployment failed: the snapshot's extension code raised an error",
                         action="rollback", waitSeconds=0,
@@ -209,6 +215,8 @@ class FakeFunctions:
     # rollback-deployment: the gate state (action rollback) in, phase ROLLBACK + wait out.
     def rollback_deployment(self, state: dict, scenario: str, n: int) -> dict:
         assert state["action"] == "rollback", state
+        if scenario == "rollback-denied":
+            raise FunctionError("StageGate.AccessDenied", "StartStageDeployment: AccessDeniedException")
         now = datetime.now(timezone.utc)
         rollback = {"deploymentId": "dep-fedcba9876543210", "snapshotId": PREVIOUS, "startedAt": _iso(now),
                     "deadline": _iso(now + timedelta(seconds=1800)), "attempt": 0, "deploymentState": "PENDING",
@@ -222,7 +230,7 @@ class FakeFunctions:
         assert set(event) == {"state", "execution"}, f"notify-result event keys: {sorted(event)}"
         state, execution = event["state"], event["execution"]
         assert set(execution) == {"Id", "Name", "StartTime"}, f"execution keys: {sorted(execution)}"
-        if scenario == "notification-lost":
+        if scenario in ("notification-lost", "error-notification-lost"):
             raise FunctionError("StageGate.NotificationFailed", "SNS Publish failed: KMSAccessDeniedException")
         error = state.get("error")
         if isinstance(error, dict):
@@ -250,6 +258,13 @@ class FakeFunctions:
 
 
 def _scenario(event: dict) -> str:
+    # A wave changes stageName as it goes; the advance-denied wave is told by its game.
+    for path in (("input", "gameName"), ("state", "gameName"), ("advance", "gameName"), ("gameName",)):
+        value = event
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if value == "advance-denied":
+            return value
     for path in (("input", "stages"), ("wave",), ("state", "wave"), ("advance", "wave")):
         value = event
         for key in path:
@@ -342,6 +357,35 @@ SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
         ["Accept", "Start", "Route", "UnknownAction", "NotifyError", "Failed"],
         {"start-deployment": 1, "notify-result": 1},
     ),
+    # Every task's Catch: a non-retryable error in any task still ends with one ERROR message.
+    "poll-denied": (
+        "FAILED", "StageGate.ERROR",
+        ["Accept", "Start", "Route", "Wait", "Poll", "NotifyError", "Failed"],
+        {"start-deployment": 1, "poll-deployment": 1, "notify-result": 1},
+    ),
+    "rollback-denied": (
+        "FAILED", "StageGate.ERROR",
+        ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Rollback", "NotifyError", "Failed"],
+        {"start-deployment": 1, "poll-deployment": 1, "rollback-deployment": 1, "notify-result": 1},
+    ),
+    "advance-denied": (
+        "FAILED", "StageGate.ERROR",
+        ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Advance", "NotifyError",
+         "Failed"],
+        {"start-deployment": 2, "poll-deployment": 2, "notify-result": 1},
+    ),
+    # Route's first rule: a state without an action is reported, not routed by Default by luck.
+    "no-action": (
+        "FAILED", "StageGate.ERROR",
+        ["Accept", "Start", "Route", "UnknownAction", "NotifyError", "Failed"],
+        {"start-deployment": 1, "notify-result": 1},
+    ),
+    # NotifyError's own Catch: the error report itself cannot be published.
+    "error-notification-lost": (
+        "FAILED", "StageGate.NotificationFailed",
+        ["Accept", "Start", "NotifyError", "NotificationLost"],
+        {"start-deployment": 1, "notify-result": 7},  # 1 + MaxAttempts 6
+    ),
     "notification-lost": (
         "FAILED", "StageGate.NotificationFailed",
         ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Wait", "Poll", "Route", "Notify", "NotificationLost"],
@@ -387,6 +431,22 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         assert len(mine) == 1 and mine[0]["outcome"] == "ROLLED_BACK", mine
         polled = [e for f, e, _ in functions.calls_of(name, "poll-deployment")]
         assert polled[-1]["phase"] == "ROLLBACK" and polled[-1]["rollback"]["rollbackOf"] == "dep-0123456789abcdef"
+    if name in ("poll-denied", "rollback-denied", "advance-denied"):
+        state = notify_calls[0][1]["state"]
+        assert state["error"]["Error"] == "StageGate.AccessDenied", state
+        assert json.loads(state["error"]["Cause"])["errorType"] == "StageGate.AccessDenied", state
+        # The Catch keeps the failing task's input: the report says which deployment was watched.
+        assert state["deploymentId"].startswith("dep-") and state["gameName"], state
+        assert "AccessDeniedException" in desc["cause"], desc["cause"]
+        assert len(mine) == 1 and mine[0]["outcome"] == "ERROR", mine
+    if name == "no-action":
+        state = notify_calls[0][1]["state"]
+        assert state["error"]["Error"] == "StageGate.UnknownAction" and "action" not in state, state
+        assert len(mine) == 1 and mine[0]["outcome"] == "ERROR", mine
+    if name == "error-notification-lost":
+        assert "could not be published" in desc["cause"], desc["cause"]
+        assert all(e["state"]["error"]["Error"] == "StageGate.InvalidInput" for _, e, _ in notify_calls), notify_calls
+        assert not mine, mine
     if name in ("invalid-input", "unknown-action"):
         state = notify_calls[0][1]["state"]
         assert set(state["error"]) == {"Error", "Cause"}, state
@@ -418,6 +478,32 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         assert "could not be published" in desc["cause"], desc["cause"]
         assert not mine, mine
     return f"{desc['status']}{' ' + desc['error'] if desc.get('error') else ''}; {len(entered)} states"
+
+
+def check_choice_guards(asl: dict) -> str:
+    """On AWS a Choice rule that compares a path the state lacks fails the execution with
+    States.Runtime (no Catch, no message); moto follows Default instead, so the `no-action`
+    scenario cannot show it. Every compared path must be guarded by an earlier `Not IsPresent`
+    rule."""
+    checked = 0
+    for name, state in asl["States"].items():
+        if state["Type"] != "Choice":
+            continue
+        guarded: set[str] = set()
+        for rule in state["Choices"]:
+            inner = rule.get("Not", {})
+            if inner.get("IsPresent") is True and "Variable" in inner:
+                guarded.add(inner["Variable"])
+                continue
+            variable = rule.get("Variable")
+            if variable is None or "IsPresent" in rule:
+                continue
+            # Finish compares `$.notification.succeeded`, which its Notify task always sets.
+            if name == "Finish" and variable == "$.notification.succeeded":
+                continue
+            assert variable in guarded, f"Choice {name} compares {variable} with no IsPresent guard before it"
+            checked += 1
+    return f"{checked} comparisons guarded"
 
 
 # --------------------------------------------------------------------------- harness
@@ -490,6 +576,12 @@ def main() -> int:
         holder["f"] = functions
 
         definition = ASL.read_text()
+        try:
+            print(f"ok   {'choice-guards':<18} {check_choice_guards(json.loads(definition))}")
+            passed += 1
+        except AssertionError as err:
+            print(f"FAIL {'choice-guards':<18} {err}")
+            failed += 1
         for key, name in FUNCTIONS.items():
             definition = definition.replace("${" + key + "}", function_arn(name))
         assert "${" not in definition, "a DefinitionSubstitutions placeholder is left"
@@ -502,9 +594,11 @@ def main() -> int:
         for name in SCENARIOS:
             snapshot = "latest" if name == "invalid-input" else SNAPSHOT
             inp = {"gameName": "space-raiders", "stageName": name, "snapshotId": snapshot}
-            if name == "wave":
+            if name in ("wave", "advance-denied"):
                 del inp["stageName"]
                 inp["stages"] = ["dev", "prod"]
+            if name == "advance-denied":
+                inp["gameName"] = name
             if name == "invalid-input":
                 inp["policy"] = {"onTimeout": "retry"}
             executions[name] = sfn.start_execution(
@@ -537,7 +631,8 @@ def main() -> int:
             except AssertionError as err:
                 print(f"FAIL {name:<18} {err}")
                 failed += 1
-        assert len(messages) == sum(1 for n in SCENARIOS if n != "notification-lost"), messages
+        lost = ("notification-lost", "error-notification-lost")
+        assert len(messages) == sum(1 for n in SCENARIOS if n not in lost), messages
     except Exception:  # noqa: BLE001 - harness failure: report and fail
         traceback.print_exc()
         failed += 1
