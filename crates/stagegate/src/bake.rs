@@ -537,6 +537,24 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn an_alarm_without_reason_or_time_still_fails_and_says_so() {
+        let spec = spec(&["a"]);
+        let (mut w, _) = open(&spec, T0);
+        let bare = AlarmStatus {
+            name: "a".into(),
+            state: ALARM.into(),
+            reason: None,
+            updated_at: None,
+        };
+        let BakeStep::Failed(f) = check(&spec, &mut w, Ok(vec![bare]), at(60)) else {
+            panic!("a firing alarm without a reason passed")
+        };
+        assert_eq!(f.reason, "CloudWatch gave no reason");
+        // Without CloudWatch's time, when the gate saw it.
+        assert_eq!((f.at, f.detected_at), (at(60), at(60)));
+    }
+
+    #[test]
     fn waits_never_overshoot_and_never_hit_zero() {
         let spec = spec(&["a"]);
         let (w, _) = open(&spec, T0);

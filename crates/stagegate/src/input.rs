@@ -819,4 +819,56 @@ mod tests {
         assert_eq!(e.field, "stageName");
         assert!(e.rule.contains("stages"), "{e}");
     }
+
+    #[test]
+    fn bake_limits_are_inclusive() {
+        let bake =
+            |b: Value| json!({"gameName": "g", "stageName": "s", "snapshotId": SNAP, "bake": b});
+        let longest = "n".repeat(bake::MAX_ALARM_NAME_CHARS);
+        let hundred: Vec<String> = (0..bake::MAX_ALARMS).map(|i| format!("a{i}")).collect();
+        // Each limit itself is accepted...
+        let accepted = [
+            json!({"seconds": 30, "alarmNames": ["a"], "checkIntervalSeconds": 10}),
+            json!({"seconds": 7200, "alarmNames": ["a"], "checkIntervalSeconds": 60}),
+            json!({"seconds": 7200, "alarmNames": ["a"], "checkIntervalSeconds": 300}),
+            json!({"seconds": 1200, "alarmNames": ["a"], "checkIntervalSeconds": 10}),
+            json!({"seconds": 60, "alarmNames": [longest]}),
+            json!({"seconds": 60, "alarmNames": hundred}),
+        ];
+        for b in accepted {
+            let e = parse_execution_input(&bake(b.clone()), "input.").err();
+            assert_eq!(e, None, "{b}");
+        }
+        // ...and one past it is not.
+        let mut past: Vec<String> = hundred.clone();
+        past.push("a100".into());
+        let rejected = [
+            (
+                json!({"seconds": 60, "alarmNames": ["a"], "checkIntervalSeconds": 9}),
+                "input.bake.checkIntervalSeconds",
+            ),
+            (
+                json!({"seconds": 600, "alarmNames": ["a"], "checkIntervalSeconds": 301}),
+                "input.bake.checkIntervalSeconds",
+            ),
+            (
+                json!({"seconds": 1210, "alarmNames": ["a"], "checkIntervalSeconds": 10}),
+                "input.bake.checkIntervalSeconds",
+            ),
+            (
+                json!({"seconds": 60, "alarmNames": [format!("{longest}n")]}),
+                "input.bake.alarmNames[0]",
+            ),
+            (
+                json!({"seconds": 60, "alarmNames": past}),
+                "input.bake.alarmNames",
+            ),
+        ];
+        for (b, field) in rejected {
+            match parse_execution_input(&bake(b.clone()), "input.") {
+                Ok(_) => panic!("accepted {b}"),
+                Err(e) => assert_eq!(e.field, field, "{b}: {e}"),
+            }
+        }
+    }
 }

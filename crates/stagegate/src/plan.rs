@@ -190,6 +190,47 @@ mod tests {
     }
 
     #[test]
+    fn ignored_read_errors_are_notes_not_problems() {
+        let history = [dep(
+            "d1",
+            S1,
+            DeploymentState::Completed,
+            Some(ResultCode::Success),
+        )];
+        let mut ignoring = spec(&["a", "b"]);
+        ignoring.ignore_alarm_read_errors = true;
+        // A missing alarm, and alarms that cannot be read at all: notes, and the run is ready.
+        for reading in [Ok(vec![alarm("a", "OK")]), Err("AccessDenied".to_owned())] {
+            let s = plan_stage(
+                "prod",
+                Some(S2),
+                Ok(&history),
+                Some(&ignoring),
+                Some(reading),
+            );
+            assert!(s.problems.is_empty(), "{:?}", s.problems);
+            assert!(
+                s.notes.iter().any(|n| n.contains("ignored by the input")),
+                "{:?}",
+                s.notes
+            );
+        }
+        // Not ignoring, the same missing alarm stops the run.
+        let s = plan_stage(
+            "prod",
+            Some(S2),
+            Ok(&history),
+            Some(&spec(&["a", "b"])),
+            Some(Ok(vec![alarm("a", "OK")])),
+        );
+        assert!(
+            s.problems.iter().any(|p| p.contains("not found: b")),
+            "{:?}",
+            s.problems
+        );
+    }
+
+    #[test]
     fn problems_are_found_not_thrown() {
         let history = [
             dep("d2", S2, DeploymentState::InProgress, None),

@@ -130,6 +130,18 @@ pub fn decide(
                 classification.state
             ),
         },
+        // Refused at the start: another deployment holds the stage and nothing of this run was
+        // deployed, so there is nothing to roll back, and a rollback would be refused as well.
+        (Phase::Deploy | Phase::Bake, Outcome::Blocked) => Decision {
+            action: Action::Alert,
+            reason: "GameSparks refused to start the deployment: another one holds the stage; \
+                     nothing of this run was deployed"
+                .into(),
+        },
+        (Phase::Deploy | Phase::Bake, Outcome::Unchanged) => Decision {
+            action: Action::Succeed,
+            reason: "the stage already serves the requested snapshot; nothing was deployed".into(),
+        },
         (Phase::Deploy | Phase::Bake, Outcome::Succeeded) if classification.late => {
             respond("onTimeout", policy.on_timeout, known_good)
         }
@@ -241,6 +253,36 @@ mod tests {
             ),
             (Phase::Rollback, TimedOut, None, GOOD, Alert),
             (Phase::Rollback, Blocked, None, GOOD, Alert),
+            // Refused at the start: nothing of this run is deployed, so nothing to roll back.
+            (Phase::Deploy, Blocked, None, GOOD, Alert),
+            (Phase::Bake, Blocked, None, GOOD, Alert),
+            // "latest" already served the stage: nothing was started, nothing can fail.
+            (Phase::Deploy, Unchanged, None, GOOD, Succeed),
+            // The bake phase judges the deployment as the deploy phase does.
+            (Phase::Bake, InProgress, None, GOOD, Wait),
+            (Phase::Bake, Succeeded, Some("SUCCESS"), GOOD, Succeed),
+            (
+                Phase::Bake,
+                Failed,
+                Some("INVALID_ROLE_FAILURE"),
+                GOOD,
+                Alert,
+            ),
+            (
+                Phase::Bake,
+                Failed,
+                Some("UNSPECIFIED_FAILURE"),
+                GOOD,
+                Rollback,
+            ),
+            (
+                Phase::Bake,
+                Failed,
+                Some("UNSPECIFIED_FAILURE"),
+                None,
+                Alert,
+            ),
+            (Phase::Bake, TimedOut, None, GOOD, Alert),
         ];
         for (phase, outcome, code, good, want) in cases {
             let d = decide(*phase, &classification(*outcome, *code), &p, *good);

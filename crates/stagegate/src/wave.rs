@@ -164,7 +164,7 @@ mod tests {
         for (seconds, interval) in [(7200, 60), (1200, 10), (7200, 300), (30, 10)] {
             let input = serde_json::json!({"gameName": "g", "stageName": "s", "snapshotId": "latest",
                 "bake": {"seconds": seconds, "checkIntervalSeconds": interval, "alarmNames": ["a"]}});
-            let Ok(request) = crate::input::parse_execution_input(&input, "input") else {
+            let Ok(request) = crate::input::parse_execution_input(&input, "input.") else {
                 continue;
             };
             let Some(spec) = request.stages.first().and_then(|s| s.bake.clone()) else {
