@@ -3,11 +3,13 @@
 //! events/<file>` never starts from a broken sample.
 
 use serde_json::Value;
+use stagegate::classify::Outcome;
 use stagegate::clock::FixedClock;
 use stagegate::deployment::{DeploymentAction, ResultCode};
 use stagegate::fakes::{FakeAlarms, FakeGameSparks, FakeNotifier};
 use stagegate::handlers::{self, notify, poll, rollback};
 use stagegate::input::parse_start_event;
+use stagegate::policy::{Action, Phase};
 use stagegate::verdict::Verdict;
 use time::OffsetDateTime;
 
@@ -52,20 +54,50 @@ async fn every_sample_event_fits_its_function() {
             }
             "poll-deployment" | "rollback-deployment" => {
                 let state = handlers::parse_state(&event).unwrap_or_else(|e| panic!("{name}: {e}"));
-                let gs = FakeGameSparks::new().with_history(
-                    &state.deployment.deployment_id,
-                    &state.deployment.snapshot_id,
-                    DeploymentAction::Deploy,
-                    ResultCode::Success,
-                    now,
-                );
-                let result = if function == "poll-deployment" {
-                    poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(now)).await
+                let previous = state
+                    .previous_snapshot_id
+                    .clone()
+                    .unwrap_or_else(|| panic!("{name}: a sample with a rollback target"));
+                let gs = FakeGameSparks::new()
+                    .with_snapshot(&previous, now)
+                    .with_snapshot(&state.deployment.snapshot_id, now)
+                    .with_history(
+                        &state.stage_name,
+                        &state.deployment.deployment_id,
+                        &state.deployment.snapshot_id,
+                        DeploymentAction::Deploy,
+                        ResultCode::Success,
+                        now,
+                    );
+                // Not just accepted: each sample does what its function is for.
+                if function == "poll-deployment" {
+                    let out = poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(now))
+                        .await
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    assert_eq!(out.deployment.outcome, Outcome::Succeeded, "{name}");
+                    assert_eq!(out.action, Action::Succeed, "{name}: {}", out.reason);
+                    assert_eq!(
+                        out.deployment.attempt,
+                        state.deployment.attempt + 1,
+                        "{name}"
+                    );
                 } else {
-                    rollback::handle(&gs, &event, &FixedClock(now)).await
-                };
-                if let Err(e) = result {
-                    panic!("{name}: {e}");
+                    let out = rollback::handle(&gs, &event, &FixedClock(now))
+                        .await
+                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    assert_eq!(out.phase, Phase::Rollback, "{name}");
+                    let watch = out
+                        .rollback
+                        .unwrap_or_else(|| panic!("{name}: no rollback"));
+                    assert_eq!(watch.snapshot_id, previous, "{name}");
+                    assert_eq!(
+                        watch.rollback_of.as_deref(),
+                        Some(state.deployment.deployment_id.as_str()),
+                        "{name}"
+                    );
+                    let started = gs.starts();
+                    assert_eq!(started.len(), 1, "{name}: {started:?}");
+                    assert_eq!(started[0].stage.stage_name, state.stage_name, "{name}");
                 }
             }
             "notify-result" => {

@@ -1,6 +1,9 @@
-//! In-memory ports for tests: a GameSparks stage with scripted history and failures, and a
-//! notifier that records what it was asked to publish. They keep GameSparks' rules that the gate
-//! relies on: one running deployment per stage and ClientToken idempotency.
+//! In-memory ports for tests: a GameSparks game with scripted per-stage histories and failures,
+//! and a notifier that records what it was asked to publish. They keep the GameSparks rules the
+//! gate relies on, as the emulator does: deployments belong to one stage of one game (another
+//! stage's id is not found), one running deployment per stage, a snapshot must exist to be
+//! deployed, a ClientToken replays only the same request (game, stage and snapshot), and every
+//! deployment has its creation time (the fake's clock, `set_now`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -27,33 +30,58 @@ pub struct StartCall {
     pub client_token: String,
 }
 
-#[derive(Debug, Default)]
-struct Stage {
+/// The game the fake holds (the handler tests' game).
+pub const GAME: &str = "space-raiders";
+/// Where the fake's clock starts: the handler tests' `T0`.
+pub const FAKE_NOW: OffsetDateTime = time::macros::datetime!(2026-03-01 12:00 UTC);
+
+#[derive(Debug)]
+struct Game {
+    name: String,
+    now: OffsetDateTime,
     snapshots: Vec<Snapshot>,
-    /// Newest first, as GameSparks lists them.
+    /// Every stage's deployments, newest first, as GameSparks lists them.
     history: Vec<Deployment>,
+    /// The stage each deployment belongs to.
+    stage_of: HashMap<String, String>,
     page_size: usize,
-    tokens: HashMap<String, (String, String)>,
+    /// ClientToken -> (stage, snapshot, deployment id).
+    tokens: HashMap<String, (StageRef, String, String)>,
     failures: HashMap<&'static str, VecDeque<ServiceError>>,
     starts: Vec<StartCall>,
     calls: Vec<&'static str>,
     next_id: u32,
-    /// The stage of each deployment started through the fake; seeded history (`with_history`)
-    /// belongs to every stage.
-    stage_of: HashMap<String, String>,
 }
 
-impl Stage {
+impl Game {
     fn on_stage<'a>(&'a self, stage: &'a str) -> impl Iterator<Item = &'a Deployment> + 'a {
         self.history
             .iter()
-            .filter(move |d| self.stage_of.get(&d.id).map_or(true, |s| s == stage))
+            .filter(move |d| self.stage_of.get(&d.id).is_some_and(|s| s == stage))
     }
+
+    /// GameSparks answers for one game; any other is not found.
+    fn check_game(&self, operation: &'static str, game: &str) -> Result<(), ServiceError> {
+        if game == self.name {
+            Ok(())
+        } else {
+            Err(not_found(operation, &format!("Game {game} not found")))
+        }
+    }
+}
+
+fn not_found(operation: &'static str, message: &str) -> ServiceError {
+    ServiceError::from_reply(
+        operation,
+        Some("ResourceNotFoundException"),
+        Some(404),
+        Some(message),
+    )
 }
 
 #[derive(Debug)]
 pub struct FakeGameSparks {
-    inner: Mutex<Stage>,
+    inner: Mutex<Game>,
 }
 
 impl Default for FakeGameSparks {
@@ -65,14 +93,28 @@ impl Default for FakeGameSparks {
 impl FakeGameSparks {
     pub fn new() -> Self {
         Self {
-            inner: Mutex::new(Stage {
+            inner: Mutex::new(Game {
+                name: GAME.into(),
+                now: FAKE_NOW,
+                snapshots: vec![],
+                history: vec![],
+                stage_of: HashMap::new(),
                 page_size: 2,
-                ..Stage::default()
+                tokens: HashMap::new(),
+                failures: HashMap::new(),
+                starts: vec![],
+                calls: vec![],
+                next_id: 0,
             }),
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Stage> {
+    /// Moves the fake's clock: deployments started from now on are created at `now`.
+    pub fn set_now(&self, now: OffsetDateTime) {
+        self.lock().now = now;
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Game> {
         // A test that panicked while holding the lock already failed; keep the data readable.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -91,9 +133,10 @@ impl FakeGameSparks {
         });
     }
 
-    /// Appends a finished deployment to the history (oldest first when called in order).
+    /// Appends a finished deployment to `stage`'s history (oldest first when called in order).
     pub fn with_history(
         self,
+        stage: &str,
         id: &str,
         snapshot: &str,
         action: DeploymentAction,
@@ -105,19 +148,23 @@ impl FakeGameSparks {
         } else {
             DeploymentState::Failed
         };
-        self.lock().history.insert(
-            0,
-            Deployment {
-                id: id.into(),
-                snapshot_id: Some(snapshot.into()),
-                action: Some(action),
-                state,
-                result_code: Some(code),
-                result_message: None,
-                created: Some(at),
-                last_updated: Some(at),
-            },
-        );
+        {
+            let mut game = self.lock();
+            game.stage_of.insert(id.into(), stage.into());
+            game.history.insert(
+                0,
+                Deployment {
+                    id: id.into(),
+                    snapshot_id: Some(snapshot.into()),
+                    action: Some(action),
+                    state,
+                    result_code: Some(code),
+                    result_message: None,
+                    created: Some(at),
+                    last_updated: Some(at),
+                },
+            );
+        }
         self
     }
 
@@ -182,7 +229,7 @@ impl FakeGameSparks {
         self.lock().next_id as usize
     }
 
-    fn enter(&self, operation: &'static str) -> Result<MutexGuard<'_, Stage>, ServiceError> {
+    fn enter(&self, operation: &'static str) -> Result<MutexGuard<'_, Game>, ServiceError> {
         let mut stage = self.lock();
         stage.calls.push(operation);
         match stage
@@ -234,8 +281,10 @@ impl StageDeployments for FakeGameSparks {
             snapshot_id: snapshot_id.into(),
             client_token: client_token.into(),
         });
-        if let Some((snapshot, id)) = s.tokens.get(client_token).cloned() {
-            return if snapshot == snapshot_id {
+        s.check_game(START, &stage.game_name)?;
+        // A ClientToken replays only the very same request; anything else reusing it conflicts.
+        if let Some((used_stage, snapshot, id)) = s.tokens.get(client_token).cloned() {
+            return if used_stage == *stage && snapshot == snapshot_id {
                 s.history
                     .iter()
                     .find(|d| d.id == id)
@@ -250,6 +299,9 @@ impl StageDeployments for FakeGameSparks {
                 ))
             };
         }
+        if !s.snapshots.iter().any(|x| x.id == snapshot_id) {
+            return Err(not_found(START, "Snapshot not found"));
+        }
         if s.on_stage(&stage.stage_name).any(|d| {
             matches!(
                 d.state,
@@ -263,14 +315,6 @@ impl StageDeployments for FakeGameSparks {
                 Some("A deployment is already in progress on this stage"),
             ));
         }
-        if !s.snapshots.is_empty() && !s.snapshots.iter().any(|x| x.id == snapshot_id) {
-            return Err(ServiceError::from_reply(
-                START,
-                Some("ResourceNotFoundException"),
-                Some(404),
-                Some("Snapshot not found"),
-            ));
-        }
         s.next_id += 1;
         let id = format!("dep-{}", s.next_id);
         let deployment = Deployment {
@@ -280,11 +324,13 @@ impl StageDeployments for FakeGameSparks {
             state: DeploymentState::Pending,
             result_code: None,
             result_message: None,
-            created: None,
-            last_updated: None,
+            created: Some(s.now),
+            last_updated: Some(s.now),
         };
-        s.tokens
-            .insert(client_token.into(), (snapshot_id.into(), id.clone()));
+        s.tokens.insert(
+            client_token.into(),
+            (stage.clone(), snapshot_id.into(), id.clone()),
+        );
         s.stage_of.insert(id, stage.stage_name.clone());
         s.history.insert(0, deployment.clone());
         Ok(deployment)
@@ -292,22 +338,17 @@ impl StageDeployments for FakeGameSparks {
 
     async fn get_deployment(
         &self,
-        _stage: &StageRef,
+        stage: &StageRef,
         deployment_id: &str,
     ) -> Result<Deployment, ServiceError> {
         let s = self.enter(GET)?;
-        s.history
-            .iter()
+        s.check_game(GET, &stage.game_name)?;
+        // Another stage's deployment is not found on this one.
+        let found = s
+            .on_stage(&stage.stage_name)
             .find(|d| d.id == deployment_id)
-            .cloned()
-            .ok_or_else(|| {
-                ServiceError::from_reply(
-                    GET,
-                    Some("ResourceNotFoundException"),
-                    Some(404),
-                    Some("Deployment not found"),
-                )
-            })
+            .cloned();
+        found.ok_or_else(|| not_found(GET, "Deployment not found"))
     }
 
     async fn list_deployments(
@@ -316,6 +357,7 @@ impl StageDeployments for FakeGameSparks {
         next_token: Option<String>,
     ) -> Result<Page<Deployment>, ServiceError> {
         let s = self.enter(LIST_DEPLOYMENTS)?;
+        s.check_game(LIST_DEPLOYMENTS, &stage.game_name)?;
         // As GameSparks: StageDeploymentSummary has no creation time (GetStageDeployment has).
         let history: Vec<Deployment> = s
             .on_stage(&stage.stage_name)
@@ -329,10 +371,11 @@ impl StageDeployments for FakeGameSparks {
 
     async fn list_snapshots(
         &self,
-        _game_name: &str,
+        game_name: &str,
         next_token: Option<String>,
     ) -> Result<Page<Snapshot>, ServiceError> {
         let s = self.enter(LIST_SNAPSHOTS)?;
+        s.check_game(LIST_SNAPSHOTS, game_name)?;
         page(&s.snapshots, s.page_size, next_token)
     }
 }
@@ -443,5 +486,77 @@ impl Alarms for FakeAlarms {
             .filter(|a| names.contains(&a.name))
             .cloned()
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::ServiceErrorKind::{Conflict, NotFound};
+
+    const SNAP: &str = "Snapshot_2026-01-01T00:00:00.000Z";
+
+    fn at(stage: &str) -> StageRef {
+        StageRef {
+            game_name: GAME.into(),
+            stage_name: stage.into(),
+        }
+    }
+
+    /// The fake keeps the model's rules as the emulator does; a kinder fake lets handler bugs
+    /// through (issue: fakes kinder than GameSparks).
+    #[tokio::test]
+    async fn the_fake_keeps_gamesparks_rules() {
+        let gs = FakeGameSparks::new().with_snapshot(SNAP, FAKE_NOW);
+        let kind = |r: Result<Deployment, ServiceError>| r.err().map(|e| e.kind);
+
+        // A snapshot must exist, whatever was seeded.
+        let empty = FakeGameSparks::new();
+        let missing = empty.start_deployment(&at("dev"), SNAP, "t0").await;
+        assert_eq!(kind(missing), Some(NotFound));
+
+        // Every deployment has its creation time: GameSparks' clock when it accepted it.
+        gs.set_now(FAKE_NOW + time::Duration::minutes(3));
+        let dev = gs
+            .start_deployment(&at("dev"), SNAP, "t1")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(dev.created, Some(FAKE_NOW + time::Duration::minutes(3)));
+
+        // A deployment belongs to its stage: another stage does not find it.
+        assert!(gs.get_deployment(&at("dev"), &dev.id).await.is_ok());
+        assert_eq!(
+            kind(gs.get_deployment(&at("prod"), &dev.id).await),
+            Some(NotFound)
+        );
+
+        // A ClientToken replays only the same game, stage and snapshot.
+        let replay = gs.start_deployment(&at("dev"), SNAP, "t1").await;
+        assert_eq!(replay.map(|d| d.id).ok(), Some(dev.id.clone()));
+        assert_eq!(
+            kind(gs.start_deployment(&at("prod"), SNAP, "t1").await),
+            Some(Conflict)
+        );
+        let other_game = StageRef {
+            game_name: "other".into(),
+            stage_name: "dev".into(),
+        };
+        assert_eq!(
+            kind(gs.start_deployment(&other_game, SNAP, "t1").await),
+            Some(NotFound)
+        );
+
+        // Histories are per stage: prod is free while dev deploys, and lists nothing of dev's.
+        let prod = gs.start_deployment(&at("prod"), SNAP, "t2").await;
+        assert!(prod.is_ok(), "{prod:?}");
+        let listed = gs
+            .list_deployments(&at("prod"), None)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert!(listed.items.iter().all(|d| d.id != dev.id), "{listed:?}");
+        assert_eq!(
+            gs.list_snapshots("other", None).await.err().map(|e| e.kind),
+            Some(NotFound)
+        );
     }
 }

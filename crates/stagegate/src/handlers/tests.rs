@@ -26,8 +26,10 @@ const S3: &str = "Snapshot_2026-02-20T00:00:00.000Z";
 const S4: &str = "Snapshot_2026-02-25T10:00:00.000Z";
 const S5: &str = "Snapshot_2026-02-25T10:00:00.500Z";
 
-/// A game with five snapshots and a stage where S1 then S2 were deployed successfully, then S3
-/// failed. Page size 2, so every listing takes several pages.
+/// A game with five snapshots and a prod stage where S1 then S2 were deployed successfully, then
+/// S3 failed: prod serves S2. Every stage has its own history, so a rollback target taken from
+/// the wrong stage shows: dev serves S3 and staging serves S1. Page size 2, so every listing takes
+/// several pages.
 fn stage() -> FakeGameSparks {
     let day = |d: i64| T0 - Duration::days(30 - d);
     FakeGameSparks::new()
@@ -37,6 +39,7 @@ fn stage() -> FakeGameSparks {
         .with_snapshot(S3, day(2))
         .with_snapshot(S4, day(3))
         .with_history(
+            "prod",
             "old-1",
             S1,
             DeploymentAction::Deploy,
@@ -44,6 +47,7 @@ fn stage() -> FakeGameSparks {
             day(5),
         )
         .with_history(
+            "prod",
             "old-2",
             S2,
             DeploymentAction::Deploy,
@@ -51,6 +55,7 @@ fn stage() -> FakeGameSparks {
             day(6),
         )
         .with_history(
+            "prod",
             "old-u",
             S1,
             DeploymentAction::Undeploy,
@@ -58,11 +63,28 @@ fn stage() -> FakeGameSparks {
             day(6),
         )
         .with_history(
+            "prod",
             "old-3",
             S3,
             DeploymentAction::Deploy,
             ResultCode::UnspecifiedFailure,
             day(7),
+        )
+        .with_history(
+            "dev",
+            "dev-1",
+            S3,
+            DeploymentAction::Deploy,
+            ResultCode::Success,
+            day(8),
+        )
+        .with_history(
+            "staging",
+            "staging-1",
+            S1,
+            DeploymentAction::Deploy,
+            ResultCode::Success,
+            day(4),
         )
         .with_page_size(2)
 }
@@ -102,6 +124,8 @@ async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> 
 }
 
 async fn rolled_back(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
+    // GameSparks creates the rollback deployment when it accepts it.
+    gs.set_now(now);
     let event = serde_json::to_value(state).unwrap_or_default();
     match rollback::handle(gs, &event, &FixedClock(now)).await {
         Ok(s) => s,
@@ -240,6 +264,7 @@ async fn start_rolls_back_to_what_serves_not_to_an_undeployed_snapshot() {
     // S2 went live and was later undeployed; S1 was undeployed before. Nothing serves the stage:
     // a failure of S4 has no known-good snapshot to go back to.
     let gs = stage().with_history(
+        "prod",
         "old-u2",
         S2,
         DeploymentAction::Undeploy,
@@ -253,6 +278,7 @@ async fn start_rolls_back_to_what_serves_not_to_an_undeployed_snapshot() {
 fn serving_latest() -> FakeGameSparks {
     stage()
         .with_history(
+            "prod",
             "old-5",
             S5,
             DeploymentAction::Deploy,
@@ -260,6 +286,7 @@ fn serving_latest() -> FakeGameSparks {
             T0 - Duration::days(20),
         )
         .with_history(
+            "prod",
             "old-u2",
             S2,
             DeploymentAction::Undeploy,
@@ -557,6 +584,8 @@ async fn the_timeout_runs_from_when_the_deployment_exists() {
         later: late,
         calls: 0.into(),
     };
+    // GameSparks accepted (and created) the deployment only after the throttled calls.
+    gs.set_now(late);
     let s = start::handle(&gs, &FakeAlarms::new(), &input(S4), "r", &clock)
         .await
         .unwrap_or_else(|e| panic!("{e}"));
@@ -575,6 +604,7 @@ async fn the_timeout_runs_from_when_the_deployment_exists() {
     };
     // The rollback reads the clock once, after GameSparks accepted it.
     let accepted = late + Duration::minutes(25);
+    gs.set_now(accepted);
     let event = serde_json::to_value(&failed).unwrap_or_default();
     let r = rollback::handle(&gs, &event, &FixedClock(accepted))
         .await

@@ -65,6 +65,7 @@ async fn poll_at(
 }
 
 async fn advanced(gs: &FakeGameSparks, alarms: &FakeAlarms, state: &GateState) -> GateState {
+    gs.set_now(minutes(20));
     let event = json!({"advance": state});
     match start::handle(gs, alarms, &event, "r", &FixedClock(minutes(20))).await {
         Ok(s) => s,
@@ -492,7 +493,9 @@ async fn a_failing_stage_stops_the_wave_and_gets_the_policy() {
         .cloned()
         .unwrap_or_else(|| panic!("no start"));
     assert_eq!(rb_call.stage.stage_name, "staging");
-    assert_eq!(rb_call.snapshot_id, S2);
+    // Staging's own known-good snapshot: prod serves S2, dev S3, staging S1.
+    assert_eq!(rb_call.snapshot_id, S1);
+    assert_eq!(s.previous_snapshot_id.as_deref(), Some(S1));
     let rb = s.rollback.clone().unwrap_or_else(|| panic!("no rollback"));
     complete(&gs, &rb.deployment_id);
     let s = poll_at(&gs, &alarms, &s, minutes(25)).await;
