@@ -3,6 +3,7 @@
 #   asl-validator (npm, package.json)      infra/statemachine/deployment-gate.asl.json
 #   substitutions (.venv python)           ASL ${...} placeholders == the template's DefinitionSubstitutions
 #   least-privilege (.venv python)         infra/least_privilege.py on infra/template.yaml
+#   least-privilege-mutations              infra/least_privilege_test.py: each rule bites
 #   watchdog      (.venv python)           infra/watchdog_check.py on infra/template.yaml
 #   cfn-lint      (requirements-dev.txt)   infra/template.yaml
 #   checkov       (requirements-dev.txt)   infra/template.yaml
@@ -84,7 +85,10 @@ PY
 report substitutions $? "ASL placeholders match DefinitionSubstitutions"
 
 "$venv_python" infra/least_privilege.py "$template" >"$out" 2>&1
-report least-privilege $? "no wildcard actions; GameSparks, CloudWatch alarms, SNS, Lambda, Step Functions and KMS scoped to the gate's own resources"
+report least-privilege $? "each role grants exactly infra/permissions.json, trusted by its service only; no wildcard, negated or managed policies; every resource the gate's own"
+
+"$venv_python" infra/least_privilege_test.py >"$out" 2>&1
+report least-privilege-mutations $? "$(tail -n1 "$out")"
 
 "$venv_python" infra/watchdog_check.py "$template" >"$out" 2>&1
 report watchdog $? "executions that end without a notification reach a second channel; the schedule keeps failed starts; no just-created role in the key policy"

@@ -1,21 +1,33 @@
 """Least-privilege check of infra/template.yaml (run by infra/check.sh with the repo's .venv).
 
-cfn-lint and checkov do not know what this gate needs, so this says it: no wildcard actions
-anywhere; GameSparks actions only on the configured game's ARNs; of CloudWatch only
-cloudwatch:DescribeAlarms, and only on this account's alarm ARNs under BakeAlarmNamePrefix;
-sns:Publish only on the gate's topic; lambda:InvokeFunction only on the gate's functions;
-states:StartExecution only on its state machine; KMS (outside the key's own policy) only on its
-key; `Resource: "*"` only for actions that have no resource-level permissions; the topic encrypted
-with KMS. Prints one line per problem and exits 1 when there is any.
+cfn-lint and checkov do not know what this gate needs, so this says it, failing closed on anything
+it cannot verify:
+- each role grants exactly the actions infra/permissions.json lists for it (what its function
+  calls: the handler tests hold the code to that file), no more and no fewer, and trusts exactly
+  its service, with sts:AssumeRole only;
+- no wildcard, non-literal or negated (NotAction / NotResource / Deny-less tricks) statements, no
+  managed policies or SAM policy templates, no action of a service this list does not know;
+- every resource is the gate's own: GameSparks only the configured game and its stages (exact
+  ARNs), CloudWatch only this account's alarms under BakeAlarmNamePrefix, SNS its topic, Lambda its
+  functions, Step Functions its state machine, KMS its key, SQS its queues, Logs the role's own
+  log group; `Resource: "*"` only for actions that have no resource-level permissions;
+- the topic encrypted with KMS.
+Prints one line per problem and exits 1 when there is any. `least_privilege_test.py` breaks the
+template in each of these ways and checks that this notices.
 """
 
+import json
 import sys
+from pathlib import Path
 
 from cfnlint.decode import decode
 
-# The one CloudWatch action the functions need (the bake window's alarms), and the only resources it
-# may have: this account's and region's alarms whose names start with the BakeAlarmNamePrefix parameter.
-CLOUDWATCH_ACTIONS = {"cloudwatch:DescribeAlarms"}
+PERMISSIONS = Path(__file__).resolve().parent / "permissions.json"
+
+GAME_ARNS = {
+    "arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${GameName}",
+    "arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${GameName}/*",
+}
 ALARM_ARN = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${BakeAlarmNamePrefix}"
 
 # Actions AWS does not scope to resources (X-Ray, Step Functions' log delivery).
@@ -24,10 +36,22 @@ RESOURCELESS = {
     "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
     "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
 }
+KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs"}
 
 
 def as_list(value):
     return value if isinstance(value, list) else [value]
+
+
+def sub_text(resource):
+    """The text of `!Sub "..."` (or a plain string); None for anything else."""
+    if isinstance(resource, str):
+        return resource
+    if isinstance(resource, dict) and "Fn::Sub" in resource:
+        value = resource["Fn::Sub"]
+        value = value[0] if isinstance(value, list) else value
+        return value if isinstance(value, str) else None
+    return None
 
 
 def main(path):
@@ -35,89 +59,144 @@ def main(path):
     if matches:
         print(f"cannot read {path}: {matches}")
         return 1
+    wanted = json.loads(PERMISSIONS.read_text())["roles"]
     resources = template.get("Resources", {})
     types = {name: r.get("Type") for name, r in resources.items()}
     problems = []
+    granted = {}  # role -> actions its identity policies allow
 
-    def ref_to(resource, wanted_type):
+    def target(resource):
         if isinstance(resource, dict):
             if "Ref" in resource:
-                return types.get(resource["Ref"]) == wanted_type
+                return resource["Ref"]
             if "Fn::GetAtt" in resource:
-                target = resource["Fn::GetAtt"]
-                target = target[0] if isinstance(target, list) else str(target).split(".")[0]
-                return types.get(target) == wanted_type
-        return False
+                value = resource["Fn::GetAtt"]
+                return value[0] if isinstance(value, list) else str(value).split(".")[0]
+        return None
 
-    def check(name, document, identity):
-        for statement in as_list((document or {}).get("Statement", [])):
-            actions = [a for a in as_list(statement.get("Action", [])) if isinstance(a, str)]
-            resources_ = as_list(statement.get("Resource", []))
-            where = f"{name}: {actions}"
-            for action in actions:
-                if "*" in action:
-                    problems.append(f"{where}: wildcard action {action}")
-            if not identity or statement.get("Effect") != "Allow":
+    def ref_to(resource, wanted_type):
+        return types.get(target(resource)) == wanted_type
+
+    def check_statement(where, statement, role):
+        for key in ("NotAction", "NotResource", "NotPrincipal"):
+            if key in statement:
+                problems.append(f"{where}: {key} grants everything it does not name; list what is allowed")
+        raw_actions = as_list(statement.get("Action", []))
+        actions = [a for a in raw_actions if isinstance(a, str)]
+        if len(actions) != len(raw_actions):
+            problems.append(f"{where}: an action that is not a literal string cannot be checked: {raw_actions}")
+        for action in actions:
+            if "*" in action or "?" in action:
+                problems.append(f"{where}: wildcard action {action}")
+        if role is None or statement.get("Effect") != "Allow":
+            return
+        granted.setdefault(role, set()).update(actions)
+        resources_ = as_list(statement.get("Resource", []))
+        if "*" in resources_ and not set(actions) <= RESOURCELESS:
+            problems.append(f"{where}: Resource '*' for actions that can be scoped: {sorted(set(actions) - RESOURCELESS)}")
+        for action in actions:
+            service = action.split(":")[0]
+            if service not in KNOWN_SERVICES:
+                problems.append(f"{where}: {action}: a service this check does not know; say what it may touch here")
+            elif action in RESOURCELESS:
                 continue
-            if "*" in resources_ and not set(actions) <= RESOURCELESS:
-                problems.append(f"{where}: Resource '*' for actions that can be scoped")
-            for action in actions:
-                service = action.split(":")[0]
-                if service == "gamesparks":
-                    for r in resources_:
-                        text = r.get("Fn::Sub", "") if isinstance(r, dict) else str(r)
-                        text = text[0] if isinstance(text, list) else text
-                        if ":game/${GameName}" not in text:
-                            problems.append(f"{where}: GameSparks resource {r} is not the configured game")
-                elif service == "cloudwatch":
-                    if action not in CLOUDWATCH_ACTIONS:
-                        problems.append(f"{where}: CloudWatch action {action} is not one the gate needs")
-                    for r in resources_:
-                        text = r.get("Fn::Sub", "") if isinstance(r, dict) else str(r)
-                        text = text[0] if isinstance(text, list) else text
-                        # The prefix wildcard, or one named alarm under the prefix.
-                        rest = text[len(ALARM_ARN):] if text.startswith(ALARM_ARN) else None
-                        if rest is None or (rest != "*" and ("*" in rest or "?" in rest)):
-                            problems.append(f"{where}: CloudWatch resource {r} is not an alarm ARN under BakeAlarmNamePrefix")
-                elif action == "sns:Publish":
-                    if not all(ref_to(r, "AWS::SNS::Topic") for r in resources_):
-                        problems.append(f"{where}: sns:Publish beyond the gate's topic: {resources_}")
-                elif action == "lambda:InvokeFunction":
-                    if not all(ref_to(r, "AWS::Serverless::Function") for r in resources_):
-                        problems.append(f"{where}: invokes more than the gate's functions: {resources_}")
-                elif action == "states:StartExecution":
-                    if not all(ref_to(r, "AWS::Serverless::StateMachine") for r in resources_):
-                        problems.append(f"{where}: starts more than the gate's state machine: {resources_}")
-                elif service == "kms":
-                    if not all(ref_to(r, "AWS::KMS::Key") for r in resources_):
-                        problems.append(f"{where}: KMS beyond the gate's key: {resources_}")
+            elif service == "gamesparks":
+                for r in resources_:
+                    if sub_text(r) not in GAME_ARNS:
+                        problems.append(f"{where}: GameSparks resource {r} is not the configured game or its stages")
+            elif service == "cloudwatch":
+                for r in resources_:
+                    text = sub_text(r) or ""
+                    # The prefix wildcard, or one named alarm under the prefix.
+                    rest = text[len(ALARM_ARN):] if text.startswith(ALARM_ARN) else None
+                    if rest is None or (rest != "*" and ("*" in rest or "?" in rest)):
+                        problems.append(f"{where}: CloudWatch resource {r} is not an alarm ARN under BakeAlarmNamePrefix")
+            else:
+                own = {
+                    "sns": "AWS::SNS::Topic",
+                    "lambda": "AWS::Serverless::Function",
+                    "states": "AWS::Serverless::StateMachine",
+                    "kms": "AWS::KMS::Key",
+                    "sqs": "AWS::SQS::Queue",
+                    "logs": "AWS::Logs::LogGroup",
+                }[service]
+                if not resources_ or not all(ref_to(r, own) for r in resources_):
+                    problems.append(f"{where}: {action} beyond the gate's own {own}: {resources_}")
+
+    def check_document(where, document, role):
+        for i, statement in enumerate(as_list((document or {}).get("Statement", []))):
+            check_statement(f"{where} statement {statement.get('Sid', i)}", statement, role)
 
     for name, resource in resources.items():
         kind, props = resource.get("Type"), resource.get("Properties", {})
         if kind == "AWS::IAM::Role":
+            if props.get("ManagedPolicyArns"):
+                problems.append(f"{name}: managed policies {props['ManagedPolicyArns']} grant what this check cannot see")
             for policy in props.get("Policies", []):
-                check(name, policy.get("PolicyDocument"), identity=True)
-        elif kind in ("AWS::IAM::Policy", "AWS::IAM::RolePolicy", "AWS::IAM::ManagedPolicy"):
-            check(name, props.get("PolicyDocument"), identity=True)
+                check_document(name, policy.get("PolicyDocument"), name)
+            check_trust(name, props.get("AssumeRolePolicyDocument"), wanted.get(name), problems)
+        elif kind == "AWS::IAM::RolePolicy":
+            role = target(props.get("RoleName"))
+            check_document(name, props.get("PolicyDocument"), role or name)
+        elif kind == "AWS::IAM::Policy":
+            roles = [target(r) for r in as_list(props.get("Roles", []))]
+            if len(roles) != 1 or roles[0] is None:
+                problems.append(f"{name}: attach a policy to exactly one of the gate's roles: {props.get('Roles')}")
+            check_document(name, props.get("PolicyDocument"), roles[0] if roles else name)
+        elif kind == "AWS::IAM::ManagedPolicy":
+            problems.append(f"{name}: managed policy; give the role an inline policy this check can read")
         elif kind == "AWS::Serverless::Function":
-            for policy in as_list(props.get("Policies", [])):
-                if isinstance(policy, dict) and "Statement" in policy:
-                    check(name, policy, identity=True)
-                elif policy:
-                    problems.append(f"{name}: SAM policy template {policy} instead of an explicit statement")
+            if props.get("Policies"):
+                problems.append(f"{name}: SAM Policies {props['Policies']}; use the role in infra/permissions.json")
+            if not ref_to(props.get("Role"), "AWS::IAM::Role"):
+                problems.append(f"{name}: Role is not one of the gate's roles: {props.get('Role')}")
         elif kind == "AWS::KMS::Key":
             # A key policy's Resource "*" means the key itself.
-            check(name, props.get("KeyPolicy"), identity=False)
-        elif kind == "AWS::SNS::TopicPolicy":
-            check(name, props.get("PolicyDocument"), identity=False)
+            check_document(name, props.get("KeyPolicy"), None)
+        elif kind in ("AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"):
+            check_document(name, props.get("PolicyDocument"), None)
         elif kind == "AWS::SNS::Topic" and not props.get("KmsMasterKeyId"):
             problems.append(f"{name}: the topic is not encrypted with KMS")
     if not any(t == "AWS::SNS::Topic" for t in types.values()):
         problems.append("no SNS topic in the template")
+
+    roles = {name for name, t in types.items() if t == "AWS::IAM::Role"}
+    for role in sorted(roles | set(wanted)):
+        if role not in wanted:
+            problems.append(f"{role}: a role infra/permissions.json does not list")
+            continue
+        if role not in roles:
+            problems.append(f"{role}: listed in infra/permissions.json but not in the template")
+            continue
+        want, have = set(wanted[role]["actions"]), granted.get(role, set())
+        for action in sorted(want - have):
+            problems.append(f"{role}: lacks {action}, which {wanted[role].get('function', 'it')} calls")
+        for action in sorted(have - want):
+            problems.append(f"{role}: grants {action}, which infra/permissions.json does not list for it")
+
     problems = list(dict.fromkeys(problems))  # one line per problem, even when several actions share it
     for p in problems:
         print(p)
     return 1 if problems else 0
+
+
+def check_trust(role, document, wanted, problems):
+    """A role is assumed only by its own service, with sts:AssumeRole."""
+    statements = as_list((document or {}).get("Statement", []))
+    if not statements:
+        problems.append(f"{role}: no trust policy")
+    for statement in statements:
+        if statement.get("Effect") != "Allow":
+            continue
+        principal = statement.get("Principal")
+        services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
+        if not isinstance(principal, dict) or set(principal) != {"Service"}:
+            problems.append(f"{role}: trust policy principal {principal}; only a service may assume it")
+        want = wanted.get("service") if wanted else None
+        if want is not None and services != [want]:
+            problems.append(f"{role}: trusted by {services}, not only {want}")
+        if as_list(statement.get("Action", [])) != ["sts:AssumeRole"]:
+            problems.append(f"{role}: trust policy allows {statement.get('Action')}, not only sts:AssumeRole")
 
 
 if __name__ == "__main__":

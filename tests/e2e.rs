@@ -17,6 +17,7 @@ use stagegate_tests::e2e::{Case, Ctx, Run, StageDeployment};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+const V09: &str = "Snapshot_2026-10-15T10:00:00.000Z";
 const V10: &str = "Snapshot_2026-11-01T09:00:00.000Z";
 const V11: &str = "Snapshot_2026-11-10T14:30:00.000Z";
 const V12: &str = "Snapshot_2026-11-18T11:15:00.000Z";
@@ -1074,8 +1075,9 @@ async fn wave_promotes(ctx: Arc<Ctx>) -> Outcome {
     Ok(())
 }
 
-/// The demo scenario with a third stage, `staging`, between dev and prod (known good: v1.0.0);
-/// `busy` also leaves a deployment stuck IN_PROGRESS on it.
+/// The demo scenario with a third stage, `staging`, between dev and prod. Its known-good snapshot
+/// is v0.9 (dev and prod serve v1.0.0), so a rollback target taken from another stage's history
+/// shows. `busy` also leaves a deployment stuck IN_PROGRESS on it.
 fn three_stages(ctx: &Ctx, busy: bool) -> Result<(), String> {
     let mut scenario = ctx.scenario()?;
     let game = scenario["games"]
@@ -1084,7 +1086,7 @@ fn three_stages(ctx: &Ctx, busy: bool) -> Result<(), String> {
         .ok_or("the scenario has no space-raiders game")?;
     let mut deployments = vec![json!({
         "id": "dep-00000000000f0001",
-        "snapshotId": V10,
+        "snapshotId": V09,
         "created": "2026-11-01T12:00:00Z",
         "durationSeconds": 90
     })];
@@ -1163,7 +1165,8 @@ async fn wave_stops_at_failing_stage(ctx: Arc<Ctx>) -> Outcome {
     check!(
         body["stageName"] == "staging"
             && body["deployment"]["resultCode"] == "UNSPECIFIED_FAILURE"
-            && body["rollback"]["snapshotId"] == V10
+            && body["rollback"]["snapshotId"] == V09
+            && body["previousSnapshotId"] == V09
             && body["rollback"]["outcome"] == "SUCCEEDED",
         "body {body}"
     );
@@ -1174,7 +1177,7 @@ async fn wave_stops_at_failing_stage(ctx: Arc<Ctx>) -> Outcome {
             && summary.contains("not started: prod"),
         "summary {summary}"
     );
-    // dev keeps v1.1.0; staging failed it and is back on v1.0.0; prod was never touched.
+    // dev keeps v1.1.0; staging failed it and is back on its own v0.9; prod was never touched.
     check!(
         is_success(&latest_deploy(&ctx, "dev").await?, V11),
         "dev {:?}",
@@ -1183,7 +1186,7 @@ async fn wave_stops_at_failing_stage(ctx: Arc<Ctx>) -> Outcome {
     let staging = deploys_on(&ctx, "staging").await?;
     check!(
         staging.len() >= 2
-            && is_success(&staging[0], V10)
+            && is_success(&staging[0], V09)
             && staging[1].snapshot_id == V11
             && staging[1].result_code.as_deref() == Some("UNSPECIFIED_FAILURE"),
         "staging history {staging:?}"

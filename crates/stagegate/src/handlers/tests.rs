@@ -1406,4 +1406,5 @@ async fn notify_refuses_to_call_an_unfinished_run_a_success() {
     assert_eq!(out.outcome, Verdict::Error);
 }
 
+mod permissions;
 mod safety;

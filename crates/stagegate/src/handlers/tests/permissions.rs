@@ -1,0 +1,196 @@
+//! Every AWS call a function makes is granted to its role in `infra/permissions.json`, which
+//! `infra/least_privilege.py` holds the template to: a call added without its permission fails
+//! here, not with AccessDenied in production (where the emulator, which checks no IAM, cannot
+//! show it).
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+use time::Duration;
+
+use super::{finish, rolled_back, stage, EXEC, S4, T0};
+use crate::clock::FixedClock;
+use crate::deployment::{DeploymentState, ResultCode};
+use crate::fakes::{FakeAlarms, FakeGameSparks, FakeNotifier};
+use crate::handlers::{notify, poll, start};
+use crate::ports::StageRef;
+use crate::token::{client_token, Purpose};
+
+const PERMISSIONS: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../infra/permissions.json"
+));
+
+/// The actions infra/permissions.json grants the role of `function`.
+fn granted(function: &str) -> BTreeSet<String> {
+    let permissions: Value = serde_json::from_str(PERMISSIONS).unwrap_or_default();
+    let roles = permissions["roles"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
+    let role = roles
+        .values()
+        .find(|r| r["function"] == function)
+        .unwrap_or_else(|| panic!("no role for {function} in infra/permissions.json"));
+    role["actions"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The IAM actions behind the calls the fakes recorded.
+fn used(gs: &FakeGameSparks, alarms: &FakeAlarms, sns: &FakeNotifier) -> BTreeSet<String> {
+    let mut actions: BTreeSet<String> = gs
+        .calls()
+        .iter()
+        .map(|op| format!("gamesparks:{op}"))
+        .collect();
+    if alarms.calls() > 0 {
+        actions.insert("cloudwatch:DescribeAlarms".into());
+    }
+    if !sns.published().is_empty() {
+        // Publishing to the KMS-encrypted topic needs the key too.
+        actions.extend(["sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"].map(String::from));
+    }
+    actions
+}
+
+fn missing(function: &str, used: &BTreeSet<String>) -> Vec<String> {
+    let granted = granted(function);
+    used.difference(&granted).cloned().collect()
+}
+
+fn input(extra: Value) -> Value {
+    let mut input = json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4});
+    if let (Some(obj), Some(more)) = (input.as_object_mut(), extra.as_object()) {
+        obj.extend(more.clone());
+    }
+    json!({"input": input, "execution": {"Id": EXEC, "StartTime": "2026-03-01T11:59:58Z"}})
+}
+
+fn quiet() -> FakeAlarms {
+    FakeAlarms::new().with("errors", crate::bake::OK, T0)
+}
+
+#[tokio::test]
+async fn every_call_a_function_makes_is_granted_to_its_role() {
+    let clock = FixedClock(T0);
+    let none = FakeNotifier::default();
+
+    // start-deployment: a start with a bake, "latest", a dry run, and the adoption of its own
+    // deployment after a ConflictException (which reads the deployment's creation time).
+    let alarms = quiet();
+    let bake = json!({"bake": {"seconds": 60, "alarmNames": ["errors"]}});
+    let mut start_used = BTreeSet::new();
+    for event in [
+        input(bake.clone()),
+        input(json!({"snapshotId": "latest", "stageName": "dev"})),
+        input(json!({"dryRun": true, "bake": bake["bake"]})),
+    ] {
+        let gs = stage();
+        let run = start::handle(&gs, &alarms, &event, "r", &clock).await;
+        assert!(run.is_ok(), "{run:?}");
+        start_used.extend(used(&gs, &alarms, &none));
+    }
+    let adopting = stage();
+    let at = StageRef {
+        game_name: "space-raiders".into(),
+        stage_name: "prod".into(),
+    };
+    let token = client_token(EXEC, Purpose::Deploy);
+    let own = crate::ports::StageDeployments::start_deployment(&adopting, &at, S4, &token).await;
+    assert!(own.is_ok(), "{own:?}");
+    let adopted = start::handle(
+        &adopting,
+        &alarms,
+        &input(json!({"snapshotId": "latest"})),
+        "r",
+        &clock,
+    )
+    .await;
+    assert!(adopted.is_ok(), "{adopted:?}");
+    start_used.extend(used(&adopting, &alarms, &none));
+    assert!(
+        start_used.contains("gamesparks:GetStageDeployment"),
+        "the adoption path ran: {start_used:?}"
+    );
+    assert_eq!(
+        missing("start-deployment", &start_used),
+        Vec::<String>::new()
+    );
+
+    // poll-deployment: a deployment polled to success, then its bake checked.
+    let gs = stage();
+    let alarms = quiet();
+    let s = match start::handle(&gs, &alarms, &input(bake.clone()), "r", &clock).await {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let (calls_before, alarm_calls_before) = (gs.calls().len(), alarms.calls());
+    finish(
+        &gs,
+        &s.deployment.deployment_id,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let mut state = s;
+    for minutes in [4, 5] {
+        let event = serde_json::to_value(&state).unwrap_or_default();
+        let now = FixedClock(T0 + Duration::minutes(minutes));
+        state = match poll::handle(&gs, &alarms, &event, &now).await {
+            Ok(s) => s,
+            Err(e) => panic!("{e}"),
+        };
+    }
+    let mut poll_used: BTreeSet<String> = gs.calls()[calls_before..]
+        .iter()
+        .map(|op| format!("gamesparks:{op}"))
+        .collect();
+    if alarms.calls() > alarm_calls_before {
+        poll_used.insert("cloudwatch:DescribeAlarms".into());
+    }
+    assert!(poll_used.len() == 2, "the bake was checked: {poll_used:?}");
+    assert_eq!(missing("poll-deployment", &poll_used), Vec::<String>::new());
+
+    // rollback-deployment: a failed deployment rolled back.
+    let gs = stage();
+    let s = match start::handle(&gs, &FakeAlarms::new(), &input(json!({})), "r", &clock).await {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    finish(
+        &gs,
+        &s.deployment.deployment_id,
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "x",
+    );
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    let failed = match poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0)).await {
+        Ok(s) => s,
+        Err(e) => panic!("{e}"),
+    };
+    let calls_before = gs.calls().len();
+    let _ = rolled_back(&gs, &failed, T0 + Duration::minutes(1)).await;
+    let rollback_used: BTreeSet<String> = gs.calls()[calls_before..]
+        .iter()
+        .map(|op| format!("gamesparks:{op}"))
+        .collect();
+    assert_eq!(
+        missing("rollback-deployment", &rollback_used),
+        Vec::<String>::new()
+    );
+
+    // notify-result: one message.
+    let sns = FakeNotifier::default();
+    let event = json!({"state": failed, "execution": {"Id": EXEC}});
+    let _ = notify::handle(&sns, &event, T0).await;
+    let notify_used = used(&FakeGameSparks::new(), &FakeAlarms::new(), &sns);
+    assert_eq!(missing("notify-result", &notify_used), Vec::<String>::new());
+}
