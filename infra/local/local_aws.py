@@ -35,6 +35,7 @@ import time
 import urllib.parse
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import boto3
 from botocore.config import Config
@@ -64,6 +65,19 @@ def function_name_from_path_segment(segment: str) -> str:
     if "function:" in name:
         name = name.split("function:", 1)[1]
     return name.split(":", 1)[0]
+
+
+def template_function_timeout() -> float:
+    """`Globals: Function: Timeout:` of infra/template.yaml: the local stack gives the functions
+    the time Lambda gives them, not more. Fails loudly when the template no longer says it."""
+    template = Path(__file__).resolve().parents[1] / "template.yaml"
+    section = None
+    for line in template.read_text().splitlines():
+        if line and not line.startswith(" "):
+            section = line.rstrip(":")
+        elif section == "Globals" and line.startswith("    Timeout:"):
+            return float(line.split(":", 1)[1].strip())
+    raise SystemExit(f"local-aws: no Globals.Function.Timeout in {template}")
 
 
 class LambdaAdapter(ThreadingHTTPServer):
@@ -118,6 +132,15 @@ class _LambdaAdapterHandler(BaseHTTPRequestHandler):
                 upstream_headers = {k.lower(): v for k, v in resp.getheaders()}
             finally:
                 conn.close()
+        except TimeoutError:
+            # The function ran past the template's Timeout: Lambda ends it and reports
+            # Sandbox.Timedout, as a function error (Step Functions' Retry sees that name).
+            timeout = self.server.upstream_timeout
+            doc = {"errorType": "Sandbox.Timedout",
+                   "errorMessage": f"Task timed out after {timeout:.2f} seconds"}
+            self._reply(200, request_id, json.dumps(doc).encode(), function_error="Unhandled")
+            LOG.warning("lambda %s -> Sandbox.Timedout after %d ms", name, _ms(started))
+            return
         except (OSError, http.client.HTTPException) as err:
             # Lambda's own service failing: Step Functions sees Lambda.ServiceException (retryable).
             message = f"lambda endpoint {self.server.upstream_host}:{self.server.upstream_port} failed: {err}"
@@ -277,8 +300,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="Lambda Invoke API of `cargo lambda watch`, e.g. http://127.0.0.1:9000")
     parser.add_argument("--time-scale", type=float, default=1.0,
                         help="run Wait, Retry and execution timeouts this many times faster (default 1)")
-    parser.add_argument("--lambda-timeout", type=float, default=900.0,
-                        help="seconds to wait for one invocation, first-invoke build included (default 900)")
+    parser.add_argument("--function-timeout", type=float, default=None,
+                        help="seconds a function may run before it is ended as Sandbox.Timedout "
+                             "(default: the template's Globals.Function.Timeout)")
     parser.add_argument("--verbose", action="store_true", help="also log every AWS request moto serves")
     args = parser.parse_args(argv)
     if not args.time_scale > 0:
@@ -293,9 +317,12 @@ def main(argv: list[str] | None = None) -> int:
     _check_port_free(args.host, args.port)
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
 
-    adapter = LambdaAdapter("127.0.0.1", args.lambda_endpoint, args.lambda_timeout)
+    # The functions run in real time (their SDK timeouts are real), so Lambda's limit is applied
+    # unscaled; the caller warms each function first, so no build counts against it.
+    function_timeout = args.function_timeout or template_function_timeout()
+    adapter = LambdaAdapter("127.0.0.1", args.lambda_endpoint, function_timeout)
     threading.Thread(target=adapter.serve_forever, name="lambda-adapter", daemon=True).start()
-    install_lambda_client(adapter.url, args.lambda_timeout)
+    install_lambda_client(adapter.url, function_timeout + 10)
     install_time_scale(args.time_scale)
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)

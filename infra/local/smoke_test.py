@@ -43,6 +43,8 @@ FUNCTIONS = {
     "NotifyResultFunctionArn": "notify-result",
 }
 SNAPSHOT = "Snapshot_2026-11-20T09:30:00.000Z"
+# The local Lambda's function timeout here (the template's 30 s would slow the tier down).
+FUNCTION_TIMEOUT = 2
 PREVIOUS = "Snapshot_2026-11-01T12:00:00.000Z"
 
 
@@ -190,6 +192,9 @@ class FakeFunctions:
                 raise FunctionError("Sandbox.Timedout", "Task timed out after 30.00 seconds")
             if n == 4:
                 raise FunctionError("Lambda.Unknown", "The cause could not be determined")
+            # Runs past the function timeout: the local Lambda ends it as Sandbox.Timedout.
+            if n == 5:
+                time.sleep(FUNCTION_TIMEOUT + 1)
         if state["phase"] == "ROLLBACK":
             rollback = dict(state["rollback"], deploymentState="COMPLETED", outcome="SUCCEEDED",
                             resultCode="SUCCESS", finishedAt=_iso(datetime.now(timezone.utc)))
@@ -310,11 +315,14 @@ def fake_lambda_server(functions: FakeFunctions) -> ThreadingHTTPServer:
                 self._send(500, json.dumps({"errorType": "SmokeTest.FakeRejected", "errorMessage": repr(err)}).encode())
 
         def _send(self, status: int, body: bytes) -> None:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                pass  # the local Lambda already ended this invocation (function timeout)
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
@@ -345,7 +353,7 @@ SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
     "retry": (
         "SUCCEEDED", None,
         ["Accept", "Start", "Route", "Wait", "Poll", "Route", "Notify", "Finish", "Succeeded"],
-        {"start-deployment": 1, "poll-deployment": 5, "notify-result": 1},
+        {"start-deployment": 1, "poll-deployment": 6, "notify-result": 1},
     ),
     "invalid-input": (
         "FAILED", "StageGate.ERROR",
@@ -461,9 +469,11 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         assert len(mine) == 1 and mine[0]["outcome"] == "ERROR", mine
     if name == "retry":
         results = [r for f, _, r in functions.calls_of(name, "poll-deployment")]
-        assert results == ["StageGate.Retryable", "HTTP 503", "Sandbox.Timedout", "Lambda.Unknown", "ok"], results
+        # The fake finished the 5th call late ("ok"), but Lambda had ended it at the timeout.
+        assert results == ["StageGate.Retryable", "HTTP 503", "Sandbox.Timedout", "Lambda.Unknown", "ok", "ok"], results
         failed = [e["taskFailedEventDetails"]["error"] for e in events if "taskFailedEventDetails" in e]
-        assert failed == ["StageGate.Retryable", "Lambda.ServiceException", "Sandbox.Timedout", "Lambda.Unknown"], failed
+        assert failed == ["StageGate.Retryable", "Lambda.ServiceException", "Sandbox.Timedout", "Lambda.Unknown",
+                          "Sandbox.Timedout"], failed
     if name == "wave":
         # Advance hands start-deployment the whole gate state; the second stage is polled next.
         advanced = [e for _, e, _ in functions.calls_of(name, "start-deployment") if "advance" in e]
@@ -519,7 +529,7 @@ def start_local_aws(lambda_url: str, time_scale: float, verbose: bool) -> tuple[
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(LOCAL_AWS), "--port", str(port), "--lambda-endpoint", lambda_url,
-         "--time-scale", str(time_scale)],
+         "--time-scale", str(time_scale), "--function-timeout", str(FUNCTION_TIMEOUT)],
         stdout=subprocess.PIPE, stderr=None if verbose else subprocess.DEVNULL, text=True,
     )
     ready: list[str] = []

@@ -17,9 +17,26 @@ use stagegate::notification::Notification;
 use stagegate::policy::Action;
 use stagegate::state::GateState;
 
-/// Enough for the SDK's own 3 attempts per call times the workflow's retries to see through
-/// 50% throttling.
-const TASK_ATTEMPTS: usize = 8;
+/// As many attempts as the workflow gives each task (its Retry's MaxAttempts plus the first), read
+/// from the ASL: a harness more patient than the workflow would pass runs that fail in it.
+fn task_attempts() -> usize {
+    let path = crate::repo_root().join("infra/statemachine/deployment-gate.asl.json");
+    let asl: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| panic!("cannot read {}", path.display()));
+    let attempts: std::collections::BTreeSet<u64> = ["Start", "Poll", "Rollback", "Advance"]
+        .iter()
+        .map(|task| {
+            asl["States"][task]["Retry"][0]["MaxAttempts"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("{task} has no Retry MaxAttempts"))
+                + 1
+        })
+        .collect();
+    assert_eq!(attempts.len(), 1, "tasks retry differently: {attempts:?}");
+    attempts.first().map_or(1, |&a| usize::try_from(a).unwrap_or(1))
+}
 
 pub struct Emulated {
     pub server: RunningServer,
@@ -174,12 +191,13 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = Result<GateState, GateError>>,
 {
+    let attempts = task_attempts();
     let mut attempt = 0;
     loop {
         tasks.push(name);
         attempt += 1;
         match task().await {
-            Err(e) if e.error_type() == types::RETRYABLE && attempt < TASK_ATTEMPTS => {
+            Err(e) if e.error_type() == types::RETRYABLE && attempt < attempts => {
                 tokio::time::sleep(Duration::from_millis(10)).await;
             }
             other => return other,
