@@ -370,3 +370,123 @@ fn v13_succeeds_after(env: &Emulated, seconds: Option<f64>) {
         .set_outcome(V13, &outcome)
         .unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// The demo scenario with `extra` failed deployments of v1.2 on prod after its v1.0, and a page
+/// size of 100: what serves prod is only on the last page of its history.
+fn long_history(extra: usize) -> gamesparks_local::scenario::Scenario {
+    let mut scenario: Value =
+        serde_json::from_str(gamesparks_local::scenario::Scenario::demo_json())
+            .unwrap_or_else(|e| panic!("demo scenario: {e}"));
+    scenario["defaultPageSize"] = json!(100);
+    let prod = scenario["games"][0]["stages"]
+        .as_array_mut()
+        .and_then(|stages| stages.iter_mut().find(|s| s["name"] == "prod"))
+        .unwrap_or_else(|| panic!("no prod stage"));
+    let deployments = prod["deployments"]
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("no prod deployments"));
+    for i in 0..extra {
+        deployments.push(json!({
+            "id": format!("dep-000000000a{i:06x}"),
+            "snapshotId": V12,
+            "action": "DEPLOY",
+            "state": "FAILED",
+            "result": "UNSPECIFIED_FAILURE",
+            "created": format!("2026-11-05T{:02}:{:02}:00Z", i / 60, i % 60),
+            "durationSeconds": 30
+        }));
+    }
+    gamesparks_local::scenario::Scenario::from_json_value(scenario)
+        .unwrap_or_else(|e| panic!("long history: {e}"))
+}
+
+#[tokio::test]
+async fn a_history_longer_than_a_page_is_read_to_its_end() {
+    // 120 failed attempts since v1.0 went live: v1.0 still serves prod, and the SDK adapter must
+    // follow NextToken to the second page to know it.
+    let env = gamesparks_local_env(long_history(120)).await;
+    let run = run_gate(&env, "exec-long-history", input(V12)).await;
+    assert_eq!(run.output.outcome, Verdict::RolledBack, "{:?}", run.output);
+    let state = run
+        .final_state
+        .as_ref()
+        .unwrap_or_else(|| panic!("no state"));
+    assert_eq!(state.previous_snapshot_id.as_deref(), Some(V10));
+    let listings = env
+        .server
+        .counters()
+        .requests_by_operation
+        .get("ListStageDeployments")
+        .copied()
+        .unwrap_or(0);
+    assert!(
+        listings >= 2,
+        "{listings} ListStageDeployments requests: no second page read"
+    );
+}
+
+async fn gamesparks_local_env(scenario: gamesparks_local::scenario::Scenario) -> Emulated {
+    stagegate_tests::gate::emulator_with(scenario, SCALE, 11).await
+}
+
+#[tokio::test]
+async fn wire_errors_map_to_their_kinds() {
+    use stagegate::error::types;
+    use stagegate::fakes::FakeAlarms;
+    use stagegate::handlers::{poll, start};
+
+    // Nothing listens: a refused connection is a transport error, retried by the workflow.
+    let refused = stagegate_tests::gate::adapter_at("http://127.0.0.1:9").await;
+    let event = json!({"input": input(V11), "execution": {"Id": "exec-refused"}});
+    let clock = FixedClock(time::OffsetDateTime::now_utc());
+    let err = start::handle(&refused, &FakeAlarms::new(), &event, "r", &clock)
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("started with nothing listening"));
+    assert_eq!(err.error_type(), types::RETRYABLE, "{err}");
+
+    // A deployment GameSparks does not know, well after its start: NotFound, not retried.
+    let env = emulator(SCALE, 12).await;
+    let event = json!({"input": input(V11), "execution": {"Id": "exec-wire"}});
+    let now = env.server.virtual_now();
+    let mut state = start::handle(
+        &env.deployments,
+        &FakeAlarms::new(),
+        &event,
+        "r",
+        &FixedClock(now),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    state.deployment.deployment_id = "dep-0000000000ffffff".into();
+    state.deployment.started_at = now - time::Duration::minutes(10);
+    let value = serde_json::to_value(&state).unwrap_or_default();
+    let err = poll::handle(
+        &env.deployments,
+        &FakeAlarms::new(),
+        &value,
+        &FixedClock(now),
+    )
+    .await
+    .err()
+    .unwrap_or_else(|| panic!("polled a deployment that does not exist"));
+    assert_eq!(err.error_type(), types::NOT_FOUND, "{err}");
+
+    // GameSparks failing with 500s past the SDK's retries: retryable for the workflow.
+    env.server
+        .set_faults(FaultConfig {
+            server_error_rate: 1.0,
+            ..FaultConfig::default()
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+    let err = poll::handle(
+        &env.deployments,
+        &FakeAlarms::new(),
+        &value,
+        &FixedClock(now),
+    )
+    .await
+    .err()
+    .unwrap_or_else(|| panic!("polled through 500s"));
+    assert_eq!(err.error_type(), types::RETRYABLE, "{err}");
+}

@@ -268,22 +268,28 @@ async fn race(
         let (stop, client, stages) = (stop.clone(), gamesparks.clone(), stages.clone());
         tokio::spawn(async move {
             let mut max: BTreeMap<String, usize> = BTreeMap::new();
-            let mut samples = 0;
+            // Per stage: listings read, listings that failed. A monitor that never read a stage
+            // proves nothing about it, so the check requires reads.
+            let mut reads: BTreeMap<String, (usize, usize)> = BTreeMap::new();
             while !stop.load(Ordering::SeqCst) {
                 for stage in &stages {
-                    if let Ok(list) = observe::list_deployments(&client, GAME, stage).await {
-                        let busy = list
-                            .iter()
-                            .filter(|(_, s)| s == "PENDING" || s == "IN_PROGRESS")
-                            .count();
-                        let seen = max.entry(stage.clone()).or_default();
-                        *seen = (*seen).max(busy);
+                    let count = reads.entry(stage.clone()).or_default();
+                    match observe::list_deployments(&client, GAME, stage).await {
+                        Ok(list) => {
+                            count.0 += 1;
+                            let busy = list
+                                .iter()
+                                .filter(|(_, s)| s == "PENDING" || s == "IN_PROGRESS")
+                                .count();
+                            let seen = max.entry(stage.clone()).or_default();
+                            *seen = (*seen).max(busy);
+                        }
+                        Err(_) => count.1 += 1,
                     }
                 }
-                samples += 1;
                 tokio::time::sleep(Duration::from_millis(250)).await;
             }
-            (max, samples)
+            (max, reads)
         })
     };
 
@@ -309,7 +315,7 @@ async fn race(
     records.sort_by(|a, b| a.1.name.cmp(&b.1.name));
     let wall = t.elapsed();
     stop.store(true, Ordering::SeqCst);
-    let (monitor_max, monitor_samples) = monitor
+    let (monitor_max, monitor_reads) = monitor
         .await
         .map_err(|e| format!("the listing monitor failed: {e}"))?;
 
@@ -333,7 +339,7 @@ async fn race(
         notices: &notices,
         counters: &counters,
         monitor_max: &monitor_max,
-        monitor_samples,
+        monitor_reads: &monitor_reads,
         started: &started,
         wall,
     });

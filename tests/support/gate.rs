@@ -35,7 +35,9 @@ fn task_attempts() -> usize {
         })
         .collect();
     assert_eq!(attempts.len(), 1, "tasks retry differently: {attempts:?}");
-    attempts.first().map_or(1, |&a| usize::try_from(a).unwrap_or(1))
+    attempts
+        .first()
+        .map_or(1, |&a| usize::try_from(a).unwrap_or(1))
 }
 
 pub struct Emulated {
@@ -45,14 +47,28 @@ pub struct Emulated {
 
 /// An emulator with the demo scenario at `time_scale`, and the real adapter pointed at it.
 pub async fn emulator(time_scale: f64, seed: u64) -> Emulated {
+    emulator_with(Scenario::demo(), time_scale, seed).await
+}
+
+/// An emulator with `scenario`, and the real adapter pointed at it.
+pub async fn emulator_with(scenario: Scenario, time_scale: f64, seed: u64) -> Emulated {
     let server = Server::start(Config {
-        scenario: Scenario::demo(),
+        scenario,
         time_scale,
         seed,
         ..Config::default()
     })
     .await
     .unwrap_or_else(|e| panic!("emulator did not start: {e}"));
+    let deployments = adapter_at(&server.url()).await;
+    Emulated {
+        server,
+        deployments,
+    }
+}
+
+/// The real GameSparks adapter, configured as the functions configure it, pointed at `url`.
+pub async fn adapter_at(url: &str) -> GameSparksDeployments {
     let sdk = aws_config::from_env()
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
@@ -73,13 +89,10 @@ pub async fn emulator(time_scale: f64, seed: u64) -> Emulated {
         .await;
     let client = aws_sdk_gamesparks::Client::from_conf(
         aws_sdk_gamesparks::config::Builder::from(&sdk)
-            .endpoint_url(server.url())
+            .endpoint_url(url)
             .build(),
     );
-    Emulated {
-        server,
-        deployments: GameSparksDeployments::new(client),
-    }
+    GameSparksDeployments::new(client)
 }
 
 /// The emulator's virtual clock; the execution start times given to the handlers are already on it.

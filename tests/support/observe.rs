@@ -51,6 +51,9 @@ pub struct Record {
     pub notify_failures: usize,
     /// A problem of the test's own client (an API call that failed).
     pub problem: Option<String>,
+    /// What the workflow handed Notify (the final gate state): the run's decision even when the
+    /// notification of it was lost.
+    pub notify_input: Option<Value>,
 }
 
 impl Record {
@@ -165,6 +168,11 @@ impl Executor {
             if let Some(entered) = event.state_entered_event_details() {
                 current = entered.name().unwrap_or_default().to_owned();
                 record.states.push(current.clone());
+                if current == "Notify" || current == "NotifyError" {
+                    record.notify_input = entered
+                        .input()
+                        .and_then(|text| serde_json::from_str(text).ok());
+                }
             }
             match event.r#type() {
                 Some(HistoryEventType::TaskFailed | HistoryEventType::LambdaFunctionFailed) => {

@@ -415,6 +415,27 @@ pub fn scenario(path: &Path, executions: usize, race_stages: usize) -> Result<Va
 }
 
 /// `"SUCCEEDED"` -> (SUCCEEDED, no error); any other outcome -> (FAILED, StageGate.<outcome>).
+/// The verdict of the gate state the workflow handed Notify (NotifyError: a caught error), as
+/// notify-result would have published it.
+pub fn decided_outcome(notify_input: Option<&Value>) -> Option<String> {
+    let payload = notify_input?;
+    let state = payload.get("state").unwrap_or(payload);
+    if let Some(caught) = state.get("error") {
+        let caught = stagegate::verdict::CaughtError::from_catch(caught);
+        return Some(
+            stagegate::verdict::verdict(None, Some(&caught))
+                .as_str()
+                .to_owned(),
+        );
+    }
+    let gate: stagegate::state::GateState = serde_json::from_value(state.clone()).ok()?;
+    Some(
+        stagegate::verdict::verdict(Some(&gate), None)
+            .as_str()
+            .to_owned(),
+    )
+}
+
 pub fn expected_ending(outcome: &str) -> (&'static str, Option<String>) {
     if outcome == "SUCCEEDED" {
         ("SUCCEEDED", None)
@@ -633,6 +654,17 @@ pub fn check_soak(run: &SoakRun<'_>) -> Verdict {
         entry.0 += 1;
         if record.notification_lost() {
             lost += 1;
+            // The message was lost, not the decision: what the workflow handed Notify must be
+            // the planned outcome (a wrong decision must not hide behind an SNS outage).
+            let decided = decided_outcome(record.notify_input.as_ref());
+            if decided.as_deref() != Some(planned.kind.outcome()) {
+                v.fail(format!(
+                    "{who}: lost its notification of {decided:?}, expected {}",
+                    planned.kind.outcome()
+                ));
+            } else {
+                entry.1 += 1;
+            }
             if !own.is_empty() {
                 v.fail(format!(
                     "{who}: ended NotificationLost although {} notification(s) arrived",
@@ -861,7 +893,8 @@ pub struct RaceRun<'a> {
     pub counters: &'a Value,
     /// Most deployments seen in progress at once per stage by the listing monitor, and samples.
     pub monitor_max: &'a BTreeMap<String, usize>,
-    pub monitor_samples: usize,
+    /// Per stage: listings the monitor read, and listings that failed.
+    pub monitor_reads: &'a BTreeMap<String, (usize, usize)>,
     /// Deployments started during the case per stage, with their intervals.
     pub started: &'a BTreeMap<String, Vec<crate::observe::Deployment>>,
     pub wall: Duration,
@@ -932,6 +965,14 @@ pub fn check_race(run: &RaceRun<'_>) -> Verdict {
                 mine.len() - 1
             ));
         }
+        // While the executions race, the monitor reads each stage every 250 ms: fewer than 3
+        // good reads means it saw nothing, and "never more than one" would be vacuous.
+        let (read, failed) = run.monitor_reads.get(stage).copied().unwrap_or_default();
+        if read < 3 {
+            v.fail(format!(
+                "{stage}: the listing monitor read it {read} time(s) ({failed} failed): no evidence of one deployment at a time"
+            ));
+        }
         if run.monitor_max.get(stage).copied().unwrap_or(0) > 1 {
             v.fail(format!(
                 "{stage}: the listing showed {} deployments in progress at once",
@@ -970,9 +1011,10 @@ pub fn check_race(run: &RaceRun<'_>) -> Verdict {
         .map(|s| {
             let (deploys, _, conflicts) = stage_counters(run.counters, s);
             format!(
-                "{s}: {deploys} deployment(s) started, {conflicts} conflicts, at most {} in progress in {} listings",
+                "{s}: {deploys} deployment(s) started, {conflicts} conflicts, at most {} in progress in {} listings ({} failed)",
                 run.monitor_max.get(s).copied().unwrap_or(0),
-                run.monitor_samples
+                run.monitor_reads.get(s).map_or(0, |r| r.0),
+                run.monitor_reads.get(s).map_or(0, |r| r.1)
             )
         })
         .collect();
