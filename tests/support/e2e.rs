@@ -138,7 +138,27 @@ impl Ctx {
 
     pub async fn run_case(self: &Arc<Self>, case: &Case, timeout: Duration) -> Result<(), String> {
         self.reset()?;
-        self.drain_messages().await?;
+        // Every case reads its own messages; one still queued now arrived after its case had
+        // read them: a late duplicate or a notification from a run that should have ended. Not
+        // thrown away: it fails this case, naming where it came from.
+        let leftover = self.drain_messages().await?;
+        if !leftover.is_empty() {
+            let seen: Vec<String> = leftover
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{} ({})",
+                        m.body["gate"]["executionId"].as_str().unwrap_or("?"),
+                        m.subject
+                    )
+                })
+                .collect();
+            return Err(format!(
+                "{} message(s) arrived after their case had read its messages (late or duplicate notifications): {}",
+                leftover.len(),
+                seen.join(", ")
+            ));
+        }
         let task = tokio::spawn((case.run)(self.clone()));
         let abort = task.abort_handle();
         let result = match tokio::time::timeout(timeout, task).await {
