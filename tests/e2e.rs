@@ -640,9 +640,13 @@ async fn wait_for_bake(ctx: &Ctx, arn: &str) -> Result<Value, String> {
 
 async fn bake_passes(ctx: Arc<Ctx>) -> Outcome {
     const ALARM: &str = "e2e-bake-passes-errors";
+    // A composite alarm too: CloudWatch lists those only when asked for by type.
+    const COMPOSITE: &str = "e2e-bake-passes-health";
     ctx.put_alarm(ALARM).await?;
+    ctx.put_composite_alarm(COMPOSITE, &format!("ALARM(\"{ALARM}\")"))
+        .await?;
     let run = ctx
-        .execute("bake-passes", baked(V11, 120, 30, &[ALARM]))
+        .execute("bake-passes", baked(V11, 120, 30, &[ALARM, COMPOSITE]))
         .await?;
     check!(
         run.status == "SUCCEEDED",
@@ -676,10 +680,16 @@ async fn bake_passes(ctx: Arc<Ctx>) -> Outcome {
     );
     check!(window["failure"].is_null(), "window {window}");
     check!(
-        window["alarms"][0]["name"] == ALARM && window["alarms"][0]["state"] == "OK",
+        window["alarms"][0]["name"] == ALARM
+            && window["alarms"][0]["state"] == "OK"
+            && window["alarms"][1]["name"] == COMPOSITE
+            && window["alarms"][1]["state"] == "OK",
         "window {window}"
     );
-    check!(body["bake"]["alarmNames"] == json!([ALARM]), "body {body}");
+    check!(
+        body["bake"]["alarmNames"] == json!([ALARM, COMPOSITE]),
+        "body {body}"
+    );
     check!(body["bake"]["seconds"] == 120, "body {body}");
     check!(
         text(&body["summary"]).contains("passed a 120 s bake window"),

@@ -232,6 +232,30 @@ def install_lambda_client(adapter_url: str, read_timeout: float) -> None:
     lambda_eval_utils.boto_client_for = boto_client_for
 
 
+def install_composite_alarms() -> None:
+    """CloudWatch composite alarms as AWS has them: moto 5.2.5 keeps them (PutMetricAlarm with an
+    AlarmRule) but has no PutCompositeAlarm, and its DescribeAlarms returns them whatever
+    AlarmTypes says, where AWS lists only metric alarms unless asked for composites. A gate that
+    forgot to ask would pass here and never see a composite alarm on AWS."""
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.core.responses import ActionResult
+
+    # PutCompositeAlarm's parameters are a subset of what moto's PutMetricAlarm reads.
+    CloudWatchResponse.put_composite_alarm = CloudWatchResponse.put_metric_alarm
+    original = CloudWatchResponse.describe_alarms
+
+    def describe_alarms(self):  # noqa: ANN001, ANN202 - moto's signature
+        reply = original(self)
+        types = self._get_param("AlarmTypes", []) or ["MetricAlarm"]
+        result = dict(reply.result)
+        for kind, key in (("MetricAlarm", "MetricAlarms"), ("CompositeAlarm", "CompositeAlarms")):
+            if kind not in types:
+                result[key] = []
+        return ActionResult(result)
+
+    CloudWatchResponse.describe_alarms = describe_alarms
+
+
 def install_time_scale(scale: float) -> None:
     """Wait states, Retry intervals and the execution's TimeoutSeconds run `scale` times faster."""
 
@@ -324,6 +348,7 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=adapter.serve_forever, name="lambda-adapter", daemon=True).start()
     install_lambda_client(adapter.url, function_timeout + 10)
     install_time_scale(args.time_scale)
+    install_composite_alarms()
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     starter = threading.Thread(target=server.start, daemon=True)

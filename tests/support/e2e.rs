@@ -482,6 +482,19 @@ impl Ctx {
             .map_err(|e| format!("PutMetricAlarm {name}: {e:?}"))
     }
 
+    /// Creates a composite alarm over `rule` (e.g. `ALARM("name")`); moto creates it in state OK.
+    pub async fn put_composite_alarm(&self, name: &str, rule: &str) -> Result<(), String> {
+        self.clients
+            .cloudwatch
+            .put_composite_alarm()
+            .alarm_name(name)
+            .alarm_rule(rule)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("PutCompositeAlarm {name}: {e:?}"))
+    }
+
     pub async fn set_alarm(&self, name: &str, state: &str, reason: &str) -> Result<(), String> {
         self.clients
             .cloudwatch
