@@ -624,16 +624,7 @@ async fn the_largest_inputs_stay_below_the_payload_limits() {
     // reasons at CloudWatch's full 1,023 characters (the gate keeps 256).
     let gs = stage();
     let long_reason = "r".repeat(1023);
-    let baking_alarms = FakeAlarms::new();
-    for n in &names {
-        baking_alarms.set(n, OK, T0);
-    }
-    let s = baking(
-        &gs,
-        &baking_alarms,
-        json!({"bake": {"seconds": 600, "alarmNames": names, "checkIntervalSeconds": 60}}),
-    )
-    .await;
+    let (baking_alarms, s) = baking_on_all(&gs, &names).await;
     for n in &names {
         baking_alarms.set(n, ALARM, minutes(5));
     }
@@ -753,16 +744,7 @@ async fn each_alarm_name_is_stored_once_in_the_state() {
 
     // One stage whose bake fails on every alarm, then rolls back.
     let gs = stage();
-    let baking_alarms = FakeAlarms::new();
-    for n in &names {
-        baking_alarms.set(n, OK, T0);
-    }
-    let s = baking(
-        &gs,
-        &baking_alarms,
-        json!({"bake": {"seconds": 600, "alarmNames": names, "checkIntervalSeconds": 60}}),
-    )
-    .await;
+    let (baking_alarms, s) = baking_on_all(&gs, &names).await;
     assert_eq!(copies_in(&s, &names, 1), vec![], "bake open");
     for n in &names {
         baking_alarms.set(n, ALARM, minutes(5));
@@ -797,6 +779,18 @@ async fn each_alarm_name_is_stored_once_in_the_state() {
     );
     assert_eq!(body["wave"]["stages"][0]["bakeSeconds"], 60);
     assert_eq!(body["wave"]["stages"][1]["bakeSeconds"], 60);
+}
+
+/// One stage deployed and baking on `names`, all quiet so far.
+async fn baking_on_all(gs: &FakeGameSparks, names: &[String]) -> (FakeAlarms, GateState) {
+    let alarms = baking_alarms_ok(names);
+    let s = baking(
+        gs,
+        &alarms,
+        json!({"bake": {"seconds": 600, "alarmNames": names, "checkIntervalSeconds": 60}}),
+    )
+    .await;
+    (alarms, s)
 }
 
 fn baking_alarms_ok(names: &[String]) -> FakeAlarms {
