@@ -16,7 +16,12 @@ Needs the tools of `cargo xtask setup`.";
 
 fn main() -> ExitCode {
     let root = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-    let (options, env_file) = match parse(std::env::args().skip(1).collect(), root) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return ExitCode::SUCCESS;
+    }
+    let (options, env_file) = match parse(args, root) {
         Ok(parsed) => parsed,
         Err(message) => {
             eprintln!("stagegate-local: {message}\n\n{USAGE}");
@@ -114,9 +119,6 @@ fn parse(args: Vec<String>, root: PathBuf) -> Result<(Options, Option<PathBuf>),
     let mut env_file = None;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
-        if flag == "--help" || flag == "-h" {
-            return Err("help".into());
-        }
         let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
         let number = |what: &str| {
             value

@@ -21,6 +21,7 @@ pub mod paging;
 pub mod plan;
 pub mod policy;
 pub mod ports;
+pub mod preflight;
 pub mod state;
 pub mod telemetry;
 pub mod token;

@@ -5,10 +5,14 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stagegate::aws::{sdk_config, CloudWatchAlarms, GameSparksDeployments};
 use stagegate::clock::SystemClock;
-use stagegate::{handlers, telemetry};
+use stagegate::{handlers, preflight, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    preflight::check(
+        "poll-deployment",
+        "reads the deployment (or the bake alarms) and decides the next step",
+    );
     telemetry::init();
     let clock = SystemClock::from_env()?;
     let config = sdk_config().await;

@@ -5,10 +5,14 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stagegate::aws::GameSparksDeployments;
 use stagegate::clock::SystemClock;
-use stagegate::{handlers, telemetry};
+use stagegate::{handlers, preflight, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    preflight::check(
+        "rollback-deployment",
+        "redeploys the stage's last known-good snapshot",
+    );
     telemetry::init();
     let clock = SystemClock::from_env()?;
     let deployments = GameSparksDeployments::from_env().await;

@@ -6,10 +6,11 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stagegate::aws::{sdk_config, CloudWatchAlarms, GameSparksDeployments};
 use stagegate::clock::SystemClock;
-use stagegate::{handlers, telemetry};
+use stagegate::{handlers, preflight, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    preflight::check("start-deployment", "validates the execution input and starts the GameSparks stage deployment (or a dry run, or the next stage of a wave)");
     telemetry::init();
     let clock = SystemClock::from_env()?;
     let config = sdk_config().await;
