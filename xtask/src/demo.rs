@@ -61,7 +61,7 @@ const SCENARIOS: &[Scenario] = &[
 ];
 
 pub const USAGE: &str =
-    "  demo [--scenario success|alert|rollback|bake] [--input JSON|@FILE] [--keep] [--time-scale X]
+    "  demo [--scenario success|alert|rollback|bake] [--input JSON|@FILE] [--keep] [--time-scale X] [--verbose]
                             run the gate end to end locally (four scenarios by default)";
 
 struct Args {
@@ -69,6 +69,8 @@ struct Args {
     input: Option<String>,
     keep: bool,
     time_scale: String,
+    /// Cargo's output as it builds, and each notification's whole JSON body.
+    verbose: bool,
 }
 
 fn parse(args: &[String]) -> Result<Args, String> {
@@ -77,11 +79,13 @@ fn parse(args: &[String]) -> Result<Args, String> {
         input: None,
         keep: false,
         time_scale: "30".into(),
+        verbose: false,
     };
     let mut it = args.iter();
     while let Some(flag) = it.next() {
         match flag.as_str() {
             "--keep" => parsed.keep = true,
+            "--verbose" | "-v" => parsed.verbose = true,
             "--scenario" | "--input" | "--time-scale" => {
                 let value = it.next().ok_or(format!("{flag} needs a value"))?.clone();
                 match flag.as_str() {
@@ -136,21 +140,25 @@ impl Drop for StackProcess {
 pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     let args = parse(args)?;
     let started = Instant::now();
-    setup::run(root, setup::Tools::Local)?;
-    println!("demo: building the stagegate CLI and the local stack");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let status = cargo_run_env::without_cargo_run_env(&mut Command::new(&cargo))
-        .args(["build", "--bin", "stagegate", "--bin", "stagegate-local"])
-        .current_dir(root)
-        .status()
-        .map_err(|e| format!("cargo build: {e}"))?;
-    if !status.success() {
-        return Err("cargo build failed".into());
-    }
+    let mut phases: Vec<(String, f64)> = Vec::new();
+    let mut phase = Instant::now();
+    let mut lap = |name: &str, phase: &mut Instant| {
+        phases.push((name.to_owned(), phase.elapsed().as_secs_f64()));
+        *phase = Instant::now();
+    };
+    setup::run(root, setup::Tools::Demo)?;
+    lap("setup", &mut phase);
     let target =
         std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
     let work = target.join("stagegate-local");
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;
+    let build_log = work.join("demo-build.log");
+    println!(
+        "demo: building the stagegate CLI and the local stack (log: {})",
+        build_log.display()
+    );
+    build(root, &build_log, args.verbose)?;
+    lap("build", &mut phase);
     let env_file = work.join("demo.env");
     let _ = std::fs::remove_file(&env_file);
 
@@ -177,6 +185,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         );
     }
     let env = read_env(&env_file)?;
+    lap("stack start", &mut phase);
     println!(
         "demo: stack ready after {:.0} s\n",
         started.elapsed().as_secs_f64()
@@ -207,6 +216,8 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         }
         let result_file = work.join(format!("demo-result-{i}.txt"));
         let _ = std::fs::remove_file(&result_file);
+        let message_file = work.join(format!("demo-message-{}.json", i + 1));
+        let _ = std::fs::remove_file(&message_file);
         let t = Instant::now();
         let mut child = Command::new(target.join("debug/stagegate"))
             .args([
@@ -224,6 +235,9 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                 "--result-file",
             ])
             .arg(&result_file)
+            .arg("--message-file")
+            .arg(&message_file)
+            .args(args.verbose.then_some("--verbose"))
             .envs(env.iter())
             .stdout(Stdio::piped())
             .spawn()
@@ -301,6 +315,14 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             code.unwrap_or(-1)
         );
     }
+    for (i, run) in summary.iter().enumerate() {
+        phases.push((format!("run {}", i + 1), run.4));
+    }
+    let shown: Vec<String> = phases
+        .iter()
+        .map(|(name, secs)| format!("{name} {secs:.1} s"))
+        .collect();
+    println!("demo: phases: {}", shown.join(", "));
     println!("demo: {:.0} s in all", started.elapsed().as_secs_f64());
     if args.keep {
         println!("\ndemo: the stack keeps running; press Ctrl-C to stop it. For your own clients:");
@@ -315,6 +337,26 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err("some runs did not end as expected".into())
+    }
+}
+
+/// One cargo invocation for the CLI and the local stack; its hundreds of `Compiling` lines go to
+/// `log` (shown live with `--verbose`), a failure shows the compiler's messages in full.
+fn build(root: &Path, log: &Path, verbose: bool) -> Result<(), String> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut command = Command::new(&cargo);
+    cargo_run_env::without_cargo_run_env(&mut command)
+        .args(["build", "--bin", "stagegate", "--bin", "stagegate-local"])
+        .current_dir(root);
+    let _ = std::fs::remove_file(log);
+    if verbose {
+        match command.status() {
+            Ok(status) if status.success() => Ok(()),
+            Ok(status) => Err(format!("cargo build failed ({status})")),
+            Err(e) => Err(format!("cargo build: {e}")),
+        }
+    } else {
+        cargo_run_env::run_logged(&mut command, log)
     }
 }
 

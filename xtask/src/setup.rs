@@ -1,9 +1,10 @@
-//! Installs the pinned local tools into the repository: a Python venv (`.venv`) from
-//! `requirements-dev.txt` (moto, cargo-lambda, ziglang, cfn-lint, checkov), the npm packages of
-//! `package-lock.json` (asl-validator) and, for the test tiers, AWS SAM CLI in its own venv
-//! (`.venv-sam` from `requirements-sam.txt`: its boto3 pins clash with checkov's). Nothing is
-//! installed globally. A stamp of what was installed makes a second run a no-op until a pin
-//! changes.
+//! Installs the pinned local tools into the repository, each task only what it runs: the local
+//! stack's Python tools (`.venv` from `requirements-local.txt`: moto, cargo-lambda) for the demo;
+//! the build and lint tools on top (`requirements-dev.txt`: ziglang, cfn-lint, checkov) for bench,
+//! soak and tests; and for the test tiers also the npm packages of `package-lock.json`
+//! (asl-validator) and AWS SAM CLI in its own venv (`.venv-sam` from `requirements-sam.txt`: its
+//! boto3 pins clash with checkov's). Nothing is installed globally. A stamp of what was installed
+//! makes a second run a no-op until a pin changes.
 
 use std::fs;
 use std::path::Path;
@@ -12,28 +13,60 @@ use std::process::Command;
 /// What a task needs installed.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Tools {
-    /// The local AWS, cargo-lambda and the static checks (demo, bench, soak).
+    /// The local stack: moto and cargo-lambda (the demo).
+    Demo,
+    /// And zig and the template's linters (bench, soak).
     Local,
-    /// Those and SAM CLI, which only the `sam` test tier runs.
+    /// And asl-validator and SAM CLI, which only test tiers run.
     Tests,
 }
 
 pub fn run(root: &Path, tools: Tools) -> Result<(), String> {
-    python_venv(root, ".venv", "requirements-dev.txt")?;
+    if tools == Tools::Demo && up_to_date(root, ".venv", "requirements-dev.txt") {
+        // The fuller set is already there (it includes the local stack's).
+        println!("setup: Python tools up to date (.venv)");
+    } else {
+        let file = if tools == Tools::Demo {
+            "requirements-local.txt"
+        } else {
+            "requirements-dev.txt"
+        };
+        python_venv(root, ".venv", file)?;
+    }
     if tools == Tools::Tests {
         python_venv(root, ".venv-sam", "requirements-sam.txt")?;
+        node_tools(root)?;
     }
-    node_tools(root)
+    Ok(())
 }
 
-fn python_venv(root: &Path, dir: &str, requirements_file: &str) -> Result<(), String> {
+/// The requirements file with every file it includes (`-r other.txt`), as the stamp records it.
+fn requirements(root: &Path, file: &str) -> Result<String, String> {
+    let text = read(&root.join(file))?;
+    let mut all = text.clone();
+    for line in text.lines() {
+        if let Some(included) = line.strip_prefix("-r ") {
+            all.push_str(&requirements(root, included.trim())?);
+        }
+    }
+    Ok(all)
+}
+
+fn stamp(root: &Path, dir: &str, file: &str) -> std::path::PathBuf {
+    root.join(dir).join(format!(".stagegate-{file}"))
+}
+
+fn up_to_date(root: &Path, dir: &str, file: &str) -> bool {
+    let wanted = requirements(root, file).ok();
+    wanted.is_some()
+        && fs::read_to_string(stamp(root, dir, file)).ok() == wanted
+        && root.join(dir).join("bin/python").exists()
+}
+
+fn python_venv(root: &Path, dir: &str, file: &str) -> Result<(), String> {
     let venv = root.join(dir);
-    let requirements = read(&root.join(requirements_file))?;
-    let stamp = venv.join(".stagegate-requirements");
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(requirements.as_str())
-        && venv.join("bin/python").exists()
-    {
-        println!("setup: Python tools up to date ({dir})");
+    if up_to_date(root, dir, file) {
+        println!("setup: Python tools up to date ({dir}, {file})");
         return Ok(());
     }
     if !venv.join("bin/python").exists() {
@@ -46,14 +79,15 @@ fn python_venv(root: &Path, dir: &str, requirements_file: &str) -> Result<(), St
             &format!("python3 -m venv {dir}"),
         )?;
     }
-    println!("setup: installing {requirements_file} into {dir} (a minute or two the first time)");
+    println!("setup: installing {file} into {dir} (a minute or two the first time)");
     run_command(
         Command::new(venv.join("bin/pip"))
             .args(["install", "--disable-pip-version-check", "-q", "-r"])
-            .arg(root.join(requirements_file)),
-        &format!("pip install -r {requirements_file}"),
+            .arg(root.join(file)),
+        &format!("pip install -r {file}"),
     )?;
-    fs::write(&stamp, requirements).map_err(|e| format!("{}: {e}", stamp.display()))
+    let path = stamp(root, dir, file);
+    fs::write(&path, requirements(root, file)?).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 fn node_tools(root: &Path) -> Result<(), String> {

@@ -1,9 +1,67 @@
+//! Starting cargo from a tool (xtask, the local stack).
+//!
 //! Under `cargo run` / `cargo test`, cargo sets CARGO_MANIFEST_DIR and friends for the running
 //! binary. Build scripts (ring's) track some of them, so a nested cargo build that inherits them
 //! rebuilds the whole SDK tree, and again for the next ordinary build. Tools that start cargo (or
 //! cargo lambda) from such a binary remove them first.
+//!
+//! A first build prints hundreds of `Compiling` lines that bury what the tool says; they go to a
+//! log file instead, and a failure shows the compiler's messages in full.
 
+use std::path::Path;
 use std::process::Command;
+
+/// Runs `command` (a cargo invocation) with its output appended to `log`; on failure, the error
+/// names the command and holds the compiler's messages and where the whole output is.
+pub fn run_logged(command: &mut Command, log: &Path) -> Result<(), String> {
+    let open = || {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .map_err(|e| format!("{}: {e}", log.display()))
+    };
+    let status = command
+        .stdout(open()?)
+        .stderr(open()?)
+        .status()
+        .map_err(|e| format!("{command:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        Err(format!(
+            "{command:?} failed ({status}):\n{}\n(the whole output: {})",
+            compiler_messages(&text),
+            log.display()
+        ))
+    }
+}
+
+/// The compiler's error and warning blocks of a cargo log, without its progress lines.
+pub fn compiler_messages(log: &str) -> String {
+    const PROGRESS: [&str; 6] = [
+        "Compiling ",
+        "Checking ",
+        "Finished ",
+        "Downloaded ",
+        "Downloading ",
+        "Updating ",
+    ];
+    let mut out = Vec::new();
+    let mut in_block = false;
+    for line in log.lines() {
+        if PROGRESS.iter().any(|p| line.trim_start().starts_with(p)) {
+            in_block = false;
+            continue;
+        }
+        in_block |= line.starts_with("error") || line.starts_with("warning");
+        if in_block {
+            out.push(line);
+        }
+    }
+    out.join("\n")
+}
 
 /// Removes the variables cargo sets for a running binary from `command`'s environment.
 pub fn without_cargo_run_env(command: &mut Command) -> &mut Command {
@@ -34,6 +92,15 @@ fn set_by_cargo(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn compiler_messages_drop_progress_and_keep_errors_whole() {
+        let log = "   Compiling a v1\nerror[E0308]: mismatched types\n --> src/x.rs:1:1\n  |\n   Compiling b v1\nerror: could not compile `x`\n";
+        assert_eq!(
+            compiler_messages(log),
+            "error[E0308]: mismatched types\n --> src/x.rs:1:1\n  |\nerror: could not compile `x`"
+        );
+    }
 
     #[test]
     fn only_cargos_run_variables() {

@@ -31,6 +31,12 @@ pub struct FollowArgs {
     /// Write `<status> <error>` here when the execution ends (for scripts).
     #[arg(long)]
     result_file: Option<PathBuf>,
+    /// Write the notification's JSON body here (with --queue-url).
+    #[arg(long)]
+    message_file: Option<PathBuf>,
+    /// Print the notification's whole JSON body (by default: subject, attributes and summary).
+    #[arg(long, short)]
+    verbose: bool,
 }
 
 pub struct Clients {
@@ -177,7 +183,15 @@ async fn finish(
     }
     if let Some(queue) = &args.queue_url {
         match notification(clients, queue, arn).await? {
-            Some(text) => println!("\n{text}"),
+            Some(envelope) => {
+                if let Some(path) = &args.message_file {
+                    let body = envelope["Message"].as_str().unwrap_or_default();
+                    std::fs::write(path, body).map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                let text =
+                    progress::notification(&envelope, args.verbose, args.message_file.as_deref());
+                println!("\n{text}");
+            }
             None => println!("\nno notification for this execution reached {queue}"),
         }
     }
@@ -233,7 +247,7 @@ async fn history(clients: &Clients, arn: &str) -> Result<Vec<HistoryEvent>, Stri
 }
 
 /// Waits briefly for this execution's notification on the queue (others are left there).
-async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Option<String>, String> {
+async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Option<Value>, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         let received = clients
@@ -265,7 +279,7 @@ async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Optio
                     .send()
                     .await;
             }
-            return Ok(Some(progress::notification(&envelope)));
+            return Ok(Some(envelope));
         }
     }
     Ok(None)

@@ -143,8 +143,9 @@ pub fn readable_cause(cause: &str) -> String {
         .unwrap_or_else(|| cause.to_owned())
 }
 
-/// An SNS notification as an SQS subscriber receives it.
-pub fn notification(envelope: &Value) -> String {
+/// An SNS notification as an SQS subscriber receives it: subject, attributes and summary; the
+/// JSON body too when `full` (it runs to dozens of lines), else where to find it (`saved_to`).
+pub fn notification(envelope: &Value, full: bool, saved_to: Option<&std::path::Path>) -> String {
     let mut out = String::from("notification received by the subscriber:\n");
     out.push_str(&format!("  subject:    {}\n", text(envelope, "Subject")));
     if let Some(attributes) = envelope.get("MessageAttributes").and_then(Value::as_object) {
@@ -165,11 +166,18 @@ pub fn notification(envelope: &Value) -> String {
         .and_then(|m| serde_json::from_str::<Value>(m).ok());
     if let Some(body) = body {
         out.push_str(&format!("  summary:    {}\n", text(&body, "summary")));
-        let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
-        for line in pretty.lines() {
-            out.push_str("  | ");
-            out.push_str(line);
-            out.push('\n');
+        if full {
+            let pretty = serde_json::to_string_pretty(&body).unwrap_or_default();
+            for line in pretty.lines() {
+                out.push_str("  | ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        } else {
+            match saved_to {
+                Some(path) => out.push_str(&format!("  message:    {}\n", path.display())),
+                None => out.push_str("  message:    (--verbose prints the JSON body)\n"),
+            }
         }
     }
     out
@@ -248,10 +256,22 @@ mod tests {
         let env = json!({"Subject": "stagegate SUCCEEDED: g/s",
             "MessageAttributes": {"outcome": {"Type": "String", "Value": "SUCCEEDED"}},
             "Message": json!({"summary": "S is deployed"}).to_string()});
-        let text = notification(&env);
+        let text = notification(&env, false, None);
         assert!(
             text.contains("outcome=SUCCEEDED") && text.contains("summary:    S is deployed"),
             "{text}"
+        );
+        assert!(
+            !text.contains("| {"),
+            "the body only with --verbose: {text}"
+        );
+        assert!(text.contains("--verbose"), "{text}");
+        let saved = notification(&env, false, Some(std::path::Path::new("m.json")));
+        assert!(saved.contains("message:    m.json"), "{saved}");
+        let full = notification(&env, true, None);
+        assert!(
+            full.contains("|   \"summary\": \"S is deployed\""),
+            "{full}"
         );
     }
 }

@@ -141,8 +141,12 @@ impl Stack {
         std::fs::create_dir_all(&options.log_dir)
             .map_err(|e| Error::new(format!("{}: {e}", options.log_dir.display())))?;
 
-        say("building the functions and the emulator");
-        build(root)?;
+        let build_log = options.log_dir.join("build.log");
+        say(&format!(
+            "building the functions and the emulator (log: {})",
+            build_log.display()
+        ));
+        build(root, &build_log)?;
 
         let mut services = Vec::new();
         let emulator_port = port_or_free(options.emulator_port)?;
@@ -455,23 +459,21 @@ pub fn target_dir(root: &Path) -> PathBuf {
 
 /// Builds the functions the way `cargo lambda watch` will (`cargo run --bin <fn>`: features
 /// resolved for the function crates alone), so its first invoke finds them built, and the emulator
-/// on its own for the same reason.
-fn build(root: &Path) -> Result<(), Error> {
+/// on its own for the same reason. Cargo's hundreds of lines go to `log`; a failure shows the
+/// compiler's errors in full and where the rest is.
+fn build(root: &Path, log: &Path) -> Result<(), Error> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let functions: Vec<&str> = FUNCTIONS.iter().flat_map(|f| ["--bin", f]).collect();
+    let _ = std::fs::remove_file(log);
     for args in [functions, vec!["-p", "gamesparks-local"]] {
-        let status = without_cargo_run_env(&mut Command::new(&cargo))
-            .arg("build")
-            .args(&args)
-            .current_dir(root)
-            .status()
-            .map_err(|e| Error::new(format!("cargo build: {e}")))?;
-        if !status.success() {
-            return Err(Error::new(format!(
-                "cargo build {} failed ({status})",
-                args.join(" ")
-            )));
-        }
+        cargo_run_env::run_logged(
+            without_cargo_run_env(&mut Command::new(&cargo))
+                .arg("build")
+                .args(&args)
+                .current_dir(root),
+            log,
+        )
+        .map_err(Error::new)?;
     }
     Ok(())
 }
