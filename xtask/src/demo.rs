@@ -210,6 +210,12 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     for (i, run) in runs.iter().enumerate() {
         println!("=== run {}/{}: {}", i + 1, runs.len(), run.story);
         println!("    input: {}", run.input);
+        if run.expect.is_some() {
+            // Each scenario tells its own story from the same start (prod serves v1.0.0): after
+            // `success` and `rollback`, prod would already serve v1.1.0, and the bake's
+            // redeploy of it would have nothing older to roll back to.
+            reset_emulator(&python, &env)?;
+        }
         if let Some(alarm) = run.bake_alarm {
             set_alarm(&python, &env, alarm, "OK", "demo: error rate normal")?;
             println!("    alarm {alarm} created in the local CloudWatch (OK); it fires once the bake begins");
@@ -422,6 +428,28 @@ cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
     } else {
         Err(format!(
             "could not set alarm {name} to {state}: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ))
+    }
+}
+
+/// Puts the emulator back to its scenario's start (its admin API; boto3's Python, as for alarms).
+fn reset_emulator(python: &Path, env: &HashMap<String, String>) -> Result<(), String> {
+    const SCRIPT: &str = r#"
+import os, urllib.request
+base = os.environ["AWS_ENDPOINT_URL_GAMESPARKS"].rstrip("/")
+urllib.request.urlopen(urllib.request.Request(base + "/_emulator/reset", data=b"", method="POST"), timeout=10)
+"#;
+    let output = Command::new(python)
+        .args(["-c", SCRIPT])
+        .envs(env.iter())
+        .output()
+        .map_err(|e| format!("{}: {e}", python.display()))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "could not reset the emulator: {}",
             String::from_utf8_lossy(&output.stderr).trim()
         ))
     }

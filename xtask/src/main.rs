@@ -124,6 +124,13 @@ const TIERS: &[Tier] = &[
         needs_tools: true,
     },
     Tier {
+        name: "demo",
+        what: "the README's first command, `cargo xtask demo`: four scenarios end as the README says",
+        program: Program::Cargo,
+        args: &["run", "--quiet", "--package", "xtask", "--", "demo"],
+        needs_tools: true,
+    },
+    Tier {
         name: "e2e",
         what: "every route: real ASL on moto, the functions under cargo lambda, the emulator, SNS to SQS",
         program: Program::Cargo,
