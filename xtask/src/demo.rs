@@ -430,19 +430,8 @@ if not cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]:
     )
 cloudwatch.set_alarm_state(AlarmName=name, StateValue=state, StateReason=reason)
 "#;
-    let output = Command::new(python)
-        .args(["-c", SCRIPT, name, state, reason])
-        .envs(env.iter())
-        .output()
-        .map_err(|e| format!("{}: {e}", python.display()))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "could not set alarm {name} to {state}: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
-    }
+    python_script(python, env, SCRIPT, &[name, state, reason])
+        .map_err(|e| format!("could not set alarm {name} to {state}: {e}"))
 }
 
 /// Puts the emulator back to its scenario's start (its admin API; boto3's Python, as for alarms).
@@ -452,18 +441,28 @@ import os, urllib.request
 base = os.environ["AWS_ENDPOINT_URL_GAMESPARKS"].rstrip("/")
 urllib.request.urlopen(urllib.request.Request(base + "/_emulator/reset", data=b"", method="POST"), timeout=10)
 "#;
+    python_script(python, env, SCRIPT, &[])
+        .map_err(|e| format!("could not reset the emulator: {e}"))
+}
+
+/// Runs `script` with the repository's Python and the stack's environment; the error is its
+/// stderr.
+fn python_script(
+    python: &Path,
+    env: &HashMap<String, String>,
+    script: &str,
+    args: &[&str],
+) -> Result<(), String> {
     let output = Command::new(python)
-        .args(["-c", SCRIPT])
+        .args(["-c", script])
+        .args(args)
         .envs(env.iter())
         .output()
         .map_err(|e| format!("{}: {e}", python.display()))?;
     if output.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "could not reset the emulator: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        ))
+        Err(String::from_utf8_lossy(&output.stderr).trim().to_owned())
     }
 }
 
