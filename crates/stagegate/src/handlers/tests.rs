@@ -115,6 +115,19 @@ async fn started(gs: &FakeGameSparks, snapshot: &str) -> GateState {
     }
 }
 
+/// Started (as deployment dep-1), then GameSparks finished it as given.
+async fn started_then_finished(
+    gs: &FakeGameSparks,
+    snapshot: &str,
+    state: DeploymentState,
+    code: Option<ResultCode>,
+    message: &str,
+) -> GateState {
+    let s = started(gs, snapshot).await;
+    finish(gs, "dep-1", state, code, message);
+    s
+}
+
 async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
     match poll::handle(gs, &FakeAlarms::new(), &event, &FixedClock(now)).await {
@@ -440,14 +453,14 @@ async fn every_message_carries_a_stable_dedup_id() {
     // Notifications are at least once: a Notify retried after a publish that did succeed sends
     // it again. Subscribers drop repeats by the dedupId attribute (execution + outcome).
     let gs = stage();
-    let s = started(&gs, S4).await;
-    finish(
+    let s = started_then_finished(
         &gs,
-        "dep-1",
+        S4,
         DeploymentState::Completed,
         Some(ResultCode::Success),
         "",
-    );
+    )
+    .await;
     let s =
         serde_json::to_value(polled(&gs, &s, T0 + Duration::minutes(4)).await).unwrap_or_default();
     let (_, _, first) = notified(&s, T0 + Duration::minutes(5)).await;
@@ -1078,14 +1091,14 @@ async fn failed_rollback_is_never_rolled_back_again() {
 async fn rollback_blocked_by_a_running_deployment_alerts() {
     // The deployment fails; before the rollback starts, someone else's deployment takes the stage.
     let gs = stage();
-    let s = started(&gs, S4).await;
-    finish(
+    let s = started_then_finished(
         &gs,
-        "dep-1",
+        S4,
         DeploymentState::Failed,
         Some(ResultCode::UnspecifiedFailure),
         "crashed",
-    );
+    )
+    .await;
     let failed = polled(&gs, &s, T0 + Duration::minutes(4)).await;
     assert_eq!(failed.action, Action::Rollback);
     let other = json!({"input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S5},
@@ -1136,14 +1149,14 @@ async fn rollback_error_types() {
         (NotFound, types::NOT_FOUND),
     ] {
         let gs = stage();
-        let s = started(&gs, S4).await;
-        finish(
+        let s = started_then_finished(
             &gs,
-            "dep-1",
+            S4,
             DeploymentState::Failed,
             Some(ResultCode::UnspecifiedFailure),
             "x",
-        );
+        )
+        .await;
         let s = polled(&gs, &s, T0 + Duration::minutes(1)).await;
         gs.fail_next(START, svc(kind, START));
         let event = serde_json::to_value(&s).unwrap_or_default();
@@ -1160,14 +1173,14 @@ async fn rollback_error_types() {
 #[tokio::test]
 async fn notify_success_message() {
     let gs = stage();
-    let s = started(&gs, S4).await;
-    finish(
+    let s = started_then_finished(
         &gs,
-        "dep-1",
+        S4,
         DeploymentState::Completed,
         Some(ResultCode::Success),
         "Deployed",
-    );
+    )
+    .await;
     let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
     let (out, body, sns) = notified(
         &serde_json::to_value(&s).unwrap_or_default(),
@@ -1212,14 +1225,14 @@ async fn notify_success_message() {
 #[tokio::test]
 async fn notify_failed_and_timed_out() {
     let gs = stage();
-    let s = started(&gs, S4).await;
-    finish(
+    let s = started_then_finished(
         &gs,
-        "dep-1",
+        S4,
         DeploymentState::Failed,
         Some(ResultCode::InvalidRoleFailure),
         "role cannot be assumed",
-    );
+    )
+    .await;
     let failed = polled(&gs, &s, T0 + Duration::minutes(4)).await;
     let (out, body, sns) = notified(
         &serde_json::to_value(&failed).unwrap_or_default(),
@@ -1380,14 +1393,14 @@ async fn notify_publish_failure_is_typed() {
 async fn notify_bare_state_without_envelope() {
     let sns = FakeNotifier::default();
     let gs = stage();
-    let s = started(&gs, S4).await;
-    finish(
+    let s = started_then_finished(
         &gs,
-        "dep-1",
+        S4,
         DeploymentState::Completed,
         Some(ResultCode::Success),
         "",
-    );
+    )
+    .await;
     let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
     let out = notify::handle(&sns, &serde_json::to_value(&s).unwrap_or_default(), T0).await;
     assert_eq!(out.map(|o| o.outcome).ok(), Some(Verdict::Succeeded));
