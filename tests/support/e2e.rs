@@ -512,6 +512,7 @@ impl Ctx {
 /// SDK configuration for the emulator (it checks that requests are signed, not the key).
 async fn emulator_config(stack: &Stack) -> aws_config::SdkConfig {
     aws_config::from_env()
+        .http_connector(stagegate_http::connector())
         .region(aws_sdk_gamesparks::config::Region::new(
             stagegate_local::REGION,
         ))

@@ -70,6 +70,7 @@ pub async fn emulator_with(scenario: Scenario, time_scale: f64, seed: u64) -> Em
 /// The real GameSparks adapter, configured as the functions configure it, pointed at `url`.
 pub async fn adapter_at(url: &str) -> GameSparksDeployments {
     let sdk = aws_config::from_env()
+        .http_connector(stagegate_http::connector())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "AKIDTEST",

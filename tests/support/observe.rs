@@ -503,6 +503,7 @@ pub async fn execution_history(
 /// signed), for reading deployments the way an operator would.
 pub async fn gamesparks(stack: &Stack) -> aws_sdk_gamesparks::Client {
     let sdk = aws_config::from_env()
+        .http_connector(stagegate_http::connector())
         .region(aws_sdk_gamesparks::config::Region::new(
             stagegate_local::REGION,
         ))

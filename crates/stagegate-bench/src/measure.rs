@@ -352,6 +352,7 @@ pub async fn sdk_round_trips(emulator_url: &str, n: usize) -> Result<Vec<f64>> {
     use stagegate::ports::{StageDeployments, StageRef};
 
     let sdk = aws_config::from_env()
+        .http_connector(stagegate_http::connector())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "AKIDSTAGEGATEBENCH",

@@ -46,7 +46,7 @@ pub struct Clients {
 
 impl Clients {
     pub async fn new(args: &FollowArgs) -> Self {
-        let mut loader = aws_config::from_env();
+        let mut loader = aws_config::from_env().http_connector(stagegate_http::connector());
         if let Some(region) = &args.region {
             loader = loader.region(aws_sdk_sfn::config::Region::new(region.clone()));
         }

@@ -403,6 +403,7 @@ pub struct Clients {
 impl Clients {
     pub async fn new(aws: SocketAddr) -> Self {
         let config = aws_config::from_env()
+            .http_connector(stagegate_http::connector())
             .region(aws_sdk_sfn::config::Region::new(REGION))
             .credentials_provider(aws_sdk_sfn::config::Credentials::new(
                 ACCESS_KEY_ID,

@@ -44,6 +44,7 @@ pub async fn start_demo(time_scale: f64) -> RunningServer {
 
 async fn client_with(server: &RunningServer, retry: RetryConfig) -> Client {
     let sdk_config = aws_config::from_env()
+        .http_connector(stagegate_http::connector())
         .region(Region::new("us-east-1"))
         .credentials_provider(Credentials::new(
             "AKIDGAMESPARKSLOCAL",

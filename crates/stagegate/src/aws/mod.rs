@@ -19,6 +19,7 @@ pub use sns::SnsNotifier;
 /// the gate's timeouts on every client.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::from_env()
+        .http_connector(stagegate_http::connector())
         .timeout_config(timeout_config())
         .load()
         .await
