@@ -75,9 +75,9 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "conformance",
-        what: "gamesparks-local driven by the real aws-sdk-gamesparks client",
+        what: "gamesparks-local driven by the real aws-sdk-gamesparks client; the connector's TLS trust",
         program: Program::Cargo,
-        args: &["test", "-p", "gamesparks-local", "--tests"],
+        args: &["test", "-p", "gamesparks-local", "-p", "stagegate-http", "--tests"],
         needs_tools: false,
     },
     Tier {
