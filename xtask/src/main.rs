@@ -67,11 +67,11 @@ const TIERS: &[Tier] = &[
         needs_tools: false,
     },
     Tier {
-        name: "licenses",
-        what: "license of every crate built for Linux x86_64 and aarch64 (fetches what it reads)",
+        name: "supply-chain",
+        what: "cargo-deny offline (deny.toml): RustSec advisories, licenses, bans, sources; fails when the old HTTP stack comes back",
         program: Program::Cargo,
-        args: &["test", "-p", "stagegate-tests", "--test", "licenses"],
-        needs_tools: false,
+        args: &["test", "-p", "stagegate-tests", "--test", "supply_chain"],
+        needs_tools: true,
     },
     Tier {
         name: "conformance",

