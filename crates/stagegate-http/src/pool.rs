@@ -20,6 +20,10 @@ use crate::tls;
 
 pub(crate) type HyperClient = Client<HttpsConnector<TcpConnector>, Full<Bytes>>;
 
+/// The clients built so far, by connect timeout (in practice one: every client of a function has
+/// the same timeouts).
+type Clients = Vec<(Option<Duration>, HyperClient)>;
+
 /// How long an idle keep-alive connection is kept: below the 20 s after which AWS front ends
 /// may close one, so a reused connection is rarely one the server is closing.
 const POOL_IDLE: Duration = Duration::from_secs(15);
@@ -27,7 +31,7 @@ const POOL_IDLE: Duration = Duration::from_secs(15);
 /// The process's connection pools. Cheap to clone; clones share the pools.
 #[derive(Clone, Default)]
 pub struct Shared {
-    clients: Arc<Mutex<Vec<(Option<Duration>, HyperClient)>>>,
+    clients: Arc<Mutex<Clients>>,
 }
 
 impl std::fmt::Debug for Shared {
