@@ -7,6 +7,7 @@
 
 pub mod adaptive;
 pub mod artifacts;
+pub mod breakdown;
 pub mod error;
 pub mod fixtures;
 pub mod measure;

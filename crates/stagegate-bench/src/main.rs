@@ -18,7 +18,7 @@ use stagegate_bench::report::{self, Check, ColdSummary, Trial};
 use stagegate_bench::sim::{self, CostInputs, Model, StrategyResult};
 use stagegate_bench::stats::{self, round};
 use stagegate_bench::stubs::{SnsStub, TimingProxy};
-use stagegate_bench::{adaptive, peer};
+use stagegate_bench::{adaptive, breakdown, peer};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -261,6 +261,11 @@ struct Measured {
     sns_published: u64,
     parity: Value,
     experiments: BTreeMap<String, ColdSummary>,
+    /// Per function: its init phases' medians.
+    init_breakdown: BTreeMap<String, Value>,
+    /// Median time to load the system's root certificates, as the connector does on the first
+    /// HTTPS request.
+    tls_trust_store_ms: f64,
     /// Certificates in the system trust store.
     system_roots: Option<usize>,
 }
@@ -315,13 +320,29 @@ async fn measure_all(
             &[("SSL_CERT_FILE", path.as_str())],
         ));
     }
+    // The same four binaries logging their init phases (see `breakdown`): where init goes.
+    for f in Function::ALL {
+        let base = Target::rust(f.binary(), f, main_build.binary(f)?);
+        targets.push(Target::with_env(
+            &base,
+            breakdown::SUFFIX,
+            &[breakdown::LOG_FILTER],
+        ));
+    }
     say(format!(
         "cold starts: {} runs x {} targets (plus one warm-up round)",
         cli.runs,
         targets.len()
     ));
-    let (samples, responses) =
+    let (samples, responses, phases) =
         cold_rounds(&targets, &endpoints, &events, &emulator, cli.runs, &cx.logs).await?;
+    let init_breakdown: BTreeMap<String, Value> = phases
+        .iter()
+        .map(|(label, runs)| {
+            let name = label.trim_end_matches(breakdown::SUFFIX).to_owned();
+            (name, breakdown::summarize(runs))
+        })
+        .collect();
     let parity = parity(&targets, &responses);
     let mut cold: BTreeMap<String, ColdSummary> = BTreeMap::new();
     let mut experiments: BTreeMap<String, ColdSummary> = BTreeMap::new();
@@ -400,7 +421,7 @@ async fn measure_all(
             cli.profile_runs,
             ttargets.len()
         ));
-        let (tsamples, _) = cold_rounds(
+        let (tsamples, _, _) = cold_rounds(
             &ttargets,
             &endpoints,
             &events,
@@ -435,11 +456,27 @@ async fn measure_all(
         sns_published: sns.published(),
         parity,
         experiments,
+        init_breakdown,
+        tls_trust_store_ms: tls_trust_store_ms(),
         system_roots: one_root.map(|(_, n)| n),
     })
 }
 
 const EXPERIMENT_ONE_ROOT: &str = "+1-root-cert";
+
+/// What the first HTTPS request of a function pays for its trust store (median of 31 loads).
+fn tls_trust_store_ms() -> f64 {
+    let mut ms: Vec<f64> = (0..31)
+        .filter_map(|_| {
+            let started = Instant::now();
+            stagegate_http::trust_roots()
+                .ok()
+                .map(|_| started.elapsed().as_secs_f64() * 1000.0)
+        })
+        .collect();
+    ms.sort_by(f64::total_cmp);
+    round(stats::median(&ms).unwrap_or(f64::NAN), 3)
+}
 
 /// Writes the first certificate of the system trust store to `dir/one-root.pem`; returns the
 /// path and how many certificates the whole store has.
@@ -490,6 +527,9 @@ fn parity(targets: &[Target], responses: &[bytes::Bytes]) -> Value {
     json!({ "fields": FIELDS, "rust": rust, "peer": peer, "equal": equal })
 }
 
+/// Per `+phases` target: each run's init phases in ms.
+type PhaseRuns = BTreeMap<String, Vec<Vec<(String, f64)>>>;
+
 async fn cold_rounds(
     targets: &[Target],
     endpoints: &Endpoints,
@@ -497,13 +537,14 @@ async fn cold_rounds(
     emulator: &gamesparks_local::RunningServer,
     runs: usize,
     logs: &Path,
-) -> Result<(Vec<Vec<ColdSample>>, Vec<bytes::Bytes>)> {
+) -> Result<(Vec<Vec<ColdSample>>, Vec<bytes::Bytes>, PhaseRuns)> {
     let bodies: Vec<bytes::Bytes> = targets
         .iter()
         .map(|t| measure::event_bytes(events.get(t.function)))
         .collect::<Result<_>>()?;
     let mut samples: Vec<Vec<ColdSample>> = vec![Vec::with_capacity(runs); targets.len()];
     let mut last_responses = vec![bytes::Bytes::new(); targets.len()];
+    let mut phases = PhaseRuns::new();
     for round in 0..=runs {
         for (i, t) in targets.iter().enumerate() {
             if t.function.needs_reset() {
@@ -515,6 +556,15 @@ async fn cold_rounds(
             let (s, response) = measure::cold_start(t, endpoints, &bodies[i], round, &log)
                 .await
                 .map_err(|e| format!("cold start {} (round {round}): {e}", t.label))?;
+            if round > 0 && t.label.ends_with(breakdown::SUFFIX) {
+                let run = breakdown::from_log(&log, &s).ok_or(format!(
+                    "{}: no `{}` line in {}",
+                    t.label,
+                    stagegate::startup::MESSAGE,
+                    log.display()
+                ))?;
+                phases.entry(t.label.clone()).or_default().push(run);
+            }
             if round > 0 {
                 samples[i].push(s);
             }
@@ -524,7 +574,7 @@ async fn cold_rounds(
             say(format!("  round {round}/{runs}"));
         }
     }
-    Ok((samples, last_responses))
+    Ok((samples, last_responses, phases))
 }
 
 fn trial(
@@ -719,10 +769,15 @@ fn assemble(
 
         "init_cpu_ms_median": per_fn(|s| s.init_cpu_ms_median),
         "peer_init_cpu_ms_median": m.peer.init_cpu_ms_median,
+        "init_breakdown": {
+            "functions": m.init_breakdown,
+            "note": "The `+phases` cold starts: each function's main marks its init phases (stagegate::startup, logged at debug level only for these runs) in wall-clock microseconds, lined up with the process spawn and the first GET /invocation/next. `process start and tokio runtime` is spawn to the first line of main; the TLS trust store is not part of init (the connector builds it on the first HTTPS request)",
+        },
         "init_experiments": {
             "results": m.experiments,
             "system_root_certificates": m.system_roots,
-            "note": "poll-deployment+1-root-cert: the same binary and event with SSL_CERT_FILE holding one root certificate instead of the system store; the difference is what loading and parsing the system's roots costs at init (the SDK's HTTPS connector does it when the client is built)",
+            "note": "poll-deployment+1-root-cert: the same binary and event with SSL_CERT_FILE holding one root certificate instead of the system store. The old connector loaded the system's roots when each client was built (about 1.3 ms of init per client); stagegate-http loads them on the first HTTPS request, so init should not differ. What that first request pays is `tls_trust_store_ms` (measured in the bench process: loading and parsing the system's roots)",
+            "tls_trust_store_ms": m.tls_trust_store_ms,
         },
         "first_invocation_ms_median": per_fn(|s| s.first_invocation_ms_median),
         "first_invocation_ms_p95": per_fn(|s| s.first_invocation_ms_p95),
@@ -855,6 +910,26 @@ fn render(r: &Value, order: &[String]) -> String {
         get(r, "/peer_parity/peer"),
     ));
 
+    if let Some(functions) = get(r, "/init_breakdown/functions").as_object() {
+        out.push_str("\n== Where init goes (median ms per phase, `+phases` runs) ==\n");
+        for (name, b) in functions {
+            let phases: Vec<String> = get(b, "/phases_ms_median")
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|p| {
+                            format!(
+                                "{} {}",
+                                num(get(p, "/0")).trim_matches('"'),
+                                num(get(p, "/1"))
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.push_str(&format!("{name}: {}\n", phases.join(" | ")));
+        }
+    }
     out.push_str("\n== Warm poll-deployment ==\n");
     let w = |k: &str| num(get(r, &format!("/warm/{k}")));
     out.push_str(&report::table(

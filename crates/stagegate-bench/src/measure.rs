@@ -141,6 +141,18 @@ pub struct ColdSample {
     pub first_invocation_ms: f64,
     /// VmHWM after the first invocation.
     pub rss_kib: u64,
+    /// When the process was started, in wall-clock microseconds (to line up the phases a
+    /// function logs; see `breakdown`).
+    pub spawned_unix_us: f64,
+}
+
+/// The wall-clock time of `at` (an instant just past), in microseconds since the epoch.
+fn unix_us_at(at: Instant) -> f64 {
+    let now = std::time::SystemTime::now();
+    let since = at.elapsed();
+    now.checked_sub(since)
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(f64::NAN, |d| d.as_secs_f64() * 1e6)
 }
 
 fn ms(from: Instant, to: Instant) -> f64 {
@@ -268,6 +280,7 @@ pub async fn cold_start(
     let mut stub = RuntimeStub::start(target.function.binary()).await?;
     let mut cmd = target.command(endpoints, &stub.api_address());
     let (spawned, mut child) = ChildGuard::spawn(&target.label, &mut cmd, Some(log))?;
+    let spawned_unix_us = unix_us_at(spawned);
     let init = wait_init(&mut stub, &mut child, &target.label).await?;
     // The runtime client now blocks on /next: what it has used is its init's CPU time.
     let init_cpu_ms = child
@@ -285,6 +298,7 @@ pub async fn cold_start(
         init_cpu_ms,
         first_invocation_ms: ms(spawned, answered),
         rss_kib,
+        spawned_unix_us,
     };
     Ok((sample, response))
 }

@@ -234,12 +234,14 @@ mod tests {
                 init_cpu_ms: 0.5,
                 first_invocation_ms: 2.0,
                 rss_kib: 1024,
+                spawned_unix_us: 0.0,
             },
             ColdSample {
                 init_ms: 3.0,
                 init_cpu_ms: 0.7,
                 first_invocation_ms: 4.0,
                 rss_kib: 2048,
+                spawned_unix_us: 0.0,
             },
         ]);
         assert_eq!(s.init_ms_median, 2.0);

@@ -22,6 +22,7 @@ pub mod plan;
 pub mod policy;
 pub mod ports;
 pub mod preflight;
+pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod token;

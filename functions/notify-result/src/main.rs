@@ -3,19 +3,26 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::SnsNotifier;
+use stagegate::aws::{self, SnsNotifier};
 use stagegate::clock::{Clock, SystemClock};
+use stagegate::startup::Startup;
 use stagegate::{handlers, preflight, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let mut startup = Startup::begin();
     preflight::check(
         "notify-result",
         "publishes the run's outcome to the SNS topic in TOPIC_ARN",
     );
     telemetry::init();
+    startup.mark("preflight and logging");
     let clock = SystemClock::from_env()?;
-    let notifier = SnsNotifier::from_env().await?;
+    let config = aws::lambda_config()?;
+    startup.mark("clock and SDK config");
+    let notifier = SnsNotifier::from_config(&config)?;
+    startup.mark("SNS client");
+    startup.report();
     let (notifier, clock) = (&notifier, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         handlers::notify::handle(notifier, &event.payload, clock.now()).await

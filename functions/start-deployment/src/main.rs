@@ -4,18 +4,25 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::{sdk_config, CloudWatchAlarms, GameSparksDeployments};
+use stagegate::aws::{self, CloudWatchAlarms, GameSparksDeployments};
 use stagegate::clock::SystemClock;
+use stagegate::startup::Startup;
 use stagegate::{handlers, preflight, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    let mut startup = Startup::begin();
     preflight::check("start-deployment", "validates the execution input and starts the GameSparks stage deployment (or a dry run, or the next stage of a wave)");
     telemetry::init();
+    startup.mark("preflight and logging");
     let clock = SystemClock::from_env()?;
-    let config = sdk_config().await;
+    let config = aws::lambda_config()?;
+    startup.mark("clock and SDK config");
     let deployments = GameSparksDeployments::from_config(&config);
+    startup.mark("GameSparks client");
     let alarms = CloudWatchAlarms::from_config(&config);
+    startup.mark("CloudWatch client");
+    startup.report();
     let (deployments, alarms, clock) = (&deployments, &alarms, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         handlers::start::handle(

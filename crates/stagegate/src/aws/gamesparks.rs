@@ -28,10 +28,6 @@ impl GameSparksDeployments {
         }
         Self::new(Client::from_conf(builder.build()))
     }
-
-    pub async fn from_env() -> Self {
-        Self::from_config(&super::sdk_config().await)
-    }
 }
 
 impl StageDeployments for GameSparksDeployments {

@@ -22,10 +22,9 @@ impl SnsNotifier {
     }
 
     /// Reads `TOPIC_ARN` and honours `AWS_ENDPOINT_URL_SNS` / `AWS_ENDPOINT_URL`.
-    pub async fn from_env() -> Result<Self, GateError> {
+    pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, GateError> {
         let topic_arn = topic_arn(|k| std::env::var(k).ok())?;
-        let config = super::sdk_config().await;
-        let mut builder = aws_sdk_sns::config::Builder::from(&config);
+        let mut builder = aws_sdk_sns::config::Builder::from(config);
         if let Some(url) = endpoint::from_env("SNS") {
             builder = builder.endpoint_url(url);
         }
