@@ -8,7 +8,9 @@ use stagegate::clock::{Clock, SystemClock};
 use stagegate::startup::Startup;
 use stagegate::{handlers, preflight, telemetry};
 
-#[tokio::main]
+// One invocation at a time per process: a single-threaded runtime starts without spawning a
+// worker thread per core (bench/results.json `init_breakdown`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let mut startup = Startup::begin();
     preflight::check(

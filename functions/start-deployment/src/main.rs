@@ -9,7 +9,9 @@ use stagegate::clock::SystemClock;
 use stagegate::startup::Startup;
 use stagegate::{handlers, preflight, telemetry};
 
-#[tokio::main]
+// One invocation at a time per process: a single-threaded runtime starts without spawning a
+// worker thread per core (bench/results.json `init_breakdown`).
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let mut startup = Startup::begin();
     preflight::check("start-deployment", "validates the execution input and starts the GameSparks stage deployment (or a dry run, or the next stage of a wave)");

@@ -22,7 +22,8 @@ impl CloudWatchAlarms {
 
     /// Honours `AWS_ENDPOINT_URL_CLOUDWATCH` / `AWS_ENDPOINT_URL`.
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
-        let mut builder = aws_sdk_cloudwatch::config::Builder::from(config);
+        let mut builder = aws_sdk_cloudwatch::config::Builder::from(config)
+            .endpoint_resolver(endpoint::CLOUDWATCH);
         if let Some(url) = endpoint::from_env("CLOUDWATCH") {
             builder = builder.endpoint_url(url);
         }

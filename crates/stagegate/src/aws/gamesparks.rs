@@ -22,7 +22,8 @@ impl GameSparksDeployments {
 
     /// Honours `AWS_ENDPOINT_URL_GAMESPARKS` / `AWS_ENDPOINT_URL` (e.g. the local emulator).
     pub fn from_config(config: &aws_config::SdkConfig) -> Self {
-        let mut builder = aws_sdk_gamesparks::config::Builder::from(config);
+        let mut builder = aws_sdk_gamesparks::config::Builder::from(config)
+            .endpoint_resolver(endpoint::GAMESPARKS);
         if let Some(url) = endpoint::from_env("GAMESPARKS") {
             builder = builder.endpoint_url(url);
         }

@@ -24,7 +24,8 @@ impl SnsNotifier {
     /// Reads `TOPIC_ARN` and honours `AWS_ENDPOINT_URL_SNS` / `AWS_ENDPOINT_URL`.
     pub fn from_config(config: &aws_config::SdkConfig) -> Result<Self, GateError> {
         let topic_arn = topic_arn(|k| std::env::var(k).ok())?;
-        let mut builder = aws_sdk_sns::config::Builder::from(config);
+        let mut builder =
+            aws_sdk_sns::config::Builder::from(config).endpoint_resolver(endpoint::SNS);
         if let Some(url) = endpoint::from_env("SNS") {
             builder = builder.endpoint_url(url);
         }
