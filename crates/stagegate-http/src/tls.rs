@@ -106,7 +106,11 @@ mod tests {
         // No test in this binary sets the trust variables; the machine's own may be set.
         let (roots, source) = trust_roots().expect("this machine has a root bundle");
         let bundle = std::env::var_os(CA_BUNDLE_VAR).filter(|v| !v.is_empty());
-        assert_eq!(source == TrustSource::System, bundle.is_none(), "{source:?}");
+        assert_eq!(
+            source == TrustSource::System,
+            bundle.is_none(),
+            "{source:?}"
+        );
         assert!(roots.len() > 50, "{} roots", roots.len());
     }
 }
