@@ -3,7 +3,7 @@
 //!
 //! It serves the stage-deployment subset of the API (games, stages, snapshots, deployments),
 //! with deployments that advance through virtual time, declarative scenarios, seeded fault
-//! injection and an admin API under `/_emulator/`. See README.md for the scenario format.
+//! injection and an admin API under `/_emulator/`. See docs/local-stack.md for the scenario format.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), gamesparks_local::StartError> {

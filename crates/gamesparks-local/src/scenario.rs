@@ -1,4 +1,4 @@
-//! The declarative scenario format (see README.md) and its checks.
+//! The declarative scenario format (see docs/local-stack.md, "The GameSparks emulator") and its checks.
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;

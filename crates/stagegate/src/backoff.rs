@@ -155,8 +155,8 @@ mod tests {
     #[test]
     fn longest_deadline_polls_stay_far_below_history_limit() {
         let max = crate::policy::MAX_TIMEOUT_SECONDS;
-        // The default 1,800 + 1,800 s and the longest timeout and grace window (the README's
-        // table), over 500 deployment ids' jitter.
+        // The default 1,800 + 1,800 s and the longest timeout and grace window (the table in
+        // docs/workflow.md), over 500 deployment ids' jitter.
         let default = most_polls(1800, 1800, 500);
         let longest = most_polls(max, max, 500);
         assert!(

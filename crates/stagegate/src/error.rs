@@ -17,6 +17,18 @@ pub mod types {
     pub const SERVICE_ERROR: &str = "StageGate.ServiceError";
     pub const NOTIFICATION_FAILED: &str = "StageGate.NotificationFailed";
     pub const CONFIGURATION: &str = "StageGate.Configuration";
+
+    /// Every name above (the workflow contract test checks the ASL against it).
+    pub const ALL: [&str; 8] = [
+        INVALID_INPUT,
+        DEPLOYMENT_IN_PROGRESS,
+        ACCESS_DENIED,
+        NOT_FOUND,
+        RETRYABLE,
+        SERVICE_ERROR,
+        NOTIFICATION_FAILED,
+        CONFIGURATION,
+    ];
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -29,6 +29,9 @@ pub mod token;
 pub mod verdict;
 pub mod wave;
 
+#[cfg(test)]
+mod workflow_contract;
+
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 

@@ -86,6 +86,26 @@ pub enum Action {
     Advance,
 }
 
+impl Action {
+    /// Every action, for the workflow contract test (the match below fails to compile when a
+    /// variant is added and this list is not).
+    pub const ALL: [Action; 5] = [
+        Action::Wait,
+        Action::Succeed,
+        Action::Rollback,
+        Action::Alert,
+        Action::Advance,
+    ];
+
+    #[allow(dead_code)]
+    const fn listed(self) {
+        match self {
+            Action::Wait | Action::Succeed | Action::Rollback | Action::Alert | Action::Advance => {
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decision {
     pub action: Action,

@@ -1,0 +1,157 @@
+//! The contract between the core and the state machine: the ASL routes only on what the core
+//! computes and catches only the errors it raises, so a rename on either side must fail here, not
+//! in the e2e tier or on AWS. Checked against the committed `infra/statemachine` file.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use crate::error::types;
+use crate::policy::Action;
+
+const ASL: &str = include_str!("../../../infra/statemachine/deployment-gate.asl.json");
+
+/// What Step Functions and the Lambda service raise themselves.
+const AWS_ERRORS: &[&str] = &[
+    "States.ALL",
+    "States.Timeout",
+    "States.TaskFailed",
+    "Lambda.AWSLambdaException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.SdkClientException",
+    "Lambda.ServiceException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.Unknown",
+    "Sandbox.Timedout",
+];
+
+/// What every Lambda task retries: the core's transient error and the invoke failures.
+const TRANSIENT: &[&str] = &[
+    types::RETRYABLE,
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+    "Lambda.ClientExecutionTimeoutException",
+    "Lambda.Unknown",
+    "Sandbox.Timedout",
+    "States.Timeout",
+];
+
+fn states(asl: &Value) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    let mut stack = vec![asl.clone()];
+    while let Some(machine) = stack.pop() {
+        let Some(map) = machine.get("States").and_then(Value::as_object) else {
+            continue;
+        };
+        for (name, state) in map {
+            for nested in ["Branches"] {
+                if let Some(branches) = state.get(nested).and_then(Value::as_array) {
+                    stack.extend(branches.iter().cloned());
+                }
+            }
+            for nested in ["Iterator", "ItemProcessor"] {
+                if let Some(inner) = state.get(nested) {
+                    stack.push(inner.clone());
+                }
+            }
+            out.push((name.clone(), state.clone()));
+        }
+    }
+    out
+}
+
+fn names(list: &Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|r| r["ErrorEquals"].as_array().cloned().unwrap_or_default())
+        .filter_map(|e| e.as_str().map(str::to_owned))
+        .collect()
+}
+
+fn check(asl: &str) -> Vec<String> {
+    let asl: Value = match serde_json::from_str(asl) {
+        Ok(v) => v,
+        Err(e) => return vec![format!("the ASL is not JSON: {e}")],
+    };
+    let mut problems = Vec::new();
+    let mut routed = BTreeSet::new();
+    for (name, state) in states(&asl) {
+        let retried = names(&state["Retry"]);
+        for error in retried.iter().chain(&names(&state["Catch"])) {
+            let known = if error.starts_with("StageGate.") {
+                types::ALL.contains(&error.as_str())
+            } else {
+                AWS_ERRORS.contains(&error.as_str())
+            };
+            if !known {
+                problems.push(format!(
+                    "{name}: `{error}` is neither a core errorType nor an AWS one"
+                ));
+            }
+        }
+        if state["Resource"].as_str() == Some("arn:aws:states:::lambda:invoke") {
+            for transient in TRANSIENT {
+                if !retried.iter().any(|e| e == transient) {
+                    problems.push(format!("{name}: does not retry `{transient}`"));
+                }
+            }
+        }
+        if state["Type"] == "Choice" {
+            for choice in state["Choices"].as_array().into_iter().flatten() {
+                if choice["Variable"] == "$.action" {
+                    match choice["StringEquals"].as_str() {
+                        Some(value) => {
+                            routed.insert(value.to_owned());
+                        }
+                        None if choice.get("IsPresent").is_some() => {}
+                        None => problems.push(format!(
+                            "{name}: routes on `$.action` other than by StringEquals"
+                        )),
+                    }
+                }
+                if let Some(not) = choice.get("Not") {
+                    if not["Variable"] == "$.action" && not.get("IsPresent").is_none() {
+                        problems.push(format!("{name}: a negated `$.action` test"));
+                    }
+                }
+            }
+        }
+    }
+    let actions: BTreeSet<String> = Action::ALL
+        .iter()
+        .filter_map(|a| serde_json::to_value(a).ok()?.as_str().map(str::to_owned))
+        .collect();
+    if routed != actions {
+        problems.push(format!(
+            "Route handles {routed:?}, the core decides {actions:?}"
+        ));
+    }
+    problems
+}
+
+#[test]
+fn the_workflow_catches_and_routes_only_what_the_core_raises_and_decides() {
+    assert_eq!(check(ASL), Vec::<String>::new());
+}
+
+#[test]
+fn renames_on_either_side_are_caught() {
+    let renamed_error = ASL.replace("StageGate.NotificationFailed", "StageGate.NotifyFailed");
+    assert!(check(&renamed_error)
+        .iter()
+        .any(|p| p.contains("StageGate.NotifyFailed")));
+    let missing_retry = ASL.replacen("\"Sandbox.Timedout\",", "", 1);
+    assert!(check(&missing_retry)
+        .iter()
+        .any(|p| p.contains("does not retry `Sandbox.Timedout`")));
+    let renamed_action = ASL.replace(
+        "\"StringEquals\": \"advance\"",
+        "\"StringEquals\": \"promote\"",
+    );
+    assert!(check(&renamed_action)
+        .iter()
+        .any(|p| p.contains("Route handles")));
+}
