@@ -98,8 +98,8 @@ pub fn classify(
                             "deployment {} still {} at the end of its grace window {} (deadline {})",
                             deployment.id,
                             running.as_str(),
-                            crate::state::rfc3339(grace_end.max(deadline)),
-                            crate::state::rfc3339(deadline)
+                            crate::timefmt::rfc3339(grace_end.max(deadline)),
+                            crate::timefmt::rfc3339(deadline)
                         ),
                     )),
                 )
@@ -116,8 +116,8 @@ pub fn classify(
             &format!(
                 "ended {} at {}, after the deadline {}",
                 result_code.as_deref().unwrap_or(&state),
-                crate::state::rfc3339(finished_at),
-                crate::state::rfc3339(deadline)
+                crate::timefmt::rfc3339(finished_at),
+                crate::timefmt::rfc3339(deadline)
             ),
         ))
     } else {

@@ -5,6 +5,7 @@
 //! combine them over three ports (`ports::StageDeployments`, `ports::Alarms`, `ports::Notifier`); `aws` holds the
 //! adapters for the real SDKs. Each Lambda's `main.rs` only wires these together.
 
+pub mod advance;
 pub mod aws;
 pub mod backoff;
 pub mod bake;
@@ -25,10 +26,13 @@ pub mod preflight;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod timefmt;
 pub mod token;
 pub mod verdict;
 pub mod wave;
 
+#[cfg(test)]
+mod layering;
 #[cfg(test)]
 mod workflow_contract;
 

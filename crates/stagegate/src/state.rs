@@ -4,7 +4,6 @@
 //! set by the core, so the state machine only routes on those fields.
 
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::bake::{BakeSpec, BakeWindow};
@@ -131,6 +130,4 @@ impl GateState {
     }
 }
 
-pub fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_else(|_| t.to_string())
-}
+pub use crate::timefmt::rfc3339;

@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::advance::{after_deployment_succeeded, after_stage_passed};
 use crate::backoff;
 use crate::bake::{self, BakeStep};
 use crate::classify::{classify, Outcome};
@@ -12,7 +13,6 @@ use crate::fields::InvalidInput;
 use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
 use crate::ports::{Alarms, ServiceError, ServiceErrorKind, StageDeployments};
 use crate::state::GateState;
-use crate::wave::{after_deployment_succeeded, after_stage_passed};
 
 /// How long after a deployment's creation a NotFound for it counts as the service's
 /// read-after-write lag.

@@ -4,6 +4,7 @@
 
 use serde_json::Value;
 
+use crate::advance::passed_stage;
 use crate::backoff;
 use crate::bake::{self, AlarmStatus};
 use crate::classify::Outcome;
@@ -19,7 +20,7 @@ use crate::policy::{Action, Phase};
 use crate::ports::{Alarms, ServiceError, ServiceErrorKind, StageDeployments};
 use crate::state::{GateState, Watch};
 use crate::token::{client_token, Purpose};
-use crate::wave::{passed_stage, Wave, WaveStage};
+use crate::wave::{Wave, WaveStage};
 
 use super::parse_state;
 
@@ -268,7 +269,7 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
         snapshot_id = %snapshot_id,
         deployment_id = %started.id,
         previous_snapshot_id = state.previous_snapshot_id.as_deref().unwrap_or("none"),
-        deadline = %crate::state::rfc3339(deadline),
+        deadline = %crate::timefmt::rfc3339(deadline),
         "deployment started"
     );
     state.deployment = Watch {
@@ -419,7 +420,7 @@ async fn resolve_snapshot<D: StageDeployments>(
                     } else {
                         format!(
                             "the game has no snapshots created before the run began ({})",
-                            crate::state::rfc3339(created_by)
+                            crate::timefmt::rfc3339(created_by)
                         )
                     };
                     GateError::service(
