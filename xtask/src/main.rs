@@ -63,7 +63,7 @@ const TIERS: &[Tier] = &[
         name: "properties",
         what: "property tests: input parsing, classification, waits, tokens, message rendering",
         program: Program::Cargo,
-        args: &["test", "-p", "stagegate", "--test", "properties"],
+        args: &["test", "-p", "stagegate-core", "--test", "properties"],
         needs_tools: false,
     },
     Tier {

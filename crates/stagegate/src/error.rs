@@ -7,29 +7,7 @@ use crate::fields::InvalidInput;
 use crate::ports::{ServiceError, ServiceErrorKind};
 
 /// The `errorType` names, as used in `infra/statemachine/deployment-gate.asl.json`.
-pub mod types {
-    pub const INVALID_INPUT: &str = "StageGate.InvalidInput";
-    pub const DEPLOYMENT_IN_PROGRESS: &str = "StageGate.DeploymentInProgress";
-    pub const ACCESS_DENIED: &str = "StageGate.AccessDenied";
-    pub const NOT_FOUND: &str = "StageGate.NotFound";
-    /// Throttling, 5xx and transport failures that outlived the SDK's own retries.
-    pub const RETRYABLE: &str = "StageGate.Retryable";
-    pub const SERVICE_ERROR: &str = "StageGate.ServiceError";
-    pub const NOTIFICATION_FAILED: &str = "StageGate.NotificationFailed";
-    pub const CONFIGURATION: &str = "StageGate.Configuration";
-
-    /// Every name above (the workflow contract test checks the ASL against it).
-    pub const ALL: [&str; 8] = [
-        INVALID_INPUT,
-        DEPLOYMENT_IN_PROGRESS,
-        ACCESS_DENIED,
-        NOT_FOUND,
-        RETRYABLE,
-        SERVICE_ERROR,
-        NOTIFICATION_FAILED,
-        CONFIGURATION,
-    ];
-}
+pub use stagegate_core::errortype as types;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GateError {

@@ -1,42 +1,30 @@
-//! stagegate: a deployment gate for GameSparks stages.
+//! stagegate: the deployment gate's functions, on top of `stagegate-core`'s decisions.
 //!
-//! The decision modules (`fields`, `input`, `policy`, `classify`, `backoff`, `bake`, `wave`, `plan`,
-//! `token`, `history`, `verdict`, `notification`) are pure: no AWS types, no I/O, the time passed in. The handlers
-//! combine them over three ports (`ports::StageDeployments`, `ports::Alarms`, `ports::Notifier`); `aws` holds the
-//! adapters for the real SDKs. Each Lambda's `main.rs` only wires these together.
+//! - `ports`: the three traits the handlers need (`StageDeployments`, `Alarms`, `Notifier`),
+//!   with `fakes` beside them (in-memory, keeping GameSparks' rules) and `aws`, the adapters to
+//!   the real SDKs.
+//! - `handlers`: one per function (start, poll, rollback, notify), combining the core's decisions
+//!   over the ports; `error` turns their failures into stable `errorType` names.
+//! - the edges each `main.rs` wires: `preflight`, `telemetry`, `startup`, `clock`.
+//!
+//! The core's modules are re-exported here under their own names (`stagegate::policy`, ...), so
+//! callers need one dependency.
 
-pub mod advance;
 pub mod aws;
-pub mod backoff;
-pub mod bake;
-pub mod classify;
 pub mod clock;
-pub mod deployment;
 pub mod error;
-pub mod fields;
 pub mod handlers;
-pub mod history;
-pub mod input;
-pub mod notification;
 pub mod paging;
-pub mod plan;
-pub mod policy;
 pub mod ports;
 pub mod preflight;
 pub mod startup;
-pub mod state;
 pub mod telemetry;
-pub mod timefmt;
-pub mod token;
-pub mod verdict;
-pub mod wave;
-
-#[cfg(test)]
-mod layering;
-#[cfg(test)]
-mod workflow_contract;
 
 #[cfg(any(test, feature = "fakes"))]
 pub mod fakes;
 
 pub use error::GateError;
+pub use stagegate_core::{
+    advance, backoff, bake, classify, deployment, errortype, fields, history, input, notification,
+    plan, policy, state, timefmt, token, verdict, wave,
+};

@@ -3,24 +3,14 @@
 //! Handlers are generic over these, so every route is tested with in-memory fakes (`fakes`) and
 //! run for real with the SDK adapters (`aws`).
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
 
+pub use stagegate_core::deployment::StageRef;
+pub use stagegate_core::notification::Notification;
+
 use crate::bake::AlarmStatus;
 use crate::deployment::{Deployment, Snapshot};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StageRef {
-    pub game_name: String,
-    pub stage_name: String,
-}
-
-impl fmt::Display for StageRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.game_name, self.stage_name)
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
@@ -54,21 +44,6 @@ pub trait StageDeployments: Send + Sync {
         game_name: &str,
         next_token: Option<String>,
     ) -> impl Future<Output = Result<Page<Snapshot>, ServiceError>> + Send;
-}
-
-/// The message a run publishes: rendered by `notification`, sent by a `Notifier`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notification {
-    pub subject: String,
-    /// One paragraph saying what happened, what the gate did and why (also the body's `summary`).
-    pub summary: String,
-    /// JSON document.
-    pub message: String,
-    /// String attributes: `outcome`, `resultCode`, `gameName`, `stageName`.
-    pub attributes: BTreeMap<String, String>,
-    /// Used only by FIFO topics: the same run never publishes its outcome twice.
-    pub deduplication_id: String,
-    pub group_id: String,
 }
 
 /// Where gate outcomes are published. Returns the message id.

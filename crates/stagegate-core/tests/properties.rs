@@ -3,13 +3,13 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use stagegate::backoff::{next_wait, MAX_WAIT_SECONDS};
-use stagegate::classify::{classify, Outcome};
-use stagegate::deployment::{Deployment, DeploymentState, ResultCode};
-use stagegate::input::parse_start_event;
-use stagegate::notification::{render, Report, MAX_SUBJECT_CHARS};
-use stagegate::token::{client_token, Purpose};
-use stagegate::verdict::{CaughtError, Verdict};
+use stagegate_core::backoff::{next_wait, MAX_WAIT_SECONDS};
+use stagegate_core::classify::{classify, Outcome};
+use stagegate_core::deployment::{Deployment, DeploymentState, ResultCode};
+use stagegate_core::input::parse_start_event;
+use stagegate_core::notification::{render, Report, MAX_SUBJECT_CHARS};
+use stagegate_core::token::{client_token, Purpose};
+use stagegate_core::verdict::{CaughtError, Verdict};
 use time::{Duration, OffsetDateTime};
 
 const T0: i64 = 1_790_000_000;

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
-use crate::error::types;
+use crate::errortype as types;
 use crate::policy::Action;
 
 const ASL: &str = include_str!("../../../infra/statemachine/deployment-gate.asl.json");

@@ -4,6 +4,7 @@
 //! reach a decision (and the notification) rather than fail deserialisation.
 
 use serde::{Deserialize, Serialize};
+use std::fmt;
 use time::OffsetDateTime;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,4 +97,17 @@ pub struct Snapshot {
     pub id: String,
     pub created: Option<OffsetDateTime>,
     pub description: Option<String>,
+}
+
+/// A stage of a game: what every GameSparks call addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageRef {
+    pub game_name: String,
+    pub stage_name: String,
+}
+
+impl fmt::Display for StageRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.game_name, self.stage_name)
+    }
 }

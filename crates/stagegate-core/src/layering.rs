@@ -1,5 +1,5 @@
-//! The crate's modules form no cycle: no module imports one that imports it back (test code
-//! aside). A cycle hides which decision depends on which and keeps modules from moving into crates
+//! The modules of this crate, and of `stagegate` on top of it, form no cycle: no module imports
+//! one that imports it back (test code aside). A cycle hides which decision depends on which and keeps modules from moving into crates
 //! of their own; this test names the modules of any cycle that appears.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,6 +3,8 @@
 //! Every value that came from the input is treated as hostile: names reach the subject only as
 //! printable ASCII, and the body is built with a JSON serializer, never by string pasting.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
@@ -11,7 +13,6 @@ use crate::bake::NamedFailure;
 use crate::state::{GateState, Watch};
 use crate::timefmt::rfc3339;
 
-pub use crate::ports::Notification;
 use crate::verdict::{CaughtError, Verdict};
 use crate::wave::Wave;
 
@@ -19,6 +20,21 @@ use crate::wave::Wave;
 pub const MAX_SUBJECT_CHARS: usize = 99;
 const MAX_ATTRIBUTE_CHARS: usize = 256;
 const MAX_NAME_CHARS: usize = 64;
+/// The message a run publishes: rendered here, sent by a `Notifier` port.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub subject: String,
+    /// One paragraph saying what happened, what the gate did and why (also the body's `summary`).
+    pub summary: String,
+    /// JSON document.
+    pub message: String,
+    /// String attributes: `outcome`, `resultCode`, `gameName`, `stageName`.
+    pub attributes: BTreeMap<String, String>,
+    /// Used only by FIFO topics: the same run never publishes its outcome twice.
+    pub deduplication_id: String,
+    pub group_id: String,
+}
+
 const UNKNOWN: &str = "UNKNOWN";
 
 /// Everything known about a run when it ends.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::classify::Outcome;
-use crate::error::types;
+use crate::errortype as types;
 use crate::policy::{Action, Phase};
 use crate::state::GateState;
 

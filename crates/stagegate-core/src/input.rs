@@ -10,9 +10,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::bake::{self, BakeSpec};
+use crate::deployment::StageRef;
 use crate::fields::{self, InvalidInput};
 use crate::policy::{FailureResponse, Policy, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
-use crate::ports::StageRef;
 
 /// A promotion wave deploys to at most this many stages; with the per-stage limits this keeps the
 /// longest wave far below Step Functions' history limit (see `wave` tests).

@@ -8,9 +8,9 @@ use time::OffsetDateTime;
 
 use crate::bake::{BakeSpec, BakeWindow};
 use crate::classify::{Classification, Outcome};
+use crate::deployment::StageRef;
 use crate::plan::Plan;
 use crate::policy::{Action, Phase, Policy};
-use crate::ports::StageRef;
 use crate::wave::Wave;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
