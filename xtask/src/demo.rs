@@ -358,13 +358,15 @@ fn lap(phases: &mut Vec<(String, f64)>, name: &str, phase: &mut Instant) {
     *phase = Instant::now();
 }
 
-/// One cargo invocation for the CLI and the local stack; its hundreds of `Compiling` lines go to
-/// `log` (shown live with `--verbose`), a failure shows the compiler's messages in full.
+/// One cargo invocation for everything the demo runs (the CLI, the local stack, the emulator and
+/// the four functions `cargo lambda watch` serves: `cargo_run_env::LOCAL_BINARIES`), so nothing
+/// is compiled twice; its hundreds of `Compiling` lines go to `log` (shown live with `--verbose`),
+/// a failure shows the compiler's messages in full.
 fn build(root: &Path, log: &Path, verbose: bool) -> Result<(), String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut command = Command::new(&cargo);
     cargo_run_env::without_cargo_run_env(&mut command)
-        .args(["build", "--bin", "stagegate", "--bin", "stagegate-local"])
+        .args(cargo_run_env::local_build_args())
         .current_dir(root);
     let _ = std::fs::remove_file(log);
     if verbose {

@@ -11,6 +11,29 @@
 use std::path::Path;
 use std::process::Command;
 
+/// Every binary the local stack and the demo run, built by one cargo invocation (`cargo build`
+/// with these `--bin`s): one feature resolution, so no dependency is compiled twice. `cargo
+/// lambda watch` builds each function on its own, which resolves the same features because
+/// stagegate-http enables hyper's server side as the emulator does (see its Cargo.toml).
+pub const LOCAL_BINARIES: [&str; 7] = [
+    "start-deployment",
+    "poll-deployment",
+    "rollback-deployment",
+    "notify-result",
+    "gamesparks-local",
+    "stagegate",
+    "stagegate-local",
+];
+
+/// `build --bin <each of LOCAL_BINARIES>`.
+pub fn local_build_args() -> Vec<&'static str> {
+    let mut args = vec!["build"];
+    for bin in LOCAL_BINARIES {
+        args.extend(["--bin", bin]);
+    }
+    args
+}
+
 /// Runs `command` (a cargo invocation) with its output appended to `log`; on failure, the error
 /// names the command and holds the compiler's messages and where the whole output is.
 pub fn run_logged(command: &mut Command, log: &Path) -> Result<(), String> {
@@ -121,6 +144,76 @@ mod tests {
             "RUSTFLAGS",
         ] {
             assert!(!set_by_cargo(name), "{name}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod one_build {
+    use super::*;
+
+    /// The packages of `LOCAL_BINARIES`, for `cargo tree` (which selects packages, not bins).
+    const PACKAGES: [&str; 7] = [
+        "start-deployment",
+        "poll-deployment",
+        "rollback-deployment",
+        "notify-result",
+        "gamesparks-local",
+        "stagegate-cli",
+        "stagegate-local",
+    ];
+
+    /// Package -> its enabled features, for the dependency tree of `packages` built together.
+    fn features(packages: &[&str]) -> std::collections::BTreeMap<String, String> {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut command = Command::new(cargo);
+        without_cargo_run_env(&mut command).args([
+            "tree",
+            "--quiet",
+            "--edges",
+            "normal,build",
+            "--prefix",
+            "none",
+            "--format",
+            "{p}|{f}",
+        ]);
+        for p in packages {
+            command.args(["--package", p]);
+        }
+        let out = command.output().expect("cargo tree runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once('|'))
+            .map(|(p, f)| (p.replace(" (*)", ""), f.replace(" (*)", "")))
+            .collect()
+    }
+
+    #[test]
+    fn a_function_built_alone_needs_nothing_the_one_build_did_not_build() {
+        assert_eq!(LOCAL_BINARIES.len(), PACKAGES.len());
+        let all = features(&PACKAGES);
+        for function in &PACKAGES[..4] {
+            let differ: Vec<String> = features(&[function])
+                .into_iter()
+                .filter(|(p, f)| all.get(p) != Some(f))
+                .map(|(p, f)| {
+                    format!(
+                        "{p}: alone [{f}], in the one build [{}]",
+                        all.get(&p).map_or("-", |s| s)
+                    )
+                })
+                .collect();
+            assert!(
+                differ.is_empty(),
+                "{function} built alone (as cargo lambda watch does) resolves other features, so \
+                 the local stack would compile these twice:\n{}",
+                differ.join("\n")
+            );
         }
     }
 }

@@ -458,25 +458,20 @@ pub fn target_dir(root: &Path) -> PathBuf {
         .unwrap_or_else(|| root.join("target"))
 }
 
-/// Builds the functions the way `cargo lambda watch` will (`cargo run --bin <fn>`: features
-/// resolved for the function crates alone), so its first invoke finds them built, and the emulator
-/// on its own for the same reason. Cargo's hundreds of lines go to `log`; a failure shows the
-/// compiler's errors in full and where the rest is.
+/// Builds the functions, the emulator and the CLI in one cargo invocation
+/// (`cargo_run_env::LOCAL_BINARIES`: the same one the demo's build phase runs, so after it this
+/// is a no-op), which `cargo lambda watch` then finds built. Cargo's hundreds of lines go to
+/// `log`; a failure shows the compiler's errors in full and where the rest is.
 fn build(root: &Path, log: &Path) -> Result<(), Error> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let functions: Vec<&str> = FUNCTIONS.iter().flat_map(|f| ["--bin", f]).collect();
     let _ = std::fs::remove_file(log);
-    for args in [functions, vec!["-p", "gamesparks-local"]] {
-        cargo_run_env::run_logged(
-            without_cargo_run_env(&mut Command::new(&cargo))
-                .arg("build")
-                .args(&args)
-                .current_dir(root),
-            log,
-        )
-        .map_err(Error::new)?;
-    }
-    Ok(())
+    cargo_run_env::run_logged(
+        without_cargo_run_env(&mut Command::new(&cargo))
+            .args(cargo_run_env::local_build_args())
+            .current_dir(root),
+        log,
+    )
+    .map_err(Error::new)
 }
 
 /// The first invoke of each function waits for cargo lambda's build; doing it here keeps that out
