@@ -31,6 +31,8 @@ impl Case {
 pub struct Message {
     pub subject: String,
     pub body: Value,
+    /// The body read as the published contract (`stagegate::message::Message`).
+    pub typed: stagegate::message::Message,
     pub attributes: BTreeMap<String, String>,
 }
 
@@ -544,10 +546,14 @@ pub struct StageDeployment {
 fn parse_envelope(text: &str) -> Result<Message, String> {
     let envelope: Value =
         serde_json::from_str(text).map_err(|e| format!("SQS body is not JSON ({e}): {text}"))?;
-    let body = envelope["Message"]
+    let text = envelope["Message"]
         .as_str()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .ok_or_else(|| format!("the notification body is not JSON: {envelope}"))?;
+        .ok_or_else(|| format!("the notification has no Message: {envelope}"))?;
+    let body = serde_json::from_str(text)
+        .map_err(|e| format!("the notification body is not JSON ({e}): {text}"))?;
+    // Every case reads the body through the contract type too, as a subscriber would.
+    let typed = serde_json::from_str(text)
+        .map_err(|e| format!("the notification body is not a stagegate Message ({e}): {text}"))?;
     let attributes = envelope["MessageAttributes"]
         .as_object()
         .map(|attrs| {
@@ -560,6 +566,7 @@ fn parse_envelope(text: &str) -> Result<Message, String> {
     Ok(Message {
         subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
         body,
+        typed,
         attributes,
     })
 }

@@ -307,9 +307,11 @@ impl Inbox {
 /// MessageAttributes.
 fn parse_notification(text: &str) -> Option<Notice> {
     let envelope: Value = serde_json::from_str(text).ok()?;
-    let body: Value = serde_json::from_str(envelope["Message"].as_str()?).ok()?;
+    let text = envelope["Message"].as_str()?;
+    let body: Value = serde_json::from_str(text).ok()?;
+    let typed: stagegate::message::Message = serde_json::from_str(text).ok()?;
     Some(Notice {
-        execution_id: body["gate"]["executionId"].as_str()?.to_owned(),
+        execution_id: typed.gate.execution_id,
         outcome: envelope["MessageAttributes"]["outcome"]["Value"]
             .as_str()
             .unwrap_or_default()

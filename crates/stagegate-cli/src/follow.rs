@@ -7,6 +7,7 @@ use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use clap::Args;
 use serde_json::Value;
 use stagegate::aws::endpoint;
+use stagegate::message::Message;
 
 use crate::progress;
 
@@ -263,11 +264,10 @@ async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Optio
         for message in received.messages().unwrap_or_default() {
             let envelope: Value =
                 serde_json::from_str(message.body().unwrap_or_default()).unwrap_or(Value::Null);
-            let body: Value = envelope["Message"]
+            let body: Option<Message> = envelope["Message"]
                 .as_str()
-                .and_then(|m| serde_json::from_str(m).ok())
-                .unwrap_or(Value::Null);
-            if body["gate"]["executionId"].as_str() != Some(arn) {
+                .and_then(|m| serde_json::from_str(m).ok());
+            if body.map(|b| b.gate.execution_id).as_deref() != Some(arn) {
                 continue;
             }
             if let Some(handle) = message.receipt_handle() {

@@ -115,7 +115,7 @@ pub struct BakeFailure {
 }
 
 /// A bake failure with its alarms' names: the notification's `bakeWindow.failure`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NamedFailure {
     pub alarm_name: Option<String>,
@@ -167,7 +167,7 @@ pub struct BakeWindow {
 }
 
 /// A bake window with its alarms' names: the notification's `bakeWindow`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NamedWindow {
     #[serde(with = "time::serde::rfc3339")]

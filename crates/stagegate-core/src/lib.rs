@@ -12,7 +12,8 @@
 //!   follows a deployed stage).
 //! - **state**: `deployment` (GameSparks' deployment and snapshot, as the gate sees them),
 //!   `state` (the gate state the workflow carries between tasks), `timefmt`.
-//! - **message**: `verdict` (what the run amounted to), `notification` (the SNS message),
+//! - **message**: `verdict` (what the run amounted to), `message` (the SNS message's body, the
+//!   published contract), `notification` (renders it, with the subject and attributes),
 //!   `errortype` (the stable `errorType` names the workflow catches).
 //!
 //! The handlers that combine these over the ports, and the AWS adapters, are in `stagegate`.
@@ -26,6 +27,7 @@ pub mod errortype;
 pub mod fields;
 pub mod history;
 pub mod input;
+pub mod message;
 pub mod notification;
 pub mod plan;
 pub mod policy;

@@ -10,6 +10,10 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::bake::NamedFailure;
+use crate::bake::NamedWindow;
+use crate::message::{
+    DeploymentReport, ErrorReport, GateReport, Message, WaveReport, WaveStageReport,
+};
 use crate::state::{GateState, Watch};
 use crate::timefmt::rfc3339;
 
@@ -64,33 +68,39 @@ pub fn render(report: &Report<'_>) -> Notification {
     let stage_shown = stage.as_deref().unwrap_or(UNKNOWN);
 
     let summary = summary(report, game_shown, stage_shown);
-    let body = json!({
-        "outcome": report.verdict.as_str(),
-        "summary": &summary,
-        "gameName": game,
-        "stageName": stage,
-        "requestedSnapshotId": state.map(|s| s.requested_snapshot_id.as_str()),
-        "snapshotId": state.map(|s| s.deployment.snapshot_id.as_str()),
-        "previousSnapshotId": state.and_then(|s| s.previous_snapshot_id.as_deref()),
+    let body = Message {
+        outcome: report.verdict,
+        summary: summary.clone(),
+        game_name: game.clone(),
+        stage_name: stage.clone(),
+        requested_snapshot_id: state.map(|s| s.requested_snapshot_id.clone()),
+        snapshot_id: state.map(|s| s.deployment.snapshot_id.clone()),
+        previous_snapshot_id: state.and_then(|s| s.previous_snapshot_id.clone()),
         // A dry run started nothing; its `plan` says what would be deployed.
-        "deployment": state.filter(|s| !s.dry_run).map(|s| watch_json(&s.deployment)),
-        "rollback": state.and_then(|s| s.rollback.as_ref()).map(watch_json),
-        "gate": {
-            "action": state.map(|s| s.action),
-            "reason": state.map(|s| s.reason.as_str()),
-            "policy": state.map(|s| &s.policy),
-            "executionId": report.execution_id,
-            "startedAt": state.map(|s| rfc3339(s.execution_started_at)),
-            "finishedAt": rfc3339(report.now),
-            "durationSeconds": state.map(|s| (report.now - s.execution_started_at).whole_seconds().max(0)),
+        deployment: state
+            .filter(|s| !s.dry_run)
+            .map(|s| report_of(&s.deployment)),
+        rollback: state.and_then(|s| s.rollback.as_ref()).map(report_of),
+        gate: GateReport {
+            action: state.map(|s| s.action),
+            reason: state.map(|s| s.reason.clone()),
+            policy: state.map(|s| s.policy.clone()),
+            execution_id: report.execution_id.clone(),
+            started_at: state.map(|s| s.execution_started_at),
+            finished_at: report.now,
+            duration_seconds: state
+                .map(|s| (report.now - s.execution_started_at).whole_seconds().max(0)),
         },
-        "error": report.error.map(|e| json!({"error": e.error, "cause": e.cause})),
-        "bake": state.and_then(|s| s.bake.as_ref()),
-        "bakeWindow": state.and_then(window_json),
-        "wave": state.and_then(wave_json),
-        "dryRun": state.is_some_and(|s| s.dry_run),
-        "plan": state.and_then(plan_json),
-    });
+        error: report.error.map(|e| ErrorReport {
+            error: e.error.clone(),
+            cause: e.cause.clone(),
+        }),
+        bake: state.and_then(|s| s.bake.clone()),
+        bake_window: state.and_then(named_window),
+        wave: state.and_then(wave_report),
+        dry_run: state.is_some_and(|s| s.dry_run),
+        plan: state.and_then(plan_json),
+    };
 
     let result_code = state
         .and_then(|s| s.deployment.result_code.clone())
@@ -121,7 +131,7 @@ pub fn render(report: &Report<'_>) -> Notification {
     Notification {
         subject: subject(report.verdict, game_shown, &subject_stage),
         summary,
-        message: body.to_string(),
+        message: serde_json::to_string(&body).unwrap_or_default(),
         attributes,
         deduplication_id,
         group_id: attribute_value(&format!("{game_shown}/{stage_shown}"))
@@ -339,13 +349,10 @@ fn describe_bake_failure(f: &NamedFailure) -> String {
 
 /// The gate state keeps each alarm name once, in the bake's `alarmNames`; the message names the
 /// alarms in place, as subscribers read them.
-fn window_json(s: &GateState) -> Option<Value> {
+fn named_window(s: &GateState) -> Option<NamedWindow> {
     let window = s.bake_window.as_ref()?;
-    let named = match &s.bake {
-        Some(spec) => serde_json::to_value(window.named(spec)),
-        None => serde_json::to_value(window),
-    };
-    named.ok()
+    let spec = s.bake.as_ref()?;
+    Some(window.named(spec))
 }
 
 /// The plan with each stage's bake and its alarms named (the state keeps the bake once, in the
@@ -363,20 +370,29 @@ fn plan_json(s: &GateState) -> Option<Value> {
     Some(value)
 }
 
-fn wave_json(s: &GateState) -> Option<Value> {
+fn wave_report(s: &GateState) -> Option<WaveReport> {
     let w = s.wave.as_ref()?;
-    Some(json!({
-        "route": w.route(),
-        "index": w.index,
-        "stages": w.stages.iter().enumerate().map(|(i, stage)| json!({
-            "stageName": stage.stage_name,
-            "status": w.status(i),
-            "bakeSeconds": s.stage_bake(i).map(|b| b.seconds).or_else(|| {
-                stage.passed.as_ref().map(|p| p.baked_seconds).filter(|&b| b > 0)
-            }),
-            "passed": stage.passed,
-        })).collect::<Vec<_>>(),
-    }))
+    Some(WaveReport {
+        route: w.route(),
+        index: w.index,
+        stages: w
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| WaveStageReport {
+                stage_name: stage.stage_name.clone(),
+                status: w.status(i),
+                bake_seconds: s.stage_bake(i).map(|b| b.seconds).or_else(|| {
+                    stage
+                        .passed
+                        .as_ref()
+                        .map(|p| p.baked_seconds)
+                        .filter(|&b| b > 0)
+                }),
+                passed: stage.passed.clone(),
+            })
+            .collect(),
+    })
 }
 
 fn describe_failure(w: &Watch) -> String {
@@ -399,21 +415,21 @@ fn describe_failure(w: &Watch) -> String {
     text
 }
 
-fn watch_json(w: &Watch) -> Value {
-    json!({
+fn report_of(w: &Watch) -> DeploymentReport {
+    DeploymentReport {
         // Empty when the deployment never started (a blocked rollback).
-        "deploymentId": (!w.deployment_id.is_empty()).then_some(&w.deployment_id),
-        "snapshotId": w.snapshot_id,
-        "state": w.deployment_state,
-        "outcome": w.outcome,
-        "resultCode": w.result_code,
-        "message": w.message,
-        "startedAt": rfc3339(w.started_at),
-        "deadline": rfc3339(w.deadline),
-        "finishedAt": w.finished_at.map(rfc3339),
-        "polls": w.attempt,
-        "rollbackOf": w.rollback_of,
-    })
+        deployment_id: (!w.deployment_id.is_empty()).then(|| w.deployment_id.clone()),
+        snapshot_id: w.snapshot_id.clone(),
+        state: w.deployment_state.clone(),
+        outcome: w.outcome,
+        result_code: w.result_code.clone(),
+        message: w.message.clone(),
+        started_at: w.started_at,
+        deadline: w.deadline,
+        finished_at: w.finished_at,
+        polls: w.attempt,
+        rollback_of: w.rollback_of.clone(),
+    }
 }
 
 /// Control characters out, length bounded: names and ids come from untrusted input.

@@ -41,7 +41,7 @@ pub struct PassedStage {
 }
 
 /// How a stage of the wave stands, for the notification.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StageStatus {
     Passed,

@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 
 use crate::bake::AlarmStatus;
 use crate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCode, Snapshot};
+use crate::message::Message;
 use crate::notification::Notification;
 use crate::ports::{
     Alarms, Notifier, Page, ServiceError, ServiceErrorKind, StageDeployments, StageRef,
@@ -387,6 +388,14 @@ pub struct FakeNotifier {
 }
 
 impl FakeNotifier {
+    /// The bodies published so far, as a subscriber reads them.
+    pub fn messages(&self) -> Vec<Message> {
+        self.published()
+            .iter()
+            .filter_map(|n| serde_json::from_str(&n.message).ok())
+            .collect()
+    }
+
     pub fn published(&self) -> Vec<Notification> {
         self.published
             .lock()
@@ -411,6 +420,14 @@ impl Notifier for FakeNotifier {
             .pop_front()
         {
             return Err(error);
+        }
+        // Like any subscriber, the fake reads the body as the published contract: a message
+        // the `Message` type cannot read fails every handler test that publishes it.
+        if let Err(e) = serde_json::from_str::<Message>(&notification.message) {
+            return Err(ServiceError::other(
+                "Publish",
+                format!("the body is not a stagegate Message: {e}"),
+            ));
         }
         let mut published = self.published.lock().unwrap_or_else(|p| p.into_inner());
         published.push(notification.clone());

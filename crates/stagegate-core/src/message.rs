@@ -1,0 +1,100 @@
+//! The published contract: the JSON body of the SNS message every run ends with. `notification`
+//! builds it; subscribers (the `stagegate` CLI, the e2e tier, a team's own tooling) deserialize
+//! this type rather than reading keys, so a rename fails to compile instead of printing "-".
+//! Every field is always present (`null` when it does not apply), as the message has always been.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::bake::{BakeSpec, NamedWindow};
+use crate::classify::Outcome;
+use crate::policy::{Action, Policy};
+use crate::verdict::Verdict;
+use crate::wave::{PassedStage, StageStatus};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Message {
+    pub outcome: Verdict,
+    /// One paragraph: what happened, what the gate did and why.
+    pub summary: String,
+    pub game_name: Option<String>,
+    pub stage_name: Option<String>,
+    pub requested_snapshot_id: Option<String>,
+    pub snapshot_id: Option<String>,
+    pub previous_snapshot_id: Option<String>,
+    /// The deployment the gate started (none for a dry run).
+    pub deployment: Option<DeploymentReport>,
+    pub rollback: Option<DeploymentReport>,
+    pub gate: GateReport,
+    /// The error a run ended on, as Step Functions caught it.
+    pub error: Option<ErrorReport>,
+    pub bake: Option<BakeSpec>,
+    pub bake_window: Option<NamedWindow>,
+    pub wave: Option<WaveReport>,
+    pub dry_run: bool,
+    /// The dry run's plan, each stage with its bake and its alarms named.
+    pub plan: Option<serde_json::Value>,
+}
+
+/// A deployment the gate watched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeploymentReport {
+    /// None when the deployment never started (a blocked rollback).
+    pub deployment_id: Option<String>,
+    pub snapshot_id: String,
+    /// GameSparks' DeploymentState at the last look.
+    pub state: String,
+    pub outcome: Outcome,
+    pub result_code: Option<String>,
+    pub message: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub deadline: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    pub polls: u32,
+    pub rollback_of: Option<String>,
+}
+
+/// What the gate decided, and the run it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GateReport {
+    pub action: Option<Action>,
+    pub reason: Option<String>,
+    pub policy: Option<Policy>,
+    pub execution_id: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+    pub duration_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorReport {
+    pub error: String,
+    pub cause: String,
+}
+
+/// How far a promotion wave got.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveReport {
+    /// `dev > staging > prod`.
+    pub route: String,
+    pub index: usize,
+    pub stages: Vec<WaveStageReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WaveStageReport {
+    pub stage_name: String,
+    pub status: StageStatus,
+    pub bake_seconds: Option<u64>,
+    pub passed: Option<PassedStage>,
+}
