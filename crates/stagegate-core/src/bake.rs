@@ -23,6 +23,7 @@ pub const MAX_ALARM_NAME_BYTES_PER_RUN: usize = MAX_ALARMS * MAX_ALARM_NAME_CHAR
 
 /// A bake as the input asks for it (defaults filled in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BakeSpec {
     pub seconds: u64,
@@ -64,6 +65,7 @@ impl BakeSpec {
 
 /// An alarm's state as CloudWatch reports it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmStatus {
     pub name: String,
@@ -71,6 +73,7 @@ pub struct AlarmStatus {
     pub state: String,
     pub reason: Option<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub updated_at: Option<OffsetDateTime>,
 }
 
@@ -116,14 +119,17 @@ pub struct BakeFailure {
 
 /// A bake failure with its alarms' names: the notification's `bakeWindow.failure`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NamedFailure {
     pub alarm_name: Option<String>,
     pub alarm_state: Option<String>,
     pub reason: String,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub detected_at: OffsetDateTime,
     pub failing_alarms: Vec<String>,
 }
@@ -168,11 +174,14 @@ pub struct BakeWindow {
 
 /// A bake window with its alarms' names: the notification's `bakeWindow`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct NamedWindow {
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub started_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub ends_at: OffsetDateTime,
     pub checks: u32,
     pub alarms: Vec<AlarmStatus>,
@@ -180,6 +189,7 @@ pub struct NamedWindow {
     pub last_read_error: Option<String>,
     pub failure: Option<NamedFailure>,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub passed_at: Option<OffsetDateTime>,
 }
 

@@ -6,6 +6,7 @@ use time::OffsetDateTime;
 use crate::deployment::{Deployment, DeploymentState, ResultCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Outcome {
     InProgress,

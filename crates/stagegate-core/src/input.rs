@@ -83,6 +83,8 @@ pub struct StartEvent {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "ExecutionInput"))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawInput {
     game_name: String,
@@ -91,6 +93,7 @@ struct RawInput {
     /// Names, or `{"stageName": ..., "bake": ...}` objects (read one by one so errors name the
     /// entry's field).
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<StageEntry>>"))]
     stages: Option<Vec<Value>>,
     snapshot_id: String,
     #[serde(default)]
@@ -102,6 +105,8 @@ struct RawInput {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Stage"))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawStageObject {
     stage_name: String,
@@ -110,6 +115,8 @@ struct RawStageObject {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Bake"))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawBake {
     seconds: u64,
@@ -123,6 +130,8 @@ struct RawBake {
 }
 
 #[derive(Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[cfg_attr(feature = "schema", schemars(rename = "Policy"))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawPolicy {
     on_invalid_role: Option<FailureResponse>,
@@ -131,6 +140,22 @@ struct RawPolicy {
     on_bake_failure: Option<FailureResponse>,
     timeout_seconds: Option<u64>,
     timeout_grace_seconds: Option<u64>,
+}
+
+/// A `stages` entry as the schema describes it (the parser reads entries one by one).
+#[cfg(feature = "schema")]
+#[derive(schemars::JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum StageEntry {
+    Name(String),
+    Object(RawStageObject),
+}
+
+/// The execution input's JSON Schema (`schemas/execution-input.schema.json`).
+#[cfg(feature = "schema")]
+pub fn schema() -> schemars::Schema {
+    schemars::schema_for!(RawInput)
 }
 
 /// `$$.Execution` carries more (Name, RoleArn, Input, ...); only these matter here.

@@ -31,6 +31,8 @@ pub mod message;
 pub mod notification;
 pub mod plan;
 pub mod policy;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod state;
 pub mod timefmt;
 pub mod token;

@@ -13,6 +13,7 @@ use crate::verdict::Verdict;
 use crate::wave::{PassedStage, StageStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
     pub outcome: Verdict,
@@ -39,6 +40,7 @@ pub struct Message {
 
 /// A deployment the gate watched.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DeploymentReport {
     /// None when the deployment never started (a blocked rollback).
@@ -50,10 +52,13 @@ pub struct DeploymentReport {
     pub result_code: Option<String>,
     pub message: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub started_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub deadline: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub finished_at: Option<OffsetDateTime>,
     pub polls: u32,
     pub rollback_of: Option<String>,
@@ -61,6 +66,7 @@ pub struct DeploymentReport {
 
 /// What the gate decided, and the run it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct GateReport {
     pub action: Option<Action>,
@@ -68,13 +74,16 @@ pub struct GateReport {
     pub policy: Option<Policy>,
     pub execution_id: String,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub started_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub finished_at: OffsetDateTime,
     pub duration_seconds: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ErrorReport {
     pub error: String,
     pub cause: String,
@@ -82,6 +91,7 @@ pub struct ErrorReport {
 
 /// How far a promotion wave got.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WaveReport {
     /// `dev > staging > prod`.
@@ -91,6 +101,7 @@ pub struct WaveReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct WaveStageReport {
     pub stage_name: String,

@@ -13,6 +13,7 @@ pub const MIN_TIMEOUT_SECONDS: u64 = 60;
 pub const MAX_TIMEOUT_SECONDS: u64 = 7200;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum FailureResponse {
     Alert,
@@ -30,6 +31,7 @@ impl FailureResponse {
 
 /// Resolved policy of one execution (defaults filled in).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Policy {
     pub on_invalid_role: FailureResponse,
@@ -76,6 +78,7 @@ pub enum Phase {
 
 /// The workflow's next step; the state machine routes on nothing else.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Action {
     Wait,

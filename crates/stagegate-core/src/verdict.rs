@@ -10,6 +10,7 @@ use crate::policy::{Action, Phase};
 use crate::state::GateState;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Verdict {
     /// The requested snapshot is deployed: the only successful ending.

@@ -29,12 +29,14 @@ pub struct WaveStage {
 
 /// A stage the wave left behind with the new snapshot deployed (and baked).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct PassedStage {
     pub deployment_id: String,
     pub snapshot_id: String,
     pub previous_snapshot_id: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub passed_at: OffsetDateTime,
     /// Seconds of bake it passed (0: none).
     pub baked_seconds: u64,
@@ -42,6 +44,7 @@ pub struct PassedStage {
 
 /// How a stage of the wave stands, for the notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum StageStatus {
     Passed,

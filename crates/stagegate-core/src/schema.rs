@@ -1,0 +1,76 @@
+//! The JSON Schemas of the two wire contracts, generated from the types rather than kept by hand:
+//! the execution input (what starts a run) and the message (what every run publishes). They are
+//! committed under `schemas/` for people and tools outside Rust; the test below regenerates them
+//! and fails on any difference (`STAGEGATE_BLESS=1` rewrites them after an intended change).
+
+use schemars::Schema;
+
+/// `schemas/execution-input.schema.json`
+pub fn execution_input() -> Schema {
+    crate::input::schema()
+}
+
+/// `schemas/message.schema.json`
+pub fn message() -> Schema {
+    schemars::schema_for!(crate::message::Message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn check(file: &str, schema: &Schema) -> Result<(), String> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../schemas")
+            .join(file);
+        let generated = serde_json::to_string_pretty(schema).map_err(|e| e.to_string())? + "\n";
+        if std::env::var_os("STAGEGATE_BLESS").is_some() {
+            std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
+                .map_err(|e| e.to_string())?;
+            return std::fs::write(&path, generated).map_err(|e| e.to_string());
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed == generated {
+            Ok(())
+        } else {
+            Err(format!(
+                "schemas/{file} differs from the types: run `STAGEGATE_BLESS=1 cargo test -p \
+                 stagegate-core --features schema schema` and commit it"
+            ))
+        }
+    }
+
+    #[test]
+    fn committed_schemas_match_the_types() {
+        let results = [
+            check("execution-input.schema.json", &execution_input()),
+            check("message.schema.json", &message()),
+        ];
+        let problems: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+        assert!(problems.is_empty(), "{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn the_schemas_describe_what_the_gate_reads_and_writes() {
+        let input = serde_json::to_value(execution_input()).unwrap_or_default();
+        let required = input["required"].as_array().cloned().unwrap_or_default();
+        assert!(required.contains(&"gameName".into()) && required.contains(&"snapshotId".into()));
+        assert_eq!(
+            input["additionalProperties"], false,
+            "unknown fields are rejected"
+        );
+        let message = serde_json::to_value(message()).unwrap_or_default();
+        for field in [
+            "outcome",
+            "summary",
+            "gate",
+            "deployment",
+            "bakeWindow",
+            "wave",
+            "plan",
+        ] {
+            assert!(message["properties"][field].is_object(), "message.{field}");
+        }
+    }
+}
