@@ -157,7 +157,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         })
     };
     println!(
-        "demo: building the stagegate CLI and the local stack (log: {})",
+        "demo: building the functions, the emulator, the CLI and the local stack in one cargo run (log: {})",
         build_log.display()
     );
     build(root, &build_log, args.verbose)?;

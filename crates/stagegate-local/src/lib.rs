@@ -143,7 +143,7 @@ impl Stack {
 
         let build_log = options.log_dir.join("build.log");
         say(&format!(
-            "building the functions and the emulator (log: {})",
+            "building the functions, the emulator and the CLI, if not built yet (log: {})",
             build_log.display()
         ));
         build(root, &build_log)?;
@@ -252,9 +252,11 @@ impl Stack {
         }
         let mut watch = Service::spawn("cargo-lambda-watch", watch, &options.log_dir)?;
         watch.wait_for_port(lambda_addr, Duration::from_secs(60))?;
-        say(&format!("cargo lambda watch on http://{lambda_addr}"));
+        say(&format!(
+            "cargo lambda watch on http://{lambda_addr}; warming {}",
+            FUNCTIONS.join(", ")
+        ));
         for function in FUNCTIONS {
-            say(&format!("warming {function}"));
             warm(&mut watch, lambda_addr, function)?;
         }
         services.push(watch);
@@ -294,7 +296,6 @@ impl Stack {
             .state_machine_arn()
             .unwrap_or_default()
             .to_owned();
-        say(&format!("state machine {state_machine_arn}"));
 
         Ok(Self {
             emulator: emulator_addr,
