@@ -17,12 +17,12 @@ use stagegate_tests::e2e::{Case, Ctx, Run, StageDeployment};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-const V09: &str = "Snapshot_2026-10-15T10:00:00.000Z";
-const V10: &str = "Snapshot_2026-11-01T09:00:00.000Z";
-const V11: &str = "Snapshot_2026-11-10T14:30:00.000Z";
-const V12: &str = "Snapshot_2026-11-18T11:15:00.000Z";
-const V121: &str = "Snapshot_2026-11-20T16:45:00.000Z";
-const V13: &str = "Snapshot_2026-11-24T08:00:00.000Z";
+const V09: &str = gamesparks_local::scenario::demo_snapshots::OLDER;
+const V10: &str = gamesparks_local::scenario::demo_snapshots::KNOWN_GOOD;
+const V11: &str = gamesparks_local::scenario::demo_snapshots::DEPLOYS;
+const V12: &str = gamesparks_local::scenario::demo_snapshots::UNSPECIFIED_FAILURE;
+const V121: &str = gamesparks_local::scenario::demo_snapshots::INVALID_ROLE;
+const V13: &str = gamesparks_local::scenario::demo_snapshots::NEVER_FINISHES;
 const PROD: &str = "space-raiders/prod";
 const DEV: &str = "space-raiders/dev";
 const STAGING: &str = "space-raiders/staging";

@@ -8,11 +8,11 @@ use stagegate::clock::FixedClock;
 use stagegate::verdict::Verdict;
 use stagegate_tests::gate::{emulator, run_gate, Emulated};
 
-const V10: &str = "Snapshot_2026-11-01T09:00:00.000Z"; // known good, on both stages
-const V11: &str = "Snapshot_2026-11-10T14:30:00.000Z"; // deploys fine
-const V12: &str = "Snapshot_2026-11-18T11:15:00.000Z"; // UNSPECIFIED_FAILURE
-const V121: &str = "Snapshot_2026-11-20T16:45:00.000Z"; // INVALID_ROLE_FAILURE
-const V13: &str = "Snapshot_2026-11-24T08:00:00.000Z"; // never finishes
+const V10: &str = gamesparks_local::scenario::demo_snapshots::KNOWN_GOOD;
+const V11: &str = gamesparks_local::scenario::demo_snapshots::DEPLOYS;
+const V12: &str = gamesparks_local::scenario::demo_snapshots::UNSPECIFIED_FAILURE;
+const V121: &str = gamesparks_local::scenario::demo_snapshots::INVALID_ROLE;
+const V13: &str = gamesparks_local::scenario::demo_snapshots::NEVER_FINISHES;
 const PROD: &str = "space-raiders/prod";
 
 /// 600 virtual seconds per real second: a 60 s deployment takes 0.1 s.

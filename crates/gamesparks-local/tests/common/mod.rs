@@ -16,11 +16,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 pub const GAME: &str = "space-raiders";
-pub const KNOWN_GOOD: &str = "Snapshot_2026-11-01T09:00:00.000Z";
-pub const SUCCEEDS: &str = "Snapshot_2026-11-10T14:30:00.000Z";
-pub const UNSPECIFIED: &str = "Snapshot_2026-11-18T11:15:00.000Z";
-pub const INVALID_ROLE: &str = "Snapshot_2026-11-20T16:45:00.000Z";
-pub const NEVER_FINISHES: &str = "Snapshot_2026-11-24T08:00:00.000Z";
+pub const KNOWN_GOOD: &str = gamesparks_local::scenario::demo_snapshots::KNOWN_GOOD;
+pub const INVALID_ROLE: &str = gamesparks_local::scenario::demo_snapshots::INVALID_ROLE;
+pub const NEVER_FINISHES: &str = gamesparks_local::scenario::demo_snapshots::NEVER_FINISHES;
+pub const SUCCEEDS: &str = gamesparks_local::scenario::demo_snapshots::DEPLOYS;
+pub const UNSPECIFIED: &str = gamesparks_local::scenario::demo_snapshots::UNSPECIFIED_FAILURE;
 
 /// A token of the length the model asks for (33-126).
 pub fn token(tag: &str) -> String {
