@@ -6,45 +6,10 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::ApiError;
+pub(crate) use crate::op::Op;
 use crate::pagination::PageRequest;
 use crate::validate::{self, Violations};
 use crate::world::World;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Op {
-    ListGames,
-    GetGame,
-    ListStages,
-    GetStage,
-    ListSnapshots,
-    GetSnapshot,
-    CreateSnapshot,
-    StartStageDeployment,
-    GetStageDeployment,
-    ListStageDeployments,
-}
-
-impl Op {
-    pub fn name(self) -> &'static str {
-        match self {
-            Op::ListGames => "ListGames",
-            Op::GetGame => "GetGame",
-            Op::ListStages => "ListStages",
-            Op::GetStage => "GetStage",
-            Op::ListSnapshots => "ListSnapshots",
-            Op::GetSnapshot => "GetSnapshot",
-            Op::CreateSnapshot => "CreateSnapshot",
-            Op::StartStageDeployment => "StartStageDeployment",
-            Op::GetStageDeployment => "GetStageDeployment",
-            Op::ListStageDeployments => "ListStageDeployments",
-        }
-    }
-
-    /// Operations whose effect survives an error answered after the fact.
-    pub fn mutating(self) -> bool {
-        matches!(self, Op::CreateSnapshot | Op::StartStageDeployment)
-    }
-}
 
 /// A matched route with its (decoded) labels.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,19 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-/// The operations the emulator serves, in model order.
-pub const OPERATIONS: [&str; 10] = [
-    "ListGames",
-    "GetGame",
-    "ListStages",
-    "GetStage",
-    "ListSnapshots",
-    "GetSnapshot",
-    "CreateSnapshot",
-    "StartStageDeployment",
-    "GetStageDeployment",
-    "ListStageDeployments",
-];
+pub use crate::op::OPERATIONS;
 
 /// A latency range in real milliseconds, drawn uniformly.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, Default)]

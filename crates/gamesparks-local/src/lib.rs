@@ -19,6 +19,7 @@ mod api;
 pub mod clock;
 mod error;
 pub mod faults;
+pub mod op;
 mod pagination;
 pub mod scenario;
 mod server;
