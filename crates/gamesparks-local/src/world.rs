@@ -10,6 +10,7 @@ use time::{Duration, OffsetDateTime};
 use crate::clock::{format_timestamp, parse_time_spec, snapshot_id_for};
 use crate::error::ApiError;
 use crate::faults::Rng;
+use crate::op::Op;
 use crate::pagination::{paginate, PageRequest};
 use crate::scenario::{
     builtin_outcome, DeploymentAction, DeploymentState, EntityState, Outcome, ResolvedOutcome,
@@ -632,7 +633,7 @@ impl World {
             items,
             |g| g.name.clone(),
             &self.token_secret,
-            "ListGames",
+            Op::ListGames.name(),
             page,
             self.page_size,
         )?;
@@ -677,7 +678,7 @@ impl World {
             items,
             |s| s.name.clone(),
             &self.token_secret,
-            &format!("ListStages/{game}"),
+            &format!("{}/{game}", Op::ListStages.name()),
             page,
             self.page_size,
         )?;
@@ -728,7 +729,7 @@ impl World {
             items,
             |s| s.id.clone(),
             &self.token_secret,
-            &format!("ListSnapshots/{game}"),
+            &format!("{}/{game}", Op::ListSnapshots.name()),
             page,
             self.page_size,
         )?;
@@ -984,7 +985,7 @@ impl World {
             newest_first(&st.deployments),
             |d| d.id.clone(),
             &secret,
-            &format!("ListStageDeployments/{game}/{stage}"),
+            &format!("{}/{game}/{stage}", Op::ListStageDeployments.name()),
             page,
             page_size,
         )?;
