@@ -1,0 +1,252 @@
+//! notify-result: the message for each ending, caught errors, publish failures.
+
+use super::*;
+
+#[tokio::test]
+async fn notify_success_message() {
+    let gs = stage();
+    let s = started_then_finished(
+        &gs,
+        S4,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "Deployed",
+    )
+    .await;
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let (out, body, sns) = notified(
+        &serde_json::to_value(&s).unwrap_or_default(),
+        T0 + Duration::minutes(4),
+    )
+    .await;
+    assert_eq!((out.outcome, out.succeeded), (Verdict::Succeeded, true));
+    assert_eq!(out.message_id, "msg-1");
+    let n = &sns.published()[0];
+    assert_eq!(n.subject, "stagegate SUCCEEDED: space-raiders/prod");
+    let attrs: Vec<(&str, &str)> = n
+        .attributes
+        .iter()
+        .filter(|(k, _)| *k != "dedupId")
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert!(n.attributes.contains_key("dedupId"));
+    assert_eq!(
+        attrs,
+        vec![
+            ("gameName", "space-raiders"),
+            ("outcome", "SUCCEEDED"),
+            ("resultCode", "SUCCESS"),
+            ("stageName", "prod")
+        ]
+    );
+    assert_eq!(body["gameName"], "space-raiders");
+    assert_eq!(body["stageName"], "prod");
+    assert_eq!(body["snapshotId"], S4);
+    assert_eq!(body["previousSnapshotId"], S2);
+    assert_eq!(body["deployment"]["deploymentId"], "dep-1");
+    assert_eq!(body["deployment"]["resultCode"], "SUCCESS");
+    assert_eq!(body["deployment"]["message"], "Deployed");
+    assert_eq!(body["gate"]["executionId"], EXEC);
+    assert_eq!(body["gate"]["startedAt"], "2026-03-01T11:59:58Z");
+    assert_eq!(body["gate"]["finishedAt"], "2026-03-01T12:04:00Z");
+    assert_eq!(body["gate"]["durationSeconds"], 242);
+    assert_eq!(body["rollback"], Value::Null);
+    assert_eq!(body["error"], Value::Null);
+}
+
+#[tokio::test]
+async fn notify_failed_and_timed_out() {
+    let gs = stage();
+    let s = started_then_finished(
+        &gs,
+        S4,
+        DeploymentState::Failed,
+        Some(ResultCode::InvalidRoleFailure),
+        "role cannot be assumed",
+    )
+    .await;
+    let failed = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let (out, body, sns) = notified(
+        &serde_json::to_value(&failed).unwrap_or_default(),
+        T0 + Duration::minutes(4),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::Failed);
+    assert_eq!(out.error, "StageGate.FAILED");
+    assert!(
+        out.cause
+            .contains("INVALID_ROLE_FAILURE: role cannot be assumed"),
+        "{}",
+        out.cause
+    );
+    assert!(
+        out.cause.contains("policy onInvalidRole is alert"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(body["gate"]["reason"], "policy onInvalidRole is alert");
+    assert_eq!(
+        sns.published()[0]
+            .attributes
+            .get("resultCode")
+            .map(String::as_str),
+        Some("INVALID_ROLE_FAILURE")
+    );
+
+    let gs = FakeGameSparks::new().with_snapshot(S4, T0);
+    let s = started(&gs, S4).await;
+    let overdue = polled(&gs, &s, s.deployment.deadline).await;
+    let late = s.deployment.deadline + Duration::minutes(1);
+    gs.set_state(
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        None,
+        late,
+    );
+    let timed_out = polled(&gs, &overdue, late).await;
+    assert_eq!(
+        timed_out.action,
+        Action::Alert,
+        "no known-good snapshot: alert"
+    );
+    let (out, _, sns) = notified(
+        &serde_json::to_value(&timed_out).unwrap_or_default(),
+        T0 + Duration::hours(1),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::TimedOut);
+    assert!(
+        out.cause.contains("no known-good snapshot"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(
+        sns.published()[0]
+            .attributes
+            .get("resultCode")
+            .map(String::as_str),
+        Some("SUCCESS"),
+        "a late success keeps its result code"
+    );
+}
+
+#[tokio::test]
+async fn notify_caught_invalid_input_is_an_error_notification() {
+    let raw = json!({
+        "gameName": "bad game\n\"}", "stageName": "prod", "snapshotId": "nope",
+        "error": {"Error": "StageGate.InvalidInput",
+                  "Cause": "{\"errorType\":\"StageGate.InvalidInput\",\"errorMessage\":\"invalid input: field `input.gameName`: must match\"}"}
+    });
+    let (out, body, sns) = notified(&raw, T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+    assert_eq!(out.error, "StageGate.ERROR");
+    assert!(
+        out.cause.contains("field `input.gameName`"),
+        "{}",
+        out.cause
+    );
+    let n = &sns.published()[0];
+    assert!(
+        n.subject.chars().all(|c| (' '..='~').contains(&c)),
+        "{}",
+        n.subject
+    );
+    assert_eq!(
+        body["gameName"], "bad game\"}",
+        "control characters dropped, JSON intact"
+    );
+    assert_eq!(body["error"]["error"], "StageGate.InvalidInput");
+    assert_eq!(body["gate"]["executionId"], EXEC);
+    assert_eq!(
+        n.attributes.get("outcome").map(String::as_str),
+        Some("ERROR")
+    );
+}
+
+#[tokio::test]
+async fn notify_caught_conflict_is_blocked() {
+    let raw = json!({
+        "gameName": "space-raiders", "stageName": "prod", "snapshotId": S4,
+        "error": {"Error": "StageGate.DeploymentInProgress", "Cause": "A deployment is already in progress"}
+    });
+    let (out, body, _) = notified(&raw, T0).await;
+    assert_eq!(out.outcome, Verdict::Blocked);
+    assert_eq!(out.error, "StageGate.BLOCKED");
+    assert!(
+        out.cause.contains("another deployment holds the stage"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(body["stageName"], "prod");
+}
+
+#[tokio::test]
+async fn notify_caught_error_mid_run_keeps_the_deployment_details() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let mut state = serde_json::to_value(&s).unwrap_or_default();
+    state["error"] = json!({"Error": "StageGate.AccessDenied", "Cause": "GetStageDeployment failed with AccessDeniedException"});
+    let (out, body, _) = notified(&state, T0 + Duration::minutes(1)).await;
+    assert_eq!(out.outcome, Verdict::Error);
+    assert!(out.cause.contains("dep-1"), "{}", out.cause);
+    assert!(out.cause.contains("AccessDeniedException"), "{}", out.cause);
+    assert_eq!(body["deployment"]["deploymentId"], "dep-1");
+}
+
+#[tokio::test]
+async fn notify_unreadable_state_still_publishes() {
+    let (out, body, _) = notified(&json!({"gameName": "g", "what": 1}), T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+    assert!(
+        out.cause.contains("could not read the gate state"),
+        "{}",
+        out.cause
+    );
+    assert_eq!(body["gameName"], "g");
+    let (out, _, _) = notified(&json!(42), T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+}
+
+#[tokio::test]
+async fn notify_publish_failure_is_typed() {
+    let sns = FakeNotifier::default();
+    sns.fail_next(svc(ServiceErrorKind::Throttled, "Publish"));
+    let event = json!({"gameName": "g", "error": {"Error": "X", "Cause": "y"}});
+    let err = notify::handle(&sns, &event, T0).await.err();
+    assert_eq!(
+        err.map(|e| e.error_type()),
+        Some(types::NOTIFICATION_FAILED)
+    );
+    assert!(sns.published().is_empty());
+}
+
+#[tokio::test]
+async fn notify_bare_state_without_envelope() {
+    let sns = FakeNotifier::default();
+    let gs = stage();
+    let s = started_then_finished(
+        &gs,
+        S4,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "",
+    )
+    .await;
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let out = notify::handle(&sns, &serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.map(|o| o.outcome).ok(), Some(Verdict::Succeeded));
+    let body: Value = serde_json::from_str(&sns.published()[0].message).unwrap_or_default();
+    assert_eq!(
+        body["gate"]["executionId"], EXEC,
+        "falls back to the state's execution id"
+    );
+}
+
+#[tokio::test]
+async fn notify_refuses_to_call_an_unfinished_run_a_success() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.outcome, Verdict::Error);
+}
