@@ -1007,6 +1007,7 @@ fn with_token(mut body: Value, next: Option<String>) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::demo_snapshots;
     use time::macros::datetime;
 
     const T0: OffsetDateTime = datetime!(2026-11-26 05:00:00 UTC);
@@ -1025,14 +1026,14 @@ mod tests {
         let dev = &w.games["space-raiders"].stages["dev"];
         assert_eq!(
             dev.deployed_snapshot.as_deref(),
-            Some("Snapshot_2026-11-01T09:00:00.000Z")
+            Some(demo_snapshots::KNOWN_GOOD)
         );
     }
 
     #[test]
     fn lifecycle_and_undeploy() {
         let mut w = world();
-        let snap = "Snapshot_2026-11-10T14:30:00.000Z";
+        let snap = demo_snapshots::DEPLOYS;
         let r = w
             .start_stage_deployment("space-raiders", "dev", snap, None, T0)
             .unwrap();
@@ -1060,7 +1061,7 @@ mod tests {
             .unwrap();
         let first = &list["StageDeployments"][0];
         assert_eq!(first["DeploymentAction"], "UNDEPLOY");
-        assert_eq!(first["SnapshotId"], "Snapshot_2026-11-01T09:00:00.000Z");
+        assert_eq!(first["SnapshotId"], demo_snapshots::KNOWN_GOOD);
         assert_eq!(first["LastUpdated"], "2026-11-26T05:01:05Z");
         assert_eq!(list["StageDeployments"][1]["DeploymentId"], id.as_str());
         assert_eq!(w.stats["space-raiders/dev"].undeploy, 1);
@@ -1113,7 +1114,7 @@ mod tests {
     fn client_token_idempotency() {
         let mut w = world();
         let tok = "t".repeat(40);
-        let snap = "Snapshot_2026-11-10T14:30:00.000Z";
+        let snap = demo_snapshots::DEPLOYS;
         let a = w
             .start_stage_deployment("space-raiders", "dev", snap, Some(&tok), T0)
             .unwrap();

@@ -1,6 +1,7 @@
 //! What the functions are benchmarked against: the emulator's scenario and each function's first
 //! event, built from the repository's sample events (`events/*.json`).
 
+use gamesparks_local::scenario::demo_snapshots;
 use std::path::Path;
 
 use gamesparks_local::Scenario;
@@ -78,13 +79,13 @@ pub fn scenario() -> Result<Scenario> {
         "deployments": [
             {
                 "id": "dep-00000000000b0000",
-                "snapshotId": "Snapshot_2026-11-01T09:00:00.000Z",
+                "snapshotId": demo_snapshots::KNOWN_GOOD,
                 "action": "DEPLOY", "state": "COMPLETED", "result": "SUCCESS",
                 "created": "-2d", "durationSeconds": 300
             },
             {
                 "id": POLL_DEPLOYMENT_ID,
-                "snapshotId": "Snapshot_2026-11-10T14:30:00.000Z",
+                "snapshotId": demo_snapshots::DEPLOYS,
                 "action": "DEPLOY", "state": "IN_PROGRESS",
                 "created": "-1m"
             }
