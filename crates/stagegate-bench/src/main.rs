@@ -466,7 +466,7 @@ const EXPERIMENT_ONE_ROOT: &str = "+1-root-cert";
 
 /// What the first HTTPS request of a function pays for its trust store (median of 31 loads).
 fn tls_trust_store_ms() -> f64 {
-    let mut ms: Vec<f64> = (0..31)
+    let ms: Vec<f64> = (0..31)
         .filter_map(|_| {
             let started = Instant::now();
             stagegate_http::trust_roots()
@@ -474,7 +474,6 @@ fn tls_trust_store_ms() -> f64 {
                 .map(|_| started.elapsed().as_secs_f64() * 1000.0)
         })
         .collect();
-    ms.sort_by(f64::total_cmp);
     round(stats::median(&ms).unwrap_or(f64::NAN), 3)
 }
 
