@@ -43,7 +43,10 @@ async fn success_deploys_the_snapshot() {
         .as_ref()
         .unwrap_or_else(|| panic!("no state"));
     assert_eq!(state.previous_snapshot_id.as_deref(), Some(V10));
-    assert_eq!(state.deployment.result_code.as_deref(), Some("SUCCESS"));
+    assert_eq!(
+        state.deployment.result_code,
+        Some(stagegate::deployment::ResultCode::Success)
+    );
     assert!(run.count("Poll") >= 2, "{:?}", run.tasks);
     assert_eq!(run.count("Rollback"), 0);
     assert_eq!(deploys(&env, PROD), 1);
@@ -102,7 +105,10 @@ async fn unspecified_failure_rolls_back_to_known_good() {
         rollback.rollback_of.as_deref(),
         Some(state.deployment.deployment_id.as_str())
     );
-    assert_eq!(rollback.result_code.as_deref(), Some("SUCCESS"));
+    assert_eq!(
+        rollback.result_code,
+        Some(stagegate::deployment::ResultCode::Success)
+    );
     assert_eq!(deploys(&env, PROD), 2, "the deployment and its rollback");
     assert!(
         run.output.cause.contains(&format!("Rolled back to {V10}")),

@@ -41,8 +41,8 @@ impl Outcome {
 pub struct Classification {
     pub outcome: Outcome,
     /// GameSparks' DeploymentState as reported.
-    pub state: String,
-    pub result_code: Option<String>,
+    pub state: DeploymentState,
+    pub result_code: Option<ResultCode>,
     pub message: Option<String>,
     /// It finished (either way) after the deadline: the failure policy's `onTimeout` applies.
     pub late: bool,
@@ -62,9 +62,9 @@ pub fn classify(
     now: OffsetDateTime,
 ) -> Classification {
     let code = deployment.result_code.as_ref();
-    let result_code = code.map(|c| c.as_str().to_owned());
+    let result_code = deployment.result_code.clone();
     let message = deployment.result_message.clone();
-    let state = deployment.state.as_str().to_owned();
+    let state = deployment.state.clone();
     let (outcome, message) = match (&deployment.state, code) {
         (DeploymentState::Completed, Some(ResultCode::Success)) => (Outcome::Succeeded, message),
         (DeploymentState::Completed, Some(_)) => (Outcome::Failed, message),
@@ -116,7 +116,7 @@ pub fn classify(
             message,
             &format!(
                 "ended {} at {}, after the deadline {}",
-                result_code.as_deref().unwrap_or(&state),
+                code.map_or(state.as_str(), ResultCode::as_str),
                 crate::timefmt::rfc3339(finished_at),
                 crate::timefmt::rfc3339(deadline)
             ),
@@ -209,8 +209,8 @@ mod tests {
             let c = classify(&dep(state, *code, None), DEADLINE, GRACE_END, *now);
             assert_eq!(c.outcome, *want, "{state} {code:?} at {now}");
             assert_eq!(c.late, *late, "{state} {code:?} at {now}");
-            assert_eq!(c.state, *state);
-            assert_eq!(c.result_code.as_deref(), *code);
+            assert_eq!(c.state.as_str(), *state);
+            assert_eq!(c.result_code.as_ref().map(ResultCode::as_str), *code);
         }
         // A deployment that finished before the deadline is not late, however late it is seen.
         let mut on_time = dep("COMPLETED", Some("SUCCESS"), None);

@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::bake::{BakeSpec, NamedWindow};
 use crate::classify::Outcome;
+use crate::deployment::{DeploymentState, ResultCode};
 use crate::policy::{Action, Policy};
 use crate::verdict::Verdict;
 use crate::wave::{PassedStage, StageStatus};
@@ -47,9 +48,9 @@ pub struct DeploymentReport {
     pub deployment_id: Option<String>,
     pub snapshot_id: String,
     /// GameSparks' DeploymentState at the last look.
-    pub state: String,
+    pub state: DeploymentState,
     pub outcome: Outcome,
-    pub result_code: Option<String>,
+    pub result_code: Option<ResultCode>,
     pub message: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]

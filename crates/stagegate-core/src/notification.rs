@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 
 use crate::bake::NamedFailure;
 use crate::bake::NamedWindow;
+use crate::classify::Outcome;
 use crate::message::{
     DeploymentReport, ErrorReport, GateReport, Message, WaveReport, WaveStageReport,
 };
@@ -103,8 +104,8 @@ pub fn render(report: &Report<'_>) -> Notification {
     };
 
     let result_code = state
-        .and_then(|s| s.deployment.result_code.clone())
-        .unwrap_or_else(|| "NONE".into());
+        .and_then(|s| s.deployment.result_code.as_ref())
+        .map_or_else(|| "NONE".to_owned(), |c| c.as_str().to_owned());
     // One per execution and outcome: delivery is at least once (a Notify retried after a
     // publish that did succeed sends the message again), so subscribers drop repeats by it.
     let deduplication_id = hex_digest(&format!(
@@ -396,11 +397,11 @@ fn wave_report(s: &GateState) -> Option<WaveReport> {
 }
 
 fn describe_failure(w: &Watch) -> String {
-    let mut text = match (w.outcome.as_str(), w.result_code.as_deref()) {
-        ("TIMED_OUT", _) => "did not finish by its deadline".to_owned(),
-        ("BLOCKED", _) => "could not start (another deployment holds the stage)".to_owned(),
+    let mut text = match (w.outcome, &w.result_code) {
+        (Outcome::TimedOut, _) => "did not finish by its deadline".to_owned(),
+        (Outcome::Blocked, _) => "could not start (another deployment holds the stage)".to_owned(),
         (_, Some(code)) => format!("failed with {code}"),
-        (outcome, None) => format!("ended {outcome}"),
+        (outcome, None) => format!("ended {}", outcome.as_str()),
     };
     // The summary adds its own full stop.
     if let Some(message) = w

@@ -124,7 +124,6 @@ pub fn decide(
     policy: &Policy,
     known_good: Option<&str>,
 ) -> Decision {
-    let code = classification.result_code.as_deref();
     match (phase, classification.outcome) {
         (_, Outcome::InProgress) => Decision {
             action: Action::Wait,
@@ -176,7 +175,7 @@ pub fn decide(
             let (rule, response) = if classification.late {
                 ("onTimeout", policy.on_timeout)
             } else {
-                match code.map(ResultCode::parse) {
+                match classification.result_code {
                     Some(ResultCode::InvalidRoleFailure) => {
                         ("onInvalidRole", policy.on_invalid_role)
                     }
@@ -217,12 +216,13 @@ fn respond(rule: &str, response: FailureResponse, known_good: Option<&str>) -> D
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::deployment::DeploymentState;
 
     fn classification(outcome: Outcome, code: Option<&str>) -> Classification {
         Classification {
             outcome,
-            state: "X".into(),
-            result_code: code.map(str::to_owned),
+            state: DeploymentState::parse("X"),
+            result_code: code.map(ResultCode::parse),
             message: None,
             late: false,
         }

@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use crate::bake::{BakeSpec, BakeWindow};
 use crate::classify::{Classification, Outcome};
-use crate::deployment::StageRef;
+use crate::deployment::{DeploymentState, ResultCode, StageRef};
 use crate::plan::Plan;
 use crate::policy::{Action, Phase, Policy};
 use crate::wave::Wave;
@@ -66,9 +66,9 @@ pub struct Watch {
     /// Polls made so far.
     pub attempt: u32,
     /// GameSparks' DeploymentState at the last look.
-    pub deployment_state: String,
+    pub deployment_state: DeploymentState,
     pub outcome: Outcome,
-    pub result_code: Option<String>,
+    pub result_code: Option<ResultCode>,
     pub message: Option<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,

@@ -8,6 +8,7 @@ use crate::backoff;
 use crate::bake::{self, BakeStep};
 use crate::classify::{classify, Outcome};
 use crate::clock::Clock;
+use crate::deployment::ResultCode;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
@@ -116,7 +117,10 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         phase = ?state.phase,
         deployment_state = %classification.state,
         outcome = classification.outcome.as_str(),
-        result_code = classification.result_code.as_deref().unwrap_or("none"),
+        result_code = classification
+            .result_code
+            .as_ref()
+            .map_or("none", ResultCode::as_str),
         action = ?decision.action,
         wait_seconds = state.wait_seconds,
         "deployment polled"

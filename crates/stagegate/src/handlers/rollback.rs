@@ -6,6 +6,7 @@ use serde_json::Value;
 use crate::backoff;
 use crate::classify::Outcome;
 use crate::clock::Clock;
+use crate::deployment::DeploymentState;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::policy::{Action, Phase};
@@ -57,7 +58,7 @@ pub async fn handle<D: StageDeployments>(
         started_at: now,
         deadline: backoff::deadline(now, timeout),
         attempt: 0,
-        deployment_state: String::new(),
+        deployment_state: DeploymentState::NotStarted,
         outcome: Outcome::InProgress,
         result_code: None,
         message: None,
@@ -71,7 +72,7 @@ pub async fn handle<D: StageDeployments>(
                 watch.started_at = created;
                 watch.deadline = backoff::deadline(created, timeout);
             }
-            watch.deployment_state = started.state.as_str().to_owned();
+            watch.deployment_state = started.state;
             watch.deployment_id = started.id;
             state.wait_seconds = backoff::next_wait(0, &watch.deployment_id, now, watch.deadline);
             state.action = Action::Wait;

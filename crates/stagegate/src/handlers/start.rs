@@ -9,7 +9,7 @@ use crate::backoff;
 use crate::bake::{self, AlarmStatus};
 use crate::classify::Outcome;
 use crate::clock::Clock;
-use crate::deployment::Deployment;
+use crate::deployment::{Deployment, DeploymentState};
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::history::{latest_snapshot, rollback_target, serving_snapshot};
@@ -278,7 +278,7 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
         started_at,
         deadline,
         attempt: 0,
-        deployment_state: started.state.as_str().to_owned(),
+        deployment_state: started.state,
         outcome: Outcome::InProgress,
         result_code: None,
         message: None,
@@ -359,7 +359,7 @@ fn unchanged(mut state: GateState, now: time::OffsetDateTime) -> GateState {
     );
     tracing::info!(stage = %state.stage(), %message, "deployment not started");
     state.deployment.outcome = Outcome::Unchanged;
-    state.deployment.deployment_state = "NOT_STARTED".into();
+    state.deployment.deployment_state = DeploymentState::NotStarted;
     state.deployment.finished_at = Some(now);
     state.action = Action::Succeed;
     state.reason = message;
@@ -379,7 +379,7 @@ fn not_started(snapshot_id: &str, now: time::OffsetDateTime) -> Watch {
         started_at: now,
         deadline: now,
         attempt: 0,
-        deployment_state: "NOT_STARTED".into(),
+        deployment_state: DeploymentState::NotStarted,
         outcome: Outcome::InProgress,
         result_code: None,
         message: None,

@@ -1,6 +1,7 @@
 //! poll-deployment: waits, outcomes by policy, deadlines and the grace window, its error types.
 
 use super::*;
+use crate::deployment::ResultCode;
 
 #[tokio::test]
 async fn poll_in_progress_waits_with_backoff() {
@@ -38,7 +39,7 @@ async fn poll_success_succeeds() {
         (s.deployment.outcome, s.action, s.wait_seconds),
         (Outcome::Succeeded, Action::Succeed, 0)
     );
-    assert_eq!(s.deployment.result_code.as_deref(), Some("SUCCESS"));
+    assert_eq!(s.deployment.result_code, Some(ResultCode::Success));
     assert_eq!(s.deployment.finished_at, Some(T0 + Duration::minutes(3)));
 }
 
@@ -196,8 +197,8 @@ async fn a_late_failure_follows_on_timeout() {
         (Outcome::TimedOut, Action::Rollback)
     );
     assert_eq!(
-        s.deployment.result_code.as_deref(),
-        Some("UNSPECIFIED_FAILURE")
+        s.deployment.result_code,
+        Some(ResultCode::UnspecifiedFailure)
     );
 }
 
