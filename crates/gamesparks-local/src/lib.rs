@@ -24,6 +24,7 @@ mod pagination;
 pub mod scenario;
 mod server;
 mod validate;
+mod wire;
 mod world;
 
 pub use clock::{format_timestamp, ClockInfo};
