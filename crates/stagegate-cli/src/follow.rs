@@ -5,10 +5,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use clap::Args;
-use serde_json::Value;
+use serde::Deserialize;
 use stagegate::aws::endpoint;
-use stagegate::message::Message;
+use stagegate::handlers::notify::NotifyOutput;
 
+use crate::envelope::Envelope;
+use crate::history::{self, error_text};
 use crate::progress;
 
 #[derive(Args, Clone)]
@@ -116,7 +118,7 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<b
         let done = described
             .status()
             .is_some_and(|s| *s != ExecutionStatus::Running);
-        for event in history(clients, arn).await? {
+        for event in history::read(&clients.sfn, arn).await? {
             if event.id() <= seen {
                 continue;
             }
@@ -156,7 +158,7 @@ async fn finish(
     );
     if error.is_none() {
         // Some implementations only record the failure in the history.
-        for event in history(clients, arn).await? {
+        for event in history::read(&clients.sfn, arn).await? {
             if let Some(d) = event.execution_failed_event_details() {
                 error = d.error().map(str::to_owned);
                 cause = d.cause().map(str::to_owned);
@@ -166,16 +168,17 @@ async fn finish(
     let deployed = status == "SUCCEEDED";
     println!();
     if deployed {
-        let output: Value = described
-            .output()
-            .and_then(|o| serde_json::from_str(o).ok())
-            .unwrap_or(Value::Null);
-        println!(
-            "result: SUCCEEDED: {}",
-            output["notification"]["cause"]
-                .as_str()
-                .unwrap_or("deployed")
-        );
+        /// The workflow keeps notify-result's output under `$.notification`.
+        #[derive(Deserialize)]
+        struct Output {
+            notification: NotifyOutput,
+        }
+        let output = described.output().map(serde_json::from_str::<Output>);
+        match output {
+            Some(Ok(o)) => println!("result: SUCCEEDED: {}", o.notification.cause),
+            Some(Err(e)) => println!("result: SUCCEEDED (output not understood: {e})"),
+            None => println!("result: SUCCEEDED"),
+        }
     } else {
         println!("result: {status} {}", error.as_deref().unwrap_or(""));
         if let Some(cause) = &cause {
@@ -186,8 +189,8 @@ async fn finish(
         match notification(clients, queue, arn).await? {
             Some(envelope) => {
                 if let Some(path) = &args.message_file {
-                    let body = envelope["Message"].as_str().unwrap_or_default();
-                    std::fs::write(path, body).map_err(|e| format!("{}: {e}", path.display()))?;
+                    std::fs::write(path, &envelope.message)
+                        .map_err(|e| format!("{}: {e}", path.display()))?;
                 }
                 let text =
                     progress::notification(&envelope, args.verbose, args.message_file.as_deref());
@@ -226,29 +229,12 @@ fn describe(event: &HistoryEvent, elapsed: f64) -> Option<String> {
     }
 }
 
-async fn history(clients: &Clients, arn: &str) -> Result<Vec<HistoryEvent>, String> {
-    let mut events = Vec::new();
-    let mut token = None;
-    loop {
-        let page = clients
-            .sfn
-            .get_execution_history()
-            .execution_arn(arn)
-            .set_next_token(token)
-            .max_results(1000)
-            .send()
-            .await
-            .map_err(|e| format!("GetExecutionHistory: {}", error_text(&e)))?;
-        events.extend(page.events().unwrap_or_default().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(events);
-        }
-    }
-}
-
 /// Waits briefly for this execution's notification on the queue (others are left there).
-async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Option<Value>, String> {
+async fn notification(
+    clients: &Clients,
+    queue: &str,
+    arn: &str,
+) -> Result<Option<Envelope>, String> {
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
         let received = clients
@@ -262,12 +248,16 @@ async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Optio
             .await
             .map_err(|e| format!("ReceiveMessage: {}", error_text(&e)))?;
         for message in received.messages().unwrap_or_default() {
-            let envelope: Value =
-                serde_json::from_str(message.body().unwrap_or_default()).unwrap_or(Value::Null);
-            let body: Option<Message> = envelope["Message"]
-                .as_str()
-                .and_then(|m| serde_json::from_str(m).ok());
-            if body.map(|b| b.gate.execution_id).as_deref() != Some(arn) {
+            // Another run's notification, or something that is not one: leave it for others.
+            let Ok(envelope) = Envelope::parse(message.body().unwrap_or_default()) else {
+                continue;
+            };
+            let ours = match envelope.body() {
+                Ok(body) => body.gate.execution_id == arn,
+                // Not the contract, but about this run: shown, with what is wrong with it.
+                Err(_) => envelope.message.contains(arn),
+            };
+            if !ours {
                 continue;
             }
             if let Some(handle) = message.receipt_handle() {
@@ -283,15 +273,4 @@ async fn notification(clients: &Clients, queue: &str, arn: &str) -> Result<Optio
         }
     }
     Ok(None)
-}
-
-fn error_text(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

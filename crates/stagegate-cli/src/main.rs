@@ -3,14 +3,12 @@
 //! clear), 1 when the gate ended any other way, 2 when the command itself failed (arguments, AWS
 //! access).
 
-mod follow;
-mod progress;
-
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use stagegate_cli::follow;
 
 #[derive(Parser)]
 #[command(

@@ -90,6 +90,17 @@ pub enum Action {
 }
 
 impl Action {
+    /// As serialized: the value the workflow's Route state compares.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Wait => "wait",
+            Self::Succeed => "succeed",
+            Self::Rollback => "rollback",
+            Self::Alert => "alert",
+            Self::Advance => "advance",
+        }
+    }
+
     /// Every action, for the workflow contract test (the match below fails to compile when a
     /// variant is added and this list is not).
     pub const ALL: [Action; 5] = [
@@ -216,6 +227,16 @@ fn respond(rule: &str, response: FailureResponse, known_good: Option<&str>) -> D
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_names_are_their_serialized_form() {
+        for action in Action::ALL {
+            assert_eq!(
+                serde_json::to_value(action).ok(),
+                Some(serde_json::Value::from(action.as_str()))
+            );
+        }
+    }
     use crate::deployment::DeploymentState;
 
     fn classification(outcome: Outcome, code: Option<&str>) -> Classification {

@@ -1,7 +1,7 @@
 //! notify-result: publish exactly one message for the run's outcome and tell the workflow how to
 //! end.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
@@ -10,8 +10,8 @@ use crate::notification::{render, Report};
 use crate::ports::Notifier;
 use crate::verdict::{verdict, CaughtError, Verdict};
 
-/// What the workflow's last Choice and Fail states read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What the workflow's last Choice and Fail states read (and the CLI prints).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct NotifyOutput {
     pub outcome: Verdict,

@@ -1,0 +1,9 @@
+//! The `stagegate` command's library: following an execution (`follow`), the lines a person sees
+//! (`progress`), and the two readers the workspace tests share with it, so the CLI and the e2e
+//! and soak tiers read a run the same way: an execution's history (`history`) and a notification
+//! as the topic's SQS subscriber receives it (`envelope`).
+
+pub mod envelope;
+pub mod follow;
+pub mod history;
+pub mod progress;
