@@ -21,6 +21,7 @@ mod error;
 pub mod faults;
 pub mod op;
 mod pagination;
+pub mod rng;
 pub mod scenario;
 mod server;
 mod validate;

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use serde_json::Value;
 use time::{Duration, OffsetDateTime};
 
-use crate::faults::Rng;
+use crate::rng::Rng;
 use crate::scenario::{DeploymentAction, DeploymentState, EntityState, ResultCode};
 
 /// Per-stage activity, reported by `GET /_emulator/counters`.
