@@ -29,32 +29,39 @@ const BAKE_CHECK_INTERVAL_SECONDS: u64 = 30;
 /// The CLI's progress line for a poll in the bake phase (`stagegate-cli`'s `progress::bake_line`).
 const BAKE_PROGRESS: &str = "bake of deployment";
 
+/// The demo game's snapshots, from the emulator's one definition (by path: xtask stays free of
+/// the emulator's dependencies so it builds in seconds).
+#[path = "../../crates/gamesparks-local/src/demo_snapshots.rs"]
+#[allow(dead_code)]
+mod demo_snapshots;
+use demo_snapshots::{DEPLOYS, INVALID_ROLE, UNSPECIFIED_FAILURE};
+
 const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "success",
         story: "deploy v1.1.0 to space-raiders/prod; it completes",
-        snapshot: "Snapshot_2026-11-10T14:30:00.000Z",
+        snapshot: DEPLOYS,
         expect: "SUCCEEDED",
         bake_alarm: None,
     },
     Scenario {
         name: "alert",
         story: "deploy v1.2.1 to space-raiders/prod; GameSparks cannot assume the stage role: alert, no rollback",
-        snapshot: "Snapshot_2026-11-20T16:45:00.000Z",
+        snapshot: INVALID_ROLE,
         expect: "StageGate.FAILED",
         bake_alarm: None,
     },
     Scenario {
         name: "rollback",
         story: "deploy v1.2.0 to space-raiders/prod; it fails (UNSPECIFIED_FAILURE): roll back to the last known-good snapshot",
-        snapshot: "Snapshot_2026-11-18T11:15:00.000Z",
+        snapshot: UNSPECIFIED_FAILURE,
         expect: "StageGate.ROLLED_BACK",
         bake_alarm: None,
     },
     Scenario {
         name: "bake",
         story: "deploy v1.1.0 to space-raiders/prod with a 10-minute bake on alarm space-raiders-prod-errors; it completes, the alarm fires during the bake: roll back to the last known-good snapshot",
-        snapshot: "Snapshot_2026-11-10T14:30:00.000Z",
+        snapshot: DEPLOYS,
         expect: "StageGate.ROLLED_BACK",
         bake_alarm: Some("space-raiders-prod-errors"),
     },
