@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use crate::bake::{BakeSpec, NamedWindow};
+use crate::bake::{AlarmStatus, BakeSpec, NamedWindow};
 use crate::classify::Outcome;
 use crate::deployment::{DeploymentState, ResultCode};
 use crate::policy::{Action, Policy};
@@ -36,7 +36,41 @@ pub struct Message {
     pub wave: Option<WaveReport>,
     pub dry_run: bool,
     /// The dry run's plan, each stage with its bake and its alarms named.
-    pub plan: Option<serde_json::Value>,
+    pub plan: Option<PlanReport>,
+}
+
+/// What a dry run found: the gate state's `Plan` with each stage's bake and its alarms named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PlanReport {
+    /// Nothing found that would stop the run.
+    pub ready: bool,
+    /// The snapshot the run would deploy ("latest" resolved); null when it cannot be resolved.
+    pub snapshot_id: Option<String>,
+    /// Problems that are not about one stage (the snapshot).
+    pub problems: Vec<String>,
+    pub stages: Vec<PlanStageReport>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PlanStageReport {
+    pub stage_name: String,
+    /// The snapshot serving the stage now.
+    pub current_snapshot_id: Option<String>,
+    /// What a rollback would redeploy (null: the failure policy would alert instead).
+    pub rollback_snapshot_id: Option<String>,
+    /// A deployment that holds the stage now (StartStageDeployment would be refused).
+    pub in_progress_deployment_id: Option<String>,
+    /// The stage's bake as requested (null: none).
+    pub bake: Option<BakeSpec>,
+    /// The bake alarms as they are now.
+    pub alarms: Vec<AlarmStatus>,
+    pub problems: Vec<String>,
+    /// Notes that do not stop the run.
+    pub notes: Vec<String>,
 }
 
 /// A deployment the gate watched.

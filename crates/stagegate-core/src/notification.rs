@@ -5,7 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -13,7 +12,8 @@ use crate::bake::NamedFailure;
 use crate::bake::NamedWindow;
 use crate::classify::Outcome;
 use crate::message::{
-    DeploymentReport, ErrorReport, GateReport, Message, WaveReport, WaveStageReport,
+    DeploymentReport, ErrorReport, GateReport, Message, PlanReport, PlanStageReport, WaveReport,
+    WaveStageReport,
 };
 use crate::state::{GateState, Watch};
 use crate::timefmt::rfc3339;
@@ -100,7 +100,7 @@ pub fn render(report: &Report<'_>) -> Notification {
         bake_window: state.and_then(named_window),
         wave: state.and_then(wave_report),
         dry_run: state.is_some_and(|s| s.dry_run),
-        plan: state.and_then(plan_json),
+        plan: state.and_then(plan_report),
     };
 
     let result_code = state
@@ -358,17 +358,31 @@ fn named_window(s: &GateState) -> Option<NamedWindow> {
 
 /// The plan with each stage's bake and its alarms named (the state keeps the bake once, in the
 /// stage's place in the wave or as the current stage's `bake`).
-fn plan_json(s: &GateState) -> Option<Value> {
+fn plan_report(s: &GateState) -> Option<PlanReport> {
     let plan = s.plan.as_ref()?;
-    let mut value = serde_json::to_value(plan).ok()?;
-    for (i, stage) in plan.stages.iter().enumerate() {
-        let spec = s.stage_bake(i);
-        if let Some(out) = value.pointer_mut(&format!("/stages/{i}")) {
-            out["bake"] = json!(spec);
-            out["alarms"] = json!(spec.map(|b| b.named(&stage.alarms)).unwrap_or_default());
-        }
-    }
-    Some(value)
+    Some(PlanReport {
+        ready: plan.ready,
+        snapshot_id: plan.snapshot_id.clone(),
+        problems: plan.problems.clone(),
+        stages: plan
+            .stages
+            .iter()
+            .enumerate()
+            .map(|(i, stage)| {
+                let bake = s.stage_bake(i);
+                PlanStageReport {
+                    stage_name: stage.stage_name.clone(),
+                    current_snapshot_id: stage.current_snapshot_id.clone(),
+                    rollback_snapshot_id: stage.rollback_snapshot_id.clone(),
+                    in_progress_deployment_id: stage.in_progress_deployment_id.clone(),
+                    bake: bake.cloned(),
+                    alarms: bake.map(|b| b.named(&stage.alarms)).unwrap_or_default(),
+                    problems: stage.problems.clone(),
+                    notes: stage.notes.clone(),
+                }
+            })
+            .collect(),
+    })
 }
 
 fn wave_report(s: &GateState) -> Option<WaveReport> {
