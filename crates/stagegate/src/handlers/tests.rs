@@ -12,6 +12,8 @@ use crate::error::{types, GateError};
 use crate::fakes::{
     FakeAlarms, FakeGameSparks, FakeNotifier, GET, LIST_DEPLOYMENTS, LIST_SNAPSHOTS, START,
 };
+use crate::message::Message;
+use crate::notification::Notification;
 use crate::policy::{Action, Phase};
 use crate::ports::{ServiceError, ServiceErrorKind};
 use crate::state::GateState;
@@ -146,10 +148,12 @@ async fn rolled_back(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime
     }
 }
 
+/// Runs notify-result on `state` (in the workflow's envelope, execution Id only) and returns its
+/// output, the one published body as subscribers read it (the typed contract), and the notifier.
 async fn notified(
     state: &Value,
     now: OffsetDateTime,
-) -> (notify::NotifyOutput, Value, FakeNotifier) {
+) -> (notify::NotifyOutput, Message, FakeNotifier) {
     let sns = FakeNotifier::default();
     let event = json!({"state": state, "execution": {"Id": EXEC}});
     let out = match notify::handle(&sns, &event, now).await {
@@ -158,8 +162,19 @@ async fn notified(
     };
     let published = sns.published();
     assert_eq!(published.len(), 1, "exactly one message per outcome");
-    let body: Value = serde_json::from_str(&published[0].message).unwrap_or_default();
+    let body = message_of(&published[0]);
     (out, body, sns)
+}
+
+/// A published body read as the `Message` contract; a body that does not deserialize fails the
+/// test, showing it.
+fn message_of(n: &Notification) -> Message {
+    serde_json::from_str(&n.message).unwrap_or_else(|e| {
+        panic!(
+            "the published body is not a stagegate Message: {e}\n{}",
+            n.message
+        )
+    })
 }
 
 fn error_type<T>(r: Result<T, GateError>) -> &'static str {
@@ -186,5 +201,6 @@ mod poll_deployment;
 mod rollback_deployment;
 mod start_deployment;
 
+mod golden_messages;
 mod permissions;
 mod safety;

@@ -39,19 +39,26 @@ async fn notify_success_message() {
             ("stageName", "prod")
         ]
     );
-    assert_eq!(body["gameName"], "space-raiders");
-    assert_eq!(body["stageName"], "prod");
-    assert_eq!(body["snapshotId"], S4);
-    assert_eq!(body["previousSnapshotId"], S2);
-    assert_eq!(body["deployment"]["deploymentId"], "dep-1");
-    assert_eq!(body["deployment"]["resultCode"], "SUCCESS");
-    assert_eq!(body["deployment"]["message"], "Deployed");
-    assert_eq!(body["gate"]["executionId"], EXEC);
-    assert_eq!(body["gate"]["startedAt"], "2026-03-01T11:59:58Z");
-    assert_eq!(body["gate"]["finishedAt"], "2026-03-01T12:04:00Z");
-    assert_eq!(body["gate"]["durationSeconds"], 242);
-    assert_eq!(body["rollback"], Value::Null);
-    assert_eq!(body["error"], Value::Null);
+    assert_eq!(body.game_name.as_deref(), Some("space-raiders"));
+    assert_eq!(body.stage_name.as_deref(), Some("prod"));
+    assert_eq!(body.snapshot_id.as_deref(), Some(S4));
+    assert_eq!(body.previous_snapshot_id.as_deref(), Some(S2));
+    let d = body
+        .deployment
+        .as_ref()
+        .unwrap_or_else(|| panic!("no deployment in {body:?}"));
+    assert_eq!(d.deployment_id.as_deref(), Some("dep-1"));
+    assert_eq!(d.result_code, Some(ResultCode::Success));
+    assert_eq!(d.message.as_deref(), Some("Deployed"));
+    assert_eq!(body.gate.execution_id, EXEC);
+    assert_eq!(
+        body.gate.started_at,
+        Some(datetime!(2026-03-01 11:59:58 UTC))
+    );
+    assert_eq!(body.gate.finished_at, datetime!(2026-03-01 12:04:00 UTC));
+    assert_eq!(body.gate.duration_seconds, Some(242));
+    assert_eq!(body.rollback, None);
+    assert_eq!(body.error, None);
 }
 
 #[tokio::test]
@@ -84,7 +91,10 @@ async fn notify_failed_and_timed_out() {
         "{}",
         out.cause
     );
-    assert_eq!(body["gate"]["reason"], "policy onInvalidRole is alert");
+    assert_eq!(
+        body.gate.reason.as_deref(),
+        Some("policy onInvalidRole is alert")
+    );
     assert_eq!(
         sns.published()[0]
             .attributes
@@ -153,11 +163,15 @@ async fn notify_caught_invalid_input_is_an_error_notification() {
         n.subject
     );
     assert_eq!(
-        body["gameName"], "bad game\"}",
+        body.game_name.as_deref(),
+        Some("bad game\"}"),
         "control characters dropped, JSON intact"
     );
-    assert_eq!(body["error"]["error"], "StageGate.InvalidInput");
-    assert_eq!(body["gate"]["executionId"], EXEC);
+    assert_eq!(
+        body.error.as_ref().map(|e| e.error.as_str()),
+        Some("StageGate.InvalidInput")
+    );
+    assert_eq!(body.gate.execution_id, EXEC);
     assert_eq!(
         n.attributes.get("outcome").map(String::as_str),
         Some("ERROR")
@@ -178,7 +192,7 @@ async fn notify_caught_conflict_is_blocked() {
         "{}",
         out.cause
     );
-    assert_eq!(body["stageName"], "prod");
+    assert_eq!(body.stage_name.as_deref(), Some("prod"));
 }
 
 #[tokio::test]
@@ -191,7 +205,10 @@ async fn notify_caught_error_mid_run_keeps_the_deployment_details() {
     assert_eq!(out.outcome, Verdict::Error);
     assert!(out.cause.contains("dep-1"), "{}", out.cause);
     assert!(out.cause.contains("AccessDeniedException"), "{}", out.cause);
-    assert_eq!(body["deployment"]["deploymentId"], "dep-1");
+    assert_eq!(
+        body.deployment.and_then(|d| d.deployment_id).as_deref(),
+        Some("dep-1")
+    );
 }
 
 #[tokio::test]
@@ -203,7 +220,7 @@ async fn notify_unreadable_state_still_publishes() {
         "{}",
         out.cause
     );
-    assert_eq!(body["gameName"], "g");
+    assert_eq!(body.game_name.as_deref(), Some("g"));
     let (out, _, _) = notified(&json!(42), T0).await;
     assert_eq!(out.outcome, Verdict::Error);
 }
@@ -236,9 +253,9 @@ async fn notify_bare_state_without_envelope() {
     let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
     let out = notify::handle(&sns, &serde_json::to_value(&s).unwrap_or_default(), T0).await;
     assert_eq!(out.map(|o| o.outcome).ok(), Some(Verdict::Succeeded));
-    let body: Value = serde_json::from_str(&sns.published()[0].message).unwrap_or_default();
+    let body = message_of(&sns.published()[0]);
     assert_eq!(
-        body["gate"]["executionId"], EXEC,
+        body.gate.execution_id, EXEC,
         "falls back to the state's execution id"
     );
 }

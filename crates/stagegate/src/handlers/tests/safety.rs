@@ -15,15 +15,16 @@ use crate::policy::{Action, Phase};
 use crate::ports::{ServiceError, ServiceErrorKind};
 use crate::state::GateState;
 use crate::verdict::Verdict;
+use crate::wave::StageStatus;
 
-const ERRORS: &str = "space-raiders-prod-errors";
-const LATENCY: &str = "space-raiders-prod-latency";
+pub(super) const ERRORS: &str = "space-raiders-prod-errors";
+pub(super) const LATENCY: &str = "space-raiders-prod-latency";
 
-fn minutes(m: i64) -> OffsetDateTime {
+pub(super) fn minutes(m: i64) -> OffsetDateTime {
     T0 + Duration::minutes(m)
 }
 
-fn with_input(extra: Value) -> Value {
+pub(super) fn with_input(extra: Value) -> Value {
     let mut input = json!({"gameName": "space-raiders", "stageName": "prod", "snapshotId": S4});
     if let (Some(obj), Some(more)) = (input.as_object_mut(), extra.as_object()) {
         for (k, v) in more {
@@ -36,22 +37,26 @@ fn with_input(extra: Value) -> Value {
     json!({"input": input, "execution": {"Id": EXEC, "StartTime": "2026-03-01T11:59:58Z"}})
 }
 
-fn bake(seconds: u64) -> Value {
+pub(super) fn bake(seconds: u64) -> Value {
     json!({"seconds": seconds, "alarmNames": [LATENCY, ERRORS], "checkIntervalSeconds": 60})
 }
 
-fn quiet_alarms() -> FakeAlarms {
+pub(super) fn quiet_alarms() -> FakeAlarms {
     FakeAlarms::new().with(LATENCY, OK, T0).with(ERRORS, OK, T0)
 }
 
-async fn start_with(gs: &FakeGameSparks, alarms: &FakeAlarms, event: &Value) -> GateState {
+pub(super) async fn start_with(
+    gs: &FakeGameSparks,
+    alarms: &FakeAlarms,
+    event: &Value,
+) -> GateState {
     match start::handle(gs, alarms, event, "r", &FixedClock(T0)).await {
         Ok(s) => s,
         Err(e) => panic!("start failed: {e}"),
     }
 }
 
-async fn poll_at(
+pub(super) async fn poll_at(
     gs: &FakeGameSparks,
     alarms: &FakeAlarms,
     state: &GateState,
@@ -78,7 +83,7 @@ fn succeed(gs: &FakeGameSparks, state: &GateState) {
 }
 
 /// GameSparks finishes a deployment (the requested one or a rollback) with SUCCESS.
-fn complete(gs: &FakeGameSparks, deployment_id: &str) {
+pub(super) fn complete(gs: &FakeGameSparks, deployment_id: &str) {
     finish(
         gs,
         deployment_id,
@@ -89,7 +94,7 @@ fn complete(gs: &FakeGameSparks, deployment_id: &str) {
 }
 
 /// Started and deployed; the poll at minute 4 opens the bake window.
-async fn baking(gs: &FakeGameSparks, alarms: &FakeAlarms, extra: Value) -> GateState {
+pub(super) async fn baking(gs: &FakeGameSparks, alarms: &FakeAlarms, extra: Value) -> GateState {
     let s = start_with(gs, alarms, &with_input(extra)).await;
     succeed(gs, &s);
     let s = poll_at(gs, alarms, &s, minutes(4)).await;
@@ -131,8 +136,12 @@ async fn a_quiet_bake_passes_at_the_end_of_the_window() {
         "{}",
         out.cause
     );
-    assert_eq!(body["bakeWindow"]["checks"], 5);
-    assert!(body["bakeWindow"]["passedAt"].is_string());
+    let window = body
+        .bake_window
+        .as_ref()
+        .unwrap_or_else(|| panic!("no bake window in {body:?}"));
+    assert_eq!(window.checks, 5);
+    assert!(window.passed_at.is_some());
 }
 
 #[tokio::test]
@@ -183,7 +192,13 @@ async fn an_alarm_during_the_bake_rolls_back_and_is_named() {
         out.cause
     );
     assert!(out.cause.contains("Rolled back to"), "{}", out.cause);
-    assert_eq!(body["bakeWindow"]["failure"]["alarmName"], ERRORS);
+    assert_eq!(
+        body.bake_window
+            .and_then(|w| w.failure)
+            .and_then(|f| f.alarm_name)
+            .as_deref(),
+        Some(ERRORS)
+    );
     assert_eq!(sns.published()[0].attributes["outcome"], "ROLLED_BACK");
 }
 
@@ -336,9 +351,9 @@ async fn a_dry_run_plans_without_starting() {
     assert_eq!(out.outcome, Verdict::DryRun);
     assert!(out.succeeded);
     assert!(out.cause.contains("Nothing was started"), "{}", out.cause);
-    assert_eq!(body["dryRun"], true);
-    assert!(body["deployment"].is_null());
-    assert_eq!(body["plan"]["ready"], true);
+    assert!(body.dry_run);
+    assert!(body.deployment.is_none());
+    assert_eq!(body.plan.as_ref().map(|p| p.ready), Some(true));
 }
 
 #[tokio::test]
@@ -406,7 +421,7 @@ async fn a_dry_run_retries_transient_errors_and_reports_others() {
 
 // ---- promotion waves ----
 
-fn wave_input(extra: Value) -> Value {
+pub(super) fn wave_input(extra: Value) -> Value {
     let mut more = json!({"stages": ["dev", "staging", {"stageName": "prod", "bake": bake(120)}]});
     if let (Some(obj), Some(extra)) = (more.as_object_mut(), extra.as_object()) {
         for (k, v) in extra {
@@ -459,14 +474,18 @@ async fn a_wave_promotes_stage_by_stage() {
         sns.published()[0].subject,
         "stagegate SUCCEEDED: space-raiders/prod (wave 3/3)"
     );
-    let stages = body["wave"]["stages"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
+    let stages = body.wave.map(|w| w.stages).unwrap_or_default();
     assert_eq!(stages.len(), 3);
-    assert_eq!(stages[0]["status"], "PASSED");
-    assert_eq!(stages[0]["passed"]["snapshotId"], S4);
-    assert_eq!(stages[2]["status"], "PASSED", "the last stage passed too");
+    assert_eq!(stages[0].status, StageStatus::Passed);
+    assert_eq!(
+        stages[0].passed.as_ref().map(|p| p.snapshot_id.as_str()),
+        Some(S4)
+    );
+    assert_eq!(
+        stages[2].status,
+        StageStatus::Passed,
+        "the last stage passed too"
+    );
 }
 
 #[tokio::test]
@@ -517,7 +536,13 @@ async fn a_failing_stage_stops_the_wave_and_gets_the_policy() {
         sns.published()[0].subject,
         "stagegate ROLLED_BACK: space-raiders/staging (wave 2/3)"
     );
-    assert_eq!(body["wave"]["stages"][2]["status"], "NOT_STARTED");
+    assert_eq!(
+        body.wave
+            .as_ref()
+            .and_then(|w| w.stages.get(2))
+            .map(|s| s.status),
+        Some(StageStatus::NotStarted)
+    );
     assert!(gs.starts().iter().all(|c| c.stage.stage_name != "prod"));
 }
 
@@ -774,11 +799,16 @@ async fn each_alarm_name_is_stored_once_in_the_state() {
     assert_eq!(copies_in(&s, &names[..50], 0), vec![], "wave advanced");
     let (_, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
     assert_eq!(
-        body["bake"]["alarmNames"][0], names[50],
+        body.bake.as_ref().and_then(|b| b.alarm_names.first()),
+        Some(&names[50]),
         "the message still names them"
     );
-    assert_eq!(body["wave"]["stages"][0]["bakeSeconds"], 60);
-    assert_eq!(body["wave"]["stages"][1]["bakeSeconds"], 60);
+    let bake_seconds: Vec<Option<u64>> = body
+        .wave
+        .map(|w| w.stages.iter().map(|s| s.bake_seconds).collect())
+        .unwrap_or_default();
+    assert_eq!(bake_seconds.first(), Some(&Some(60)));
+    assert_eq!(bake_seconds.get(1), Some(&Some(60)));
 }
 
 /// One stage deployed and baking on `names`, all quiet so far.

@@ -109,7 +109,7 @@ async fn start_rolls_back_to_what_serves_not_to_an_undeployed_snapshot() {
 }
 
 /// The stage already serves the newest snapshot (S5): a scheduled "latest" finds nothing new.
-fn serving_latest() -> FakeGameSparks {
+pub(super) fn serving_latest() -> FakeGameSparks {
     stage()
         .with_history(
             "prod",
@@ -146,7 +146,7 @@ async fn start_latest_already_serving_ends_unchanged_without_deploying() {
     .await;
     assert_eq!(out.outcome, Verdict::Unchanged);
     assert!(out.succeeded, "an unchanged stage is a successful run");
-    assert_eq!(body["outcome"], "UNCHANGED");
+    assert_eq!(body.outcome, Verdict::Unchanged);
     // Asked for by id, the same snapshot is redeployed: someone chose to.
     let gs = serving_latest();
     let s = started(&gs, S5).await;
