@@ -5,6 +5,9 @@
 
 use std::fmt;
 
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
 /// A rejected input: which field, and the rule it broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidInput {
@@ -134,6 +137,35 @@ fn quoted(value: &str) -> String {
     } else {
         format!("\"{shown}\"")
     }
+}
+
+/// Deserialises `value`, turning serde's error into one that names the offending field by its
+/// full path (`input.policy.onTimeout`).
+pub fn from_value<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, InvalidInput> {
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.inner().to_string();
+        // serde reports a missing field at its parent's path; name the field itself.
+        let missing = message
+            .strip_prefix("missing field `")
+            .and_then(|rest| rest.split('`').next());
+        let at = if path == "." {
+            prefix.trim_end_matches('.').to_owned()
+        } else {
+            format!("{prefix}{path}")
+        };
+        let field = match missing {
+            Some(name) if at.is_empty() => name.to_owned(),
+            Some(name) => format!("{at}.{name}"),
+            None => at,
+        };
+        let field = if field.is_empty() {
+            "(input)".to_owned()
+        } else {
+            field
+        };
+        InvalidInput::new(field, message)
+    })
 }
 
 #[cfg(test)]

@@ -3,14 +3,15 @@
 //! Unknown fields are rejected: a misspelt `polcy` silently falling back to the defaults would
 //! roll back (or not) against the user's intent.
 
-use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use crate::approval::ApprovalSpec;
 use crate::bake::{self, BakeSpec};
 use crate::deployment::StageRef;
+pub use crate::fields::from_value;
 use crate::fields::{self, InvalidInput};
 use crate::policy::{FailureResponse, Policy, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
 
@@ -53,6 +54,8 @@ pub struct GateRequest {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StageSpec {
     pub stage_name: String,
+    /// Asked for before this stage is deployed.
+    pub approval: Option<ApprovalSpec>,
     /// `field` prefix of this stage's bake in the input, for errors found later (missing alarms).
     pub bake_field: String,
     pub bake: Option<BakeSpec>,
@@ -102,6 +105,9 @@ struct RawInput {
     bake: Option<RawBake>,
     #[serde(default)]
     dry_run: bool,
+    /// Ask a person before the run deploys anything (before its first stage).
+    #[serde(default)]
+    approval: Option<ApprovalSpec>,
 }
 
 #[derive(Deserialize)]
@@ -112,6 +118,9 @@ struct RawStageObject {
     stage_name: String,
     #[serde(default)]
     bake: Option<RawBake>,
+    /// Ask a person before this stage is deployed.
+    #[serde(default)]
+    approval: Option<ApprovalSpec>,
 }
 
 #[derive(Deserialize)]
@@ -245,6 +254,7 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
             (
                 vec![StageSpec {
                     stage_name: name,
+                    approval: None,
                     bake_field: bake_field.unwrap_or_else(|| field("bake")),
                     bake,
                 }],
@@ -253,6 +263,22 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
         }
         (None, Some(list)) => (resolve_wave(list, &default_bake, &field("stages"))?, true),
     };
+    let mut stages = stages;
+    // The run's approval is the first stage's: nothing is deployed before it.
+    if let Some(spec) = raw.approval {
+        let spec = spec.validate(&field("approval"))?;
+        match stages.first_mut() {
+            Some(first) if first.approval.is_some() => {
+                return Err(InvalidInput::new(
+                    field("approval"),
+                    "the run's approval is asked for before its first stage, which has its own \
+                     (stages[0].approval): give one of them",
+                ))
+            }
+            Some(first) => first.approval = Some(spec),
+            None => {}
+        }
+    }
     // Every stage carries its bake through the run (gate state and notification), so the totals
     // are what bound their size, below Step Functions' and SNS's 256 KiB, which count bytes (255
     // characters of a name may be 1,020 of them).
@@ -303,11 +329,20 @@ fn resolve_wave(
     }
     let mut stages: Vec<StageSpec> = Vec::with_capacity(list.len());
     for (i, entry) in list.into_iter().enumerate() {
-        let (name, name_field, own_bake) = match entry {
-            Value::String(name) => (name, format!("{field}[{i}]"), None),
+        let (name, name_field, own_bake, approval) = match entry {
+            Value::String(name) => (name, format!("{field}[{i}]"), None, None),
             Value::Object(_) => {
                 let o: RawStageObject = from_value(&entry, &format!("{field}[{i}]."))?;
-                (o.stage_name, format!("{field}[{i}].stageName"), o.bake)
+                let approval = match o.approval {
+                    Some(spec) => Some(spec.validate(&format!("{field}[{i}].approval"))?),
+                    None => None,
+                };
+                (
+                    o.stage_name,
+                    format!("{field}[{i}].stageName"),
+                    o.bake,
+                    approval,
+                )
             }
             other => {
                 return Err(InvalidInput::new(
@@ -338,6 +373,7 @@ fn resolve_wave(
         };
         stages.push(StageSpec {
             stage_name: name,
+            approval,
             bake_field,
             bake,
         });
@@ -466,35 +502,6 @@ fn parse_execution(raw: &Value) -> Result<ExecutionContext, InvalidInput> {
     Ok(ExecutionContext {
         id: raw.id,
         start_time,
-    })
-}
-
-/// Deserialises `value`, turning serde's error into one that names the offending field by its
-/// full path (`input.policy.onTimeout`).
-pub fn from_value<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, InvalidInput> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let message = err.inner().to_string();
-        // serde reports a missing field at its parent's path; name the field itself.
-        let missing = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next());
-        let at = if path == "." {
-            prefix.trim_end_matches('.').to_owned()
-        } else {
-            format!("{prefix}{path}")
-        };
-        let field = match missing {
-            Some(name) if at.is_empty() => name.to_owned(),
-            Some(name) => format!("{at}.{name}"),
-            None => at,
-        };
-        let field = if field.is_empty() {
-            "(input)".to_owned()
-        } else {
-            field
-        };
-        InvalidInput::new(field, message)
     })
 }
 

@@ -19,6 +19,7 @@
 //! The handlers that combine these over the ports, and the AWS adapters, are in `stagegate`.
 
 pub mod advance;
+pub mod approval;
 pub mod backoff;
 pub mod bake;
 pub mod classify;

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::approval::{AbortRequest, Approval};
 use crate::bake::{AlarmStatus, BakeSpec, NamedWindow};
 use crate::classify::Outcome;
 use crate::deployment::{DeploymentState, ResultCode};
@@ -37,6 +38,10 @@ pub struct Message {
     pub dry_run: bool,
     /// The dry run's plan, each stage with its bake and its alarms named.
     pub plan: Option<PlanReport>,
+    /// The current stage's approval: what was asked, and the answer (who, why, when).
+    pub approval: Option<Approval>,
+    /// `stagegate abort` of a stage being deployed or baked: who, why, when.
+    pub abort: Option<AbortRequest>,
 }
 
 /// What a dry run found: the gate state's `Plan` with each stage's bake and its alarms named.

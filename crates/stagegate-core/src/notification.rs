@@ -68,7 +68,12 @@ pub fn render(report: &Report<'_>) -> Notification {
     let game_shown = game.as_deref().unwrap_or(UNKNOWN);
     let stage_shown = stage.as_deref().unwrap_or(UNKNOWN);
 
-    let summary = summary(report, game_shown, stage_shown);
+    let mut summary = summary(report, game_shown, stage_shown);
+    if let Some(why) = state.and_then(|s| s.abort_unreadable.as_deref()) {
+        summary.push_str(&format!(
+            " Abort requests could not be read during the run ({why}); an abort asked for then was not seen."
+        ));
+    }
     let body = Message {
         outcome: report.verdict,
         summary: summary.clone(),
@@ -101,6 +106,8 @@ pub fn render(report: &Report<'_>) -> Notification {
         wave: state.and_then(wave_report),
         dry_run: state.is_some_and(|s| s.dry_run),
         plan: state.and_then(plan_report),
+        approval: state.and_then(|s| s.approval.clone()),
+        abort: state.and_then(|s| s.abort.clone()),
     };
 
     let result_code = state
@@ -108,11 +115,19 @@ pub fn render(report: &Report<'_>) -> Notification {
         .map_or_else(|| "NONE".to_owned(), |c| c.as_str().to_owned());
     // One per execution and outcome: delivery is at least once (a Notify retried after a
     // publish that did succeed sends the message again), so subscribers drop repeats by it.
-    let deduplication_id = hex_digest(&format!(
-        "{}\0{}",
-        report.execution_id,
-        report.verdict.as_str()
-    ));
+    // A wave may ask for approval of each stage: those requests differ by stage.
+    let deduplication_id = match report.verdict {
+        Verdict::AwaitingApproval => hex_digest(&format!(
+            "{}\0{}\0{stage_shown}",
+            report.execution_id,
+            report.verdict.as_str()
+        )),
+        _ => hex_digest(&format!(
+            "{}\0{}",
+            report.execution_id,
+            report.verdict.as_str()
+        )),
+    };
     let attributes = [
         ("outcome", report.verdict.as_str().to_owned()),
         ("resultCode", result_code),
@@ -246,6 +261,40 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
                 .map_or("another deployment holds the stage", |m| m
                     .trim_end_matches('.'))
         ),
+        Verdict::AwaitingApproval => {
+            let approval = state.approval.as_ref();
+            format!(
+                "{} awaits approval for {target} until {} (it serves {} now); nothing of this stage is deployed until then. Answer with `stagegate approve --execution-arn {}` or `stagegate reject --execution-arn {} --reason ...`; without an answer the run ends APPROVAL_TIMED_OUT.",
+                d.snapshot_id,
+                approval.map_or_else(|| UNKNOWN.to_owned(), |a| rfc3339(a.expires_at)),
+                approval
+                    .and_then(|a| a.serving_snapshot_id.as_deref())
+                    .unwrap_or("no snapshot"),
+                state.execution_id,
+                state.execution_id,
+            )
+        }
+        Verdict::Rejected | Verdict::ApprovalTimedOut => {
+            let answer = state.approval.as_ref().and_then(|a| a.answer.as_ref());
+            let why = match (report.verdict, answer) {
+                (Verdict::Rejected, Some(a)) => format!(
+                    "rejected by {}{}",
+                    a.by.as_deref().unwrap_or("an unnamed caller"),
+                    a.reason
+                        .as_deref()
+                        .map_or_else(String::new, |r| format!(" ({})", r.trim_end_matches('.')))
+                ),
+                _ => format!(
+                    "nobody answered the approval within {} s",
+                    state.approval.as_ref().map_or(0, |a| a.timeout_seconds)
+                ),
+            };
+            format!(
+                "{} was not deployed on {target}: {why}.",
+                d.snapshot_id
+            )
+        }
+        Verdict::Aborted => aborted_summary(state, &target),
         Verdict::Error => {
             let cause = report.error.map_or_else(
                 || state.reason.clone(),
@@ -259,10 +308,53 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
         }
     };
     match (&state.wave, report.verdict) {
-        (Some(w), v) if !matches!(v, Verdict::Succeeded | Verdict::Unchanged) => {
+        (Some(w), v)
+            if !matches!(
+                v,
+                Verdict::Succeeded | Verdict::Unchanged | Verdict::AwaitingApproval
+            ) =>
+        {
             format!("{text} {}", wave_stop(w))
         }
         _ => text,
+    }
+}
+
+fn aborted_summary(state: &GateState, target: &str) -> String {
+    let d = &state.deployment;
+    let (by, reason) = match (
+        &state.abort,
+        state.approval.as_ref().and_then(|a| a.answer.as_ref()),
+    ) {
+        (Some(a), _) => (a.by.clone(), Some(a.reason.clone())),
+        (None, Some(a)) => (a.by.clone(), a.reason.clone()),
+        (None, None) => (None, None),
+    };
+    let who = format!(
+        "Aborted by {}{}",
+        by.as_deref().unwrap_or("an unnamed caller"),
+        reason
+            .as_deref()
+            .map_or_else(String::new, |r| format!(" ({})", r.trim_end_matches('.')))
+    );
+    if state.phase == crate::policy::Phase::Approval {
+        return format!(
+            "{who} while it awaited approval: {} was not deployed on {target}.",
+            d.snapshot_id
+        );
+    }
+    match &state.rollback {
+        Some(r) => format!(
+            "{who}: deployment {} of {} on {target} was rolled back to {} (deployment {}).",
+            d.deployment_id,
+            d.snapshot_id,
+            state.previous_snapshot_id.as_deref().unwrap_or(UNKNOWN),
+            r.deployment_id
+        ),
+        None => format!(
+            "{who}: deployment {} of {} on {target} was not rolled back: {}.",
+            d.deployment_id, d.snapshot_id, state.reason
+        ),
     }
 }
 

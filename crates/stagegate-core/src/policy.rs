@@ -70,6 +70,8 @@ impl Default for Policy {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Phase {
+    /// Waiting for a person to approve the current stage; nothing of it is deployed or baking.
+    Approval,
     Deploy,
     /// The deployment succeeded; its alarms are watched until the bake window ends.
     Bake,
@@ -87,6 +89,8 @@ pub enum Action {
     Alert,
     /// This stage of a promotion wave passed; start the next one.
     Advance,
+    /// Ask for approval of the current stage and wait for the answer (or its timeout).
+    Approve,
 }
 
 impl Action {
@@ -98,24 +102,30 @@ impl Action {
             Self::Rollback => "rollback",
             Self::Alert => "alert",
             Self::Advance => "advance",
+            Self::Approve => "approve",
         }
     }
 
     /// Every action, for the workflow contract test (the match below fails to compile when a
     /// variant is added and this list is not).
-    pub const ALL: [Action; 5] = [
+    pub const ALL: [Action; 6] = [
         Action::Wait,
         Action::Succeed,
         Action::Rollback,
         Action::Alert,
         Action::Advance,
+        Action::Approve,
     ];
 
     #[allow(dead_code)]
     const fn listed(self) {
         match self {
-            Action::Wait | Action::Succeed | Action::Rollback | Action::Alert | Action::Advance => {
-            }
+            Action::Wait
+            | Action::Succeed
+            | Action::Rollback
+            | Action::Alert
+            | Action::Advance
+            | Action::Approve => {}
         }
     }
 }
@@ -136,6 +146,14 @@ pub fn decide(
     known_good: Option<&str>,
 ) -> Decision {
     match (phase, classification.outcome) {
+        // Nothing is deployed or watched while a run waits for approval: a poll then is a
+        // routing bug, and a bug never deploys or succeeds.
+        (Phase::Approval, _) => Decision {
+            action: Action::Alert,
+            reason: "a deployment was polled while the run awaited approval; nothing of this \
+                     stage is deployed"
+                .into(),
+        },
         (_, Outcome::InProgress) => Decision {
             action: Action::Wait,
             reason: "deployment not finished yet".into(),
@@ -196,6 +214,52 @@ pub fn decide(
             };
             respond(rule, response, known_good)
         }
+    }
+}
+
+/// What follows a poll once the run was aborted (`stagegate abort`): the stage is undone as
+/// soon as GameSparks allows, whatever the deployment's own outcome and the failure policy say.
+/// A rollback that is already running is not aborted: it is what an abort asks for.
+pub fn decide_aborted(
+    phase: Phase,
+    classification: &Classification,
+    policy: &Policy,
+    known_good: Option<&str>,
+    by: &str,
+) -> Decision {
+    let alert = |reason: String| Decision {
+        action: Action::Alert,
+        reason,
+    };
+    match (phase, classification.outcome) {
+        (Phase::Rollback | Phase::Approval, _) => decide(phase, classification, policy, known_good),
+        (_, Outcome::InProgress) => Decision {
+            action: Action::Wait,
+            reason: format!(
+                "aborted by {by}; GameSparks refuses another deployment while this one holds the \
+                 stage, so the rollback starts once it ends"
+            ),
+        },
+        (_, Outcome::Unchanged | Outcome::Blocked) => alert(format!(
+            "aborted by {by}; nothing of this run was deployed on the stage"
+        )),
+        (_, Outcome::TimedOut) => alert(format!(
+            "aborted by {by}, but the deployment is still {} at the end of its grace window and \
+             GameSparks refuses a rollback while it holds the stage: the stage needs a person",
+            classification.state
+        )),
+        (_, Outcome::Succeeded | Outcome::Failed) => match known_good {
+            Some(snapshot) => Decision {
+                action: Action::Rollback,
+                reason: format!(
+                    "aborted by {by}; rolling back to the last known-good snapshot {snapshot}"
+                ),
+            },
+            None => alert(format!(
+                "aborted by {by}, but the stage has no known-good snapshot to roll back to \
+                 (before this run it served no other snapshot)"
+            )),
+        },
     }
 }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::approval::{AbortRequest, Approval};
 use crate::bake::{BakeSpec, BakeWindow};
 use crate::classify::{Classification, Outcome};
 use crate::deployment::{DeploymentState, ResultCode, StageRef};
@@ -47,6 +48,15 @@ pub struct GateState {
     pub dry_run: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<Plan>,
+    /// The current stage's approval: asked for, then answered (or timed out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<Approval>,
+    /// `stagegate abort` of this run, once the poll read it: the stage is rolled back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort: Option<AbortRequest>,
+    /// Why abort requests could not be read (the run went on; the message says so).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub abort_unreadable: Option<String>,
     pub phase: Phase,
     pub action: Action,
     pub reason: String,

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::approval::Decision;
 use crate::classify::Outcome;
 use crate::errortype as types;
 use crate::policy::{Action, Phase};
@@ -37,6 +38,15 @@ pub enum Verdict {
     DryRunBlocked,
     /// The gate itself could not finish (invalid input, access denied, ...).
     Error,
+    /// A person rejected the stage awaiting approval: it was not deployed.
+    Rejected,
+    /// Nobody answered the approval in time: the stage was not deployed.
+    ApprovalTimedOut,
+    /// `stagegate abort`: the stage being deployed or baked was rolled back (or, awaiting
+    /// approval, never deployed).
+    Aborted,
+    /// Not an ending: the message asking for approval while the run waits.
+    AwaitingApproval,
 }
 
 impl Verdict {
@@ -53,6 +63,10 @@ impl Verdict {
             Self::DryRun => "DRY_RUN",
             Self::DryRunBlocked => "DRY_RUN_BLOCKED",
             Self::Error => "ERROR",
+            Self::Rejected => "REJECTED",
+            Self::ApprovalTimedOut => "APPROVAL_TIMED_OUT",
+            Self::Aborted => "ABORTED",
+            Self::AwaitingApproval => "AWAITING_APPROVAL",
         }
     }
 
@@ -125,6 +139,37 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
         return match (state.action, ready) {
             (Action::Succeed, true) => Verdict::DryRun,
             (Action::Alert, false) => Verdict::DryRunBlocked,
+            _ => Verdict::Error,
+        };
+    }
+    if state.phase == Phase::Approval {
+        let decision = state
+            .approval
+            .as_ref()
+            .and_then(|a| a.answer.as_ref())
+            .map(|a| a.decision);
+        return match (state.action, decision) {
+            (Action::Alert, Some(Decision::Reject)) => Verdict::Rejected,
+            (Action::Alert, Some(Decision::TimedOut)) => Verdict::ApprovalTimedOut,
+            (Action::Alert, Some(Decision::Abort)) => Verdict::Aborted,
+            _ => Verdict::Error,
+        };
+    }
+    if state.abort.is_some() {
+        return match (state.phase, state.action, &state.rollback) {
+            (Phase::Rollback, Action::Alert, Some(rollback)) => match rollback.outcome {
+                Outcome::Succeeded => Verdict::Aborted,
+                Outcome::Failed | Outcome::TimedOut | Outcome::Blocked => Verdict::RollbackFailed,
+                Outcome::InProgress | Outcome::Unchanged => Verdict::Error,
+            },
+            // Still running at the end of its grace window: a person must look, as for any
+            // timeout.
+            (Phase::Deploy, Action::Alert, None)
+                if state.deployment.outcome == Outcome::TimedOut =>
+            {
+                Verdict::TimedOut
+            }
+            (Phase::Deploy | Phase::Bake, Action::Alert, None) => Verdict::Aborted,
             _ => Verdict::Error,
         };
     }
@@ -277,6 +322,7 @@ mod tests {
         let stage = |n: &str| WaveStage {
             stage_name: n.into(),
             bake: None,
+            approval: None,
             passed: None,
         };
         s.wave = match c.wave {

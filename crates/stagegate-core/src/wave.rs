@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::approval::ApprovalSpec;
 use crate::bake::BakeSpec;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -22,6 +23,10 @@ pub struct WaveStage {
     pub stage_name: String,
     #[serde(default)]
     pub bake: Option<BakeSpec>,
+    /// Asked for before this stage is deployed (the first stage's lives in the state's
+    /// `approval` once asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
     /// Set when the wave moved past this stage.
     #[serde(default)]
     pub passed: Option<PassedStage>,
@@ -155,6 +160,7 @@ mod tests {
         let stage = |n: &str| WaveStage {
             stage_name: n.into(),
             bake: None,
+            approval: None,
             passed: None,
         };
         let mut w = Wave {

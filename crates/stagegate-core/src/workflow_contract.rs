@@ -99,6 +99,27 @@ fn check(asl: &str) -> Vec<String> {
                 }
             }
         }
+        // A wait for a person: its timeout is the approval's and must end the run, never be
+        // retried (a retry would ask again and wait as long once more).
+        if state["Resource"].as_str() == Some("arn:aws:states:::lambda:invoke.waitForTaskToken") {
+            if retried
+                .iter()
+                .any(|e| e == "States.Timeout" || e == "States.ALL")
+            {
+                problems.push(format!("{name}: retries its own timeout"));
+            }
+            let catches_timeout = state["Catch"].as_array().into_iter().flatten().any(|c| {
+                c["ErrorEquals"]
+                    .as_array()
+                    .is_some_and(|e| e.iter().any(|e| e == "States.Timeout"))
+            });
+            if !catches_timeout {
+                problems.push(format!("{name}: does not catch its timeout"));
+            }
+            if state.get("TimeoutSecondsPath").is_none() && state.get("TimeoutSeconds").is_none() {
+                problems.push(format!("{name}: waits without a timeout"));
+            }
+        }
         if state["Type"] == "Choice" {
             for choice in state["Choices"].as_array().into_iter().flatten() {
                 if choice["Variable"] == "$.action" {

@@ -15,7 +15,8 @@ use crate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCod
 use crate::message::Message;
 use crate::notification::Notification;
 use crate::ports::{
-    Alarms, Notifier, Page, ServiceError, ServiceErrorKind, StageDeployments, StageRef,
+    AbortRequests, Alarms, Notifier, Page, ServiceError, ServiceErrorKind, StageDeployments,
+    StageRef,
 };
 
 pub const START: &str = "StartStageDeployment";
@@ -575,5 +576,60 @@ mod tests {
             gs.list_snapshots("other", None).await.err().map(|e| e.kind),
             Some(NotFound)
         );
+    }
+}
+
+/// Abort requests a test leaves, as `stagegate abort` leaves them in Parameter Store: keyed by
+/// the parameter name the real adapter reads, so a test that aborts another execution's
+/// parameter is not seen.
+#[derive(Debug, Default)]
+pub struct FakeAbortRequests {
+    inner: Mutex<AbortTable>,
+}
+
+#[derive(Debug, Default)]
+struct AbortTable {
+    requests: std::collections::BTreeMap<String, String>,
+    failures: VecDeque<ServiceError>,
+    reads: usize,
+}
+
+impl FakeAbortRequests {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, AbortTable> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks to abort `execution_id` with `text` (the parameter's value).
+    pub fn request(&self, execution_id: &str, text: &str) {
+        self.lock().requests.insert(
+            crate::approval::abort_parameter_name(execution_id),
+            text.to_owned(),
+        );
+    }
+
+    /// The next read fails with `error`.
+    pub fn fail_next(&self, error: ServiceError) {
+        self.lock().failures.push_back(error);
+    }
+
+    pub fn reads(&self) -> usize {
+        self.lock().reads
+    }
+}
+
+impl AbortRequests for FakeAbortRequests {
+    async fn abort_request(&self, execution_id: &str) -> Result<Option<String>, ServiceError> {
+        let mut t = self.lock();
+        t.reads += 1;
+        if let Some(e) = t.failures.pop_front() {
+            return Err(e);
+        }
+        Ok(t.requests
+            .get(&crate::approval::abort_parameter_name(execution_id))
+            .cloned())
     }
 }

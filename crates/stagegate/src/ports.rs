@@ -1,4 +1,4 @@
-//! The three things the gate needs from the outside world, as small traits.
+//! The things the gate needs from the outside world, as small traits.
 //!
 //! Handlers are generic over these, so every route is tested with in-memory fakes (`fakes`) and
 //! run for real with the SDK adapters (`aws`).
@@ -62,6 +62,15 @@ pub trait Alarms: Send + Sync {
         &self,
         names: &[String],
     ) -> impl Future<Output = Result<Vec<AlarmStatus>, ServiceError>> + Send;
+}
+
+/// Where `stagegate abort` leaves its request for a running gate (one per execution).
+pub trait AbortRequests: Send + Sync {
+    /// The request's text, if someone asked to abort `execution_id`.
+    fn abort_request(
+        &self,
+        execution_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
 }
 
 /// What went wrong in a call, as far as the gate's decisions care.

@@ -3,7 +3,7 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::{self, CloudWatchAlarms, GameSparksDeployments};
+use stagegate::aws::{self, CloudWatchAlarms, GameSparksDeployments, SsmAbortRequests};
 use stagegate::clock::SystemClock;
 use stagegate::startup::Startup;
 use stagegate::{handlers, preflight, telemetry};
@@ -26,10 +26,12 @@ async fn main() -> Result<(), Error> {
     startup.mark("GameSparks client");
     let alarms = CloudWatchAlarms::from_config(&config);
     startup.mark("CloudWatch client");
+    let aborts = SsmAbortRequests::from_config(&config);
+    startup.mark("SSM client");
     startup.report();
-    let (deployments, alarms, clock) = (&deployments, &alarms, &clock);
+    let (deployments, alarms, aborts, clock) = (&deployments, &alarms, &aborts, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::poll::handle(deployments, alarms, &event.payload, clock).await
+        handlers::poll::handle(deployments, alarms, aborts, &event.payload, clock).await
     }))
     .await
 }

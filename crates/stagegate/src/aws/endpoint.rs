@@ -35,6 +35,7 @@ pub struct Rules(pub &'static str);
 pub const GAMESPARKS: Rules = Rules("gamesparks");
 pub const SNS: Rules = Rules("sns");
 pub const CLOUDWATCH: Rules = Rules("monitoring");
+pub const SSM: Rules = Rules("ssm");
 
 impl Rules {
     fn resolve(
@@ -106,6 +107,7 @@ macro_rules! resolves {
 resolves!(aws_sdk_gamesparks::config::endpoint::Params);
 resolves!(aws_sdk_sns::config::endpoint::Params);
 resolves!(aws_sdk_cloudwatch::config::endpoint::Params);
+resolves!(aws_sdk_ssm::config::endpoint::Params);
 
 #[cfg(test)]
 mod tests {
@@ -187,6 +189,7 @@ mod tests {
         same_as_sdk!(aws_sdk_gamesparks, GAMESPARKS);
         same_as_sdk!(aws_sdk_sns, SNS);
         same_as_sdk!(aws_sdk_cloudwatch, CLOUDWATCH);
+        same_as_sdk!(aws_sdk_ssm, SSM);
     }
 
     fn lookup(pairs: &'static [(&'static str, &'static str)]) -> impl Fn(&str) -> Option<String> {

@@ -6,6 +6,7 @@ pub mod cloudwatch;
 pub mod endpoint;
 pub mod gamesparks;
 pub mod sns;
+pub mod ssm;
 
 use aws_config::retry::RetryConfig;
 use aws_config::SdkConfig;
@@ -21,6 +22,7 @@ use crate::ports::{ServiceError, ServiceErrorKind};
 pub use cloudwatch::CloudWatchAlarms;
 pub use gamesparks::GameSparksDeployments;
 pub use sns::SnsNotifier;
+pub use ssm::SsmAbortRequests;
 
 /// The functions' SDK config, from what Lambda puts in the environment: the region from
 /// `AWS_REGION`, the execution role's credentials from `AWS_ACCESS_KEY_ID`,

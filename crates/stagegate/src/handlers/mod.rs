@@ -41,6 +41,7 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
     // A deployment the gate never started (a dry run, one blocked before it could start, or an
     // unchanged "latest") has no id; it is only ever reported, never polled or rolled back.
     let never_started = state.dry_run
+        || state.phase == Phase::Approval
         || matches!(
             state.deployment.outcome,
             Outcome::Blocked | Outcome::Unchanged
@@ -64,7 +65,11 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
             fields::deployment_id("rollback.deploymentId", &r.deployment_id)?;
             Ok(state)
         }
-        (Phase::Deploy | Phase::Bake, _) => Ok(state),
+        (Phase::Approval, _) if state.approval.is_none() => Err(InvalidInput::new(
+            "approval",
+            "must be present when phase is APPROVAL",
+        )),
+        (Phase::Approval | Phase::Deploy | Phase::Bake, _) => Ok(state),
     }
 }
 

@@ -31,6 +31,9 @@ pub async fn handle<N: Notifier>(
     event: &Value,
     now: OffsetDateTime,
 ) -> Result<NotifyOutput, GateError> {
+    if let Some(state) = event.get("approvalRequest") {
+        return request_approval(notifier, state, event.get("execution"), now).await;
+    }
     let (state_value, execution) = match event.get("state") {
         Some(state) => (state, event.get("execution")),
         None => (event, None),
@@ -80,6 +83,56 @@ pub async fn handle<N: Notifier>(
     Ok(NotifyOutput {
         outcome,
         succeeded: outcome.is_success(),
+        error: outcome.fail_error(),
+        cause: notification.summary,
+        subject: notification.subject,
+        message_id,
+    })
+}
+
+/// Publishes what awaits approval (`{"approvalRequest": <gate state>, "taskToken": ...}`, the
+/// workflow's wait). The token is not published: answering needs `states:SendTaskSuccess` and
+/// the execution's history, which is where `stagegate approve` finds it. A state that is not
+/// awaiting approval is an error: the wait then fails and the run ends with nothing deployed.
+async fn request_approval<N: Notifier>(
+    notifier: &N,
+    state: &Value,
+    execution: Option<&Value>,
+    now: OffsetDateTime,
+) -> Result<NotifyOutput, GateError> {
+    let gate = crate::handlers::parse_state(state).map_err(|mut e| {
+        e.field = format!("approvalRequest.{}", e.field);
+        e
+    })?;
+    if gate.action != crate::policy::Action::Approve || gate.approval.is_none() {
+        return Err(crate::fields::InvalidInput::new(
+            "approvalRequest.action",
+            "must be a gate state awaiting approval (action \"approve\")",
+        )
+        .into());
+    }
+    let execution_id = execution
+        .and_then(|e| e.get("Id"))
+        .and_then(Value::as_str)
+        .map_or_else(|| gate.execution_id.clone(), str::to_owned);
+    let outcome = Verdict::AwaitingApproval;
+    let notification = render(&Report {
+        verdict: outcome,
+        state: Some(&gate),
+        error: None,
+        fallback_game: None,
+        fallback_stage: None,
+        execution_id,
+        now,
+    });
+    let message_id = notifier
+        .publish(&notification)
+        .await
+        .map_err(GateError::Notification)?;
+    tracing::info!(stage = %gate.stage(), message_id = %message_id, "approval requested");
+    Ok(NotifyOutput {
+        outcome,
+        succeeded: false,
         error: outcome.fail_error(),
         cause: notification.summary,
         subject: notification.subject,

@@ -4,15 +4,16 @@
 use serde_json::Value;
 
 use crate::advance::{after_deployment_succeeded, after_stage_passed};
+use crate::approval::AbortRequest;
 use crate::backoff;
 use crate::bake::{self, BakeStep};
-use crate::classify::{classify, Outcome};
+use crate::classify::{classify, Classification, Outcome};
 use crate::clock::Clock;
 use crate::deployment::ResultCode;
 use crate::error::GateError;
 use crate::fields::InvalidInput;
-use crate::policy::{decide, decide_bake_failure, Action, Decision, Phase};
-use crate::ports::{Alarms, ServiceError, ServiceErrorKind, StageDeployments};
+use crate::policy::{decide, decide_aborted, decide_bake_failure, Action, Decision, Phase};
+use crate::ports::{AbortRequests, Alarms, ServiceError, ServiceErrorKind, StageDeployments};
 use crate::state::GateState;
 
 /// How long after a deployment's creation a NotFound for it counts as the service's
@@ -21,15 +22,34 @@ const READ_AFTER_WRITE_SECONDS: i64 = 60;
 
 use super::parse_state;
 
-pub async fn handle<D: StageDeployments, A: Alarms>(
+pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
     deployments: &D,
     alarms: &A,
+    aborts: &R,
     event: &Value,
     clock: &impl Clock,
 ) -> Result<GateState, GateError> {
     let now = clock.now();
     let mut state = parse_state(event)?;
+    if matches!(state.phase, Phase::Deploy | Phase::Bake) && state.abort.is_none() {
+        read_abort(aborts, &mut state, now).await;
+    }
     if state.phase == Phase::Bake {
+        if let Some(by) = aborted_by(&state) {
+            // The stage serves the new snapshot and bakes: nothing holds it, undo it now.
+            let decision = decide_aborted(
+                Phase::Bake,
+                &recorded(&state),
+                &state.policy,
+                state.previous_snapshot_id.as_deref(),
+                &by,
+            );
+            tracing::warn!(stage = %state.stage(), %by, action = ?decision.action, "bake aborted");
+            state.action = decision.action;
+            state.reason = decision.reason;
+            state.wait_seconds = 0;
+            return Ok(state);
+        }
         return check_bake(alarms, state, clock).await;
     }
     let stage = state.stage();
@@ -86,12 +106,21 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     if classification.late && state.phase == Phase::Deploy {
         state.deployment.outcome = Outcome::TimedOut;
     }
-    let mut decision = decide(
-        state.phase,
-        &classification,
-        &state.policy,
-        state.previous_snapshot_id.as_deref(),
-    );
+    let mut decision = match aborted_by(&state) {
+        Some(by) => decide_aborted(
+            state.phase,
+            &classification,
+            &state.policy,
+            state.previous_snapshot_id.as_deref(),
+            &by,
+        ),
+        None => decide(
+            state.phase,
+            &classification,
+            &state.policy,
+            state.previous_snapshot_id.as_deref(),
+        ),
+    };
     if decision.action == Action::Succeed && state.phase == Phase::Deploy {
         let (next, wait) = after_deployment_succeeded(&mut state, now);
         if state.phase == Phase::Bake {
@@ -128,6 +157,53 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     state.action = decision.action;
     state.reason = decision.reason;
     Ok(state)
+}
+
+/// Reads whether someone asked to abort this run. The abort channel failing must not stop a
+/// gate that is watching a deployment (that would leave it unwatched): the failure is kept in
+/// the state, the run goes on, and its message says aborts were not seen. A request that cannot
+/// be read as one still aborts: someone meant to.
+async fn read_abort<R: AbortRequests>(
+    aborts: &R,
+    state: &mut GateState,
+    now: time::OffsetDateTime,
+) {
+    match aborts.abort_request(&state.execution_id).await {
+        Ok(None) => {}
+        Ok(Some(text)) => {
+            let request =
+                AbortRequest::parse(&text, "abortRequest").unwrap_or_else(|e| AbortRequest {
+                    by: None,
+                    reason: format!("an abort request that could not be read ({e})"),
+                    at: now,
+                });
+            tracing::warn!(stage = %state.stage(), by = request.by.as_deref().unwrap_or("unnamed"), reason = %request.reason, "abort requested");
+            state.abort = Some(request);
+        }
+        Err(e) => {
+            tracing::warn!(stage = %state.stage(), error = %e, "abort requests unreadable; the gate goes on");
+            state.abort_unreadable = Some(e.to_string());
+        }
+    }
+}
+
+fn aborted_by(state: &GateState) -> Option<String> {
+    state.abort.as_ref().map(|a| {
+        let by = a.by.as_deref().unwrap_or("an unnamed caller");
+        format!("{by} ({})", a.reason.trim_end_matches('.'))
+    })
+}
+
+/// The deployment as the last poll classified it (a bake only runs after it succeeded).
+fn recorded(state: &GateState) -> Classification {
+    let d = &state.deployment;
+    Classification {
+        outcome: d.outcome,
+        state: d.deployment_state.clone(),
+        result_code: d.result_code.clone(),
+        message: d.message.clone(),
+        late: false,
+    }
 }
 
 /// One look at the bake alarms.

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::advance::passed_stage;
+use crate::approval::{self, Approval, ApprovalSpec};
 use crate::backoff;
 use crate::bake::{self, AlarmStatus};
 use crate::classify::Outcome;
@@ -35,6 +36,9 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
 ) -> Result<GateState, GateError> {
     if let Some(state) = event.get("advance") {
         return advance(deployments, alarms, state, clock).await;
+    }
+    if let Some(state) = event.get("approved") {
+        return answered(deployments, alarms, state, clock).await;
     }
     let now = clock.now();
     let StartEvent { request, execution } = parse_start_event(event)?;
@@ -69,12 +73,16 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
                 .map(|(i, s)| WaveStage {
                     stage_name: s.stage_name.clone(),
                     bake: s.bake.clone().filter(|_| i > 0),
+                    approval: s.approval.filter(|_| i > 0),
                     passed: None,
                 })
                 .collect(),
         }),
         dry_run: request.dry_run,
         plan: None,
+        approval: None,
+        abort: None,
+        abort_unreadable: None,
         phase: Phase::Deploy,
         action: Action::Alert,
         reason: String::new(),
@@ -86,7 +94,88 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     let snapshot_id = resolve_snapshot(deployments, &request, state.execution_started_at).await?;
     check_alarms_exist(alarms, &request).await?;
     state.deployment.snapshot_id = snapshot_id;
-    start_stage(deployments, alarms, state, clock).await
+    start_stage(deployments, alarms, state, first.approval, clock).await
+}
+
+/// Reads the answer to the approval the run waited for (`{"approved": <gate state with
+/// approvalAnswer>}`): approved starts the stage; anything else ends the run with nothing of the
+/// stage deployed.
+async fn answered<D: StageDeployments, A: Alarms>(
+    deployments: &D,
+    alarms: &A,
+    event: &Value,
+    clock: &impl Clock,
+) -> Result<GateState, GateError> {
+    let now = clock.now();
+    let mut state = parse_state(event).map_err(|mut e| {
+        e.field = format!("approved.{}", e.field);
+        e
+    })?;
+    let pending = state.approval.as_ref().is_some_and(|a| a.answer.is_none());
+    if state.action != Action::Approve || state.phase != Phase::Approval || !pending {
+        return Err(InvalidInput::new(
+            "approved.action",
+            "must be a gate state awaiting approval (action \"approve\", an unanswered approval)",
+        )
+        .into());
+    }
+    let raw = event.get("approvalAnswer").unwrap_or(&Value::Null);
+    let answer = approval::parse_answer(raw, now).map_err(|mut e| {
+        e.field = format!("approved.{}", e.field);
+        e
+    })?;
+    let decision = answer.decision;
+    let by = answer
+        .by
+        .clone()
+        .unwrap_or_else(|| "an unnamed caller".into());
+    tracing::info!(stage = %state.stage(), decision = decision.as_str(), %by, "approval answered");
+    if let Some(a) = state.approval.as_mut() {
+        a.answer = Some(answer);
+    }
+    let snapshot = state.deployment.snapshot_id.clone();
+    let stage = state.stage_name.clone();
+    state.reason = match decision {
+        approval::Decision::Approve => {
+            state.phase = Phase::Deploy;
+            return start_stage(deployments, alarms, state, None, clock).await;
+        }
+        approval::Decision::Reject => format!("{snapshot} on {stage} was rejected by {by}"),
+        approval::Decision::Abort => {
+            format!(
+                "aborted by {by} while awaiting approval; {snapshot} was not deployed on {stage}"
+            )
+        }
+        approval::Decision::TimedOut => format!(
+            "nobody answered the approval of {snapshot} on {stage} in time; it was not deployed"
+        ),
+    };
+    state.deployment.finished_at = Some(now);
+    state.action = Action::Alert;
+    state.wait_seconds = 0;
+    Ok(state)
+}
+
+/// The run waits for a person before the stage is deployed: nothing is started or baking.
+fn ask_approval(
+    mut state: GateState,
+    spec: ApprovalSpec,
+    serving: Option<&str>,
+    now: time::OffsetDateTime,
+) -> GateState {
+    let approval = Approval::request(&state.stage_name, spec, serving, now);
+    state.reason = format!(
+        "awaiting approval of {} on {} until {}",
+        state.deployment.snapshot_id,
+        state.stage_name,
+        crate::timefmt::rfc3339(approval.expires_at)
+    );
+    tracing::info!(stage = %state.stage(), reason = %state.reason, "approval requested");
+    state.approval = Some(approval);
+    state.phase = Phase::Approval;
+    state.action = Action::Approve;
+    state.wait_seconds = 0;
+    state
 }
 
 /// Starts the next stage of a promotion wave once poll-deployment decided `advance`.
@@ -146,26 +235,34 @@ async fn advance<D: StageDeployments, A: Alarms>(
     }
     wave.index = next_index;
     // The next stage's bake moves into the state's `bake` (each alarm name is stored once).
-    let (stage_name, bake) = match wave.stages.get_mut(next_index) {
-        Some(next) => (next.stage_name.clone(), next.bake.take()),
-        None => (state.stage_name.clone(), None),
+    let (stage_name, bake, approval) = match wave.stages.get_mut(next_index) {
+        Some(next) => (
+            next.stage_name.clone(),
+            next.bake.take(),
+            next.approval.take(),
+        ),
+        None => (state.stage_name.clone(), None, None),
     };
     state.stage_name = stage_name;
     state.bake = bake;
     state.bake_window = None;
     state.rollback = None;
     state.previous_snapshot_id = None;
+    state.approval = None;
     state.phase = Phase::Deploy;
     let snapshot_id = state.deployment.snapshot_id.clone();
     state.deployment = not_started(&snapshot_id, now);
-    start_stage(deployments, alarms, state, clock).await
+    start_stage(deployments, alarms, state, approval, clock).await
 }
 
-/// Starts the deployment of `state.deployment.snapshot_id` on the state's current stage.
+/// Starts the deployment of `state.deployment.snapshot_id` on the state's current stage, or asks
+/// for `approval` first (once the checks below pass: nobody is asked to approve what would not
+/// be deployed anyway).
 async fn start_stage<D: StageDeployments, A: Alarms>(
     deployments: &D,
     alarms: &A,
     mut state: GateState,
+    approval: Option<ApprovalSpec>,
     clock: &impl Clock,
 ) -> Result<GateState, GateError> {
     let stage = state.stage();
@@ -208,6 +305,15 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
                 ))
             }
         }
+    }
+
+    if let Some(spec) = approval.filter(|_| !maybe_ours) {
+        return Ok(ask_approval(
+            state,
+            spec,
+            serving_snapshot(&history),
+            clock.now(),
+        ));
     }
 
     let token = client_token(&token_key(&state), Purpose::Deploy);

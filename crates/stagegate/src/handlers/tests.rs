@@ -10,7 +10,8 @@ use crate::clock::FixedClock;
 use crate::deployment::{DeploymentAction, DeploymentState, ResultCode};
 use crate::error::{types, GateError};
 use crate::fakes::{
-    FakeAlarms, FakeGameSparks, FakeNotifier, GET, LIST_DEPLOYMENTS, LIST_SNAPSHOTS, START,
+    FakeAbortRequests, FakeAlarms, FakeGameSparks, FakeNotifier, GET, LIST_DEPLOYMENTS,
+    LIST_SNAPSHOTS, START,
 };
 use crate::message::Message;
 use crate::notification::Notification;
@@ -132,7 +133,15 @@ async fn started_then_finished(
 
 async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
-    match poll::handle(gs, &FakeAlarms::new(), &event, &FixedClock(now)).await {
+    match poll::handle(
+        gs,
+        &FakeAlarms::new(),
+        &FakeAbortRequests::new(),
+        &event,
+        &FixedClock(now),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => panic!("poll failed: {e}"),
     }
@@ -197,6 +206,7 @@ fn finish(
 // One file per function; shared fixtures above. New handler tests go in the file of the function
 // they drive; cross-cutting routes (bake, dry run, waves, limits) in `safety`.
 mod notify_result;
+mod operator_control;
 mod poll_deployment;
 mod rollback_deployment;
 mod start_deployment;

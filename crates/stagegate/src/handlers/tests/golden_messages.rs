@@ -11,6 +11,7 @@ use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
+use super::operator_control::{answer, answered, awaiting, TIMED_OUT};
 use super::rollback_deployment::failed_and_rolling_back;
 use super::safety::{
     bake, baking, minutes, poll_at, quiet_alarms, start_with, wave_input, with_input, LATENCY,
@@ -27,7 +28,7 @@ use crate::ports::ServiceErrorKind;
 use crate::verdict::Verdict;
 
 /// Every verdict, each with the golden file of its own name.
-const ALL: [Verdict; 11] = [
+const ALL: [Verdict; 15] = [
     Verdict::Succeeded,
     Verdict::Failed,
     Verdict::TimedOut,
@@ -39,6 +40,10 @@ const ALL: [Verdict; 11] = [
     Verdict::DryRun,
     Verdict::DryRunBlocked,
     Verdict::Error,
+    Verdict::Rejected,
+    Verdict::ApprovalTimedOut,
+    Verdict::Aborted,
+    Verdict::AwaitingApproval,
 ];
 
 /// `ROLLBACK_FAILED` -> `rollback-failed`.
@@ -201,6 +206,53 @@ async fn run_to(verdict: Verdict) -> Ending {
         }
         // GetStageDeployment is denied mid-run: poll-deployment fails and its Catch reaches
         // notify-result (notify_result::notify_caught_error_mid_run_keeps_the_deployment_details).
+        // Asked before prod is deployed (operator_control).
+        Verdict::AwaitingApproval => {
+            let gs = stage();
+            ending(awaiting(&gs).await, T0)
+        }
+        Verdict::Rejected | Verdict::ApprovalTimedOut => {
+            let gs = stage();
+            let s = awaiting(&gs).await;
+            let reply = match verdict {
+                Verdict::Rejected => answer("REJECT", "not during the tournament"),
+                _ => TIMED_OUT(),
+            };
+            let at = T0 + Duration::seconds(600);
+            let s = answered(&gs, &s, reply, at)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+            ending(s, at)
+        }
+        // Aborted while baking, rolled back to S2.
+        Verdict::Aborted => {
+            let (gs, alarms) = (stage(), quiet_alarms());
+            let aborts = crate::fakes::FakeAbortRequests::new();
+            let s = baking(&gs, &alarms, json!({"bake": bake(600)})).await;
+            aborts.request(
+                super::EXEC,
+                r#"{"by": "arn:aws:iam::123456789012:user/ana", "reason": "players report crashes", "at": "2026-03-01T12:05:00Z"}"#,
+            );
+            let event = serde_json::to_value(&s).unwrap_or_default();
+            let s = poll::handle(
+                &gs,
+                &alarms,
+                &aborts,
+                &event,
+                &crate::clock::FixedClock(minutes(6)),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+            let s = super::rolled_back(&gs, &s, minutes(7)).await;
+            gs.set_state(
+                "dep-2",
+                DeploymentState::Completed,
+                Some(ResultCode::Success),
+                None,
+                minutes(9),
+            );
+            ending(polled(&gs, &s, minutes(10)).await, minutes(10))
+        }
         Verdict::Error => {
             let gs = stage();
             let s = started(&gs, S4).await;
@@ -209,6 +261,7 @@ async fn run_to(verdict: Verdict) -> Ending {
             let err = poll::handle(
                 &gs,
                 &FakeAlarms::new(),
+                &crate::fakes::FakeAbortRequests::new(),
                 &state,
                 &crate::clock::FixedClock(minutes(1)),
             )
@@ -258,7 +311,13 @@ async fn notify_as_the_workflow_does(
     now: OffsetDateTime,
 ) -> (notify::NotifyOutput, FakeNotifier) {
     let sns = FakeNotifier::default();
-    let event = json!({"state": state, "execution": input(S4)["execution"]});
+    let execution = input(S4)["execution"].clone();
+    // AwaitApproval sends the state awaiting approval with its task token; Notify the ending.
+    let event = if state["action"] == "approve" {
+        json!({"approvalRequest": state, "taskToken": "token-never-published", "execution": execution})
+    } else {
+        json!({"state": state, "execution": execution})
+    };
     let out = notify::handle(&sns, &event, now)
         .await
         .unwrap_or_else(|e| panic!("notify failed: {e}"));

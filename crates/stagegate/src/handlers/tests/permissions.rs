@@ -143,7 +143,15 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
     for minutes in [4, 5] {
         let event = serde_json::to_value(&state).unwrap_or_default();
         let now = FixedClock(T0 + Duration::minutes(minutes));
-        state = match poll::handle(&gs, &alarms, &event, &now).await {
+        state = match poll::handle(
+            &gs,
+            &alarms,
+            &crate::fakes::FakeAbortRequests::new(),
+            &event,
+            &now,
+        )
+        .await
+        {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
@@ -172,7 +180,15 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
         "x",
     );
     let event = serde_json::to_value(&s).unwrap_or_default();
-    let failed = match poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0)).await {
+    let failed = match poll::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &crate::fakes::FakeAbortRequests::new(),
+        &event,
+        &FixedClock(T0),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };

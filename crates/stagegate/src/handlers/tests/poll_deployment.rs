@@ -289,6 +289,7 @@ async fn poll_error_types() {
                 poll::handle(
                     &gs,
                     &FakeAlarms::new(),
+                    &FakeAbortRequests::new(),
                     &event,
                     &FixedClock(T0 + Duration::minutes(5))
                 )
@@ -306,23 +307,41 @@ async fn poll_rejects_a_broken_state_naming_the_field() {
     let s = started(&gs, S4).await;
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["deadline"] = json!("soon");
-    let err = poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0))
-        .await
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = poll::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &FakeAbortRequests::new(),
+        &event,
+        &FixedClock(T0),
+    )
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     assert!(err.contains("`deadline`"), "{err}");
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["phase"] = json!("ROLLBACK");
-    let err = poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(T0))
-        .await
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
+    let err = poll::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &FakeAbortRequests::new(),
+        &event,
+        &FixedClock(T0),
+    )
+    .await
+    .err()
+    .map(|e| e.to_string())
+    .unwrap_or_default();
     assert!(err.contains("`rollback`"), "{err}");
-    let err = poll::handle(&gs, &FakeAlarms::new(), &json!("x"), &FixedClock(T0))
-        .await
-        .err();
+    let err = poll::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &FakeAbortRequests::new(),
+        &json!("x"),
+        &FixedClock(T0),
+    )
+    .await
+    .err();
     assert_eq!(err.map(|e| e.error_type()), Some(types::INVALID_INPUT));
     assert!(!gs.calls().contains(&GET));
 }

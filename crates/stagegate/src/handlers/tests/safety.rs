@@ -63,7 +63,15 @@ pub(super) async fn poll_at(
     now: OffsetDateTime,
 ) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
-    match poll::handle(gs, alarms, &event, &FixedClock(now)).await {
+    match poll::handle(
+        gs,
+        alarms,
+        &crate::fakes::FakeAbortRequests::new(),
+        &event,
+        &FixedClock(now),
+    )
+    .await
+    {
         Ok(s) => s,
         Err(e) => panic!("poll failed: {e}"),
     }
@@ -293,7 +301,16 @@ async fn a_firing_alarm_blocks_the_deployment() {
     // The blocked state cannot be polled into a GetStageDeployment of an empty id.
     let event = serde_json::to_value(&s).unwrap_or_default();
     assert_eq!(
-        error_type(poll::handle(&gs, &alarms, &event, &FixedClock(T0)).await),
+        error_type(
+            poll::handle(
+                &gs,
+                &alarms,
+                &crate::fakes::FakeAbortRequests::new(),
+                &event,
+                &FixedClock(T0)
+            )
+            .await
+        ),
         types::INVALID_INPUT
     );
 }
@@ -322,7 +339,16 @@ async fn bake_state_without_its_window_is_rejected() {
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event.as_object_mut().map(|o| o.remove("bakeWindow"));
     assert_eq!(
-        error_type(poll::handle(&gs, &alarms, &event, &FixedClock(minutes(5))).await),
+        error_type(
+            poll::handle(
+                &gs,
+                &alarms,
+                &crate::fakes::FakeAbortRequests::new(),
+                &event,
+                &FixedClock(minutes(5))
+            )
+            .await
+        ),
         types::INVALID_INPUT
     );
 }

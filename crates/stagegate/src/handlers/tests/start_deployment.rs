@@ -236,6 +236,7 @@ async fn poll_refuses_a_deployment_of_another_snapshot() {
     let err = poll::handle(
         &gs,
         &FakeAlarms::new(),
+        &FakeAbortRequests::new(),
         &event,
         &FixedClock(T0 + Duration::minutes(4)),
     )
@@ -261,6 +262,7 @@ async fn poll_retries_a_not_found_just_after_the_start() {
         let got = poll::handle(
             &gs,
             &FakeAlarms::new(),
+            &FakeAbortRequests::new(),
             &event,
             &FixedClock(s.deployment.started_at + after),
         )

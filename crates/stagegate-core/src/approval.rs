@@ -1,0 +1,339 @@
+//! Approvals and aborts: a person's say in a run, and what the gate does with it.
+//!
+//! A stage that asks for approval is not deployed until someone approves it. The workflow waits
+//! on a task token with the approval's timeout; the answer (or the timeout) comes back as data and
+//! is decided here, so a rejection, a timeout, an abort and an answer nobody can read all end the
+//! run with nothing deployed on that stage. An abort of a stage being deployed or baked arrives
+//! through a request the poll reads (`AbortRequest`), and turns the run into a rollback.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use time::{Duration, OffsetDateTime};
+
+use crate::fields::InvalidInput;
+
+/// The bounds of `approval.timeoutSeconds`: at least a minute for a person to answer, at most a
+/// day (a run waiting longer holds its stage's slot in the operators' heads, not in GameSparks).
+pub const MIN_TIMEOUT_SECONDS: u64 = 60;
+pub const MAX_TIMEOUT_SECONDS: u64 = 86_400;
+/// `--reason` and the answerer's identity are carried in the state and the message.
+pub const MAX_REASON_BYTES: usize = 1_024;
+pub const MAX_IDENTITY_BYTES: usize = 2_048;
+
+/// An approval asked for in the input (the whole run's, or one stage's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ApprovalSpec {
+    /// How long the run waits for an answer before it ends `APPROVAL_TIMED_OUT` (60-86400).
+    pub timeout_seconds: u64,
+}
+
+impl ApprovalSpec {
+    pub fn validate(self, field: &str) -> Result<Self, InvalidInput> {
+        if (MIN_TIMEOUT_SECONDS..=MAX_TIMEOUT_SECONDS).contains(&self.timeout_seconds) {
+            Ok(self)
+        } else {
+            Err(InvalidInput::new(
+                format!("{field}.timeoutSeconds"),
+                format!(
+                    "must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds, got {}",
+                    self.timeout_seconds
+                ),
+            ))
+        }
+    }
+}
+
+/// What a person (or the clock) answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Decision {
+    Approve,
+    Reject,
+    /// `stagegate abort` while the run waited: it ends with nothing deployed on the stage.
+    Abort,
+    /// Nobody answered within the timeout.
+    TimedOut,
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Approve => "APPROVE",
+            Self::Reject => "REJECT",
+            Self::Abort => "ABORT",
+            Self::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
+/// An answer as `stagegate approve|reject|abort` sends it (`SendTaskSuccess` output).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct Answer {
+    pub decision: Decision,
+    /// The answerer's identity as the CLI found it (STS GetCallerIdentity's ARN); CloudTrail
+    /// holds the authoritative record of the SendTaskSuccess call.
+    pub by: Option<String>,
+    pub reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub at: OffsetDateTime,
+}
+
+/// The approval the run asked for on its current stage, and its answer once there is one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    pub stage_name: String,
+    /// Read by the workflow's wait (`TimeoutSecondsPath`).
+    pub timeout_seconds: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub requested_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub expires_at: OffsetDateTime,
+    /// The snapshot the stage served when the approval was asked for.
+    pub serving_snapshot_id: Option<String>,
+    pub answer: Option<Answer>,
+}
+
+impl Approval {
+    pub fn request(
+        stage_name: &str,
+        spec: ApprovalSpec,
+        serving: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Self {
+        let timeout = i64::try_from(spec.timeout_seconds).unwrap_or(i64::MAX);
+        Self {
+            stage_name: stage_name.to_owned(),
+            timeout_seconds: spec.timeout_seconds,
+            requested_at: now,
+            expires_at: now + Duration::seconds(timeout),
+            serving_snapshot_id: serving.map(str::to_owned),
+            answer: None,
+        }
+    }
+
+    pub fn approved(&self) -> bool {
+        self.answer
+            .as_ref()
+            .is_some_and(|a| a.decision == Decision::Approve)
+    }
+}
+
+/// Reads what the workflow put at `$.approvalAnswer`: the CLI's answer, or the Catch of the
+/// wait's timeout (`{"Error": "States.Timeout", ...}`). Anything else is an error that names the
+/// field: an answer nobody can read never deploys.
+pub fn parse_answer(value: &Value, now: OffsetDateTime) -> Result<Answer, InvalidInput> {
+    const FIELD: &str = "approvalAnswer";
+    if value.get("Error").and_then(Value::as_str) == Some("States.Timeout") {
+        return Ok(Answer {
+            decision: Decision::TimedOut,
+            by: None,
+            reason: None,
+            at: now,
+        });
+    }
+    if let Some(error) = value.get("Error") {
+        return Err(InvalidInput::new(
+            format!("{FIELD}.Error"),
+            format!("the wait for approval failed with {error}; nothing was deployed"),
+        ));
+    }
+    let answer: Answer = crate::fields::from_value(value, &format!("{FIELD}."))?;
+    if answer.decision == Decision::TimedOut {
+        return Err(InvalidInput::new(
+            format!("{FIELD}.decision"),
+            "must be APPROVE, REJECT or ABORT (TIMED_OUT is the workflow's own)",
+        ));
+    }
+    check_bytes(
+        &format!("{FIELD}.by"),
+        answer.by.as_deref(),
+        MAX_IDENTITY_BYTES,
+    )?;
+    check_bytes(
+        &format!("{FIELD}.reason"),
+        answer.reason.as_deref(),
+        MAX_REASON_BYTES,
+    )?;
+    Ok(answer)
+}
+
+/// `stagegate abort` of a stage being deployed or baked, as the poll reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct AbortRequest {
+    pub by: Option<String>,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub at: OffsetDateTime,
+}
+
+impl AbortRequest {
+    /// The parameter's value as the CLI wrote it; `field` names where it was read.
+    pub fn parse(text: &str, field: &str) -> Result<Self, InvalidInput> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| InvalidInput::new(field, format!("must be a JSON abort request: {e}")))?;
+        let request: AbortRequest = crate::fields::from_value(&value, &format!("{field}."))?;
+        check_bytes(
+            &format!("{field}.by"),
+            request.by.as_deref(),
+            MAX_IDENTITY_BYTES,
+        )?;
+        check_bytes(
+            &format!("{field}.reason"),
+            Some(&request.reason),
+            MAX_REASON_BYTES,
+        )?;
+        Ok(request)
+    }
+}
+
+/// Where an abort of `execution_arn` is requested: one Systems Manager parameter per execution,
+/// under a prefix the poll function may read and operators may write (IAM scopes both to it).
+/// Parameter names allow `[a-zA-Z0-9_.-/]` only and execution names allow more, so the name is
+/// the execution's name made safe, plus a digest of the whole ARN to keep it unique.
+pub fn abort_parameter_name(execution_arn: &str) -> String {
+    // arn:aws:states:region:account:execution:state-machine:name
+    let mut parts = execution_arn.rsplitn(3, ':');
+    let name = parts.next().unwrap_or_default();
+    let machine = parts.next().unwrap_or_default();
+    let safe = |s: &str, max: usize| -> String {
+        s.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(max)
+            .collect()
+    };
+    let digest = Sha256::digest(execution_arn.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{ABORT_PARAMETER_PREFIX}{}/{}-{hex}",
+        safe(machine, 80),
+        safe(name, 80)
+    )
+}
+
+/// Every abort parameter lives under this path (the template's IAM policies name it).
+pub const ABORT_PARAMETER_PREFIX: &str = "/stagegate/abort/";
+
+fn check_bytes(field: &str, value: Option<&str>, max: usize) -> Result<(), InvalidInput> {
+    match value {
+        Some(v) if v.len() > max => Err(InvalidInput::new(
+            field,
+            format!("must be at most {max} bytes in UTF-8, got {}", v.len()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-12-01 10:00:00 UTC);
+
+    #[test]
+    fn timeouts_are_bounded_and_named() {
+        assert!(ApprovalSpec {
+            timeout_seconds: 60
+        }
+        .validate("approval")
+        .is_ok());
+        let e = ApprovalSpec {
+            timeout_seconds: 59,
+        }
+        .validate("stages[1].approval")
+        .err();
+        assert_eq!(
+            e.map(|e| e.to_string()),
+            Some(
+                "field `stages[1].approval.timeoutSeconds`: must be between 60 and 86400 seconds, got 59"
+                    .into()
+            )
+        );
+        assert!(ApprovalSpec {
+            timeout_seconds: 86_401
+        }
+        .validate("approval")
+        .is_err());
+    }
+
+    #[test]
+    fn answers_and_the_timeout_are_read_and_anything_else_is_an_error() {
+        let a = parse_answer(
+            &json!({"decision": "APPROVE", "by": "arn:aws:iam::1:user/ana", "reason": "ok", "at": "2026-12-01T10:01:00Z"}),
+            NOW,
+        );
+        assert_eq!(a.map(|a| a.decision), Ok(Decision::Approve));
+        let t = parse_answer(&json!({"Error": "States.Timeout", "Cause": "x"}), NOW);
+        assert_eq!(t.map(|a| (a.decision, a.at)), Ok((Decision::TimedOut, NOW)));
+        let field = |v: Value| parse_answer(&v, NOW).err().map(|e| e.field);
+        assert_eq!(
+            field(json!({"Error": "States.TaskFailed"})),
+            Some("approvalAnswer.Error".into())
+        );
+        assert_eq!(
+            field(json!({"decision": "MAYBE", "at": "2026-12-01T10:01:00Z"})),
+            Some("approvalAnswer.decision".into())
+        );
+        assert_eq!(
+            field(json!({"decision": "TIMED_OUT", "at": "2026-12-01T10:01:00Z"})),
+            Some("approvalAnswer.decision".into())
+        );
+        assert_eq!(
+            field(
+                json!({"decision": "REJECT", "at": "2026-12-01T10:01:00Z", "reason": "é".repeat(600)})
+            ),
+            Some("approvalAnswer.reason".into())
+        );
+        assert_eq!(field(json!("yes")), Some("approvalAnswer".into()));
+    }
+
+    #[test]
+    fn abort_parameters_are_valid_names_unique_per_execution() {
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:stagegate-gate:run 1/ü";
+        let name = abort_parameter_name(arn);
+        assert!(
+            name.starts_with("/stagegate/abort/stagegate-gate/run_1__-"),
+            "{name}"
+        );
+        assert!(name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-/".contains(c)));
+        assert!(name.len() <= 2048);
+        assert_ne!(name, abort_parameter_name(&format!("{arn}2")));
+        assert_eq!(name, abort_parameter_name(arn));
+    }
+
+    #[test]
+    fn abort_requests_are_validated() {
+        let ok = AbortRequest::parse(
+            r#"{"by": "arn:aws:iam::1:user/ana", "reason": "bad metrics", "at": "2026-12-01T10:00:00Z"}"#,
+            "abortRequest",
+        );
+        assert_eq!(ok.map(|r| r.reason), Ok("bad metrics".to_owned()));
+        let e = AbortRequest::parse(r#"{"reason": 5}"#, "abortRequest").err();
+        assert_eq!(e.map(|e| e.field), Some("abortRequest.reason".into()));
+        let e = AbortRequest::parse("not json", "abortRequest").err();
+        assert_eq!(e.map(|e| e.field), Some("abortRequest".into()));
+    }
+}

@@ -1,0 +1,364 @@
+//! Approvals and aborts: a person's say in a run. Nothing is deployed before an approval, a
+//! rejection or timeout or abort while waiting deploys nothing, and an abort of a stage being
+//! deployed or baked rolls it back as soon as GameSparks allows.
+
+use serde_json::{json, Value};
+use time::{Duration, OffsetDateTime};
+
+use super::safety::{baking, minutes, quiet_alarms, start_with, with_input};
+use super::{finish, notified, polled, rolled_back, stage, EXEC, S2, S4, T0};
+use crate::approval::Decision;
+use crate::classify::Outcome;
+use crate::clock::FixedClock;
+use crate::deployment::{DeploymentState, ResultCode};
+use crate::fakes::{FakeAbortRequests, FakeAlarms, FakeGameSparks};
+use crate::handlers::{notify, poll, start};
+use crate::policy::{Action, Phase};
+use crate::state::GateState;
+use crate::verdict::Verdict;
+
+pub(super) fn approval_input(timeout: u64) -> Value {
+    with_input(json!({"approval": {"timeoutSeconds": timeout}}))
+}
+
+/// The run's state once it asked for approval of prod (nothing started).
+pub(super) async fn awaiting(gs: &FakeGameSparks) -> GateState {
+    start_with(gs, &FakeAlarms::new(), &approval_input(600)).await
+}
+
+/// What the workflow hands start-deployment after the wait: the state with `approvalAnswer`.
+pub(super) async fn answered(
+    gs: &FakeGameSparks,
+    state: &GateState,
+    answer: Value,
+    now: OffsetDateTime,
+) -> Result<GateState, crate::error::GateError> {
+    let mut event = serde_json::to_value(state).unwrap_or_default();
+    event["approvalAnswer"] = answer;
+    start::handle(
+        gs,
+        &FakeAlarms::new(),
+        &json!({ "approved": event }),
+        "r",
+        &FixedClock(now),
+    )
+    .await
+}
+
+pub(super) fn answer(decision: &str, reason: &str) -> Value {
+    json!({"decision": decision, "by": "arn:aws:iam::123456789012:user/ana", "reason": reason,
+           "at": "2026-03-01T12:05:00Z"})
+}
+
+pub(super) const TIMED_OUT: fn() -> Value =
+    || json!({"Error": "States.Timeout", "Cause": "The task timed out"});
+
+#[tokio::test]
+async fn an_approval_is_asked_before_anything_is_deployed() {
+    let gs = stage();
+    let s = awaiting(&gs).await;
+    assert_eq!((s.phase, s.action), (Phase::Approval, Action::Approve));
+    assert_eq!(gs.starts().len(), 0, "nothing started before the approval");
+    let approval = s.approval.as_ref().unwrap_or_else(|| panic!("no approval"));
+    assert_eq!(approval.timeout_seconds, 600);
+    assert_eq!(approval.expires_at, T0 + Duration::seconds(600));
+    assert_eq!(approval.serving_snapshot_id.as_deref(), Some(S2));
+    assert_eq!(
+        s.deployment.snapshot_id, S4,
+        "the approver sees the resolved snapshot"
+    );
+    // The request is published with what awaits approval and how to answer.
+    let sns = crate::fakes::FakeNotifier::default();
+    let event = json!({"approvalRequest": s, "taskToken": "tok", "execution": {"Id": EXEC}});
+    let out = notify::handle(&sns, &event, T0).await;
+    assert_eq!(out.map(|o| o.outcome).ok(), Some(Verdict::AwaitingApproval));
+    let published = sns.published();
+    assert_eq!(published.len(), 1);
+    assert!(
+        !published[0].message.contains("tok"),
+        "the task token is never published"
+    );
+    let body = super::message_of(&published[0]);
+    assert!(
+        body.summary.contains("stagegate approve --execution-arn")
+            && body.summary.contains(S4)
+            && body.summary.contains(S2),
+        "{}",
+        body.summary
+    );
+}
+
+#[tokio::test]
+async fn approved_starts_the_stage_and_records_who_answered() {
+    let gs = stage();
+    let s = awaiting(&gs).await;
+    let s = answered(&gs, &s, answer("APPROVE", "looks good"), minutes(5))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((s.phase, s.action), (Phase::Deploy, Action::Wait));
+    assert_eq!(gs.starts().len(), 1);
+    let a = s
+        .approval
+        .as_ref()
+        .and_then(|a| a.answer.as_ref())
+        .unwrap_or_else(|| panic!("no answer"));
+    assert_eq!(a.decision, Decision::Approve);
+    assert_eq!(a.by.as_deref(), Some("arn:aws:iam::123456789012:user/ana"));
+    // And it ends as an ordinary success, the approval in the message.
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let done = polled(&gs, &s, minutes(9)).await;
+    let (out, body, _) =
+        notified(&serde_json::to_value(&done).unwrap_or_default(), minutes(9)).await;
+    assert_eq!(out.outcome, Verdict::Succeeded);
+    assert_eq!(
+        body.approval.and_then(|a| a.answer).map(|a| a.decision),
+        Some(Decision::Approve)
+    );
+}
+
+#[tokio::test]
+async fn rejected_timed_out_and_aborted_approvals_deploy_nothing() {
+    for (reply, verdict, says) in [
+        (
+            answer("REJECT", "not tonight"),
+            Verdict::Rejected,
+            "rejected by arn:aws:iam::123456789012:user/ana (not tonight)",
+        ),
+        (
+            TIMED_OUT(),
+            Verdict::ApprovalTimedOut,
+            "nobody answered the approval within 600 s",
+        ),
+        (
+            answer("ABORT", "wrong build"),
+            Verdict::Aborted,
+            "Aborted by arn:aws:iam::123456789012:user/ana (wrong build) while it awaited approval",
+        ),
+    ] {
+        let gs = stage();
+        let s = awaiting(&gs).await;
+        let s = answered(&gs, &s, reply, minutes(10))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(gs.starts().len(), 0, "{verdict:?}: nothing deployed");
+        assert_eq!((s.phase, s.action), (Phase::Approval, Action::Alert));
+        let (out, body, sns) =
+            notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(10)).await;
+        assert_eq!(out.outcome, verdict);
+        assert!(!out.succeeded);
+        assert_eq!(out.error, format!("StageGate.{}", verdict.as_str()));
+        assert!(body.summary.contains(says), "{verdict:?}: {}", body.summary);
+        assert_eq!(sns.published().len(), 1, "one notification");
+    }
+}
+
+#[tokio::test]
+async fn an_answer_nobody_can_read_deploys_nothing_and_names_the_field() {
+    let gs = stage();
+    let s = awaiting(&gs).await;
+    for (reply, field) in [
+        (
+            json!({"decision": "YES", "at": "2026-03-01T12:05:00Z"}),
+            "approved.approvalAnswer.decision",
+        ),
+        (
+            json!({"Error": "States.TaskFailed", "Cause": "x"}),
+            "approved.approvalAnswer.Error",
+        ),
+        (Value::Null, "approved.approvalAnswer"),
+    ] {
+        let err = answered(&gs, &s, reply, minutes(5)).await.err();
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains(field), "{text}");
+    }
+    assert_eq!(gs.starts().len(), 0);
+    // A state that is not awaiting approval is refused: a routing mistake never deploys.
+    let running = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
+    let err = answered(&gs, &running, answer("APPROVE", "x"), minutes(5))
+        .await
+        .err();
+    assert!(err
+        .map(|e| e.to_string())
+        .unwrap_or_default()
+        .contains("approved.action"));
+}
+
+#[tokio::test]
+async fn approval_input_is_validated_by_field() {
+    let gs = stage();
+    for (extra, field) in [
+        (
+            json!({"approval": {"timeoutSeconds": 30}}),
+            "input.approval.timeoutSeconds",
+        ),
+        (
+            json!({"approval": {"timeoutSeconds": 60, "heartbeat": 5}}),
+            "input.approval.heartbeat",
+        ),
+        (
+            json!({"stages": [{"stageName": "dev"}, {"stageName": "prod", "approval": {"timeoutSeconds": 90000}}]}),
+            "input.stages[1].approval.timeoutSeconds",
+        ),
+        (
+            json!({"approval": {"timeoutSeconds": 60}, "stages": [{"stageName": "dev", "approval": {"timeoutSeconds": 60}}]}),
+            "input.approval",
+        ),
+    ] {
+        let err = start::handle(
+            &gs,
+            &FakeAlarms::new(),
+            &with_input(extra),
+            "r",
+            &FixedClock(T0),
+        )
+        .await
+        .err();
+        let text = err.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains(&format!("`{field}`")), "{field}: {text}");
+    }
+}
+
+async fn poll_aborting(
+    gs: &FakeGameSparks,
+    alarms: &FakeAlarms,
+    aborts: &FakeAbortRequests,
+    state: &GateState,
+    now: OffsetDateTime,
+) -> GateState {
+    let event = serde_json::to_value(state).unwrap_or_default();
+    match poll::handle(gs, alarms, aborts, &event, &FixedClock(now)).await {
+        Ok(s) => s,
+        Err(e) => panic!("poll failed: {e}"),
+    }
+}
+
+const ABORT: &str = r#"{"by": "arn:aws:iam::123456789012:user/ana", "reason": "players report crashes", "at": "2026-03-01T12:02:00Z"}"#;
+
+#[tokio::test]
+async fn an_abort_during_the_deployment_waits_for_it_to_end_then_rolls_back() {
+    let gs = stage();
+    let aborts = FakeAbortRequests::new();
+    let s = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
+    aborts.request(EXEC, ABORT);
+    // Still running: GameSparks would refuse a rollback, so the gate waits.
+    let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(2)).await;
+    assert_eq!(s.action, Action::Wait);
+    assert!(
+        s.reason
+            .contains("aborted by arn:aws:iam::123456789012:user/ana"),
+        "{}",
+        s.reason
+    );
+    assert!(s.abort.is_some());
+    // It succeeds: an abort rolls it back anyway, instead of baking or succeeding.
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let reads = aborts.reads();
+    let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(4)).await;
+    assert_eq!(
+        aborts.reads(),
+        reads,
+        "read once: the state keeps the request"
+    );
+    assert_eq!(s.action, Action::Rollback);
+    let s = rolled_back(&gs, &s, minutes(5)).await;
+    gs.set_state(
+        "dep-2",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        None,
+        minutes(6),
+    );
+    let s = polled(&gs, &s, minutes(7)).await;
+    let (out, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(7)).await;
+    assert_eq!(out.outcome, Verdict::Aborted);
+    assert!(
+        body.summary.starts_with("Aborted by arn:aws:iam::123456789012:user/ana (players report crashes): deployment dep-1"),
+        "{}",
+        body.summary
+    );
+    assert_eq!(
+        body.abort.map(|a| a.reason).as_deref(),
+        Some("players report crashes")
+    );
+    assert_eq!(
+        body.rollback.map(|r| r.snapshot_id).as_deref(),
+        Some(S2),
+        "rolled back to the known-good snapshot"
+    );
+}
+
+#[tokio::test]
+async fn an_abort_during_the_bake_rolls_back_at_once() {
+    let gs = stage();
+    let alarms = quiet_alarms();
+    let aborts = FakeAbortRequests::new();
+    let s = baking(&gs, &alarms, json!({"bake": super::safety::bake(600)})).await;
+    assert_eq!(s.phase, Phase::Bake);
+    aborts.request(EXEC, ABORT);
+    let s = poll_aborting(&gs, &alarms, &aborts, &s, minutes(6)).await;
+    assert_eq!(s.action, Action::Rollback);
+    assert_eq!(s.deployment.outcome, Outcome::Succeeded);
+}
+
+#[tokio::test]
+async fn another_runs_abort_and_an_unreadable_channel_do_not_stop_the_gate() {
+    let gs = stage();
+    let aborts = FakeAbortRequests::new();
+    aborts.request(
+        "arn:aws:states:us-east-1:123456789012:execution:stagegate:other",
+        ABORT,
+    );
+    let s = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
+    let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(2)).await;
+    assert!(s.abort.is_none(), "another execution's abort");
+    aborts.fail_next(crate::ports::ServiceError::new(
+        crate::ports::ServiceErrorKind::AccessDenied,
+        "GetParameter",
+        "not allowed",
+    ));
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(4)).await;
+    assert_eq!(
+        s.action,
+        Action::Succeed,
+        "the deployment is still watched to its end"
+    );
+    let (out, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(4)).await;
+    assert_eq!(out.outcome, Verdict::Succeeded);
+    assert!(
+        body.summary.contains("Abort requests could not be read"),
+        "the message says aborts were not seen: {}",
+        body.summary
+    );
+    // A request nobody can parse still aborts: someone meant to.
+    let gs = stage();
+    let aborts = FakeAbortRequests::new();
+    aborts.request(EXEC, "stop it!");
+    let s = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
+    let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(2)).await;
+    assert!(
+        s.abort
+            .as_ref()
+            .is_some_and(|a| a.reason.contains("could not be read")),
+        "{:?}",
+        s.abort
+    );
+}
