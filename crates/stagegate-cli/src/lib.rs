@@ -1,9 +1,10 @@
 //! The `stagegate` command's library: following an execution (`follow`), the lines a person sees
-//! (`progress`), and the two readers the workspace tests share with it, so the CLI and the e2e
+//! (`progress`), answering approvals and aborting (`operator`), and the two readers the workspace tests share with it, so the CLI and the e2e
 //! and soak tiers read a run the same way: an execution's history (`history`) and a notification
 //! as the topic's SQS subscriber receives it (`envelope`).
 
 pub mod envelope;
 pub mod follow;
 pub mod history;
+pub mod operator;
 pub mod progress;

@@ -1,14 +1,15 @@
 //! `stagegate`: starts a gate execution on a state machine and follows it to the end, printing
-//! progress. Exit status: 0 when the requested snapshot was deployed (or a dry run found the way
-//! clear), 1 when the gate ended any other way, 2 when the command itself failed (arguments, AWS
-//! access).
+//! progress; answers its approvals and aborts it. Exit status: 0 when the requested snapshot was
+//! deployed (or a dry run found the way clear, or an answer was delivered), 1 when the gate ended
+//! any other way, 2 when the command itself failed (arguments, AWS access, nothing to answer).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use stagegate_cli::follow;
+use stagegate::approval::Decision;
+use stagegate_cli::{follow, operator};
 
 #[derive(Parser)]
 #[command(
@@ -47,6 +48,48 @@ enum Command {
         #[command(flatten)]
         follow: follow::FollowArgs,
     },
+    /// Approve the stage a running gate waits on: it is deployed now.
+    Approve {
+        #[command(flatten)]
+        target: Target,
+        /// Why (recorded with the answer and in the notification).
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Reject the stage a running gate waits on: the run ends REJECTED, nothing of it deployed.
+    Reject {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Abort a running gate: the stage it deploys or bakes is rolled back and the run ends
+    /// ABORTED (awaiting approval: nothing is deployed).
+    Abort {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+#[derive(clap::Args)]
+struct Target {
+    #[arg(long)]
+    execution_arn: String,
+    /// AWS region (default: the standard chain).
+    #[arg(long)]
+    region: Option<String>,
+    /// Endpoint for Step Functions, SSM and STS, e.g. the local stack (also AWS_ENDPOINT_URL_SFN,
+    /// AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+}
+
+impl Target {
+    async fn operator(&self) -> operator::Operator {
+        operator::Operator::new(self.region.clone(), self.endpoint_url.clone()).await
+    }
 }
 
 fn main() -> ExitCode {
@@ -75,6 +118,33 @@ fn main() -> ExitCode {
             } => {
                 let clients = follow::Clients::new(&follow).await;
                 follow::follow(&clients, &execution_arn, &follow).await
+            }
+            Command::Approve { target, reason } => {
+                let done = target
+                    .operator()
+                    .await
+                    .answer(&target.execution_arn, Decision::Approve, reason.as_deref())
+                    .await?;
+                println!("{done}");
+                Ok(true)
+            }
+            Command::Reject { target, reason } => {
+                let done = target
+                    .operator()
+                    .await
+                    .answer(&target.execution_arn, Decision::Reject, Some(&reason))
+                    .await?;
+                println!("{done}");
+                Ok(true)
+            }
+            Command::Abort { target, reason } => {
+                let done = target
+                    .operator()
+                    .await
+                    .abort(&target.execution_arn, &reason)
+                    .await?;
+                println!("{done}");
+                Ok(true)
             }
         }
     });

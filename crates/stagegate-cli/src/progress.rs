@@ -54,8 +54,11 @@ fn state_line(state: &GateState) -> String {
         // The core's reason starts with "dry run:".
         return format!("{INDENT}{}; next: {action}", state.reason);
     }
-    if state.phase == Phase::Bake {
+    if state.phase == Phase::Bake && state.abort.is_none() {
         return format!("{INDENT}{stage}{}", bake_line(state, action));
+    }
+    if state.phase == Phase::Approval {
+        return format!("{INDENT}{stage}{}; next: {action}", state.reason);
     }
     let watched = state.watched();
     let what = if watched.rollback_of.is_some() {
@@ -212,6 +215,7 @@ mod tests {
         WaveStage {
             stage_name: name.into(),
             bake: None,
+            approval: None,
             passed: None,
         }
     }
@@ -251,6 +255,9 @@ mod tests {
             wave: None,
             dry_run: false,
             plan: None,
+            approval: None,
+            abort: None,
+            abort_unreadable: None,
             phase,
             action,
             reason: "r".into(),
@@ -419,6 +426,8 @@ mod tests {
             wave: None,
             dry_run: false,
             plan: None,
+            approval: None,
+            abort: None,
         }
     }
 }

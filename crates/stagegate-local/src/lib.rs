@@ -237,6 +237,8 @@ impl Stack {
             // The bake window's DescribeAlarms: moto's CloudWatch (alarms set with
             // `Clients::cloudwatch`, e.g. PutMetricAlarm + SetAlarmState).
             .env("AWS_ENDPOINT_URL_CLOUDWATCH", format!("http://{aws_addr}"))
+            // Abort requests (`stagegate abort`): moto's Parameter Store.
+            .env("AWS_ENDPOINT_URL_SSM", format!("http://{aws_addr}"))
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
