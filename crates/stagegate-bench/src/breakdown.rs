@@ -5,9 +5,10 @@
 
 use std::path::Path;
 
-use serde_json::{json, Value};
+use serde::Deserialize;
 
 use crate::measure::ColdSample;
+use crate::results::PhaseMedians;
 use crate::stats::{median, round};
 
 /// Label suffix of the cold-start targets that log their phases.
@@ -18,14 +19,26 @@ pub const LOG_FILTER: (&str, &str) = ("RUST_LOG", "info,stagegate::startup=debug
 pub const PROCESS: &str = "process start and tokio runtime";
 pub const RUNTIME: &str = "runtime client to the first GET /next";
 
+/// The part of a `tracing-subscriber` JSON log line the phases are in (an external format: only
+/// what is read here).
+#[derive(Deserialize)]
+struct LogLine {
+    fields: LogFields,
+}
+
+#[derive(Deserialize)]
+struct LogFields {
+    phases: String,
+}
+
 /// One cold start's phases in order, in ms, from its log; None when the line is missing.
 pub fn from_log(log: &Path, sample: &ColdSample) -> Option<Vec<(String, f64)>> {
     let text = std::fs::read_to_string(log).ok()?;
     let line = text
         .lines()
         .find(|l| l.contains(stagegate::startup::MESSAGE))?;
-    let value: Value = serde_json::from_str(line).ok()?;
-    let marks = stagegate::startup::parse(value.pointer("/fields/phases")?.as_str()?)?;
+    let line: LogLine = serde_json::from_str(line).ok()?;
+    let marks = stagegate::startup::parse(&line.fields.phases)?;
     let spawned = sample.spawned_unix_us;
     let mut phases = Vec::with_capacity(marks.len() + 1);
     let mut last = spawned;
@@ -46,12 +59,11 @@ pub fn from_log(log: &Path, sample: &ColdSample) -> Option<Vec<(String, f64)>> {
     Some(phases)
 }
 
-/// Medians per phase over the runs (phases in the order the function marks them).
-pub fn summarize(runs: &[Vec<(String, f64)>]) -> Value {
-    let Some(first) = runs.first() else {
-        return Value::Null;
-    };
-    let phases: Vec<Value> = first
+/// Medians per phase over the runs (phases in the order the function marks them); None for no
+/// runs.
+pub fn summarize(runs: &[Vec<(String, f64)>]) -> Option<PhaseMedians> {
+    let first = runs.first()?;
+    let phases_ms_median = first
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
@@ -59,10 +71,13 @@ pub fn summarize(runs: &[Vec<(String, f64)>]) -> Value {
                 .iter()
                 .filter_map(|r| r.get(i).map(|(_, ms)| *ms))
                 .collect();
-            json!([name, round(median(&ms).unwrap_or(f64::NAN), 3)])
+            (name.clone(), round(median(&ms).unwrap_or(f64::NAN), 3))
         })
         .collect();
-    json!({ "runs": runs.len(), "phases_ms_median": phases })
+    Some(PhaseMedians {
+        runs: runs.len(),
+        phases_ms_median,
+    })
 }
 
 #[cfg(test)]
@@ -95,5 +110,17 @@ mod tests {
         assert_eq!(phases[0].0, PROCESS);
         assert_eq!(phases[3].0, RUNTIME);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn medians_per_phase_in_order() {
+        let run = |a: f64, b: f64| vec![("x".to_owned(), a), ("y".to_owned(), b)];
+        let m = summarize(&[run(1.0, 4.0), run(3.0, 2.0), run(2.0, 3.0)]).unwrap();
+        assert_eq!(m.runs, 3);
+        assert_eq!(
+            m.phases_ms_median,
+            vec![("x".to_owned(), 2.0), ("y".to_owned(), 3.0)]
+        );
+        assert!(summarize(&[]).is_none());
     }
 }

@@ -1,12 +1,19 @@
 //! What the functions are benchmarked against: the emulator's scenario and each function's first
-//! event, built from the repository's sample events (`events/*.json`).
+//! event, built from the repository's sample events (`events/*.json`). The scenario and the gate
+//! states are edited as their types (`gamesparks_local::Scenario`, `stagegate::state::GateState`),
+//! so a renamed field fails to compile here instead of leaving a sample value in place.
 
-use gamesparks_local::scenario::demo_snapshots;
 use std::path::Path;
 
+use bytes::Bytes;
+use gamesparks_local::scenario::{
+    demo_snapshots, DeploymentAction, DeploymentSpec, DeploymentState, EntityState, ResultCode,
+    StageSpec,
+};
 use gamesparks_local::Scenario;
-use serde_json::{json, Value};
-use time::format_description::well_known::Rfc3339;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use stagegate::state::GateState;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{Context, Result};
@@ -50,107 +57,120 @@ pub const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:stagegate-bench"
 
 /// The demo scenario plus the benchmark's stage and a failed prod deployment.
 pub fn scenario() -> Result<Scenario> {
-    let mut s: Value =
-        serde_json::from_str(Scenario::demo_json()).context("parsing the demo scenario")?;
-    let stages = s
-        .pointer_mut("/games/0/stages")
-        .and_then(Value::as_array_mut)
-        .ok_or("the demo scenario has no games[0].stages")?;
-    for stage in stages.iter_mut() {
-        if stage.get("name").and_then(Value::as_str) == Some("prod") {
-            if let Some(deps) = stage.get_mut("deployments").and_then(Value::as_array_mut) {
-                deps.push(json!({
-                    "id": FAILED_DEPLOYMENT_ID,
-                    "snapshotId": "Snapshot_2026-11-18T11:15:00.000Z",
-                    "action": "DEPLOY",
-                    "state": "FAILED",
-                    "result": "UNSPECIFIED_FAILURE",
-                    "created": "-10m",
-                    "durationSeconds": 95
-                }));
-            }
-        }
+    let mut s =
+        Scenario::from_json_str(Scenario::demo_json()).context("parsing the demo scenario")?;
+    s.name = Some("stagegate-bench".into());
+    let game = s
+        .games
+        .first_mut()
+        .ok_or("the demo scenario has no games[0]")?;
+    for stage in game.stages.iter_mut().filter(|st| st.name == "prod") {
+        stage.deployments.push(DeploymentSpec {
+            result: Some(ResultCode::UnspecifiedFailure),
+            duration_seconds: Some(95.0),
+            ..deployment(
+                FAILED_DEPLOYMENT_ID,
+                demo_snapshots::UNSPECIFIED_FAILURE,
+                DeploymentState::Failed,
+                "-10m",
+            )
+        });
     }
-    stages.push(json!({
-        "name": POLL_STAGE,
-        "description": "stagegate-bench: a deployment that stays IN_PROGRESS",
-        "role": "arn:aws:iam::123456789012:role/GameSparksSpaceRaidersBench",
-        "created": "2026-09-01T09:15:00Z",
-        "deployments": [
-            {
-                "id": "dep-00000000000b0000",
-                "snapshotId": demo_snapshots::KNOWN_GOOD,
-                "action": "DEPLOY", "state": "COMPLETED", "result": "SUCCESS",
-                "created": "-2d", "durationSeconds": 300
+    game.stages.push(StageSpec {
+        name: POLL_STAGE.into(),
+        role: "arn:aws:iam::123456789012:role/GameSparksSpaceRaidersBench".into(),
+        description: Some("stagegate-bench: a deployment that stays IN_PROGRESS".into()),
+        game_key: None,
+        log_group: None,
+        created: Some("2026-09-01T09:15:00Z".into()),
+        last_updated: None,
+        tags: Default::default(),
+        state: EntityState::Active,
+        deployments: vec![
+            DeploymentSpec {
+                result: Some(ResultCode::Success),
+                duration_seconds: Some(300.0),
+                ..deployment(
+                    "dep-00000000000b0000",
+                    demo_snapshots::KNOWN_GOOD,
+                    DeploymentState::Completed,
+                    "-2d",
+                )
             },
-            {
-                "id": POLL_DEPLOYMENT_ID,
-                "snapshotId": demo_snapshots::DEPLOYS,
-                "action": "DEPLOY", "state": "IN_PROGRESS",
-                "created": "-1m"
-            }
-        ]
-    }));
-    if let Some(name) = s.get_mut("name") {
-        *name = json!("stagegate-bench");
-    }
-    Scenario::from_json_value(s).context("building the benchmark scenario")
+            deployment(
+                POLL_DEPLOYMENT_ID,
+                demo_snapshots::DEPLOYS,
+                DeploymentState::InProgress,
+                "-1m",
+            ),
+        ],
+    });
+    s.check()
+        .map_err(|e| format!("building the benchmark scenario: {e}"))?;
+    Ok(s)
 }
 
-/// The first event of each function.
+/// A seeded DEPLOY with no result, message or duration.
+fn deployment(id: &str, snapshot: &str, state: DeploymentState, created: &str) -> DeploymentSpec {
+    DeploymentSpec {
+        id: Some(id.into()),
+        snapshot_id: snapshot.into(),
+        action: Some(DeploymentAction::Deploy),
+        state: Some(state),
+        result: None,
+        message: None,
+        created: created.into(),
+        last_updated: None,
+        duration_seconds: None,
+    }
+}
+
+/// The first event of each function: poll-deployment and rollback-deployment take the gate state;
+/// start-deployment and notify-result get their sample events as they are.
 #[derive(Debug, Clone)]
 pub struct Events {
     pub start: Value,
-    pub poll: Value,
-    pub rollback: Value,
+    pub poll: GateState,
+    pub rollback: GateState,
     pub notify: Value,
 }
 
 impl Events {
-    pub fn get(&self, f: Function) -> &Value {
+    /// `f`'s event, as the Runtime API serves it.
+    pub fn bytes(&self, f: Function) -> Result<Bytes> {
         match f {
-            Function::Start => &self.start,
-            Function::Poll => &self.poll,
-            Function::Rollback => &self.rollback,
-            Function::Notify => &self.notify,
+            Function::Start => serde_json::to_vec(&self.start),
+            Function::Poll => serde_json::to_vec(&self.poll),
+            Function::Rollback => serde_json::to_vec(&self.rollback),
+            Function::Notify => serde_json::to_vec(&self.notify),
         }
+        .map(Bytes::from)
+        .context(format!("serialising the {} event", f.binary()))
     }
 }
 
-fn read_event(dir: &Path, name: &str) -> Result<Value> {
+fn read_event<T: DeserializeOwned>(dir: &Path, name: &str) -> Result<T> {
     let path = dir.join(name);
     let text = std::fs::read_to_string(&path).context(format!("reading {}", path.display()))?;
     serde_json::from_str(&text).context(format!("parsing {}", path.display()))
-}
-
-fn set(v: &mut Value, key: &str, value: Value) -> Result<()> {
-    match v.as_object_mut() {
-        Some(map) => {
-            map.insert(key.to_owned(), value);
-            Ok(())
-        }
-        None => Err(format!("sample event is not an object (setting {key})").into()),
-    }
 }
 
 /// Reads `events/*.json` under `workspace` and points them at the benchmark scenario, with a
 /// deadline 30 minutes after `now` so a poll sees the deployment as running, not timed out.
 pub fn events(workspace: &Path, now: OffsetDateTime) -> Result<Events> {
     let dir = workspace.join("events");
-    let deadline = (now + Duration::minutes(30))
-        .format(&Rfc3339)
-        .context("formatting the deadline")?;
+    let deadline = now + Duration::minutes(30);
 
     let start = read_event(&dir, "start-deployment.json")?;
 
-    let mut poll = read_event(&dir, "poll-deployment.json")?;
-    set(&mut poll, "stageName", json!(POLL_STAGE))?;
-    set(&mut poll, "deploymentId", json!(POLL_DEPLOYMENT_ID))?;
-    set(&mut poll, "deadline", json!(deadline))?;
+    let mut poll: GateState = read_event(&dir, "poll-deployment.json")?;
+    poll.stage_name = POLL_STAGE.into();
+    poll.deployment.deployment_id = POLL_DEPLOYMENT_ID.into();
+    poll.deployment.deadline = deadline;
 
-    let mut rollback = read_event(&dir, "rollback-deployment.json")?;
-    set(&mut rollback, "deploymentId", json!(FAILED_DEPLOYMENT_ID))?;
-    set(&mut rollback, "deadline", json!(deadline))?;
+    let mut rollback: GateState = read_event(&dir, "rollback-deployment.json")?;
+    rollback.deployment.deployment_id = FAILED_DEPLOYMENT_ID.into();
+    rollback.deployment.deadline = deadline;
 
     let notify = read_event(&dir, "notify-result.succeeded.json")?;
     Ok(Events {
@@ -168,19 +188,33 @@ mod tests {
     #[test]
     fn scenario_loads_with_the_bench_stage() {
         let s = scenario().unwrap();
-        let text = serde_json::to_string(&s).unwrap();
-        assert!(text.contains(POLL_DEPLOYMENT_ID));
-        assert!(text.contains(FAILED_DEPLOYMENT_ID));
+        let stages = &s.games[0].stages;
+        let bench = stages.iter().find(|st| st.name == POLL_STAGE).unwrap();
+        let polled = bench.deployments.last().unwrap();
+        assert_eq!(polled.id.as_deref(), Some(POLL_DEPLOYMENT_ID));
+        assert_eq!(polled.state, Some(DeploymentState::InProgress));
+        let prod = stages.iter().find(|st| st.name == "prod").unwrap();
+        assert!(prod
+            .deployments
+            .iter()
+            .any(|d| d.id.as_deref() == Some(FAILED_DEPLOYMENT_ID)));
     }
 
     #[test]
     fn events_point_at_the_scenario() {
         let ws = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-        let e = events(&ws, OffsetDateTime::now_utc()).unwrap();
-        assert_eq!(e.poll["deploymentId"], POLL_DEPLOYMENT_ID);
-        assert_eq!(e.poll["stageName"], POLL_STAGE);
-        assert_eq!(e.rollback["action"], "rollback");
+        let now = OffsetDateTime::now_utc();
+        let e = events(&ws, now).unwrap();
+        assert_eq!(e.poll.deployment.deployment_id, POLL_DEPLOYMENT_ID);
+        assert_eq!(e.poll.stage_name, POLL_STAGE);
+        assert_eq!(e.poll.deployment.deadline, now + Duration::minutes(30));
+        assert_eq!(e.rollback.action, stagegate::policy::Action::Rollback);
+        assert_eq!(e.rollback.deployment.deployment_id, FAILED_DEPLOYMENT_ID);
         assert!(e.start["input"]["snapshotId"].is_string());
-        assert!(e.notify["state"].is_object());
+        let notified: GateState = serde_json::from_value(e.notify["state"].clone()).unwrap();
+        assert_eq!(notified.game_name, GAME);
+        // What the functions get is the state as its type writes it.
+        let served: GateState = serde_json::from_slice(&e.bytes(Function::Poll).unwrap()).unwrap();
+        assert_eq!(served, e.poll);
     }
 }

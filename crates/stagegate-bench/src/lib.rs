@@ -2,18 +2,33 @@
 //! local Runtime API stub, the GameSparks emulator, an SNS stub), a Python peer of
 //! poll-deployment, the warm handler cost, the polling strategies (simulated) and the zips.
 //!
-//! The binary (`src/main.rs`) runs everything and writes `bench/results.json`; the modules here
-//! are the parts, pure where they can be (`adaptive`, `sim`, `stats`, `report`).
+//! The binary (`src/main.rs`) parses the command line and calls `pipeline`, which runs the
+//! steps in order:
+//!
+//! - building and sizing the functions: `artifacts`, and the peer's venv: `peer`;
+//! - measuring, kind by kind: `measurements` (cold starts, parity, warm, profile trials, the
+//!   polling simulation, the machine), on the primitives in `measure` (one process against the
+//!   stubs), `stubs`, `process`, `fixtures` and `breakdown`;
+//! - the results document: `results` (the format of `bench/results.json`, as types) and
+//!   `assemble` (filling it in: rounding, target checks, the profile recommendation);
+//! - the printed table: `report`.
+//!
+//! Pure where they can be: `adaptive`, `sim`, `stats`, `results`, `assemble`, `report`.
 
 pub mod adaptive;
 pub mod artifacts;
+pub mod assemble;
 pub mod breakdown;
 pub mod error;
 pub mod fixtures;
 pub mod measure;
+pub mod measurements;
 pub mod peer;
+pub mod pipeline;
 pub mod process;
+pub mod progress;
 pub mod report;
+pub mod results;
 pub mod sim;
 pub mod stats;
 pub mod stubs;

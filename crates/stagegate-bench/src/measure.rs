@@ -6,12 +6,14 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use serde_json::Value;
 
-use crate::error::{Context, Error, Result};
-use crate::fixtures::{Function, GAME, POLL_DEPLOYMENT_ID, POLL_STAGE, TOPIC_ARN};
+use crate::error::{Error, Result};
+use crate::fixtures::{Events, Function, GAME, POLL_DEPLOYMENT_ID, POLL_STAGE, TOPIC_ARN};
 use crate::process::{cpu_time_ns, peak_rss_kib, ChildGuard};
 use crate::stubs::{Invocation, Report, RuntimeStub, TimingProxy};
+
+/// The label of the Python peer's target.
+pub const PEER_LABEL: &str = "python-peer";
 
 const INIT_TIMEOUT: Duration = Duration::from_secs(60);
 const INVOKE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -37,6 +39,16 @@ pub struct Endpoints {
     pub sns: String,
     /// An empty directory, the processes' HOME: no ~/.aws files to read, as on Lambda.
     pub scratch: PathBuf,
+}
+
+/// What every cold or warm run is started against: the stubs' endpoints, the events, the
+/// emulator (reset between runs that start deployments) and the directory for the processes'
+/// logs.
+pub struct Harness<'a> {
+    pub endpoints: &'a Endpoints,
+    pub events: &'a Events,
+    pub emulator: &'a gamesparks_local::RunningServer,
+    pub logs: &'a Path,
 }
 
 /// The environment Lambda gives a function (128 MB, us-east-1), with dummy credentials, the
@@ -101,7 +113,7 @@ impl Target {
     pub fn python_peer(python: &Path, peer_dir: &Path) -> Self {
         let dir = peer_dir.display().to_string();
         Self {
-            label: "python-peer".into(),
+            label: PEER_LABEL.into(),
             function: Function::Poll,
             program: python.to_path_buf(),
             args: ["-m", "awslambdaric", "handler.poll"]
@@ -260,12 +272,6 @@ async fn invoke(
     .await?;
     let served = served.ok_or("the response came before the event was served")?;
     Ok((served, answered.0, answered.1))
-}
-
-pub fn event_bytes(event: &Value) -> Result<Bytes> {
-    serde_json::to_vec(event)
-        .map(Bytes::from)
-        .context("serialising the event")
 }
 
 /// Starts `target` cold, gives it one event, and measures init, first invocation and peak RSS.

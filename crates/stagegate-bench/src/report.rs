@@ -1,142 +1,277 @@
-//! Turning samples into `bench/results.json`, the target checks and the printed table.
+//! The printed report: the human table the bench ends with, rendered from a [`Results`] (the
+//! same document it writes to `bench/results.json`) and nothing else, so the table and the file
+//! cannot disagree. Rendering only: what the figures are and how they are checked is in
+//! `results` and `assemble`.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use crate::fixtures::Function;
+use crate::results::{ColdSummary, Results};
 
-use crate::measure::ColdSample;
-use crate::stats::{self, round};
-
-pub const INIT_TARGET_MS: f64 = 15.0;
-pub const RSS_TARGET_MB: f64 = 20.0;
-pub const PEER_SPEEDUP_TARGET: f64 = 10.0;
-pub const OVERHEAD_TARGET_MS: f64 = 1.0;
-pub const TRANSITIONS_TARGET_RATIO: f64 = 1.0 / 3.0;
-/// 3 MiB.
-pub const ZIP_TARGET_BYTES: u64 = 3 * 1024 * 1024;
-
-/// Summary of one target's cold starts.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct ColdSummary {
-    pub runs: usize,
-    pub init_ms_median: f64,
-    pub init_ms_p95: f64,
-    /// CPU time (all threads) used before the first /next, median.
-    pub init_cpu_ms_median: f64,
-    pub first_invocation_ms_median: f64,
-    pub first_invocation_ms_p95: f64,
-    /// Peak RSS (VmHWM), MiB: the largest of the runs.
-    pub rss_mb_max: f64,
-    pub rss_mb_median: f64,
+/// A float as the file writes it (`3.0`, `0.3463`), or `-` when it is not a number.
+fn float(x: f64) -> String {
+    serde_json::Number::from_f64(x).map_or_else(|| "-".into(), |n| n.to_string())
 }
 
-pub fn summarize(samples: &[ColdSample]) -> ColdSummary {
-    let init: Vec<f64> = samples.iter().map(|s| s.init_ms).collect();
-    let first: Vec<f64> = samples.iter().map(|s| s.first_invocation_ms).collect();
-    let rss: Vec<f64> = samples.iter().map(|s| s.rss_kib as f64 / 1024.0).collect();
-    let cpu: Vec<f64> = samples.iter().map(|s| s.init_cpu_ms).collect();
-    ColdSummary {
-        runs: samples.len(),
-        init_ms_median: round(stats::median(&init).unwrap_or(f64::NAN), 3),
-        init_ms_p95: round(stats::percentile(&init, 95.0).unwrap_or(f64::NAN), 3),
-        init_cpu_ms_median: round(stats::median(&cpu).unwrap_or(f64::NAN), 3),
-        first_invocation_ms_median: round(stats::median(&first).unwrap_or(f64::NAN), 3),
-        first_invocation_ms_p95: round(stats::percentile(&first, 95.0).unwrap_or(f64::NAN), 3),
-        rss_mb_max: round(stats::max(&rss).unwrap_or(f64::NAN), 2),
-        rss_mb_median: round(stats::median(&rss).unwrap_or(f64::NAN), 2),
+/// A per-function float, `-` when the function has none.
+fn per_fn(map: &std::collections::BTreeMap<String, f64>, f: &str) -> String {
+    map.get(f).copied().map_or_else(|| "-".into(), float)
+}
+
+fn cold_row(label: String, s: &ColdSummary) -> Vec<String> {
+    vec![
+        label,
+        float(s.init_ms_median),
+        float(s.init_ms_p95),
+        float(s.init_cpu_ms_median),
+        float(s.first_invocation_ms_median),
+        float(s.first_invocation_ms_p95),
+        float(s.rss_mb_max),
+        "-".into(),
+        "-".into(),
+    ]
+}
+
+/// The whole report.
+pub fn render(r: &Results) -> String {
+    let mut out = String::new();
+    cold_starts(&mut out, r);
+    init_phases(&mut out, r);
+    warm(&mut out, r);
+    polling(&mut out, r);
+    profile_trials(&mut out, r);
+    targets(&mut out, r);
+    out
+}
+
+fn cold_starts(out: &mut String, r: &Results) {
+    out.push_str("\n== Cold start (x86_64 release, 128 MB env, Runtime API stub) ==\n");
+    let mut rows = vec![];
+    for f in Function::ALL {
+        let n = f.binary();
+        rows.push(vec![
+            n.to_owned(),
+            per_fn(&r.init_ms_median, n),
+            per_fn(&r.init_ms_p95, n),
+            per_fn(&r.init_cpu_ms_median, n),
+            per_fn(&r.first_invocation_ms_median, n),
+            per_fn(&r.first_invocation_ms_p95, n),
+            per_fn(&r.rss_mb, n),
+            format!("{}x", per_fn(&r.init_speedup_vs_peer, n)),
+            r.zip_bytes
+                .get(n)
+                .map_or_else(|| "-".into(), u64::to_string),
+        ]);
     }
-}
-
-/// One target from the issue, checked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Check {
-    pub target: String,
-    pub subject: String,
-    pub value: f64,
-    pub limit: f64,
-    pub met: bool,
-    /// How far inside (positive) or outside (negative) the limit, in the value's unit.
-    pub margin: f64,
-}
-
-impl Check {
-    /// `value` must be at most `limit`.
-    pub fn at_most(target: &str, subject: &str, value: f64, limit: f64) -> Self {
-        Self {
-            target: target.into(),
-            subject: subject.into(),
-            value,
-            limit,
-            met: value <= limit,
-            margin: round(limit - value, 3),
-        }
+    rows.push(vec![
+        "python-peer (poll)".into(),
+        format!("{}", r.peer_init_ms_median),
+        float(r.peer.init_ms_p95),
+        float(r.peer_init_cpu_ms_median),
+        float(r.peer.first_invocation_ms_median),
+        float(r.peer.first_invocation_ms_p95),
+        float(r.peer_rss_mb),
+        "1x".into(),
+        "-".into(),
+    ]);
+    for (label, e) in &r.init_experiments.results {
+        rows.push(cold_row(format!("({label})"), e));
     }
+    out.push_str(&table(
+        &[
+            "function",
+            "init p50 ms",
+            "init p95 ms",
+            "init CPU ms",
+            "1st inv p50 ms",
+            "1st inv p95 ms",
+            "peak RSS MiB",
+            "init vs peer",
+            "zip bytes",
+        ],
+        &rows,
+    ));
 
-    /// `value` must be at least `limit`.
-    pub fn at_least(target: &str, subject: &str, value: f64, limit: f64) -> Self {
-        Self {
-            target: target.into(),
-            subject: subject.into(),
-            value,
-            limit,
-            met: value >= limit,
-            margin: round(value - limit, 3),
-        }
-    }
-}
-
-/// One release-profile variant, measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Trial {
-    pub name: String,
-    pub description: String,
-    pub build_seconds: f64,
-    pub zip_bytes: BTreeMap<String, u64>,
-    pub binary_bytes: BTreeMap<String, u64>,
-    pub init_ms_median: BTreeMap<String, f64>,
-    pub first_invocation_ms_median: BTreeMap<String, f64>,
-    pub rss_mb: BTreeMap<String, f64>,
-    /// Means over the four functions.
-    pub zip_bytes_mean: f64,
-    pub init_ms_median_mean: f64,
-    pub panic_abort: bool,
-}
-
-/// Picks a profile: among the unwind variants, the fastest init (differences under 0.5 ms or 5 %
-/// count as ties, broken by the smaller zips); abort only if it wins by 15 % or more.
-pub fn recommend(trials: &[Trial]) -> Option<(String, String)> {
-    let unwind: Vec<&Trial> = trials.iter().filter(|t| !t.panic_abort).collect();
-    let best_init = unwind
-        .iter()
-        .map(|t| t.init_ms_median_mean)
-        .fold(f64::INFINITY, f64::min);
-    let tolerance = (best_init * 0.05).max(0.5);
-    let chosen = unwind
-        .iter()
-        .filter(|t| t.init_ms_median_mean <= best_init + tolerance)
-        .min_by(|a, b| a.zip_bytes_mean.total_cmp(&b.zip_bytes_mean))?;
-    let mut why = format!(
-        "{}: init {:.2} ms (mean of medians; best unwind {:.2} ms, ties within {:.2} ms), zip {:.0} bytes mean",
-        chosen.name, chosen.init_ms_median_mean, best_init, tolerance, chosen.zip_bytes_mean
+    let p = &r.peer_parity;
+    let compact = |f| serde_json::to_value(f).map_or_else(|e| format!("({e})"), |v| v.to_string());
+    let _ = writeln!(
+        out,
+        "peer parity (poll-deployment vs python-peer on the same event): {}  rust {}  peer {}",
+        if p.equal { "same answer" } else { "DIFFERENT" },
+        compact(&p.rust),
+        compact(&p.peer),
     );
-    for abort in trials.iter().filter(|t| t.panic_abort) {
-        let zip_gain = 1.0 - abort.zip_bytes_mean / chosen.zip_bytes_mean;
-        let init_gain = 1.0 - abort.init_ms_median_mean / chosen.init_ms_median_mean;
-        let _ = write!(
-            why,
-            "; {} (panic abort) is {:.1} % smaller and {:.1} % faster to init",
-            abort.name,
-            zip_gain * 100.0,
-            init_gain * 100.0
-        );
-        // A big gain in one measure, and no real loss (over 5 %) in the other.
-        if (zip_gain >= 0.15 && init_gain >= -0.05) || (init_gain >= 0.15 && zip_gain >= -0.05) {
-            return Some((abort.name.clone(), why + ": a big enough gain for abort"));
-        }
+}
+
+fn init_phases(out: &mut String, r: &Results) {
+    out.push_str("\n== Where init goes (median ms per phase, `+phases` runs) ==\n");
+    for (name, b) in &r.init_breakdown.functions {
+        let phases: Vec<String> = b
+            .phases_ms_median
+            .iter()
+            .map(|(phase, ms)| format!("{phase} {}", float(*ms)))
+            .collect();
+        let _ = writeln!(out, "{name}: {}", phases.join(" | "));
     }
-    why.push_str(": not worth losing lambda_runtime's panic reporting");
-    Some((chosen.name.clone(), why))
+}
+
+fn warm(out: &mut String, r: &Results) {
+    out.push_str("\n== Warm poll-deployment ==\n");
+    let w = &r.warm;
+    out.push_str(&table(
+        &["measure", "value"],
+        &[
+            vec!["invocations".into(), w.invocations.to_string()],
+            vec![
+                "handler overhead p50 ms".into(),
+                float(r.handler_overhead_ms_p50),
+            ],
+            vec![
+                "handler overhead p99 ms".into(),
+                float(r.handler_overhead_ms_p99),
+            ],
+            vec![
+                "emulator round trip p50 ms (proxy window)".into(),
+                float(w.emulator_round_trip_ms_p50),
+            ],
+            vec![
+                "invocation p50 ms, no proxy".into(),
+                float(w.direct_invocation_ms_p50),
+            ],
+            vec![
+                "SDK GetStageDeployment from harness p50 ms".into(),
+                float(w.sdk_round_trip_ms_median),
+            ],
+            vec![
+                "overhead p50 ms by SDK-median subtraction".into(),
+                float(w.overhead_ms_p50_by_subtracting_sdk_median),
+            ],
+        ],
+    ));
+}
+
+fn polling(out: &mut String, r: &Results) {
+    out.push_str("\n== Polling (simulated) ==\n");
+    let rows: Vec<Vec<String>> = r
+        .polling_order
+        .iter()
+        .map(|s| {
+            let p = r.polling.get(s);
+            let cell = |pick: fn(&crate::sim::StrategyResult) -> f64| {
+                p.map_or("-".into(), |p| float(pick(p)))
+            };
+            vec![
+                s.clone(),
+                cell(|p| p.transitions_mean),
+                cell(|p| p.polls_mean),
+                cell(|p| p.detection_latency_s_p50),
+                cell(|p| p.detection_latency_s_p95),
+                cell(|p| p.detection_latency_s_max),
+                cell(|p| p.usd_per_1000),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "strategy",
+            "transitions",
+            "polls",
+            "latency p50 s",
+            "latency p95 s",
+            "latency max s",
+            "USD / 1000",
+        ],
+        &rows,
+    ));
+    out.push_str("\nsensitivity (fixed 10 s vs adaptive):\n");
+    let rows: Vec<Vec<String>> = r
+        .polling_sensitivity
+        .iter()
+        .map(|s| {
+            vec![
+                float(s.within_log_sd),
+                s.scenario.as_str().to_owned(),
+                float(s.fixed_10s_transitions_mean),
+                float(s.adaptive_transitions_mean),
+                float(s.transitions_ratio),
+                float(s.fixed_10s_latency_s_p95),
+                float(s.adaptive_latency_s_p95),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "within-stage sd",
+            "model",
+            "fixed10 trans",
+            "adaptive trans",
+            "ratio",
+            "fixed10 p95 s",
+            "adaptive p95 s",
+        ],
+        &rows,
+    ));
+}
+
+fn profile_trials(out: &mut String, r: &Results) {
+    if r.profile_trials.is_empty() {
+        return;
+    }
+    out.push_str("\n== Release profile trials (x86_64 cargo-lambda zips) ==\n");
+    let rows: Vec<Vec<String>> = r
+        .profile_trials
+        .iter()
+        .map(|t| {
+            let zips: Vec<String> = t.zip_bytes.values().map(u64::to_string).collect();
+            let inits: Vec<String> = t.init_ms_median.values().copied().map(float).collect();
+            vec![
+                t.name.clone(),
+                float(t.zip_bytes_mean),
+                float(t.init_ms_median_mean),
+                float(t.build_seconds),
+                zips.join("/"),
+                inits.join("/"),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "profile",
+            "zip mean B",
+            "init p50 mean ms",
+            "build s",
+            "zips (notify/poll/rollback/start)",
+            "init p50 ms (same order)",
+        ],
+        &rows,
+    ));
+    let _ = writeln!(
+        out,
+        "recommended: {}",
+        r.recommended_profile_reason.as_deref().unwrap_or("-")
+    );
+}
+
+fn targets(out: &mut String, r: &Results) {
+    out.push_str("\n== Targets ==\n");
+    let rows: Vec<Vec<String>> = r
+        .targets
+        .iter()
+        .map(|c| {
+            vec![
+                c.target.clone(),
+                c.subject.clone(),
+                float(c.value),
+                float(c.limit),
+                if c.met { "met" } else { "MISSED" }.into(),
+                float(c.margin),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &["target", "subject", "value", "limit", "", "margin"],
+        &rows,
+    ));
 }
 
 fn pad(s: &str, w: usize) -> String {
@@ -177,76 +312,46 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::*;
 
-    fn trial(name: &str, init: f64, zip: f64, abort: bool) -> Trial {
-        Trial {
-            name: name.into(),
-            description: String::new(),
-            build_seconds: 0.0,
-            zip_bytes: BTreeMap::new(),
-            binary_bytes: BTreeMap::new(),
-            init_ms_median: BTreeMap::new(),
-            first_invocation_ms_median: BTreeMap::new(),
-            rss_mb: BTreeMap::new(),
-            zip_bytes_mean: zip,
-            init_ms_median_mean: init,
-            panic_abort: abort,
-        }
-    }
-
     #[test]
-    fn recommendation_prefers_unwind_and_breaks_ties_by_size() {
-        let trials = [
-            trial("current", 5.0, 3.0e6, true),
-            trial("unwind", 5.1, 3.3e6, false),
-            trial("fat", 5.2, 3.1e6, false),
-            trial("slow-small", 9.0, 2.0e6, false),
-        ];
-        let (name, why) = recommend(&trials).unwrap();
-        assert_eq!(name, "fat", "{why}");
-        // A big abort gain wins.
-        let trials = [
-            trial("abort", 3.0, 2.0e6, true),
-            trial("unwind", 5.0, 3.0e6, false),
-        ];
-        assert_eq!(recommend(&trials).unwrap().0, "abort");
-        assert!(recommend(&[]).is_none());
-    }
-
-    #[test]
-    fn checks_and_table() {
-        let c = Check::at_most("init", "poll", 12.0, 15.0);
-        assert!(c.met);
-        assert_eq!(c.margin, 3.0);
-        let c = Check::at_least("speedup", "poll", 8.0, 10.0);
-        assert!(!c.met);
-        assert_eq!(c.margin, -2.0);
+    fn table_pads_columns() {
         let t = table(&["a", "bb"], &[vec!["xxx".into(), "y".into()]]);
         assert_eq!(t, "a    bb\n---  --\nxxx  y\n");
     }
 
     #[test]
-    fn summary_uses_medians_and_peaks() {
-        let s = summarize(&[
-            ColdSample {
-                init_ms: 1.0,
-                init_cpu_ms: 0.5,
-                first_invocation_ms: 2.0,
-                rss_kib: 1024,
-                spawned_unix_us: 0.0,
-            },
-            ColdSample {
-                init_ms: 3.0,
-                init_cpu_ms: 0.7,
-                first_invocation_ms: 4.0,
-                rss_kib: 2048,
-                spawned_unix_us: 0.0,
-            },
-        ]);
-        assert_eq!(s.init_ms_median, 2.0);
-        assert_eq!(s.init_cpu_ms_median, 0.6);
-        assert_eq!(s.rss_mb_max, 2.0);
-        assert_eq!(s.rss_mb_median, 1.5);
+    fn floats_print_as_the_file_writes_them() {
+        assert_eq!(float(15.0), "15.0");
+        assert_eq!(float(0.3463), "0.3463");
+        assert_eq!(float(f64::NAN), "-");
+    }
+
+    #[test]
+    fn the_committed_results_render_every_figure() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/results.json");
+        let r = Results::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let text = render(&r);
+        let row = |start: &str| {
+            text.lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("no `{start}` row in\n{text}"))
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        // Every cell of a function's row comes from the file (none is "-").
+        let poll = row("poll-deployment ");
+        assert_eq!(poll.len(), 9, "{poll:?}");
+        assert!(!poll.contains(&"-".to_owned()), "{poll:?}");
+        assert_eq!(poll[1], float(r.init_ms_median["poll-deployment"]));
+        let fixed = row("fixed_10s ");
+        assert_eq!(fixed[1], float(r.polling["fixed_10s"].transitions_mean));
+        assert!(text.contains("poll-deployment vs python-peer on the same event"));
+        assert!(text.contains(" rust {\"action\":"), "{text}");
+        assert!(text.contains("poll-deployment: process start and tokio runtime "));
+        assert!(text.contains("handler overhead p50 <= 1 ms"));
     }
 }

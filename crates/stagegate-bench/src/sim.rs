@@ -19,7 +19,7 @@
 //! A gate run: the Start task returns the first wait; each poll loop is Wait + Poll task + Route
 //! choice (3 transitions); fixed overhead Accept, Start, Route, Notify, Finish, Succeed (6).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
 use crate::adaptive::{adaptive_next_wait_with, AdaptiveParams};
@@ -32,7 +32,10 @@ pub const USD_PER_GB_SECOND_ARM64: f64 = 0.000_013_333_4;
 pub const USD_PER_REQUEST: f64 = 0.20 / 1_000_000.0;
 pub const MEMORY_GB: f64 = 128.0 / 1024.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Written to bench/results.json as `polling_model` (as are `CostInputs` and `StrategyResult`):
+/// its fields are part of that file's format (`results`' round-trip test).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Model {
     pub deployments: usize,
     pub seed: u64,
@@ -85,44 +88,14 @@ pub struct Deployment {
     pub history: Vec<f64>,
 }
 
-/// SplitMix64: small, fast, and reproducible everywhere.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in [0, 1).
-    pub fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    pub fn uniform(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-
-    /// Standard normal (Box-Muller).
-    pub fn normal(&mut self) -> f64 {
-        let u1 = 1.0 - self.unit(); // (0, 1]
-        let u2 = self.unit();
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-    }
-}
+/// The workspace's one generator, from the plain SplitMix64 state the committed figures were
+/// simulated with.
+pub use gamesparks_local::rng::Rng;
 
 fn successful_duration(m: &Model, rng: &mut Rng, typical: f64) -> f64 {
     // Among successes, the slow ones keep their share.
     let slow_share = m.slow_rate / (1.0 - m.fail_fast_rate - m.fail_mid_rate).max(1e-9);
-    let d = if rng.unit() < slow_share {
+    let d = if rng.next_f64() < slow_share {
         typical * rng.uniform(1.3, 2.0)
     } else {
         typical * (m.within_log_sd * rng.normal()).exp()
@@ -131,12 +104,12 @@ fn successful_duration(m: &Model, rng: &mut Rng, typical: f64) -> f64 {
 }
 
 pub fn deployments(m: &Model) -> Vec<Deployment> {
-    let mut rng = Rng::new(m.seed);
+    let mut rng = Rng::from_state(m.seed);
     (0..m.deployments)
         .map(|_| {
             let typical = (m.stage_median * (m.stage_log_sd * rng.normal()).exp())
                 .clamp(m.stage_min, m.stage_max);
-            let h = rng.unit();
+            let h = rng.next_f64();
             let n_history = if h < m.no_history_rate {
                 0
             } else if h < m.no_history_rate + m.short_history_rate && m.max_history > 1 {
@@ -147,7 +120,7 @@ pub fn deployments(m: &Model) -> Vec<Deployment> {
             let history = (0..n_history)
                 .map(|_| successful_duration(m, &mut rng, typical))
                 .collect();
-            let r = rng.unit();
+            let r = rng.next_f64();
             let duration = if r < m.fail_fast_rate {
                 rng.uniform(15.0, 60.0)
             } else if r < m.fail_fast_rate + m.fail_mid_rate {
@@ -228,7 +201,8 @@ pub fn run(strategy: &Strategy, d: &Deployment, timeout: f64) -> Run {
 }
 
 /// Cost inputs measured by the benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CostInputs {
     /// Billed duration of one warm invocation, in ms (Lambda bills per 1 ms).
     pub billed_ms_per_invocation: f64,
@@ -236,7 +210,8 @@ pub struct CostInputs {
     pub history_read_ms: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct StrategyResult {
     pub transitions_mean: f64,
     pub detection_latency_s_p95: f64,
@@ -374,8 +349,8 @@ mod tests {
 
     #[test]
     fn rng_is_uniform_enough() {
-        let mut r = Rng::new(1);
-        let v: Vec<f64> = (0..10_000).map(|_| r.unit()).collect();
+        let mut r = Rng::from_state(1);
+        let v: Vec<f64> = (0..10_000).map(|_| r.next_f64()).collect();
         let mean = v.iter().sum::<f64>() / v.len() as f64;
         assert!((0.48..0.52).contains(&mean));
         let n: Vec<f64> = (0..10_000).map(|_| r.normal()).collect();
