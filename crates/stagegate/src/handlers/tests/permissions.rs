@@ -124,9 +124,11 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
         Vec::<String>::new()
     );
 
-    // poll-deployment: a deployment polled to success, then its bake checked.
+    // poll-deployment: a deployment polled to success, then its bake checked, reading abort
+    // requests each time.
     let gs = stage();
     let alarms = quiet();
+    let aborts = crate::fakes::FakeAbortRequests::new();
     let s = match start::handle(&gs, &alarms, &input(bake.clone()), "r", &clock).await {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
@@ -143,15 +145,7 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
     for minutes in [4, 5] {
         let event = serde_json::to_value(&state).unwrap_or_default();
         let now = FixedClock(T0 + Duration::minutes(minutes));
-        state = match poll::handle(
-            &gs,
-            &alarms,
-            &crate::fakes::FakeAbortRequests::new(),
-            &event,
-            &now,
-        )
-        .await
-        {
+        state = match poll::handle(&gs, &alarms, &aborts, &event, &now).await {
             Ok(s) => s,
             Err(e) => panic!("{e}"),
         };
@@ -163,7 +157,13 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
     if alarms.calls() > alarm_calls_before {
         poll_used.insert("cloudwatch:DescribeAlarms".into());
     }
-    assert!(poll_used.len() == 2, "the bake was checked: {poll_used:?}");
+    if aborts.reads() > 0 {
+        poll_used.insert("ssm:GetParameter".into());
+    }
+    assert!(
+        poll_used.len() == 3,
+        "the bake and the abort requests were checked: {poll_used:?}"
+    );
     assert_eq!(missing("poll-deployment", &poll_used), Vec::<String>::new());
 
     // rollback-deployment: a failed deployment rolled back.
