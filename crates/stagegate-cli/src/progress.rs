@@ -258,6 +258,8 @@ mod tests {
             approval: None,
             abort: None,
             abort_unreadable: None,
+            freeze_windows: vec![],
+            frozen: None,
             phase,
             action,
             reason: "r".into(),
@@ -428,6 +430,7 @@ mod tests {
             plan: None,
             approval: None,
             abort: None,
+            frozen: None,
         }
     }
 }

@@ -13,6 +13,7 @@ use crate::bake::{self, BakeSpec};
 use crate::deployment::StageRef;
 pub use crate::fields::from_value;
 use crate::fields::{self, InvalidInput};
+use crate::freeze::{self, FreezeWindow};
 use crate::policy::{FailureResponse, Policy, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
 
 /// A promotion wave deploys to at most this many stages; with the per-stage limits this keeps the
@@ -48,6 +49,8 @@ pub struct GateRequest {
     pub snapshot: SnapshotChoice,
     pub policy: Policy,
     pub dry_run: bool,
+    /// The input's own freeze windows (the template's come with the function's settings).
+    pub freeze_windows: Vec<FreezeWindow>,
 }
 
 /// One stage the run deploys to, with its bake window (if any).
@@ -108,6 +111,10 @@ struct RawInput {
     /// Ask a person before the run deploys anything (before its first stage).
     #[serde(default)]
     approval: Option<ApprovalSpec>,
+    /// Times in which no stage of the run may start (read one by one so errors name the entry).
+    #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<FreezeWindow>>"))]
+    freeze_windows: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +313,10 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
         let at = if wave { "stages" } else { "bake.alarmNames" };
         return Err(InvalidInput::new(field(at), rule));
     }
+    let freeze_windows = match &raw.freeze_windows {
+        Some(list) => freeze::parse_windows(list, &field("freezeWindows"))?,
+        None => vec![],
+    };
     Ok(GateRequest {
         game_name: raw.game_name,
         stages,
@@ -313,6 +324,7 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
         snapshot,
         policy,
         dry_run: raw.dry_run,
+        freeze_windows,
     })
 }
 

@@ -10,6 +10,7 @@ use crate::approval::{AbortRequest, Approval};
 use crate::bake::{AlarmStatus, BakeSpec, NamedWindow};
 use crate::classify::Outcome;
 use crate::deployment::{DeploymentState, ResultCode};
+use crate::freeze::ActiveFreeze;
 use crate::policy::{Action, Policy};
 use crate::verdict::Verdict;
 use crate::wave::{PassedStage, StageStatus};
@@ -42,6 +43,8 @@ pub struct Message {
     pub approval: Option<Approval>,
     /// `stagegate abort` of a stage being deployed or baked: who, why, when.
     pub abort: Option<AbortRequest>,
+    /// The freeze that kept the stage from starting, and until when.
+    pub frozen: Option<ActiveFreeze>,
 }
 
 /// What a dry run found: the gate state's `Plan` with each stage's bake and its alarms named.

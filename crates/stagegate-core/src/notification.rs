@@ -108,6 +108,7 @@ pub fn render(report: &Report<'_>) -> Notification {
         plan: state.and_then(plan_report),
         approval: state.and_then(|s| s.approval.clone()),
         abort: state.and_then(|s| s.abort.clone()),
+        frozen: state.and_then(|s| s.frozen.clone()),
     };
 
     let result_code = state
@@ -295,6 +296,18 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
             )
         }
         Verdict::Aborted => aborted_summary(state, &target),
+        Verdict::Frozen => {
+            let f = state.frozen.as_ref();
+            format!(
+                "{} was not deployed on {target}: {}freeze{} is active until {}{}; nothing of this stage was started.",
+                d.snapshot_id,
+                if f.is_some_and(|f| f.name.is_some()) { "the " } else { "a " },
+                f.and_then(|f| f.name.as_deref())
+                    .map_or_else(String::new, |n| format!(" \"{n}\"")),
+                if f.is_some_and(|f| f.open_ended) { "at least " } else { "" },
+                f.map_or_else(|| UNKNOWN.to_owned(), |f| rfc3339(f.until)),
+            )
+        }
         Verdict::Error => {
             let cause = report.error.map_or_else(
                 || state.reason.clone(),

@@ -10,6 +10,7 @@ use crate::approval::{AbortRequest, Approval};
 use crate::bake::{BakeSpec, BakeWindow};
 use crate::classify::{Classification, Outcome};
 use crate::deployment::{DeploymentState, ResultCode, StageRef};
+use crate::freeze::{ActiveFreeze, FreezeWindow};
 use crate::plan::Plan;
 use crate::policy::{Action, Phase, Policy};
 use crate::wave::Wave;
@@ -57,6 +58,12 @@ pub struct GateState {
     /// Why abort requests could not be read (the run went on; the message says so).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub abort_unreadable: Option<String>,
+    /// The input's freeze windows, checked again before each later stage of a wave.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub freeze_windows: Vec<FreezeWindow>,
+    /// The freeze that refused to start the current stage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frozen: Option<ActiveFreeze>,
     pub phase: Phase,
     pub action: Action,
     pub reason: String,

@@ -47,6 +47,9 @@ pub enum Verdict {
     Aborted,
     /// Not an ending: the message asking for approval while the run waits.
     AwaitingApproval,
+    /// A freeze window was active: the stage was not started (earlier stages of a wave keep
+    /// theirs).
+    Frozen,
 }
 
 impl Verdict {
@@ -67,6 +70,7 @@ impl Verdict {
             Self::ApprovalTimedOut => "APPROVAL_TIMED_OUT",
             Self::Aborted => "ABORTED",
             Self::AwaitingApproval => "AWAITING_APPROVAL",
+            Self::Frozen => "FROZEN",
         }
     }
 
@@ -140,6 +144,16 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
             (Action::Succeed, true) => Verdict::DryRun,
             (Action::Alert, false) => Verdict::DryRunBlocked,
             _ => Verdict::Error,
+        };
+    }
+    if state.frozen.is_some() {
+        let nothing_started = state.deployment.deployment_id.is_empty()
+            && state.rollback.is_none()
+            && state.action == Action::Alert;
+        return if nothing_started {
+            Verdict::Frozen
+        } else {
+            Verdict::Error
         };
     }
     if state.phase == Phase::Approval {

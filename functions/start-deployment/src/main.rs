@@ -24,15 +24,18 @@ async fn main() -> Result<(), Error> {
     startup.mark("GameSparks client");
     let alarms = CloudWatchAlarms::from_config(&config);
     startup.mark("CloudWatch client");
+    let settings = handlers::start::Settings::from_env()?;
+    startup.mark("settings (freeze windows)");
     startup.report();
-    let (deployments, alarms, clock) = (&deployments, &alarms, &clock);
+    let (deployments, alarms, clock, settings) = (&deployments, &alarms, &clock, &settings);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::start::handle(
+        handlers::start::handle_with(
             deployments,
             alarms,
             &event.payload,
             &event.context.request_id,
             clock,
+            settings,
         )
         .await
     }))

@@ -13,6 +13,7 @@ use crate::clock::Clock;
 use crate::deployment::{Deployment, DeploymentState};
 use crate::error::GateError;
 use crate::fields::InvalidInput;
+use crate::freeze::{self, ActiveFreeze, FreezeWindow};
 use crate::history::{latest_snapshot, rollback_target, serving_snapshot};
 use crate::input::{parse_start_event, GateRequest, SnapshotChoice, StartEvent};
 use crate::paging::collect_all;
@@ -25,6 +26,37 @@ use crate::wave::{Wave, WaveStage};
 
 use super::parse_state;
 
+/// What the function's configuration adds to every run: the template's parameters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// The template's `FreezeWindows` (the function's `STAGEGATE_FREEZE_WINDOWS`), checked with
+    /// each run's own.
+    pub freeze_windows: Vec<FreezeWindow>,
+}
+
+/// The variable the template sets from its `FreezeWindows` parameter.
+pub const FREEZE_WINDOWS_VAR: &str = "STAGEGATE_FREEZE_WINDOWS";
+
+impl Settings {
+    /// Read once at init: a template value that does not parse stops the function there, naming
+    /// the variable and the window at fault, instead of letting runs start through a freeze.
+    pub fn from_env() -> Result<Self, GateError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, GateError> {
+        let Some(text) = lookup(FREEZE_WINDOWS_VAR).filter(|t| !t.trim().is_empty()) else {
+            return Ok(Self::default());
+        };
+        let value: Value = serde_json::from_str(&text).map_err(|e| {
+            GateError::Configuration(format!("{FREEZE_WINDOWS_VAR} is not JSON: {e}"))
+        })?;
+        let freeze_windows = freeze::parse_windows(&value, FREEZE_WINDOWS_VAR)
+            .map_err(|e| GateError::Configuration(e.to_string()))?;
+        Ok(Self { freeze_windows })
+    }
+}
+
 /// `request_id` names the run when there is no Step Functions context (a direct invoke), so the
 /// ClientToken is still stable across Lambda's own retries of that invocation.
 pub async fn handle<D: StageDeployments, A: Alarms>(
@@ -34,11 +66,31 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     request_id: &str,
     clock: &impl Clock,
 ) -> Result<GateState, GateError> {
+    handle_with(
+        deployments,
+        alarms,
+        event,
+        request_id,
+        clock,
+        &Settings::default(),
+    )
+    .await
+}
+
+/// `handle` with the function's settings (what `main` calls).
+pub async fn handle_with<D: StageDeployments, A: Alarms>(
+    deployments: &D,
+    alarms: &A,
+    event: &Value,
+    request_id: &str,
+    clock: &impl Clock,
+    settings: &Settings,
+) -> Result<GateState, GateError> {
     if let Some(state) = event.get("advance") {
-        return advance(deployments, alarms, state, clock).await;
+        return advance(deployments, alarms, state, clock, settings).await;
     }
     if let Some(state) = event.get("approved") {
-        return answered(deployments, alarms, state, clock).await;
+        return answered(deployments, alarms, state, clock, settings).await;
     }
     let now = clock.now();
     let StartEvent { request, execution } = parse_start_event(event)?;
@@ -83,18 +135,20 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
         approval: None,
         abort: None,
         abort_unreadable: None,
+        freeze_windows: request.freeze_windows.clone(),
+        frozen: None,
         phase: Phase::Deploy,
         action: Action::Alert,
         reason: String::new(),
         wait_seconds: 0,
     };
     if request.dry_run {
-        return dry_run(deployments, alarms, &request, state).await;
+        return dry_run(deployments, alarms, &request, state, settings, now).await;
     }
     let snapshot_id = resolve_snapshot(deployments, &request, state.execution_started_at).await?;
     check_alarms_exist(alarms, &request).await?;
     state.deployment.snapshot_id = snapshot_id;
-    start_stage(deployments, alarms, state, first.approval, clock).await
+    start_stage(deployments, alarms, state, first.approval, clock, settings).await
 }
 
 /// Reads the answer to the approval the run waited for (`{"approved": <gate state with
@@ -105,6 +159,7 @@ async fn answered<D: StageDeployments, A: Alarms>(
     alarms: &A,
     event: &Value,
     clock: &impl Clock,
+    settings: &Settings,
 ) -> Result<GateState, GateError> {
     let now = clock.now();
     let mut state = parse_state(event).map_err(|mut e| {
@@ -138,7 +193,7 @@ async fn answered<D: StageDeployments, A: Alarms>(
     state.reason = match decision {
         approval::Decision::Approve => {
             state.phase = Phase::Deploy;
-            return start_stage(deployments, alarms, state, None, clock).await;
+            return start_stage(deployments, alarms, state, None, clock, settings).await;
         }
         approval::Decision::Reject => format!("{snapshot} on {stage} was rejected by {by}"),
         approval::Decision::Abort => {
@@ -184,6 +239,7 @@ async fn advance<D: StageDeployments, A: Alarms>(
     alarms: &A,
     event: &Value,
     clock: &impl Clock,
+    settings: &Settings,
 ) -> Result<GateState, GateError> {
     let now = clock.now();
     let mut state = parse_state(event).map_err(|mut e| {
@@ -252,7 +308,7 @@ async fn advance<D: StageDeployments, A: Alarms>(
     state.phase = Phase::Deploy;
     let snapshot_id = state.deployment.snapshot_id.clone();
     state.deployment = not_started(&snapshot_id, now);
-    start_stage(deployments, alarms, state, approval, clock).await
+    start_stage(deployments, alarms, state, approval, clock, settings).await
 }
 
 /// Starts the deployment of `state.deployment.snapshot_id` on the state's current stage, or asks
@@ -264,7 +320,13 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
     mut state: GateState,
     approval: Option<ApprovalSpec>,
     clock: &impl Clock,
+    settings: &Settings,
 ) -> Result<GateState, GateError> {
+    // Checked on every start of a stage: the first, after an approval (which may have waited
+    // into a freeze), and each later stage of a wave. A rollback never is.
+    if let Some(active) = freeze::active(&windows(settings, &state), clock.now()) {
+        return Ok(frozen(state, active, clock.now()));
+    }
     let stage = state.stage();
     let snapshot_id = state.deployment.snapshot_id.clone();
     let history = collect_all(|token| deployments.list_deployments(&stage, token))
@@ -473,6 +535,39 @@ fn unchanged(mut state: GateState, now: time::OffsetDateTime) -> GateState {
     state
 }
 
+/// The template's windows and the run's own.
+fn windows(settings: &Settings, state: &GateState) -> Vec<FreezeWindow> {
+    settings
+        .freeze_windows
+        .iter()
+        .chain(&state.freeze_windows)
+        .cloned()
+        .collect()
+}
+
+fn frozen(mut state: GateState, active: ActiveFreeze, now: time::OffsetDateTime) -> GateState {
+    let message = format!(
+        "a freeze{} is active until {}{}: {} is not started on {}",
+        active
+            .name
+            .as_deref()
+            .map_or_else(String::new, |n| format!(" ({n})")),
+        if active.open_ended { "at least " } else { "" },
+        crate::timefmt::rfc3339(active.until),
+        state.deployment.snapshot_id,
+        state.stage_name
+    );
+    tracing::warn!(stage = %state.stage(), %message, "deployment not started");
+    state.deployment.outcome = Outcome::Blocked;
+    state.deployment.message = Some(message.clone());
+    state.deployment.finished_at = Some(now);
+    state.frozen = Some(active);
+    state.action = Action::Alert;
+    state.reason = message;
+    state.wait_seconds = 0;
+    state
+}
+
 fn is_later_stage(state: &GateState) -> bool {
     state.wave.as_ref().is_some_and(|w| w.index > 0)
 }
@@ -582,10 +677,33 @@ async fn dry_run<D: StageDeployments, A: Alarms>(
     alarms: &A,
     request: &GateRequest,
     mut state: GateState,
+    settings: &Settings,
+    now: time::OffsetDateTime,
 ) -> Result<GateState, GateError> {
     let created_by = state.execution_started_at;
     let game = request.game_name.as_str();
     let mut problems = vec![];
+    let freeze_windows = windows(settings, &state);
+    let mut freeze_note = None;
+    match freeze::active(&freeze_windows, now) {
+        Some(active) => problems.push(format!(
+            "a freeze{} is active until {}{}: the run would end FROZEN",
+            active
+                .name
+                .as_deref()
+                .map_or_else(String::new, |n| format!(" ({n})")),
+            if active.open_ended { "at least " } else { "" },
+            crate::timefmt::rfc3339(active.until)
+        )),
+        None => {
+            freeze_note = freeze::next_start(&freeze_windows, now).map(|at| {
+                format!(
+                    "the next freeze starts at {}: a stage not started by then is refused (FROZEN)",
+                    crate::timefmt::rfc3339(at)
+                )
+            });
+        }
+    }
     let snapshots = collect_all(|token| deployments.list_snapshots(game, token)).await;
     let snapshot_id = match (&request.snapshot, snapshots) {
         (_, Err(e)) => {
@@ -637,6 +755,17 @@ async fn dry_run<D: StageDeployments, A: Alarms>(
             spec.bake.as_ref(),
             reading,
         ));
+    }
+    if let (Some(note), Some(first)) = (freeze_note, stages.first_mut()) {
+        first.notes.push(note);
+    }
+    for (spec, planned) in request.stages.iter().zip(stages.iter_mut()) {
+        if let Some(a) = spec.approval {
+            planned.notes.push(format!(
+                "approval is asked for before this stage is deployed (timeout {} s)",
+                a.timeout_seconds
+            ));
+        }
     }
     let plan = Plan::new(snapshot_id.clone(), problems, stages);
     if let Some(id) = snapshot_id {

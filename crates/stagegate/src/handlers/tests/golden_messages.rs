@@ -11,7 +11,7 @@ use lambda_runtime::Diagnostic;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-use super::operator_control::{answer, answered, awaiting, TIMED_OUT};
+use super::operator_control::{answer, answered, awaiting, frozen_input, TIMED_OUT};
 use super::rollback_deployment::failed_and_rolling_back;
 use super::safety::{
     bake, baking, minutes, poll_at, quiet_alarms, start_with, wave_input, with_input, LATENCY,
@@ -28,7 +28,7 @@ use crate::ports::ServiceErrorKind;
 use crate::verdict::Verdict;
 
 /// Every verdict, each with the golden file of its own name.
-const ALL: [Verdict; 15] = [
+const ALL: [Verdict; 16] = [
     Verdict::Succeeded,
     Verdict::Failed,
     Verdict::TimedOut,
@@ -44,6 +44,7 @@ const ALL: [Verdict; 15] = [
     Verdict::ApprovalTimedOut,
     Verdict::Aborted,
     Verdict::AwaitingApproval,
+    Verdict::Frozen,
 ];
 
 /// `ROLLBACK_FAILED` -> `rollback-failed`.
@@ -252,6 +253,12 @@ async fn run_to(verdict: Verdict) -> Ending {
                 minutes(9),
             );
             ending(polled(&gs, &s, minutes(10)).await, minutes(10))
+        }
+        // Inside the input's "launch" freeze (operator_control).
+        Verdict::Frozen => {
+            let gs = stage();
+            let s = start_with(&gs, &FakeAlarms::new(), &frozen_input()).await;
+            ending(s, T0)
         }
         Verdict::Error => {
             let gs = stage();

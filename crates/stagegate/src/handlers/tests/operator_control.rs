@@ -362,3 +362,127 @@ async fn another_runs_abort_and_an_unreadable_channel_do_not_stop_the_gate() {
         s.abort
     );
 }
+
+/// Prod frozen from 11:00 to 13:00 on T0's day ("launch").
+pub(super) fn frozen_input() -> Value {
+    with_input(json!({"freezeWindows": [
+        {"name": "launch", "start": "2026-03-01T11:00:00Z", "end": "2026-03-01T13:00:00Z"}
+    ]}))
+}
+
+#[tokio::test]
+async fn a_freeze_refuses_the_start_and_says_until_when() {
+    let gs = stage();
+    let s = start_with(&gs, &FakeAlarms::new(), &frozen_input()).await;
+    assert_eq!(gs.starts().len(), 0, "nothing started in a freeze");
+    assert_eq!(s.action, Action::Alert);
+    let (out, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
+    assert_eq!(out.outcome, Verdict::Frozen);
+    assert_eq!(out.error, "StageGate.FROZEN");
+    assert!(
+        body.summary
+            .contains("the freeze \"launch\" is active until 2026-03-01T13:00:00Z"),
+        "{}",
+        body.summary
+    );
+    assert_eq!(
+        body.frozen.map(|f| f.until),
+        Some(time::macros::datetime!(2026-03-01 13:00:00 UTC))
+    );
+    // The template's windows count as much as the run's own; outside every window it starts.
+    let settings = start::Settings::from_lookup(|_| {
+        Some(r#"[{"weekly": {"days": ["SUN"], "from": "11:30", "to": "12:30", "timeZone": "Europe/Berlin"}}]"#.into())
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let gs = stage();
+    let event = with_input(json!({}));
+    // 2026-03-01 is a Sunday; 12:00 UTC is 13:00 in Berlin, outside 11:30-12:30 local.
+    let s = start::handle_with(
+        &gs,
+        &FakeAlarms::new(),
+        &event,
+        "r",
+        &FixedClock(T0),
+        &settings,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.action, Action::Wait, "started: {}", s.reason);
+    let gs = stage();
+    let at = T0 - Duration::minutes(60); // 12:00 Berlin
+    let s = start::handle_with(
+        &gs,
+        &FakeAlarms::new(),
+        &event,
+        "r",
+        &FixedClock(at),
+        &settings,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert!(s.frozen.is_some(), "{}", s.reason);
+    assert_eq!(gs.starts().len(), 0);
+}
+
+#[tokio::test]
+async fn a_rollback_is_never_frozen_and_a_dry_run_reports_the_freeze() {
+    // Started before the freeze, failed inside it: the rollback still runs.
+    let gs = stage();
+    let early = T0 - Duration::hours(2);
+    let event = with_input(json!({"freezeWindows": [
+        {"start": "2026-03-01T11:00:00Z", "end": "2026-03-01T13:00:00Z"}
+    ]}));
+    let s = start::handle(&gs, &FakeAlarms::new(), &event, "r", &FixedClock(early))
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(s.action, Action::Wait);
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "broke",
+    );
+    let s = polled(&gs, &s, T0).await;
+    assert_eq!(s.action, Action::Rollback);
+    let s = rolled_back(&gs, &s, T0).await;
+    assert_eq!(s.phase, Phase::Rollback, "rolled back inside the freeze");
+    // A dry run names the freeze as what would stop the run.
+    let mut dry = frozen_input();
+    dry["input"]["dryRun"] = json!(true);
+    let s = start_with(&stage(), &FakeAlarms::new(), &dry).await;
+    let plan = s.plan.unwrap_or_else(|| panic!("no plan"));
+    assert!(!plan.ready);
+    assert!(
+        plan.problems
+            .iter()
+            .any(|p| p.contains("freeze (launch) is active until 2026-03-01T13:00:00Z")),
+        "{:?}",
+        plan.problems
+    );
+}
+
+#[tokio::test]
+async fn freeze_windows_are_validated_by_field() {
+    let gs = stage();
+    let event = with_input(json!({"freezeWindows": [
+        {"start": "2026-03-01T11:00:00Z", "end": "2026-03-01T13:00:00Z"},
+        {"weekly": {"days": ["SAT"], "from": "10:00", "to": "12:00", "timeZone": "Europe/Berln"}}
+    ]}));
+    let err = start::handle(&gs, &FakeAlarms::new(), &event, "r", &FixedClock(T0))
+        .await
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(
+        err.contains("`input.freezeWindows[1].weekly.timeZone`"),
+        "{err}"
+    );
+    let bad = start::Settings::from_lookup(|_| Some("[{\"start\": 1}]".into())).err();
+    assert!(
+        bad.map(|e| e.to_string())
+            .unwrap_or_default()
+            .contains("STAGEGATE_FREEZE_WINDOWS[0]"),
+        "the template's variable is named"
+    );
+}
