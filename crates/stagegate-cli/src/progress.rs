@@ -431,6 +431,7 @@ mod tests {
             approval: None,
             abort: None,
             frozen: None,
+            cost: None,
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::bake::{AlarmStatus, BakeSpec, NamedWindow};
 use crate::classify::Outcome;
 use crate::deployment::{DeploymentState, ResultCode};
 use crate::freeze::ActiveFreeze;
+use crate::metrics::RunCost;
 use crate::policy::{Action, Policy};
 use crate::verdict::Verdict;
 use crate::wave::{PassedStage, StageStatus};
@@ -45,6 +46,9 @@ pub struct Message {
     pub abort: Option<AbortRequest>,
     /// The freeze that kept the stage from starting, and until when.
     pub frozen: Option<ActiveFreeze>,
+    /// The run's Step Functions state transitions and Lambda invocations, and what they cost at
+    /// list prices (an estimate; null on an approval request, which is not an ending).
+    pub cost: Option<RunCost>,
 }
 
 /// What a dry run found: the gate state's `Plan` with each stage's bake and its alarms named.

@@ -15,6 +15,7 @@ use crate::message::{
     DeploymentReport, ErrorReport, GateReport, Message, PlanReport, PlanStageReport, WaveReport,
     WaveStageReport,
 };
+use crate::metrics::{self, Ending};
 use crate::state::{GateState, Watch};
 use crate::timefmt::rfc3339;
 
@@ -56,6 +57,11 @@ pub struct Report<'a> {
 }
 
 pub fn render(report: &Report<'_>) -> Notification {
+    render_with_body(report).0
+}
+
+/// `render`, with the body as the typed `Message` too (for the run's metrics record).
+pub fn render_with_body(report: &Report<'_>) -> (Notification, Message) {
     let state = report.state;
     let game = state
         .map(|s| s.game_name.clone())
@@ -109,6 +115,14 @@ pub fn render(report: &Report<'_>) -> Notification {
         approval: state.and_then(|s| s.approval.clone()),
         abort: state.and_then(|s| s.abort.clone()),
         frozen: state.and_then(|s| s.frozen.clone()),
+        cost: (report.verdict != Verdict::AwaitingApproval).then(|| {
+            let ending = if report.error.is_some() {
+                Ending::NotifyError
+            } else {
+                Ending::Notify
+            };
+            metrics::run_cost(state, ending)
+        }),
     };
 
     let result_code = state
@@ -145,7 +159,7 @@ pub fn render(report: &Report<'_>) -> Notification {
         Some(w) => format!("{stage_shown} (wave {}/{})", w.index + 1, w.stages.len()),
         None => stage_shown.to_owned(),
     };
-    Notification {
+    let notification = Notification {
         subject: subject(report.verdict, game_shown, &subject_stage),
         summary,
         message: serde_json::to_string(&body).unwrap_or_default(),
@@ -155,7 +169,8 @@ pub fn render(report: &Report<'_>) -> Notification {
             .chars()
             .take(128)
             .collect(),
-    }
+    };
+    (notification, body)
 }
 
 /// `stagegate SUCCEEDED: game/stage`, printable ASCII, under SNS's 100-character limit.

@@ -633,3 +633,55 @@ impl AbortRequests for FakeAbortRequests {
             .cloned())
     }
 }
+
+/// The EMF records a run emitted, checked as CloudWatch Logs would read them: a record whose
+/// directive names a metric without its value, or a dimension without a string, is refused
+/// (CloudWatch drops such a record silently, so a test must not).
+#[derive(Debug, Default)]
+pub struct FakeMetrics {
+    records: Mutex<Vec<serde_json::Value>>,
+}
+
+impl FakeMetrics {
+    pub fn records(&self) -> Vec<serde_json::Value> {
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl crate::ports::Metrics for FakeMetrics {
+    fn emit(&self, record: &serde_json::Value) {
+        let directives = record["_aws"]["CloudWatchMetrics"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        assert!(
+            record["_aws"]["Timestamp"].is_i64() && !directives.is_empty(),
+            "not an EMF record: {record}"
+        );
+        for d in &directives {
+            for m in d["Metrics"].as_array().into_iter().flatten() {
+                let name = m["Name"].as_str().unwrap_or_default();
+                assert!(
+                    record[name].is_number(),
+                    "metric {name} has no value: {record}"
+                );
+            }
+            for set in d["Dimensions"].as_array().into_iter().flatten() {
+                for key in set.as_array().into_iter().flatten() {
+                    let key = key.as_str().unwrap_or_default();
+                    assert!(
+                        record[key].is_string(),
+                        "dimension {key} has no value: {record}"
+                    );
+                }
+            }
+        }
+        self.records
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(record.clone());
+    }
+}

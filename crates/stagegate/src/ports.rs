@@ -73,6 +73,12 @@ pub trait AbortRequests: Send + Sync {
     ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
 }
 
+/// Where a run's metrics record goes: CloudWatch embedded metric format on the function's log
+/// stream, which CloudWatch Logs turns into metrics without a call (and without a permission).
+pub trait Metrics: Send + Sync {
+    fn emit(&self, record: &serde_json::Value);
+}
+
 /// What went wrong in a call, as far as the gate's decisions care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServiceErrorKind {

@@ -1,8 +1,29 @@
-//! Logging: JSON lines, as Lambda's JSON log format expects, filtered by `RUST_LOG` or Lambda's
-//! `AWS_LAMBDA_LOG_LEVEL`. Handlers log identifiers and outcomes only; never configs or
-//! credentials.
+//! Logging and metrics: JSON lines, as Lambda's JSON log format expects, filtered by `RUST_LOG`
+//! or Lambda's `AWS_LAMBDA_LOG_LEVEL`, and each run's EMF record. Handlers log identifiers and
+//! outcomes only; never configs or credentials.
 
 use tracing_subscriber::EnvFilter;
+
+use crate::ports::Metrics;
+
+/// EMF records as Lambda expects them: one JSON object per line on stdout, beside (not inside)
+/// the tracing log lines.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EmfStdout;
+
+impl Metrics for EmfStdout {
+    fn emit(&self, record: &serde_json::Value) {
+        println!("{record}");
+    }
+}
+
+/// For callers that want no metrics (tests of other behaviour, one-off invokes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMetrics;
+
+impl Metrics for NoMetrics {
+    fn emit(&self, _: &serde_json::Value) {}
+}
 
 pub fn init() {
     let filter = std::env::var("RUST_LOG")

@@ -6,6 +6,7 @@ use serde_json::Value;
 use stagegate::aws::{self, SnsNotifier};
 use stagegate::clock::{Clock, SystemClock};
 use stagegate::startup::Startup;
+use stagegate::telemetry::EmfStdout;
 use stagegate::{handlers, preflight, telemetry};
 
 // One invocation at a time per process: a single-threaded runtime starts without spawning a
@@ -27,7 +28,7 @@ async fn main() -> Result<(), Error> {
     startup.report();
     let (notifier, clock) = (&notifier, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::notify::handle(notifier, &event.payload, clock.now()).await
+        handlers::notify::handle_with(notifier, &EmfStdout, &event.payload, clock.now()).await
     }))
     .await
 }

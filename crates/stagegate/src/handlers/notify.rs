@@ -6,8 +6,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::error::GateError;
-use crate::notification::{render, Report};
-use crate::ports::Notifier;
+use crate::metrics::emf_record;
+use crate::notification::{render, render_with_body, Report};
+use crate::ports::{Metrics, Notifier};
 use crate::verdict::{verdict, CaughtError, Verdict};
 
 /// What the workflow's last Choice and Fail states read (and the CLI prints).
@@ -28,6 +29,19 @@ pub struct NotifyOutput {
 /// state, or whatever a Catch saw (`error: {Error, Cause}` added to the failing task's input).
 pub async fn handle<N: Notifier>(
     notifier: &N,
+    event: &Value,
+    now: OffsetDateTime,
+) -> Result<NotifyOutput, GateError> {
+    handle_with(notifier, &crate::telemetry::NoMetrics, event, now).await
+}
+
+/// `handle`, emitting the run's metrics record once its ending is published (what `main` calls).
+/// Not before: a run counted in `Runs` is one whose notification went out, so the dashboard's
+/// lost notifications are the runs started and never counted. Not for approval requests, which
+/// are not endings.
+pub async fn handle_with<N: Notifier, M: Metrics>(
+    notifier: &N,
+    metrics: &M,
     event: &Value,
     now: OffsetDateTime,
 ) -> Result<NotifyOutput, GateError> {
@@ -61,7 +75,7 @@ pub async fn handle<N: Notifier>(
         .or_else(|| gate.as_ref().map(|g| g.execution_id.clone()))
         .unwrap_or_else(|| "unknown".into());
     let outcome = verdict(gate.as_ref(), caught.as_ref());
-    let notification = render(&Report {
+    let (notification, body) = render_with_body(&Report {
         verdict: outcome,
         state: gate.as_ref(),
         error: caught.as_ref(),
@@ -80,6 +94,10 @@ pub async fn handle<N: Notifier>(
         subject = %notification.subject,
         "notification published"
     );
+    if let Some(cost) = &body.cost {
+        let at_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+        metrics.emit(&emf_record(&body, gate.as_ref(), cost, at_ms));
+    }
     Ok(NotifyOutput {
         outcome,
         succeeded: outcome.is_success(),

@@ -267,3 +267,64 @@ async fn notify_refuses_to_call_an_unfinished_run_a_success() {
     let (out, _, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), T0).await;
     assert_eq!(out.outcome, Verdict::Error);
 }
+
+#[tokio::test]
+async fn each_ending_emits_one_metrics_record_after_it_is_published() {
+    use crate::fakes::FakeMetrics;
+    let gs = stage();
+    let s = started_then_finished(
+        &gs,
+        S4,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "Deployed",
+    )
+    .await;
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let event = json!({"state": s, "execution": {"Id": EXEC}});
+    let (sns, metrics) = (FakeNotifier::default(), FakeMetrics::default());
+    let out = notify::handle_with(&sns, &metrics, &event, T0 + Duration::minutes(4)).await;
+    assert!(out.is_ok(), "{out:?}");
+    let records = metrics.records();
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(
+        (
+            r["GameName"].as_str(),
+            r["StageName"].as_str(),
+            r["Outcome"].as_str()
+        ),
+        (Some("space-raiders"), Some("prod"), Some("SUCCEEDED"))
+    );
+    assert_eq!(r["Runs"], 1);
+    assert_eq!(r["Polls"], 1);
+    assert_eq!(r["Rollbacks"], 0);
+    // The message carries the same count and cost.
+    let body = message_of(&sns.published()[0]);
+    let cost = body.cost.unwrap_or_else(|| panic!("no cost"));
+    assert_eq!(r["StateTransitions"], cost.state_transitions);
+    assert_eq!(
+        cost.state_transitions, 9,
+        "Accept Start Route Wait Poll Route Notify Finish Succeeded"
+    );
+
+    // Nothing for a message that was not published, nor for an approval request.
+    let (failing, metrics) = (FakeNotifier::default(), FakeMetrics::default());
+    failing.fail_next(crate::ports::ServiceError::new(
+        crate::ports::ServiceErrorKind::Internal,
+        "Publish",
+        "down",
+    ));
+    let _ = notify::handle_with(&failing, &metrics, &event, T0).await;
+    assert!(
+        metrics.records().is_empty(),
+        "not counted: it was not published"
+    );
+    let awaiting = super::operator_control::awaiting(&stage()).await;
+    let request = json!({"approvalRequest": awaiting, "taskToken": "t", "execution": {"Id": EXEC}});
+    let _ = notify::handle_with(&FakeNotifier::default(), &metrics, &request, T0).await;
+    assert!(
+        metrics.records().is_empty(),
+        "an approval request is not an ending"
+    );
+}
