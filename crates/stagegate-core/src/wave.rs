@@ -127,13 +127,15 @@ mod tests {
     fn longest_wave_stays_below_the_history_limit() {
         // 9 events per poll or alarm check (Wait, Task, Choice); every stage deploys for the
         // longest timeout and grace window and bakes with the most checks; the last one also
-        // rolls back; plus the start, advance and notify tasks with a retry each.
+        // rolls back; plus the start, advance and notify tasks with a retry each, and an approval
+        // before every stage (AwaitApproval's 6 events, Answered's 5, Route's 2, a retry each).
         let polls = most_polls(MAX_TIMEOUT_SECONDS, MAX_TIMEOUT_SECONDS, 200);
         let checks = most_checks();
         assert_eq!(checks, MAX_CHECKS, "the longest bake the input allows");
         let per_stage = polls + checks;
         let stages = MAX_WAVE_STAGES as u64;
-        let events = 9 * (stages * per_stage + polls) + 20 * stages + 100;
+        let approvals = 2 * (6 + 5 + 2) * stages;
+        let events = 9 * (stages * per_stage + polls) + 20 * stages + approvals + 100;
         assert!(events < 25_000 * 9 / 10, "{events} events");
     }
 
@@ -147,7 +149,9 @@ mod tests {
         )))
         .unwrap_or_default();
         let backstop = asl["TimeoutSeconds"].as_u64().unwrap_or(0);
-        let longest = MAX_WAVE_STAGES as u64 * (LONGEST_PHASE_SECONDS + bake::MAX_BAKE_SECONDS)
+        // Every stage may wait the longest approval before it deploys.
+        let longest = MAX_WAVE_STAGES as u64
+            * (crate::approval::MAX_TIMEOUT_SECONDS + LONGEST_PHASE_SECONDS + bake::MAX_BAKE_SECONDS)
             + LONGEST_PHASE_SECONDS;
         assert!(
             backstop >= longest + 3600,
