@@ -18,9 +18,25 @@ struct Scenario {
     /// `SUCCEEDED`, or the Error the execution fails with.
     expect: &'static str,
     /// A bake window watching this CloudWatch alarm: the demo creates it in moto (OK) before the
-    /// run and sets it to ALARM as soon as the bake has begun.
+    /// run and sets it to ALARM as soon as the bake has begun (unless an operator acts instead).
     bake_alarm: Option<&'static str>,
+    /// What a person does during the run, as the CLI: at the first progress line containing
+    /// `when`, `stagegate <command> --execution-arn <this run> --reason <reason>`.
+    operator: Option<Operator>,
+    /// Extra members of the execution input (`"approval": ...`).
+    extra_input: &'static str,
+    /// Run when no `--scenario` is given.
+    by_default: bool,
 }
+
+struct Operator {
+    when: &'static str,
+    command: &'static str,
+    reason: &'static str,
+}
+
+/// The CLI's progress line while the run waits for approval (`progress::state_line`).
+const APPROVAL_PROGRESS: &str = "awaiting approval of";
 
 /// The bake scenario's window, in virtual seconds (20 s real at the default time scale 30): long
 /// enough that the alarm, flipped at the bake's first progress line, always fires inside it.
@@ -43,6 +59,9 @@ const SCENARIOS: &[Scenario] = &[
         snapshot: DEPLOYS,
         expect: "SUCCEEDED",
         bake_alarm: None,
+        operator: None,
+        extra_input: "",
+        by_default: true,
     },
     Scenario {
         name: "alert",
@@ -50,6 +69,9 @@ const SCENARIOS: &[Scenario] = &[
         snapshot: INVALID_ROLE,
         expect: "StageGate.FAILED",
         bake_alarm: None,
+        operator: None,
+        extra_input: "",
+        by_default: true,
     },
     Scenario {
         name: "rollback",
@@ -57,6 +79,9 @@ const SCENARIOS: &[Scenario] = &[
         snapshot: UNSPECIFIED_FAILURE,
         expect: "StageGate.ROLLED_BACK",
         bake_alarm: None,
+        operator: None,
+        extra_input: "",
+        by_default: true,
     },
     Scenario {
         name: "bake",
@@ -64,12 +89,43 @@ const SCENARIOS: &[Scenario] = &[
         snapshot: DEPLOYS,
         expect: "StageGate.ROLLED_BACK",
         bake_alarm: Some("space-raiders-prod-errors"),
+        operator: None,
+        extra_input: "",
+        by_default: true,
+    },
+    Scenario {
+        name: "approval",
+        story: "deploy v1.1.0 to space-raiders/prod once a person approves: the run waits (nothing deployed) until `stagegate approve` answers, then deploys",
+        snapshot: DEPLOYS,
+        expect: "SUCCEEDED",
+        bake_alarm: None,
+        operator: Some(Operator {
+            when: APPROVAL_PROGRESS,
+            command: "approve",
+            reason: "demo: QA signed off",
+        }),
+        extra_input: r#","approval":{"timeoutSeconds":600}"#,
+        by_default: true,
+    },
+    Scenario {
+        name: "abort",
+        story: "deploy v1.1.0 to space-raiders/prod with a 10-minute bake; during the bake a person runs `stagegate abort`: roll back to the last known-good snapshot",
+        snapshot: DEPLOYS,
+        expect: "StageGate.ABORTED",
+        bake_alarm: Some("space-raiders-prod-errors"),
+        operator: Some(Operator {
+            when: BAKE_PROGRESS,
+            command: "abort",
+            reason: "demo: players report crashes",
+        }),
+        extra_input: "",
+        by_default: false,
     },
 ];
 
 pub const USAGE: &str =
-    "  demo [--scenario success|alert|rollback|bake] [--input JSON|@FILE] [--keep] [--time-scale X] [--verbose]
-                            run the gate end to end locally (four scenarios by default)";
+    "  demo [--scenario success|alert|rollback|bake|approval|abort] [--input JSON|@FILE] [--keep] [--time-scale X] [--verbose]
+                            run the gate end to end locally (all but abort by default)";
 
 struct Args {
     scenario: Option<String>,
@@ -210,13 +266,18 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             input: input.clone(),
             expect: None,
             bake_alarm: None,
+            operator: None,
         }],
         (None, Some(name)) => SCENARIOS
             .iter()
             .filter(|s| s.name == name)
             .map(scenario_run)
             .collect(),
-        (None, None) => SCENARIOS.iter().map(scenario_run).collect(),
+        (None, None) => SCENARIOS
+            .iter()
+            .filter(|s| s.by_default)
+            .map(scenario_run)
+            .collect(),
     };
     let python = root.join(".venv/bin/python");
     let mut summary = Vec::new();
@@ -266,11 +327,24 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         let mut fired = false;
         let mut notification_names_alarm = false;
         let mut in_notification = false;
+        let mut execution_arn = None;
+        let mut operator_acted = false;
         if let Some(stdout) = child.stdout.take() {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 println!("{line}");
                 let _ = std::io::stdout().flush();
-                let Some(alarm) = run.bake_alarm else {
+                if let Some(arn) = line.strip_prefix("started ") {
+                    execution_arn = Some(arn.trim().to_owned());
+                }
+                if let (Some(op), Some(arn), false) =
+                    (&run.operator, &execution_arn, operator_acted)
+                {
+                    if line.contains(op.when) {
+                        operator_acted = true;
+                        operate(&target, &env, op, arn);
+                    }
+                }
+                let Some(alarm) = run.bake_alarm.filter(|_| run.operator.is_none()) else {
                     continue;
                 };
                 if !fired && line.contains(BAKE_PROGRESS) {
@@ -308,7 +382,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         } else {
             got
         };
-        if let Some(alarm) = run.bake_alarm {
+        if run.operator.is_some() && !operator_acted {
+            got.push_str(" (the operator never acted)");
+        }
+        if let Some(alarm) = run.bake_alarm.filter(|_| run.operator.is_none()) {
             if !fired {
                 got.push_str(" (the bake never began)");
             } else if !notification_names_alarm {
@@ -392,23 +469,48 @@ struct Run {
     input: String,
     expect: Option<&'static str>,
     bake_alarm: Option<&'static str>,
+    operator: Option<&'static Operator>,
 }
 
-fn scenario_run(s: &Scenario) -> Run {
+/// A person's answer or abort, as they would give it: the CLI, shown in the demo's output.
+fn operate(target: &Path, env: &HashMap<String, String>, op: &Operator, arn: &str) {
+    println!(
+        "    >>> demo: a person runs `stagegate {} --execution-arn {arn} --reason \"{}\"`",
+        op.command, op.reason
+    );
+    let out = Command::new(target.join("debug/stagegate"))
+        .args([op.command, "--execution-arn", arn, "--reason", op.reason])
+        .envs(env.iter())
+        .output();
+    match out {
+        Ok(o) => {
+            for line in String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .chain(String::from_utf8_lossy(&o.stderr).lines())
+            {
+                println!("    >>> {line}");
+            }
+        }
+        Err(e) => println!("    >>> demo: could not run stagegate: {e}"),
+    }
+}
+
+fn scenario_run(s: &'static Scenario) -> Run {
     let bake = s.bake_alarm.map_or_else(String::new, |alarm| {
         format!(
             r#","bake":{{"seconds":{BAKE_SECONDS},"checkIntervalSeconds":{BAKE_CHECK_INTERVAL_SECONDS},"alarmNames":["{alarm}"]}}"#
         )
     });
     let input = format!(
-        r#"{{"gameName":"space-raiders","stageName":"prod","snapshotId":"{}"{bake}}}"#,
-        s.snapshot
+        r#"{{"gameName":"space-raiders","stageName":"prod","snapshotId":"{}"{bake}{}}}"#,
+        s.snapshot, s.extra_input
     );
     Run {
         story: format!("{}: {}", s.name, s.story),
         input,
         expect: Some(s.expect),
         bake_alarm: s.bake_alarm,
+        operator: s.operator.as_ref(),
     }
 }
 
