@@ -2,6 +2,7 @@
 # Static checks of the workflow definition and the SAM template, with the pinned tools:
 #   asl-validator (npm, package.json)      infra/statemachine/deployment-gate.asl.json
 #   substitutions (.venv python)           ASL ${...} placeholders == the template's DefinitionSubstitutions
+#   dashboard     (.venv python)           each dashboard's body is JSON after !Sub, its widgets well-formed
 #   least-privilege (.venv python)         infra/least_privilege.py on infra/template.yaml
 #   least-privilege-mutations              infra/least_privilege_test.py: each rule bites
 #   watchdog      (.venv python)           infra/watchdog_check.py on infra/template.yaml
@@ -84,8 +85,69 @@ sys.exit(1 if problems else 0)
 PY
 report substitutions $? "ASL placeholders match DefinitionSubstitutions"
 
+# cfn-lint reads a DashboardBody as an opaque string: parse it as CloudWatch will, after !Sub.
+"$venv_python" - "$template" >"$out" 2>&1 <<'PY'
+import json, re, sys
+from cfnlint.decode import decode
+
+template, matches = decode(sys.argv[1])
+if matches:
+    sys.exit(f"cannot read {sys.argv[1]}: {matches}")
+known = set(template.get("Parameters", {})) | set(template.get("Resources", {}))
+problems, dashboards = [], 0
+for name, res in template.get("Resources", {}).items():
+    if res.get("Type") != "AWS::CloudWatch::Dashboard":
+        continue
+    dashboards += 1
+    body = res.get("Properties", {}).get("DashboardBody")
+    sub = body.get("Fn::Sub") if isinstance(body, dict) else body
+    if isinstance(sub, list) or not isinstance(sub, str):
+        problems.append(f"{name}: DashboardBody is not a string or a one-argument !Sub")
+        continue
+
+    def substitute(m):
+        if m.group(1):  # ${!x} is the literal ${x}
+            return "${" + m.group(2) + "}"
+        var = m.group(2)
+        if not (var.startswith("AWS::") or var.split(".")[0] in known):
+            problems.append(f"{name}: ${{{var}}} names nothing in the template")
+        return "SUBSTITUTED"
+
+    text = re.sub(r"\$\{(!?)([^}]*)\}", substitute, sub) if isinstance(body, dict) else sub
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as e:
+        problems.append(f"{name}: DashboardBody is not JSON after !Sub: {e}")
+        continue
+    widgets = doc.get("widgets") if isinstance(doc, dict) else None
+    if not widgets:
+        problems.append(f"{name}: no widgets")
+    for i, w in enumerate(widgets or []):
+        props = w.get("properties", {})
+        if w.get("type") != "metric":
+            continue
+        where = f"{name} widget {i} ({props.get('title', '?')})"
+        if not props.get("region"):
+            problems.append(f"{where}: no region")
+        metrics = props.get("metrics")
+        if not metrics or not all(isinstance(m, list) and m for m in metrics):
+            problems.append(f"{where}: metrics is not a non-empty list of lists")
+            continue
+        ids = [m[-1].get("id") for m in metrics if isinstance(m[-1], dict) and "id" in m[-1]]
+        if len(ids) != len(set(ids)):
+            problems.append(f"{where}: duplicate metric ids {ids}")
+        for i_ in ids:
+            if not re.fullmatch(r"[a-z][a-zA-Z0-9_]*", i_):
+                problems.append(f"{where}: metric id {i_!r} must start with a lowercase letter")
+if not dashboards:
+    problems.append("no AWS::CloudWatch::Dashboard in the template")
+print("\n".join(problems))
+sys.exit(1 if problems else 0)
+PY
+report dashboard $? "each dashboard body is JSON after !Sub, with well-formed metric widgets"
+
 "$venv_python" infra/least_privilege.py "$template" >"$out" 2>&1
-report least-privilege $? "each role grants exactly infra/permissions.json, trusted by its service only; no wildcard, negated or managed policies; every resource the gate's own"
+report least-privilege $? "each role, and OperatorPolicy, grants exactly infra/permissions.json, roles trusted by their service only; no wildcard, negated or unlisted managed policies; every resource the gate's own"
 
 "$venv_python" infra/least_privilege_test.py >"$out" 2>&1
 report least-privilege-mutations $? "$(tail -n1 "$out")"

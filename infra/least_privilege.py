@@ -5,12 +5,19 @@ it cannot verify:
 - each role grants exactly the actions infra/permissions.json lists for it (what its function
   calls: the handler tests hold the code to that file), no more and no fewer, and trusts exactly
   its service, with sts:AssumeRole only;
+- the one managed policy, OperatorPolicy (for the people who run `stagegate approve | reject |
+  abort`), grants exactly what infra/permissions.json lists under "policies", by the same rules
+  as the roles, and the stack attaches it to nobody; any other managed policy, a role's
+  ManagedPolicyArns or a SAM policy template fails;
 - no wildcard, non-literal or negated (NotAction / NotResource / Deny-less tricks) statements, no
-  managed policies or SAM policy templates, no action of a service this list does not know;
+  action of a service this list does not know;
 - every resource is the gate's own: GameSparks only the configured game and its stages (exact
   ARNs), CloudWatch only this account's alarms under BakeAlarmNamePrefix, SNS its topic, Lambda its
-  functions, Step Functions its state machine, KMS its key, SQS its queues, Logs the role's own
+  functions, Step Functions its state machine (or, for the execution actions, exactly its
+  executions), SSM exactly its abort parameters, KMS its key, SQS its queues, Logs the role's own
   log group; `Resource: "*"` only for actions that have no resource-level permissions;
+- the state machine named `${AWS::StackName}-gate`, the name the execution and abort-parameter
+  ARNs above are written with;
 - the topic encrypted with KMS.
 Prints one line per problem and exits 1 when there is any. `least_privilege_test.py` breaks the
 template in each of these ways and checks that this notices.
@@ -29,14 +36,30 @@ GAME_ARNS = {
     "arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${GameName}/*",
 }
 ALARM_ARN = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${BakeAlarmNamePrefix}"
+# The state machine's fixed name: the two ARNs below are only the gate's own when it is this.
+MACHINE_NAME = "${AWS::StackName}-gate"
+# Every execution of this state machine (and only of it).
+EXECUTIONS_ARN = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:" + MACHINE_NAME + ":*"
+# Its abort parameters, /stagegate/abort/<state machine>/<execution>-<hash> (abort_parameter_name in
+# crates/stagegate-core/src/approval.rs; stack names need no sanitizing): a parameter's ARN drops
+# the name's leading slash. The only SSM resource any statement may name.
+ABORT_PARAMETERS_ARN = (
+    "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stagegate/abort/" + MACHINE_NAME + "/*"
+)
+# Step Functions actions on executions (resource type `execution`); every other states action
+# must name the state machine itself.
+STATES_EXECUTION_ACTIONS = {"states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"}
 
-# Actions AWS does not scope to resources (X-Ray, Step Functions' log delivery).
+# Actions AWS does not scope to resources (X-Ray, Step Functions' log delivery, answering a task
+# token: the Service Authorization Reference lists no resource type for SendTaskSuccess, so only
+# "*" grants it; the token itself is the scope).
 RESOURCELESS = {
     "xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets",
     "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
     "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
+    "states:SendTaskSuccess",
 }
-KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs"}
+KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs", "ssm"}
 
 
 def as_list(value):
@@ -59,11 +82,13 @@ def main(path):
     if matches:
         print(f"cannot read {path}: {matches}")
         return 1
-    wanted = json.loads(PERMISSIONS.read_text())["roles"]
+    permissions = json.loads(PERMISSIONS.read_text())
+    wanted = permissions["roles"]
+    wanted_policies = permissions.get("policies", {})
     resources = template.get("Resources", {})
     types = {name: r.get("Type") for name, r in resources.items()}
     problems = []
-    granted = {}  # role -> actions its identity policies allow
+    granted = {}  # role (or managed policy) -> actions its identity policies allow
 
     def target(resource):
         if isinstance(resource, dict):
@@ -111,6 +136,14 @@ def main(path):
                     rest = text[len(ALARM_ARN):] if text.startswith(ALARM_ARN) else None
                     if rest is None or (rest != "*" and ("*" in rest or "?" in rest)):
                         problems.append(f"{where}: CloudWatch resource {r} is not an alarm ARN under BakeAlarmNamePrefix")
+            elif service == "ssm":
+                if not resources_ or any(sub_text(r) != ABORT_PARAMETERS_ARN for r in resources_):
+                    problems.append(f"{where}: {action}: SSM resource {resources_} is not this gate's abort parameters "
+                                    f"({ABORT_PARAMETERS_ARN})")
+            elif action in STATES_EXECUTION_ACTIONS:
+                if not resources_ or any(sub_text(r) != EXECUTIONS_ARN for r in resources_):
+                    problems.append(f"{where}: {action}: resource {resources_} is not this state machine's executions "
+                                    f"({EXECUTIONS_ARN})")
             else:
                 own = {
                     "sns": "AWS::SNS::Topic",
@@ -144,7 +177,20 @@ def main(path):
                 problems.append(f"{name}: attach a policy to exactly one of the gate's roles: {props.get('Roles')}")
             check_document(name, props.get("PolicyDocument"), roles[0] if roles else name)
         elif kind == "AWS::IAM::ManagedPolicy":
-            problems.append(f"{name}: managed policy; give the role an inline policy this check can read")
+            if name not in wanted_policies:
+                problems.append(f"{name}: managed policy infra/permissions.json does not list; "
+                                "give the role an inline policy this check can read")
+                continue
+            # For people to attach: attached to one of the gate's roles it would grant what that
+            # role's check does not see.
+            for key in ("Roles", "Users", "Groups"):
+                if props.get(key):
+                    problems.append(f"{name}: the stack attaches it ({key}: {props[key]}); operators attach it themselves")
+            check_document(name, props.get("PolicyDocument"), name)
+        elif kind == "AWS::Serverless::StateMachine":
+            if sub_text(props.get("Name")) != MACHINE_NAME:
+                problems.append(f"{name}: Name {props.get('Name')} is not {MACHINE_NAME}, the name the execution and "
+                                "abort-parameter ARNs are written with")
         elif kind == "AWS::Serverless::Function":
             if props.get("Policies"):
                 problems.append(f"{name}: SAM Policies {props['Policies']}; use the role in infra/permissions.json")
@@ -173,6 +219,16 @@ def main(path):
             problems.append(f"{role}: lacks {action}, which {wanted[role].get('function', 'it')} calls")
         for action in sorted(have - want):
             problems.append(f"{role}: grants {action}, which infra/permissions.json does not list for it")
+
+    policies = {name for name, t in types.items() if t == "AWS::IAM::ManagedPolicy"}
+    for policy in sorted(set(wanted_policies) - policies):
+        problems.append(f"{policy}: listed in infra/permissions.json but not in the template")
+    for policy in sorted(policies & set(wanted_policies)):
+        want, have = set(wanted_policies[policy]["actions"]), granted.get(policy, set())
+        for action in sorted(want - have):
+            problems.append(f"{policy}: lacks {action}, which {wanted_policies[policy].get('used_by', 'its users')} need")
+        for action in sorted(have - want):
+            problems.append(f"{policy}: grants {action}, which infra/permissions.json does not list for it")
 
     problems = list(dict.fromkeys(problems))  # one line per problem, even when several actions share it
     for p in problems:

@@ -21,6 +21,16 @@ GAME_ARN = "!Sub arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountI
 POLL_ROLE_TRUST = """  PollDeploymentRole:
     Type: AWS::IAM::Role
     Properties:"""
+ABORT_READ = """                Action: ssm:GetParameter
+                Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stagegate/abort/${AWS::StackName}-gate/*
+"""
+OPERATOR_POLICY = """  OperatorPolicy:
+    Type: AWS::IAM::ManagedPolicy
+    Properties:
+"""
+OPERATOR_READS = """              - states:DescribeExecution
+              - states:GetExecutionHistory
+"""
 
 # (what is broken, text replaced, replacement, words the check must print)
 MUTATIONS = [
@@ -48,6 +58,21 @@ MUTATIONS = [
      "dynamodb:GetItem: a service this check does not know"),
     ("Resource '*' for scoped actions", "Resource: !GetAtt StartDeploymentLogGroup.Arn",
      'Resource: "*"', "Resource '*' for actions that can be scoped"),
+    ("every SSM parameter for the abort read", ABORT_READ,
+     ABORT_READ.replace("parameter/stagegate/abort/${AWS::StackName}-gate/*", "parameter/*"),
+     "is not this gate's abort parameters"),
+    ("every gate's abort parameters (a prefix of the gate's own)", ABORT_READ,
+     ABORT_READ.replace("${AWS::StackName}-gate/*", "*"), "is not this gate's abort parameters"),
+    ("operators reading every state machine's executions",
+     "execution:${AWS::StackName}-gate:*", "execution:*", "is not this state machine's executions"),
+    ("an operator action infra/permissions.json does not list", OPERATOR_READS,
+     OPERATOR_READS + "              - states:StopExecution\n", "OperatorPolicy: grants states:StopExecution"),
+    ("the operator policy attached to a gate role by the stack", OPERATOR_POLICY,
+     OPERATOR_POLICY + "      Roles: [!Ref StartDeploymentRole]\n", "operators attach it themselves"),
+    ("a managed policy infra/permissions.json does not list", OPERATOR_POLICY,
+     OPERATOR_POLICY.replace("OperatorPolicy:", "AdminPolicy:"), "managed policy infra/permissions.json does not list"),
+    ("the state machine renamed (the ARNs above no longer its own)", "      Name: !Sub ${AWS::StackName}-gate\n",
+     "      Name: !Sub ${AWS::StackName}-other\n", "is not ${AWS::StackName}-gate"),
 ]
 
 
