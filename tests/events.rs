@@ -6,7 +6,7 @@ use serde_json::Value;
 use stagegate::classify::Outcome;
 use stagegate::clock::FixedClock;
 use stagegate::deployment::{DeploymentAction, ResultCode};
-use stagegate::fakes::{FakeAlarms, FakeGameSparks, FakeNotifier};
+use stagegate::fakes::{FakeAbortRequests, FakeAlarms, FakeGameSparks, FakeNotifier};
 use stagegate::handlers::{self, notify, poll, rollback};
 use stagegate::input::parse_start_event;
 use stagegate::policy::{Action, Phase};
@@ -71,9 +71,15 @@ async fn every_sample_event_fits_its_function() {
                     );
                 // Not just accepted: each sample does what its function is for.
                 if function == "poll-deployment" {
-                    let out = poll::handle(&gs, &FakeAlarms::new(), &event, &FixedClock(now))
-                        .await
-                        .unwrap_or_else(|e| panic!("{name}: {e}"));
+                    let out = poll::handle(
+                        &gs,
+                        &FakeAlarms::new(),
+                        &FakeAbortRequests::default(),
+                        &event,
+                        &FixedClock(now),
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
                     assert_eq!(out.deployment.outcome, Outcome::Succeeded, "{name}");
                     assert_eq!(out.action, Action::Succeed, "{name}: {}", out.reason);
                     assert_eq!(

@@ -56,9 +56,10 @@ async fn success_deploys_the_snapshot() {
         Some(&1),
         "v1.0 replaced"
     );
-    let body = run.body();
-    assert_eq!(body["deployment"]["snapshotId"], V11);
-    assert!(body["deployment"]["finishedAt"].is_string());
+    let body = run.body().unwrap_or_else(|e| panic!("{e}"));
+    let deployment = body.deployment.as_ref().expect("a deployment");
+    assert_eq!(deployment.snapshot_id, V11);
+    assert!(deployment.finished_at.is_some(), "{deployment:?}");
     assert_eq!(run.notifications.len(), 1);
 }
 
@@ -120,7 +121,11 @@ async fn unspecified_failure_rolls_back_to_known_good() {
         "{}",
         run.output.cause
     );
-    assert_eq!(run.body()["rollback"]["snapshotId"], V10);
+    let body = run.body().unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        body.rollback.as_ref().map(|r| r.snapshot_id.as_str()),
+        Some(V10)
+    );
 }
 
 #[tokio::test]
@@ -438,7 +443,7 @@ async fn gamesparks_local_env(scenario: gamesparks_local::scenario::Scenario) ->
 #[tokio::test]
 async fn wire_errors_map_to_their_kinds() {
     use stagegate::error::types;
-    use stagegate::fakes::FakeAlarms;
+    use stagegate::fakes::{FakeAbortRequests, FakeAlarms};
     use stagegate::handlers::{poll, start};
 
     // Nothing listens: a refused connection is a transport error, retried by the workflow.
@@ -471,6 +476,7 @@ async fn wire_errors_map_to_their_kinds() {
         poll::handle(
             &env.deployments,
             &FakeAlarms::new(),
+            &FakeAbortRequests::default(),
             &value,
             &FixedClock(now),
         )

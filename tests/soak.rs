@@ -492,7 +492,7 @@ async fn explain_timeouts(
     let mut lines = Vec::new();
     for (planned, record, phase, watched) in suspicious {
         let stage = planned.stage();
-        let id = watched["deploymentId"].as_str().unwrap_or_default();
+        let id = watched.deployment_id.as_deref().unwrap_or_default();
         lines.push(
             match observe::get_deployment(&gamesparks, GAME, &stage, id).await {
                 Ok(d) => soak::explain_timeout(record, phase, watched, &d),

@@ -1,6 +1,5 @@
 //! The end-to-end harness: run an execution on the local stack and collect what it did.
 
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -9,9 +8,10 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use serde_json::{json, Value};
+use stagegate::state::GateState;
+use stagegate_cli::envelope::Envelope;
+use stagegate_cli::history;
 use stagegate_local::{Clients, Stack};
-
-use crate::observe::execution_history;
 
 pub type CaseFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
 
@@ -26,19 +26,20 @@ impl Case {
     }
 }
 
-/// A notification as an SQS subscriber of the topic receives it.
+/// A notification as an SQS subscriber of the topic receives it: the SNS envelope, its body read
+/// as the published contract.
 #[derive(Debug, Clone)]
-pub struct Message {
-    pub subject: String,
-    pub body: Value,
-    /// The body read as the published contract (`stagegate::message::Message`).
-    pub typed: stagegate::message::Message,
-    pub attributes: BTreeMap<String, String>,
+pub struct Notification {
+    /// The gate's message (`stagegate::message::Message`), typed: a renamed or retyped field
+    /// fails the case that received it, naming the field.
+    pub body: stagegate::message::Message,
+    /// Subject, attributes and the body as text.
+    pub envelope: Envelope,
 }
 
-impl Message {
+impl Notification {
     pub fn attribute(&self, name: &str) -> Option<&str> {
-        self.attributes.get(name).map(String::as_str)
+        self.envelope.attribute(name)
     }
 }
 
@@ -51,7 +52,7 @@ pub struct Run {
     pub cause: Option<String>,
     /// States entered, in order.
     pub states: Vec<String>,
-    pub messages: Vec<Message>,
+    pub messages: Vec<Notification>,
 }
 
 impl Run {
@@ -147,13 +148,7 @@ impl Ctx {
         if !leftover.is_empty() {
             let seen: Vec<String> = leftover
                 .iter()
-                .map(|m| {
-                    format!(
-                        "{} ({})",
-                        m.body["gate"]["executionId"].as_str().unwrap_or("?"),
-                        m.subject
-                    )
-                })
+                .map(|m| format!("{} ({})", m.body.gate.execution_id, m.envelope.subject))
                 .collect();
             return Err(format!(
                 "{} message(s) arrived after their case had read its messages (late or duplicate notifications): {}",
@@ -210,20 +205,21 @@ impl Ctx {
         Ok(started.execution_arn().unwrap_or_default().to_owned())
     }
 
-    /// Waits until a state of the running execution has exited with an output (the gate state a
-    /// task returned) that `matches`, and returns that output.
-    pub async fn wait_for_output(
+    /// Waits until a state of the running execution has exited with a gate state (the
+    /// `stagegate::state::GateState` a task returned, carried on by the states after it) that
+    /// `matches`, and returns it.
+    pub async fn wait_for_state(
         &self,
         arn: &str,
         what: &str,
         timeout: Duration,
-        matches: impl Fn(&Value) -> bool,
-    ) -> Result<Value, String> {
+        matches: impl Fn(&GateState) -> bool,
+    ) -> Result<GateState, String> {
         let deadline = Instant::now() + timeout;
         loop {
-            for output in self.state_outputs(arn).await? {
-                if matches(&output) {
-                    return Ok(output);
+            for state in self.gate_states(arn).await? {
+                if matches(&state) {
+                    return Ok(state);
                 }
             }
             let d = self
@@ -249,18 +245,27 @@ impl Ctx {
         }
     }
 
-    /// The outputs of the states the execution has exited so far, in order.
-    async fn state_outputs(&self, arn: &str) -> Result<Vec<Value>, String> {
-        Ok(execution_history(&self.clients.sfn, arn)
-            .await?
-            .iter()
-            .filter_map(|event| {
-                event
-                    .state_exited_event_details()
-                    .and_then(|d| d.output())
-                    .and_then(|o| serde_json::from_str::<Value>(o).ok())
-            })
-            .collect())
+    /// The gate states the execution's states have exited with so far, in order. An output with
+    /// a `phase` is a gate state: one that does not deserialize is an error naming the field; the
+    /// rest (the accepted input before Start) are not gate states and are passed over.
+    async fn gate_states(&self, arn: &str) -> Result<Vec<GateState>, String> {
+        let mut states = Vec::new();
+        for event in history::read(&self.clients.sfn, arn).await? {
+            let Some(output) = event.state_exited_event_details().and_then(|d| d.output()) else {
+                continue;
+            };
+            let Ok(value) = serde_json::from_str::<Value>(output) else {
+                continue;
+            };
+            if value.get("phase").is_none() {
+                continue;
+            }
+            let state = serde_json::from_value(value).map_err(|e| {
+                format!("a state's output is not a stagegate GateState ({e}): {output}")
+            })?;
+            states.push(state);
+        }
+        Ok(states)
     }
 
     /// Waits for a started execution to end, then reads what it did and its notifications.
@@ -292,7 +297,7 @@ impl Ctx {
         };
         let mut states = Vec::new();
         let mut failure = (None, None);
-        for event in execution_history(sfn, &arn).await? {
+        for event in history::read(sfn, &arn).await? {
             if let Some(entered) = event.state_entered_event_details() {
                 states.push(entered.name().unwrap_or_default().to_owned());
             }
@@ -320,7 +325,7 @@ impl Ctx {
     }
 
     /// Takes every message waiting in the subscriber queue.
-    pub async fn drain_messages(&self) -> Result<Vec<Message>, String> {
+    pub async fn drain_messages(&self) -> Result<Vec<Notification>, String> {
         let mut out = Vec::new();
         loop {
             let received = self
@@ -343,7 +348,7 @@ impl Ctx {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .push(body.to_owned());
-                out.push(parse_envelope(body)?);
+                out.push(parse_notification(body)?);
                 if let Some(handle) = m.receipt_handle() {
                     self.clients
                         .sqs
@@ -541,32 +546,34 @@ pub struct StageDeployment {
     pub result_code: Option<String>,
 }
 
-/// An SNS notification as delivered to SQS (not raw): the JSON envelope with Subject, Message
-/// and MessageAttributes.
-fn parse_envelope(text: &str) -> Result<Message, String> {
-    let envelope: Value =
-        serde_json::from_str(text).map_err(|e| format!("SQS body is not JSON ({e}): {text}"))?;
-    let text = envelope["Message"]
-        .as_str()
-        .ok_or_else(|| format!("the notification has no Message: {envelope}"))?;
-    let body = serde_json::from_str(text)
-        .map_err(|e| format!("the notification body is not JSON ({e}): {text}"))?;
-    // Every case reads the body through the contract type too, as a subscriber would.
-    let typed = serde_json::from_str(text)
-        .map_err(|e| format!("the notification body is not a stagegate Message ({e}): {text}"))?;
-    let attributes = envelope["MessageAttributes"]
-        .as_object()
-        .map(|attrs| {
-            attrs
-                .iter()
-                .filter_map(|(k, v)| Some((k.clone(), v["Value"].as_str()?.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(Message {
-        subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
-        body,
-        typed,
-        attributes,
-    })
+/// An SNS notification as delivered to SQS (not raw): the envelope with Subject, Message and
+/// MessageAttributes, the Message read as the contract. One that is not fails the case that
+/// drained it, with serde's reason and the text.
+fn parse_notification(text: &str) -> Result<Notification, String> {
+    let envelope = Envelope::parse(text).map_err(|e| format!("{e}: {text}"))?;
+    let body = envelope
+        .body()
+        .map_err(|e| format!("{e}: {}", envelope.message))?;
+    Ok(Notification { body, envelope })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A notification whose body is not the contract fails the case that drained it, with
+    /// serde's reason (which field) and the body.
+    #[test]
+    fn a_body_that_is_not_a_message_is_an_error_naming_the_field() {
+        let envelope = json!({
+            "Subject": "stagegate SUCCEEDED: space-raiders/prod",
+            "Message": json!({"outcome": "SUCCEEDED", "summary": 7}).to_string(),
+        });
+        let err = parse_notification(&envelope.to_string()).unwrap_err();
+        assert!(
+            err.contains("not a stagegate message") && err.contains("\"summary\":7"),
+            "{err}"
+        );
+        assert!(parse_notification("not json").is_err());
+    }
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use stagegate::aws::GameSparksDeployments;
 use stagegate::clock::Clock;
 use stagegate::error::{types, GateError};
-use stagegate::fakes::{FakeAlarms, FakeNotifier};
+use stagegate::fakes::{FakeAbortRequests, FakeAlarms, FakeNotifier};
 use stagegate::handlers::{notify, poll, rollback, start};
 use stagegate::notification::Notification;
 use stagegate::policy::Action;
@@ -121,11 +121,11 @@ impl GateRun {
         self.tasks.iter().filter(|t| **t == task).count()
     }
 
-    pub fn body(&self) -> Value {
-        self.notifications
-            .first()
-            .and_then(|n| serde_json::from_str(&n.message).ok())
-            .unwrap_or(Value::Null)
+    /// The first notification's body, read as the published contract (or why it cannot be).
+    pub fn body(&self) -> Result<stagegate::message::Message, String> {
+        let n = self.notifications.first().ok_or("nothing was published")?;
+        serde_json::from_str(&n.message)
+            .map_err(|e| format!("not a stagegate message ({e}): {}", n.message))
     }
 }
 
@@ -142,6 +142,8 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
     let clock = EmulatorClock(&env.server);
     // No bake alarms exist here: bake windows are exercised by the core's tests and end to end.
     let alarms = FakeAlarms::new();
+    // Nobody asks to abort: aborting is exercised by the handlers' tests and the CLI's.
+    let aborts = FakeAbortRequests::default();
     let mut state = match retrying(&mut tasks, "Start", || {
         start::handle(d, &alarms, &event, "req", &clock)
     })
@@ -158,7 +160,7 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
                 tokio::time::sleep(Duration::from_secs_f64(state.wait_seconds as f64 / scale))
                     .await;
                 retrying(&mut tasks, "Poll", || {
-                    poll::handle(d, &alarms, &value, &clock)
+                    poll::handle(d, &alarms, &aborts, &value, &clock)
                 })
                 .await
             }
@@ -176,6 +178,10 @@ pub async fn run_gate(env: &Emulated, execution_id: &str, input: Value) -> GateR
                 .await
             }
             Action::Succeed | Action::Alert => break,
+            // The workflow would wait for a person's answer; no input here asks for approval.
+            Action::Approve => panic!(
+                "{execution_id}: the gate asked for approval, which this driver does not answer"
+            ),
         };
         state = match next {
             Ok(s) => s,

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_sdk_sfn::primitives::DateTime;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEventType};
 use serde_json::Value;
+use stagegate::message::Message;
+use stagegate_cli::envelope::Envelope;
 use stagegate_local::proxy::ProxyMode;
 use stagegate_local::{Clients, Stack};
 
@@ -164,7 +166,7 @@ impl Executor {
 
     async fn read_history(&self, record: &mut Record) -> Result<(), String> {
         let mut current = String::new();
-        for event in execution_history(&self.sfn, &record.arn).await? {
+        for event in stagegate_cli::history::read(&self.sfn, &record.arn).await? {
             if let Some(entered) = event.state_entered_event_details() {
                 current = entered.name().unwrap_or_default().to_owned();
                 record.states.push(current.clone());
@@ -202,7 +204,8 @@ pub struct Notice {
     /// The `outcome` message attribute.
     pub outcome: String,
     pub subject: String,
-    pub body: Value,
+    /// The gate's message, read as the published contract.
+    pub body: Message,
     pub received: f64,
 }
 
@@ -211,7 +214,8 @@ pub struct Inbox {
     clients: Clients,
     queue_url: String,
     notices: Mutex<Vec<Notice>>,
-    /// Messages that were not a readable notification.
+    /// Messages that were not a readable notification (not an SNS envelope, or a body that is
+    /// not a `Message`), each with why.
     garbage: Mutex<Vec<String>>,
     stop: AtomicBool,
 }
@@ -285,8 +289,8 @@ impl Inbox {
         for m in messages {
             let text = m.body().unwrap_or_default();
             match parse_notification(text) {
-                Some(notice) => lock(&self.notices).push(notice),
-                None => lock(&self.garbage).push(text.to_owned()),
+                Ok(notice) => lock(&self.notices).push(notice),
+                Err(why) => lock(&self.garbage).push(format!("{why}: {text}")),
             }
             if let Some(handle) = m.receipt_handle() {
                 self.clients
@@ -303,20 +307,15 @@ impl Inbox {
     }
 }
 
-/// The SNS envelope SQS holds (not raw delivery): Subject, Message (the JSON body) and
-/// MessageAttributes.
-fn parse_notification(text: &str) -> Option<Notice> {
-    let envelope: Value = serde_json::from_str(text).ok()?;
-    let text = envelope["Message"].as_str()?;
-    let body: Value = serde_json::from_str(text).ok()?;
-    let typed: stagegate::message::Message = serde_json::from_str(text).ok()?;
-    Some(Notice {
-        execution_id: typed.gate.execution_id,
-        outcome: envelope["MessageAttributes"]["outcome"]["Value"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned(),
-        subject: envelope["Subject"].as_str().unwrap_or_default().to_owned(),
+/// The SNS envelope SQS holds (not raw delivery), its body read as the contract: a message that
+/// is not an envelope, or whose body is not a `Message`, is an error naming why.
+fn parse_notification(text: &str) -> Result<Notice, String> {
+    let envelope = Envelope::parse(text)?;
+    let body = envelope.body()?;
+    Ok(Notice {
+        execution_id: body.gate.execution_id.clone(),
+        outcome: envelope.attribute("outcome").unwrap_or_default().to_owned(),
+        subject: envelope.subject.clone(),
         body,
         received: epoch_now(),
     })
@@ -477,30 +476,6 @@ impl Outages {
     }
 }
 
-/// Every event of an execution's history, all pages.
-pub async fn execution_history(
-    sfn: &aws_sdk_sfn::Client,
-    arn: &str,
-) -> Result<Vec<aws_sdk_sfn::types::HistoryEvent>, String> {
-    let mut events = Vec::new();
-    let mut token = None;
-    loop {
-        let page = sfn
-            .get_execution_history()
-            .execution_arn(arn)
-            .set_next_token(token)
-            .max_results(1000)
-            .send()
-            .await
-            .map_err(|e| format!("GetExecutionHistory: {e:?}"))?;
-        events.extend(page.events().unwrap_or_default().iter().cloned());
-        token = page.next_token().map(str::to_owned);
-        if token.is_none() {
-            return Ok(events);
-        }
-    }
-}
-
 /// A GameSparks client on the emulator (any credentials; it checks only that requests are
 /// signed), for reading deployments the way an operator would.
 pub async fn gamesparks(stack: &Stack) -> aws_sdk_gamesparks::Client {
@@ -609,4 +584,30 @@ pub async fn get_deployment(
         created: epoch(d.created()).unwrap_or(0.0),
         last_updated: epoch(d.last_updated()).unwrap_or(0.0),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What is not a notification, and a notification whose body is not the contract, both end
+    /// in the Inbox's garbage with why (the soak fails on garbage), never silently dropped.
+    #[test]
+    fn unreadable_messages_say_why() {
+        let not_envelope = parse_notification("hello").unwrap_err();
+        assert!(
+            not_envelope.contains("not an SNS envelope"),
+            "{not_envelope}"
+        );
+        let envelope = serde_json::json!({
+            "Subject": "stagegate SUCCEEDED: soak/s0000",
+            "Message": serde_json::json!({"outcome": "SUCCEEDED"}).to_string(),
+        });
+        let not_message = parse_notification(&envelope.to_string()).unwrap_err();
+        assert!(
+            not_message.contains("not a stagegate message")
+                && not_message.contains("missing field"),
+            "{not_message}"
+        );
+    }
 }

@@ -7,17 +7,23 @@ use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
+use gamesparks_local::rng::Rng;
 use serde_json::{json, Value};
+use stagegate::classify::Outcome;
+use stagegate::message::DeploymentReport;
+use stagegate::timefmt::rfc3339;
+use time::OffsetDateTime;
 
 use crate::observe::{by_execution, Notice, OutagePlan, Record, Window};
 
 pub const GAME: &str = "soak";
-pub const KNOWN_GOOD: &str = "Snapshot_2026-11-01T09:00:00.000Z";
-pub const DEPLOYS: &str = "Snapshot_2026-11-10T14:30:00.000Z";
-pub const UNSPECIFIED_FAILURE: &str = "Snapshot_2026-11-18T11:15:00.000Z";
-pub const INVALID_ROLE: &str = "Snapshot_2026-11-20T16:45:00.000Z";
-pub const NEVER_FINISHES: &str = "Snapshot_2026-11-24T08:00:00.000Z";
-/// SUCCESS after 1,205 virtual seconds: every racer starts while it holds the stage.
+/// `tests/scenarios/soak.json` gives its game the demo's snapshot ids (with its own durations:
+/// see `Kind::finishes_after`), so they are named once, by the emulator.
+pub use gamesparks_local::scenario::demo_snapshots::{
+    DEPLOYS, INVALID_ROLE, KNOWN_GOOD, NEVER_FINISHES, UNSPECIFIED_FAILURE,
+};
+/// SUCCESS after 1,205 virtual seconds: every racer starts while it holds the stage. The soak's
+/// own (the demo has no such snapshot).
 pub const SLOW: &str = "Snapshot_2026-11-25T08:00:00.000Z";
 
 /// One task's whole Retry schedule in the ASL (2 s, x2, 6 retries, each at most 60 s), in
@@ -363,27 +369,15 @@ pub fn plan(executions: usize, seed: u64) -> Vec<Planned> {
     }));
     kinds.truncate(executions);
     kinds.resize(executions, Kind::Deploys);
-    let mut rng = SplitMix(seed);
+    let mut rng = Rng::from_state(seed);
     for i in (1..kinds.len()).rev() {
-        kinds.swap(i, (rng.next() % (i as u64 + 1)) as usize);
+        kinds.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     kinds
         .into_iter()
         .enumerate()
         .map(|(index, kind)| Planned { index, kind })
         .collect()
-}
-
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// `tests/scenarios/soak.json` with its `template` stage cloned into `race-0..` and `s0000..`.
@@ -497,11 +491,9 @@ pub fn explaining_window(windows: &[Window], stopped: f64) -> Option<&Window> {
         .find(|w| stopped >= w.start && stopped <= w.end + 3.0)
 }
 
-/// Seconds since the epoch of an RFC 3339 timestamp.
-pub fn rfc3339_secs(text: &str) -> Option<f64> {
-    let t =
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()?;
-    Some(t.unix_timestamp_nanos() as f64 / 1e9)
+/// Seconds since the epoch.
+pub fn epoch_secs(t: OffsetDateTime) -> f64 {
+    t.unix_timestamp_nanos() as f64 / 1e9
 }
 
 /// A phase the gate declared TIMED_OUT although its deployment cannot hang (everything but the
@@ -511,17 +503,22 @@ pub fn suspicious_timeouts<'a>(
     planned: &'a [Planned],
     records: &'a [Record],
     notices: &'a [Notice],
-) -> Vec<(&'a Planned, &'a Record, &'static str, &'a Value)> {
+) -> Vec<(&'a Planned, &'a Record, &'static str, &'a DeploymentReport)> {
     let notices = by_execution(notices);
     let mut out = Vec::new();
     for (p, r) in planned.iter().zip(records) {
         let Some([n]) = notices.get(r.arn.as_str()).map(Vec::as_slice) else {
             continue;
         };
-        for phase in ["deployment", "rollback"] {
-            let watched = &n.body[phase];
+        for (phase, watched) in [
+            ("deployment", &n.body.deployment),
+            ("rollback", &n.body.rollback),
+        ] {
+            let Some(watched) = watched else {
+                continue;
+            };
             let could_hang = phase == "deployment" && p.kind.stuck();
-            if watched["outcome"] == "TIMED_OUT" && !could_hang {
+            if watched.outcome == Outcome::TimedOut && !could_hang {
                 out.push((p, r, phase, watched));
             }
         }
@@ -534,28 +531,20 @@ pub fn suspicious_timeouts<'a>(
 pub fn explain_timeout(
     record: &Record,
     phase: &str,
-    watched: &Value,
+    watched: &DeploymentReport,
     gamesparks: &crate::observe::Deployment,
 ) -> String {
-    let text = |k: &str| watched[k].as_str().unwrap_or("?").to_owned();
-    let at = |k: &str| watched[k].as_str().and_then(rfc3339_secs);
-    let (started, deadline, judged) = (at("startedAt"), at("deadline"), at("finishedAt"));
+    let (started, deadline) = (epoch_secs(watched.started_at), epoch_secs(watched.deadline));
     let mut line = format!(
-        "{} {phase} {}: the gate's startedAt {} and deadline {}; GameSparks created it at {:.1} s after startedAt",
+        "{} {phase} {}: the gate's startedAt {} and deadline {}; GameSparks created it at {:.1} s after startedAt ({:+.1} s against the deadline)",
         record.name,
         gamesparks.id,
-        text("startedAt"),
-        text("deadline"),
-        started.map_or(f64::NAN, |s| gamesparks.created - s),
+        rfc3339(watched.started_at),
+        rfc3339(watched.deadline),
+        gamesparks.created - started,
+        gamesparks.created - deadline,
     );
-    if let Some(d) = deadline {
-        let _ = write!(
-            line,
-            " ({:+.1} s against the deadline)",
-            gamesparks.created - d
-        );
-    }
-    if let Some(j) = judged {
+    if let Some(j) = watched.finished_at.map(epoch_secs) {
         let _ = write!(
             line,
             "; declared TIMED_OUT {:.1} s after GameSparks created it",
@@ -703,10 +692,11 @@ pub fn check_soak(run: &SoakRun<'_>) -> Verdict {
             }
             match own {
                 [n] => {
-                    if n.outcome != outcome || n.body["outcome"] != outcome {
+                    if n.outcome != outcome || n.body.outcome.as_str() != outcome {
                         v.fail(format!(
                             "{who}: notification says {} (body {}), expected {outcome}",
-                            n.outcome, n.body["outcome"]
+                            n.outcome,
+                            n.body.outcome.as_str()
                         ));
                     }
                     let subject = format!("stagegate {outcome}: {GAME}/{}", planned.stage());
@@ -747,10 +737,11 @@ pub fn check_soak(run: &SoakRun<'_>) -> Verdict {
             ));
         }
         if let Some(n) = own.first() {
-            let started = [&n.body["deployment"], &n.body["rollback"]]
-                .iter()
-                // A rollback GameSparks refused (BLOCKED) has an empty id.
-                .filter(|d| d["deploymentId"].as_str().is_some_and(|id| !id.is_empty()))
+            let started = [&n.body.deployment, &n.body.rollback]
+                .into_iter()
+                .flatten()
+                // A rollback GameSparks refused (BLOCKED) has no id.
+                .filter(|d| d.deployment_id.as_deref().is_some_and(|id| !id.is_empty()))
                 .count() as u64;
             if started != deploys {
                 v.fail(format!(
@@ -766,8 +757,8 @@ pub fn check_soak(run: &SoakRun<'_>) -> Verdict {
             r.name,
             p.kind.label(),
             p.stage(),
-            watched["deploymentId"].as_str().unwrap_or("?"),
-            watched["deadline"].as_str().unwrap_or("?"),
+            watched.deployment_id.as_deref().unwrap_or("?"),
+            rfc3339(watched.deadline),
             if phase == "rollback" { 65 } else { p.kind.finishes_after() },
         ));
     }
@@ -1059,6 +1050,65 @@ mod tests {
         let again: Vec<Kind> = plan(200, 7).iter().map(|p| p.kind).collect();
         assert_eq!(again, planned.iter().map(|p| p.kind).collect::<Vec<_>>());
         assert_eq!(plan(3, 1).len(), 3);
+    }
+
+    /// The default soak's mix, as the soak's own SplitMix64 shuffled it before it used the
+    /// workspace's `Rng`: a seed still means the same run.
+    #[test]
+    fn the_default_mix_is_the_recorded_one() {
+        use Kind::*;
+        let kinds: Vec<Kind> = plan(24, 7).iter().map(|p| p.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                InvalidRoleAlert,
+                UnspecifiedRollback,
+                InvalidRoleAlert,
+                UnspecifiedAlert,
+                UnspecifiedAlert,
+                UnspecifiedRollback,
+                Deploys,
+                UnspecifiedRollback,
+                Deploys,
+                Deploys,
+                Deploys,
+                InvalidRoleAlert,
+                UnspecifiedRollback,
+                Deploys,
+                InvalidRoleRollback,
+                StuckAlert,
+                Deploys,
+                Deploys,
+                Deploys,
+                Deploys,
+                InvalidRoleAlert,
+                StuckRollback,
+                Deploys,
+                Deploys,
+            ]
+        );
+    }
+
+    /// The soak scenario repeats the demo's snapshot ids as JSON (and adds SLOW): the names the
+    /// plan deploys must be snapshots of its game.
+    #[test]
+    fn the_soak_scenario_has_the_named_snapshots() {
+        let path = crate::repo_root().join("tests/scenarios/soak.json");
+        let text = std::fs::read_to_string(&path).expect("tests/scenarios/soak.json");
+        for id in [
+            KNOWN_GOOD,
+            DEPLOYS,
+            UNSPECIFIED_FAILURE,
+            INVALID_ROLE,
+            NEVER_FINISHES,
+            SLOW,
+        ] {
+            assert!(
+                text.contains(&format!("\"id\": \"{id}\"")),
+                "{id} is a snapshot of {}",
+                path.display()
+            );
+        }
     }
 
     #[test]
