@@ -11,7 +11,8 @@
 //! file per feature: `deploy.rs` (one deployment's routes: success, failures, rollback,
 //! timeouts), `faults.rs` (GameSparks throttling, 5xx, hung calls), `input.rs` (input refused,
 //! the scheduler's `latest`, access denied), `concurrency.rs`, `bake.rs`, `dry_run.rs`,
-//! `wave.rs`, and `hygiene.rs` (no secrets or panics, last). A new case goes in its feature's
+//! `wave.rs`, `operator.rs` (approvals, aborts, freezes, metrics), and `hygiene.rs` (no secrets
+//! or panics, last). A new case goes in its feature's
 //! file (a new feature gets a new file, declared below with its `#[path]`), and into `cases()`
 //! here, before `no_secrets_or_panics`. Helpers two files share go in `e2e/common.rs`; the
 //! stack-facing harness (`Ctx`, `Run`) is `tests/support/e2e.rs`.
@@ -42,6 +43,8 @@ mod faults;
 mod hygiene;
 #[path = "e2e/input.rs"]
 mod input;
+#[path = "e2e/operator.rs"]
+mod operator;
 #[path = "e2e/wave.rs"]
 mod wave;
 
@@ -104,6 +107,30 @@ fn cases() -> Vec<Case> {
         }),
         Case::new("wave_blocked_at_busy_stage", |ctx| {
             Box::pin(wave::wave_blocked_at_busy_stage(ctx))
+        }),
+        Case::new("approval_approved", |ctx| {
+            Box::pin(operator::approval_approved(ctx))
+        }),
+        Case::new("approval_rejected", |ctx| {
+            Box::pin(operator::approval_rejected(ctx))
+        }),
+        Case::new("approval_times_out", |ctx| {
+            Box::pin(operator::approval_times_out(ctx))
+        }),
+        Case::new("abort_while_awaiting_approval", |ctx| {
+            Box::pin(operator::abort_while_awaiting_approval(ctx))
+        }),
+        Case::new("abort_during_deploy", |ctx| {
+            Box::pin(operator::abort_during_deploy(ctx))
+        }),
+        Case::new("abort_during_bake", |ctx| {
+            Box::pin(operator::abort_during_bake(ctx))
+        }),
+        Case::new("freeze_refuses_the_start", |ctx| {
+            Box::pin(operator::freeze_refuses_the_start(ctx))
+        }),
+        Case::new("rollback_allowed_in_a_freeze", |ctx| {
+            Box::pin(operator::rollback_allowed_in_a_freeze(ctx))
         }),
         // Last: reads what every earlier case logged and published.
         Case::new("no_secrets_or_panics", |ctx| {

@@ -132,6 +132,20 @@ impl Ctx {
         self.admin("GET", "/_emulator/scenario", None)
     }
 
+    /// Every EMF record the functions printed so far (notify-result's, one per published ending),
+    /// read from `cargo lambda watch`'s log as CloudWatch Logs would find them: whole lines that
+    /// are JSON objects with an `_aws` member.
+    pub fn emf_records(&self) -> Result<Vec<Value>, String> {
+        let log = self.stack.log_dir.join("cargo-lambda-watch.log");
+        let text = std::fs::read_to_string(&log).map_err(|e| format!("{}: {e}", log.display()))?;
+        Ok(text
+            .lines()
+            .filter(|l| l.starts_with('{') && l.contains("\"_aws\""))
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|v| v.get("_aws").is_some())
+            .collect())
+    }
+
     /// The emulator's admin API (`/_emulator/...`).
     pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
         self.stack

@@ -1,5 +1,6 @@
 //! The `stagegate` command's library: following an execution (`follow`), the lines a person sees
-//! (`progress`), answering approvals and aborting (`operator`), and the two readers the workspace tests share with it, so the CLI and the e2e
+//! (`progress`), answering approvals and aborting (`operator`), a game's stages at a glance
+//! (`status`), and the two readers the workspace tests share with it, so the CLI and the e2e
 //! and soak tiers read a run the same way: an execution's history (`history`) and a notification
 //! as the topic's SQS subscriber receives it (`envelope`).
 
@@ -8,3 +9,4 @@ pub mod follow;
 pub mod history;
 pub mod operator;
 pub mod progress;
+pub mod status;

@@ -1,7 +1,8 @@
 //! `stagegate`: starts a gate execution on a state machine and follows it to the end, printing
-//! progress; answers its approvals and aborts it. Exit status: 0 when the requested snapshot was
-//! deployed (or a dry run found the way clear, or an answer was delivered), 1 when the gate ended
-//! any other way, 2 when the command itself failed (arguments, AWS access, nothing to answer).
+//! progress; answers its approvals and aborts it; shows a game's stages at a glance (`status`).
+//! Exit status: 0 when the requested snapshot was deployed (or a dry run found the way clear, or
+//! an answer was delivered, or the status report printed), 1 when the gate ended any other way, 2
+//! when the command itself failed (arguments, AWS access, nothing to answer).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use stagegate::approval::Decision;
-use stagegate_cli::{follow, operator};
+use stagegate_cli::{follow, operator, status};
 
 #[derive(Parser)]
 #[command(
@@ -71,6 +72,9 @@ enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Per stage of a game: what serves now, the last gate runs and how they ended, a pending
+    /// approval, a freeze in force. A table, or JSON with --json.
+    Status(status::StatusArgs),
 }
 
 #[derive(clap::Args)]
@@ -144,6 +148,10 @@ fn main() -> ExitCode {
                     .abort(&target.execution_arn, &reason)
                     .await?;
                 println!("{done}");
+                Ok(true)
+            }
+            Command::Status(args) => {
+                print!("{}", status::run(&args).await?);
                 Ok(true)
             }
         }

@@ -17,12 +17,14 @@ use crate::history::{self, error_text};
 /// The state that waits for the answer (infra/statemachine).
 pub const AWAIT_APPROVAL: &str = "AwaitApproval";
 
-/// An approval the run waits for: its task token, and the stage it is about.
+/// An approval the run waits for: its task token, the stage it is about, and when it times out
+/// (`approval.expiresAt` of the request, RFC 3339, as the gate wrote it; `stagegate status`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pending {
     pub token: String,
     pub stage_name: String,
     pub snapshot_id: String,
+    pub expires_at: Option<String>,
 }
 
 /// What a history says, reduced to what finding the pending approval needs (so it is tested
@@ -68,6 +70,7 @@ pub fn pending_approval(steps: &[Step]) -> Option<Pending> {
                     token: token.to_owned(),
                     stage_name: request["stageName"].as_str().unwrap_or("?").to_owned(),
                     snapshot_id: request["snapshotId"].as_str().unwrap_or("?").to_owned(),
+                    expires_at: request["approval"]["expiresAt"].as_str().map(str::to_owned),
                 });
             }
             _ => {}
@@ -83,6 +86,16 @@ pub struct Operator {
 }
 
 impl Operator {
+    /// From a ready SDK configuration (its endpoint, region and credentials for every service):
+    /// what the e2e tier uses against the local stack.
+    pub fn from_sdk_config(config: &aws_config::SdkConfig) -> Self {
+        Self {
+            sfn: aws_sdk_sfn::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
+            sts: aws_sdk_sts::Client::new(config),
+        }
+    }
+
     pub async fn new(region: Option<String>, endpoint_url: Option<String>) -> Self {
         let mut loader = aws_config::from_env().http_connector(stagegate_http::connector());
         if let Some(region) = region {
@@ -242,7 +255,8 @@ mod tests {
     fn scheduled(token: &str) -> Step {
         Step::Scheduled(
             json!({"FunctionName": "notify-result", "Payload": {"taskToken": token,
-                "approvalRequest": {"stageName": "prod", "snapshotId": "S"}}})
+                "approvalRequest": {"stageName": "prod", "snapshotId": "S",
+                    "approval": {"expiresAt": "2026-11-18T12:30:00Z"}}}})
             .to_string(),
         )
     }
@@ -263,7 +277,8 @@ mod tests {
             Some(Pending {
                 token: "t1".into(),
                 stage_name: "prod".into(),
-                snapshot_id: "S".into()
+                snapshot_id: "S".into(),
+                expires_at: Some("2026-11-18T12:30:00Z".into())
             })
         );
         let mut answered = steps.clone();

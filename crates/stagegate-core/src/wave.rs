@@ -151,7 +151,9 @@ mod tests {
         let backstop = asl["TimeoutSeconds"].as_u64().unwrap_or(0);
         // Every stage may wait the longest approval before it deploys.
         let longest = MAX_WAVE_STAGES as u64
-            * (crate::approval::MAX_TIMEOUT_SECONDS + LONGEST_PHASE_SECONDS + bake::MAX_BAKE_SECONDS)
+            * (crate::approval::MAX_TIMEOUT_SECONDS
+                + LONGEST_PHASE_SECONDS
+                + bake::MAX_BAKE_SECONDS)
             + LONGEST_PHASE_SECONDS;
         assert!(
             backstop >= longest + 3600,

@@ -318,6 +318,11 @@ impl Stack {
         Clients::new(self.aws).await
     }
 
+    /// The SDK configuration for any other client of the stack's AWS side.
+    pub async fn sdk_config(&self) -> aws_config::SdkConfig {
+        sdk_config(self.aws).await
+    }
+
     /// Calls the emulator's admin API (`/_emulator/...`).
     pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, Error> {
         let body = body.map(Value::to_string);
@@ -405,19 +410,7 @@ pub struct Clients {
 
 impl Clients {
     pub async fn new(aws: SocketAddr) -> Self {
-        let config = aws_config::from_env()
-            .http_connector(stagegate_http::connector())
-            .region(aws_sdk_sfn::config::Region::new(REGION))
-            .credentials_provider(aws_sdk_sfn::config::Credentials::new(
-                ACCESS_KEY_ID,
-                SECRET_ACCESS_KEY,
-                None,
-                None,
-                "stagegate-local",
-            ))
-            .endpoint_url(format!("http://{aws}"))
-            .load()
-            .await;
+        let config = sdk_config(aws).await;
         Self {
             sfn: aws_sdk_sfn::Client::new(&config),
             sns: aws_sdk_sns::Client::new(&config),
@@ -425,6 +418,24 @@ impl Clients {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
         }
     }
+}
+
+/// The SDK configuration of a client of the stack's AWS side (moto): its endpoint, region and
+/// credentials, for any service's client (the tests' operator uses Step Functions, SSM and STS).
+pub async fn sdk_config(aws: SocketAddr) -> aws_config::SdkConfig {
+    aws_config::from_env()
+        .http_connector(stagegate_http::connector())
+        .region(aws_sdk_sfn::config::Region::new(REGION))
+        .credentials_provider(aws_sdk_sfn::config::Credentials::new(
+            ACCESS_KEY_ID,
+            SECRET_ACCESS_KEY,
+            None,
+            None,
+            "stagegate-local",
+        ))
+        .endpoint_url(format!("http://{aws}"))
+        .load()
+        .await
 }
 
 /// The real ASL with the template's substitutions filled in for the local stack.

@@ -45,6 +45,11 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
                 &by,
             );
             tracing::warn!(stage = %state.stage(), %by, action = ?decision.action, "bake aborted");
+            // This poll is one of the bake's looks, though it read the abort instead of the
+            // alarms: the run's state transitions are counted from the looks recorded.
+            if let Some(window) = state.bake_window.as_mut() {
+                window.checks = window.checks.saturating_add(1);
+            }
             state.action = decision.action;
             state.reason = decision.reason;
             state.wait_seconds = 0;

@@ -307,9 +307,15 @@ async fn an_abort_during_the_bake_rolls_back_at_once() {
     let s = baking(&gs, &alarms, json!({"bake": super::safety::bake(600)})).await;
     assert_eq!(s.phase, Phase::Bake);
     aborts.request(EXEC, ABORT);
+    let checks = s.bake_window.as_ref().map_or(0, |w| w.checks);
     let s = poll_aborting(&gs, &alarms, &aborts, &s, minutes(6)).await;
     assert_eq!(s.action, Action::Rollback);
     assert_eq!(s.deployment.outcome, Outcome::Succeeded);
+    assert_eq!(
+        s.bake_window.as_ref().map_or(0, |w| w.checks),
+        checks + 1,
+        "the poll that read the abort is counted (the run's state transitions come from it)"
+    );
 }
 
 #[tokio::test]

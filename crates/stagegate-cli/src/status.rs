@@ -1,0 +1,1081 @@
+//! `stagegate status`: per stage of a game, what serves now, the last gate runs and how they
+//! ended, an approval waiting for an answer and a freeze in force, as a table a person reads at a
+//! glance or as JSON (`StatusReport`) for scripts. It exists so that "what is on prod, and what
+//! is the gate doing to it" is one command instead of the console of two services.
+//!
+//! Where things come from: the stages from GameSparks `ListStages` (or `--stages`), what a stage
+//! serves from its deployment history (`stagegate::history::serving_snapshot`, the rule the
+//! rollback uses), the runs from the state machine's newest executions (`ListExecutions`, then
+//! `DescribeExecution` each for its input and ending; a running one's history for its pending
+//! approval, as `operator` finds it), and the freeze from the template's windows
+//! (`STAGEGATE_FREEZE_WINDOWS`) plus those of the game's running runs.
+//!
+//! Everything that decides what is shown (a run's outcome, the stages a run input covers, the
+//! report, the table) is a function of what was read, tested here without AWS.
+
+use std::path::PathBuf;
+
+use aws_sdk_sfn::types::ExecutionStatus;
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use stagegate::aws::{endpoint, GameSparksDeployments};
+use stagegate::deployment::StageRef;
+use stagegate::freeze::{self, FreezeWindow};
+use stagegate::handlers::start::FREEZE_WINDOWS_VAR;
+use stagegate::ports::StageDeployments;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::history::{self, error_text};
+use crate::operator::{self, Pending};
+
+/// How many runs the table shows per stage (the JSON has every run examined).
+pub const TABLE_RUNS: usize = 3;
+/// Executions described at once: enough to be quick, few enough not to be throttled.
+const CONCURRENCY: usize = 8;
+
+#[derive(Args, Clone, Debug)]
+pub struct StatusArgs {
+    /// The game (GameSparks game name).
+    #[arg(long)]
+    game: String,
+    /// The gate's state machine, whose executions are the runs.
+    #[arg(long, env = "STATE_MACHINE_ARN")]
+    state_machine_arn: String,
+    /// Only these stages, comma-separated, in this order (default: the game's stages, from
+    /// GameSparks ListStages).
+    #[arg(long, value_delimiter = ',')]
+    stages: Vec<String>,
+    /// How many of the newest executions to examine (runs of other games are skipped).
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    runs: u32,
+    /// Freeze windows that apply to every run, as JSON or @FILE: the template's `FreezeWindows`,
+    /// i.e. the value the template gives the start function in STAGEGATE_FREEZE_WINDOWS (read
+    /// from that variable when the option is not given). The freeze windows of the game's
+    /// running runs are added.
+    #[arg(long, env = FREEZE_WINDOWS_VAR)]
+    freeze_windows: Option<String>,
+    /// Print the report as JSON (a `StatusReport`) instead of the table.
+    #[arg(long)]
+    json: bool,
+    /// AWS region (default: the standard chain).
+    #[arg(long)]
+    region: Option<String>,
+    /// Endpoint for Step Functions, e.g. the local stack (also AWS_ENDPOINT_URL_SFN,
+    /// AWS_ENDPOINT_URL).
+    #[arg(long)]
+    endpoint_url: Option<String>,
+    /// Endpoint for GameSparks, e.g. the local emulator (also AWS_ENDPOINT_URL_GAMESPARKS,
+    /// AWS_ENDPOINT_URL).
+    #[arg(long)]
+    gamesparks_endpoint_url: Option<String>,
+}
+
+/// The report: `stagegate status --json` prints it, field names as here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusReport {
+    pub game_name: String,
+    /// When the report was made (UTC).
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub stages: Vec<StageStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageStatus {
+    pub stage_name: String,
+    /// What the stage serves now; null when nothing does.
+    pub serving_snapshot_id: Option<String>,
+    /// The examined runs that cover this stage, newest first (a wave's run covers each of its
+    /// stages), running ones included.
+    pub runs: Vec<RunStatus>,
+    /// The newest approval of this stage still waiting for an answer.
+    pub pending_approval: Option<PendingApproval>,
+    /// The runs covering this stage that are still running, newest first.
+    pub running: Vec<RunStatus>,
+    /// The freeze in force now (freeze windows apply to every stage).
+    pub freeze: Option<ActiveFreeze>,
+    /// When no freeze is in force: when the next one starts (within a year).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub next_freeze_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunStatus {
+    pub execution_arn: String,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub started_at: Option<OffsetDateTime>,
+    /// How the run ended (`outcome`): the notification's outcome (`SUCCEEDED`, `UNCHANGED`,
+    /// `DRY_RUN`), the gate's error without `StageGate.` (`ROLLED_BACK`, `FROZEN`, ...), Step
+    /// Functions' `TIMED_OUT` / `ABORTED`, or `RUNNING` / `AWAITING_APPROVAL until <time>`.
+    pub outcome: String,
+    /// The snapshot the run deploys: the one "latest" resolved to, once known.
+    pub snapshot_id: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingApproval {
+    /// When the wait times out and the run ends APPROVAL_TIMED_OUT.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub snapshot_id: String,
+    /// The run to answer: `stagegate approve|reject --execution-arn ...`.
+    pub execution_arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveFreeze {
+    /// The first named window containing now; null if none has a name.
+    pub name: Option<String>,
+    /// When a deployment may start again.
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+}
+
+/// One execution as read from Step Functions: the input of `report`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Execution {
+    pub execution_arn: String,
+    pub name: String,
+    pub started_at: Option<OffsetDateTime>,
+    /// Step Functions' status, e.g. `SUCCEEDED`.
+    pub status: String,
+    pub error: Option<String>,
+    pub input: Option<String>,
+    pub output: Option<String>,
+    /// For a running execution: the approval it waits for.
+    pub pending: Option<Pending>,
+}
+
+/// What `report` needs of an execution input. Read leniently: a run whose input the gate
+/// refused still shows (as ERROR) when its game and stages can be read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunInput {
+    pub game_name: String,
+    /// `stageName`, or the names in `stages` (a wave), in order.
+    pub stages: Vec<String>,
+    pub snapshot_id: Option<String>,
+    /// The input's valid `freezeWindows` (none when they do not parse: the run was refused).
+    pub freeze_windows: Vec<FreezeWindow>,
+}
+
+/// Reads an execution input; `None` when it names no game.
+pub fn run_input(text: &str) -> Option<RunInput> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    // The start function's own event form, in case an execution was started with it.
+    let value = match value.get("input") {
+        Some(inner) if inner.is_object() => inner,
+        _ => &value,
+    };
+    let game_name = value.get("gameName")?.as_str()?.to_owned();
+    let stages = match (value.get("stageName"), value.get("stages")) {
+        (Some(Value::String(name)), _) => vec![name.clone()],
+        (_, Some(Value::Array(list))) => list
+            .iter()
+            .filter_map(|s| match s {
+                Value::String(name) => Some(name.clone()),
+                other => other
+                    .get("stageName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let freeze_windows = value
+        .get("freezeWindows")
+        .and_then(|w| freeze::parse_windows(w, "freezeWindows").ok())
+        .unwrap_or_default();
+    Some(RunInput {
+        game_name,
+        stages,
+        snapshot_id: value
+            .get("snapshotId")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        freeze_windows,
+    })
+}
+
+/// How a run ended, or where it is: see `RunStatus::outcome`.
+pub fn outcome(
+    status: &str,
+    error: Option<&str>,
+    output: Option<&str>,
+    pending: Option<&Pending>,
+) -> String {
+    match status {
+        "SUCCEEDED" => output
+            .and_then(|o| serde_json::from_str::<Value>(o).ok())
+            .and_then(|o| o["notification"]["outcome"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "SUCCEEDED".to_owned()),
+        "FAILED" => match error {
+            Some(e) if !e.is_empty() => e.strip_prefix("StageGate.").unwrap_or(e).to_owned(),
+            _ => "FAILED".to_owned(),
+        },
+        "RUNNING" => match pending {
+            Some(p) => match p.expires_at.as_deref() {
+                Some(at) => format!("AWAITING_APPROVAL until {at}"),
+                None => "AWAITING_APPROVAL".to_owned(),
+            },
+            None => "RUNNING".to_owned(),
+        },
+        other => other.to_owned(),
+    }
+}
+
+/// The snapshot a run deploys: what "latest" resolved to when the output says, else the input's.
+fn run_snapshot(input: &RunInput, output: Option<&str>) -> Option<String> {
+    output
+        .and_then(|o| serde_json::from_str::<Value>(o).ok())
+        .and_then(|o| o["requestedSnapshotId"].as_str().map(str::to_owned))
+        .or_else(|| input.snapshot_id.clone())
+}
+
+fn parse_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339)
+        .ok()
+        .map(|t| t.to_offset(time::UtcOffset::UTC))
+}
+
+/// The report from what was read. `stages`: each stage with what it serves, in display order;
+/// `executions`: newest first (runs of other games are skipped here); `windows`: the freeze
+/// windows that apply to every run (the running runs' own are added).
+pub fn report(
+    game_name: &str,
+    at: OffsetDateTime,
+    stages: &[(String, Option<String>)],
+    executions: &[Execution],
+    windows: &[FreezeWindow],
+) -> StatusReport {
+    let mut runs: Vec<(&Execution, RunInput)> = executions
+        .iter()
+        .filter_map(|e| {
+            let input = run_input(e.input.as_deref()?)?;
+            (input.game_name == game_name).then_some((e, input))
+        })
+        .collect();
+    runs.sort_by_key(|r| std::cmp::Reverse(r.0.started_at));
+    let mut windows = windows.to_vec();
+    for (e, input) in &runs {
+        if e.status == "RUNNING" {
+            windows.extend(input.freeze_windows.iter().cloned());
+        }
+    }
+    let freeze = freeze::active(&windows, at).map(|f| ActiveFreeze {
+        name: f.name,
+        until: f.until,
+    });
+    let next_freeze_at = match freeze {
+        Some(_) => None,
+        None => freeze::next_start(&windows, at),
+    };
+    let stages = stages
+        .iter()
+        .map(|(stage, serving)| {
+            let covering: Vec<&(&Execution, RunInput)> = runs
+                .iter()
+                .filter(|(_, input)| input.stages.iter().any(|s| s == stage))
+                .collect();
+            // A wave waiting on another stage is, on this one, running.
+            let summary = |(e, input): &(&Execution, RunInput)| RunStatus {
+                execution_arn: e.execution_arn.clone(),
+                name: e.name.clone(),
+                started_at: e.started_at,
+                outcome: outcome(
+                    &e.status,
+                    e.error.as_deref(),
+                    e.output.as_deref(),
+                    pending_on(e, input, stage),
+                ),
+                snapshot_id: run_snapshot(input, e.output.as_deref()),
+            };
+            let pending_approval = covering.iter().find_map(|(e, input)| {
+                pending_on(e, input, stage).map(|p| PendingApproval {
+                    expires_at: p.expires_at.as_deref().and_then(parse_time),
+                    snapshot_id: if p.snapshot_id == "?" {
+                        run_snapshot(input, None).unwrap_or_else(|| "?".to_owned())
+                    } else {
+                        p.snapshot_id.clone()
+                    },
+                    execution_arn: e.execution_arn.clone(),
+                })
+            });
+            StageStatus {
+                stage_name: stage.clone(),
+                serving_snapshot_id: serving.clone(),
+                runs: covering.iter().map(|r| summary(r)).collect(),
+                pending_approval,
+                running: covering
+                    .iter()
+                    .filter(|(e, _)| e.status == "RUNNING")
+                    .map(|r| summary(r))
+                    .collect(),
+                freeze: freeze.clone(),
+                next_freeze_at,
+            }
+        })
+        .collect();
+    StatusReport {
+        game_name: game_name.to_owned(),
+        at,
+        stages,
+    }
+}
+
+/// The run's pending approval, if it is about `stage`. A request that does not name one of the
+/// run's stages is about the run's only stage, if it has one.
+fn pending_on<'a>(e: &'a Execution, input: &RunInput, stage: &str) -> Option<&'a Pending> {
+    let p = e.pending.as_ref().filter(|_| e.status == "RUNNING")?;
+    let ours =
+        p.stage_name == stage || (!input.stages.contains(&p.stage_name) && input.stages.len() == 1);
+    ours.then_some(p)
+}
+
+/// A time near `at`, short: `08:01Z` on the same day, else `11-30 08:01Z`, else with the year.
+fn moment(t: OffsetDateTime, at: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    let clock = format!("{:02}:{:02}Z", t.hour(), t.minute());
+    if t.date() == at.date() {
+        clock
+    } else if t.year() == at.year() {
+        format!("{:02}-{:02} {clock}", u8::from(t.month()), t.day())
+    } else {
+        format!(
+            "{}-{:02}-{:02} {clock}",
+            t.year(),
+            u8::from(t.month()),
+            t.day()
+        )
+    }
+}
+
+/// A run's start in LAST RUNS: the time on the report's day, else the date.
+fn day_or_time(t: Option<OffsetDateTime>, at: OffsetDateTime) -> String {
+    let Some(t) = t.map(|t| t.to_offset(time::UtcOffset::UTC)) else {
+        return "?".to_owned();
+    };
+    if t.date() == at.date() {
+        format!("{:02}:{:02}Z", t.hour(), t.minute())
+    } else if t.year() == at.year() {
+        format!("{:02}-{:02}", u8::from(t.month()), t.day())
+    } else {
+        format!("{}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day())
+    }
+}
+
+/// What is happening on the stage now: a pending approval, other running runs, the freeze.
+fn now_cell(stage: &StageStatus, at: OffsetDateTime) -> String {
+    let mut parts = Vec::new();
+    let pending_run = stage
+        .pending_approval
+        .as_ref()
+        .map(|p| p.execution_arn.as_str());
+    if let Some(p) = &stage.pending_approval {
+        let name = stage
+            .running
+            .iter()
+            .find(|r| r.execution_arn == p.execution_arn)
+            .map_or("", |r| r.name.as_str());
+        let until = p
+            .expires_at
+            .map_or(String::new(), |t| format!(" until {}", moment(t, at)));
+        parts.push(format!(
+            "AWAITING_APPROVAL of {}{until} ({name})",
+            p.snapshot_id
+        ));
+    }
+    for r in &stage.running {
+        if Some(r.execution_arn.as_str()) != pending_run {
+            parts.push(format!("RUNNING {}", r.name));
+        }
+    }
+    match (&stage.freeze, stage.next_freeze_at) {
+        (Some(f), _) => parts.push(match &f.name {
+            Some(name) => format!("FROZEN ({name}) until {}", moment(f.until, at)),
+            None => format!("FROZEN until {}", moment(f.until, at)),
+        }),
+        (None, Some(next)) => parts.push(format!("next freeze at {}", moment(next, at))),
+        (None, None) => {}
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join("; ")
+    }
+}
+
+/// The table: a header line with the game and the time, then one row per stage.
+pub fn render_table(report: &StatusReport) -> String {
+    let at = report.at;
+    let mut rows: Vec<[String; 4]> = vec![[
+        "STAGE".into(),
+        "SERVING".into(),
+        "LAST RUNS".into(),
+        "NOW".into(),
+    ]];
+    for stage in &report.stages {
+        let runs: Vec<String> = stage
+            .runs
+            .iter()
+            .take(TABLE_RUNS)
+            .map(|r| {
+                // The outcome's word; "until ..." of an approval is in NOW.
+                let word = r.outcome.split(' ').next().unwrap_or("?");
+                format!("{word} {}", day_or_time(r.started_at, at))
+            })
+            .collect();
+        rows.push([
+            stage.stage_name.clone(),
+            stage
+                .serving_snapshot_id
+                .clone()
+                .unwrap_or_else(|| "(nothing)".into()),
+            if runs.is_empty() {
+                "-".into()
+            } else {
+                runs.join(", ")
+            },
+            now_cell(stage, at),
+        ]);
+    }
+    let mut widths = [0usize; 3];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row.iter()) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = format!(
+        "{} at {}\n",
+        report.game_name,
+        stagegate::timefmt::rfc3339(at)
+    );
+    if report.stages.is_empty() {
+        out.push_str("(no stages)\n");
+        return out;
+    }
+    for row in &rows {
+        let mut line = String::new();
+        for (cell, w) in row.iter().zip(widths.iter()) {
+            line.push_str(&format!("{cell:<w$}  "));
+        }
+        line.push_str(&row[3]);
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The freeze windows given with `--freeze-windows` (or `STAGEGATE_FREEZE_WINDOWS`): JSON or
+/// @FILE; empty means none.
+pub fn config_windows(text: Option<&str>) -> Result<Vec<FreezeWindow>, String> {
+    let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let text = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(PathBuf::from(path))
+            .map_err(|e| format!("--freeze-windows {path}: {e}"))?,
+        None => text.to_owned(),
+    };
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| format!("--freeze-windows ({FREEZE_WINDOWS_VAR}) is not JSON: {e}"))?;
+    freeze::parse_windows(&value, "--freeze-windows").map_err(|e| e.to_string())
+}
+
+struct Clients {
+    sfn: aws_sdk_sfn::Client,
+    gamesparks: aws_sdk_gamesparks::Client,
+}
+
+impl Clients {
+    async fn new(args: &StatusArgs) -> Self {
+        let mut loader = aws_config::from_env().http_connector(stagegate_http::connector());
+        if let Some(region) = &args.region {
+            loader = loader.region(aws_sdk_sfn::config::Region::new(region.clone()));
+        }
+        let config = loader.load().await;
+        let mut sfn = aws_sdk_sfn::config::Builder::from(&config);
+        if let Some(url) = args
+            .endpoint_url
+            .clone()
+            .or_else(|| endpoint::from_env("SFN"))
+        {
+            sfn = sfn.endpoint_url(url);
+        }
+        // As `GameSparksDeployments::from_config` builds it, with the option first.
+        let mut gamesparks = aws_sdk_gamesparks::config::Builder::from(&config)
+            .endpoint_resolver(endpoint::GAMESPARKS);
+        if let Some(url) = args
+            .gamesparks_endpoint_url
+            .clone()
+            .or_else(|| endpoint::from_env("GAMESPARKS"))
+        {
+            gamesparks = gamesparks.endpoint_url(url);
+        }
+        Self {
+            sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
+            gamesparks: aws_sdk_gamesparks::Client::from_conf(gamesparks.build()),
+        }
+    }
+}
+
+/// Reads everything and returns what to print.
+pub async fn run(args: &StatusArgs) -> Result<String, String> {
+    let windows = config_windows(args.freeze_windows.as_deref())?;
+    let clients = Clients::new(args).await;
+    // To the second: what a person reads, and what a script compares.
+    let now = OffsetDateTime::now_utc();
+    let at = now.replace_nanosecond(0).unwrap_or(now);
+    let given: Vec<String> = args
+        .stages
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    let stage_names = if given.is_empty() {
+        list_stages(&clients.gamesparks, &args.game).await?
+    } else {
+        given
+    };
+    let deployments = GameSparksDeployments::new(clients.gamesparks.clone());
+    let mut stages = Vec::new();
+    for stage_name in stage_names {
+        let stage = StageRef {
+            game_name: args.game.clone(),
+            stage_name,
+        };
+        let history =
+            stagegate::paging::collect_all(|token| deployments.list_deployments(&stage, token))
+                .await
+                .map_err(|e| format!("{stage}: {e}"))?;
+        let serving = stagegate::history::serving_snapshot(&history).map(str::to_owned);
+        stages.push((stage.stage_name, serving));
+    }
+    let executions =
+        executions(&clients.sfn, &args.state_machine_arn, args.runs, &args.game).await?;
+    let report = report(&args.game, at, &stages, &executions, &windows);
+    if args.json {
+        serde_json::to_string_pretty(&report)
+            .map_err(|e| format!("writing the report as JSON: {e}"))
+    } else {
+        Ok(render_table(&report))
+    }
+}
+
+async fn list_stages(
+    client: &aws_sdk_gamesparks::Client,
+    game: &str,
+) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    let mut token = None;
+    for _ in 0..stagegate::paging::MAX_PAGES {
+        let page = client
+            .list_stages()
+            .game_name(game)
+            .max_results(100)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| format!("ListStages of {game}: {}", error_text(&e)))?;
+        names.extend(
+            page.stages()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|s| s.name().map(str::to_owned)),
+        );
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            return Ok(names);
+        }
+    }
+    Err(format!(
+        "ListStages of {game}: more than {} pages",
+        stagegate::paging::MAX_PAGES
+    ))
+}
+
+/// The newest `limit` executions of the state machine, newest first, described; those of other
+/// games come back without the history reads.
+async fn executions(
+    sfn: &aws_sdk_sfn::Client,
+    state_machine: &str,
+    limit: u32,
+    game: &str,
+) -> Result<Vec<Execution>, String> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let mut arns = Vec::new();
+    let mut token = None;
+    while arns.len() < limit {
+        let page = sfn
+            .list_executions()
+            .state_machine_arn(state_machine)
+            .max_results(i32::try_from(limit - arns.len()).unwrap_or(1000).min(1000))
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| format!("ListExecutions on {state_machine}: {}", error_text(&e)))?;
+        arns.extend(
+            page.executions()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|e| e.execution_arn().map(str::to_owned)),
+        );
+        token = page
+            .next_token()
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned);
+        if token.is_none() {
+            break;
+        }
+    }
+    arns.truncate(limit);
+    let mut found = Vec::with_capacity(arns.len());
+    for chunk in arns.chunks(CONCURRENCY) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, arn) in chunk.iter().enumerate() {
+            let (sfn, arn, game) = (sfn.clone(), arn.clone(), game.to_owned());
+            tasks.spawn(async move { (i, describe(&sfn, &arn, &game).await) });
+        }
+        let mut described = Vec::with_capacity(chunk.len());
+        while let Some(joined) = tasks.join_next().await {
+            let (i, result) = joined.map_err(|e| format!("reading an execution: {e}"))?;
+            described.push((i, result?));
+        }
+        described.sort_by_key(|(i, _)| *i);
+        found.extend(described.into_iter().map(|(_, e)| e));
+    }
+    Ok(found)
+}
+
+async fn describe(sfn: &aws_sdk_sfn::Client, arn: &str, game: &str) -> Result<Execution, String> {
+    let d = sfn
+        .describe_execution()
+        .execution_arn(arn)
+        .send()
+        .await
+        .map_err(|e| format!("DescribeExecution {arn}: {}", error_text(&e)))?;
+    let mut execution = Execution {
+        execution_arn: arn.to_owned(),
+        name: d.name().unwrap_or_default().to_owned(),
+        started_at: d
+            .start_date()
+            .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).ok()),
+        status: d.status().map_or("UNKNOWN", |s| s.as_str()).to_owned(),
+        error: d.error().map(str::to_owned),
+        input: d.input().map(str::to_owned),
+        output: d.output().map(str::to_owned),
+        pending: None,
+    };
+    let ours = execution
+        .input
+        .as_deref()
+        .and_then(run_input)
+        .is_some_and(|i| i.game_name == game);
+    if !ours {
+        return Ok(execution);
+    }
+    let running = d.status() == Some(&ExecutionStatus::Running);
+    let failed_silently = d.status() == Some(&ExecutionStatus::Failed) && d.error().is_none();
+    if running || failed_silently {
+        let events = history::read(sfn, arn).await?;
+        if running {
+            let steps: Vec<operator::Step> = events.iter().map(operator::step).collect();
+            execution.pending = operator::pending_approval(&steps);
+        } else {
+            // Some implementations only record the failure in the history (as `follow` reads it).
+            execution.error = events
+                .iter()
+                .filter_map(|e| e.execution_failed_event_details())
+                .filter_map(|d| d.error().map(str::to_owned))
+                .next_back();
+        }
+    }
+    Ok(execution)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use time::macros::datetime;
+
+    const AT: OffsetDateTime = datetime!(2026-11-18 12:00 UTC);
+    const S0: &str = "Snapshot_2026-11-01T09:00:00.000Z";
+    const S1: &str = "Snapshot_2026-11-10T14:30:00.000Z";
+    const S2: &str = "Snapshot_2026-11-18T11:15:00.000Z";
+
+    fn pending(stage: &str, expires: Option<&str>) -> Pending {
+        Pending {
+            token: "t".into(),
+            stage_name: stage.into(),
+            snapshot_id: S2.into(),
+            expires_at: expires.map(str::to_owned),
+        }
+    }
+
+    fn execution(name: &str, started: OffsetDateTime, status: &str, input: Value) -> Execution {
+        Execution {
+            execution_arn: format!("arn:aws:states:us-east-1:123456789012:execution:gate:{name}"),
+            name: name.into(),
+            started_at: Some(started),
+            status: status.into(),
+            error: None,
+            input: Some(input.to_string()),
+            output: None,
+            pending: None,
+        }
+    }
+
+    fn failed(mut e: Execution, error: &str) -> Execution {
+        e.error = Some(error.into());
+        e
+    }
+
+    fn succeeded(mut e: Execution, outcome: &str) -> Execution {
+        e.output = Some(
+            json!({"requestedSnapshotId": S1, "notification": {"outcome": outcome,
+                "succeeded": true, "error": "", "cause": "", "subject": "", "messageId": "m"}})
+            .to_string(),
+        );
+        e
+    }
+
+    #[test]
+    fn outcomes_of_each_status() {
+        let out = |status, error, output| outcome(status, error, output, None);
+        let ok = json!({"notification": {"outcome": "UNCHANGED"}}).to_string();
+        assert_eq!(out("SUCCEEDED", None, Some(&ok)), "UNCHANGED");
+        assert_eq!(out("SUCCEEDED", None, Some("not json")), "SUCCEEDED");
+        assert_eq!(out("SUCCEEDED", None, None), "SUCCEEDED");
+        assert_eq!(
+            out("FAILED", Some("StageGate.ROLLED_BACK"), None),
+            "ROLLED_BACK"
+        );
+        assert_eq!(out("FAILED", Some("StageGate.FROZEN"), None), "FROZEN");
+        assert_eq!(
+            out("FAILED", Some("StageGate.NotificationFailed"), None),
+            "NotificationFailed"
+        );
+        assert_eq!(
+            out("FAILED", Some("States.Runtime"), None),
+            "States.Runtime"
+        );
+        assert_eq!(out("FAILED", None, None), "FAILED");
+        assert_eq!(out("TIMED_OUT", None, None), "TIMED_OUT");
+        assert_eq!(out("ABORTED", None, None), "ABORTED");
+        assert_eq!(out("RUNNING", None, None), "RUNNING");
+        let waiting = pending("prod", Some("2026-11-18T12:30:00Z"));
+        assert_eq!(
+            outcome("RUNNING", None, None, Some(&waiting)),
+            "AWAITING_APPROVAL until 2026-11-18T12:30:00Z"
+        );
+        assert_eq!(
+            outcome("RUNNING", None, None, Some(&pending("prod", None))),
+            "AWAITING_APPROVAL"
+        );
+    }
+
+    #[test]
+    fn run_inputs_name_their_stages() {
+        let single = run_input(
+            &json!({"gameName": "g", "stageName": "prod", "snapshotId": "latest"}).to_string(),
+        );
+        assert_eq!(
+            single,
+            Some(RunInput {
+                game_name: "g".into(),
+                stages: vec!["prod".into()],
+                snapshot_id: Some("latest".into()),
+                freeze_windows: vec![],
+            })
+        );
+        let wave = run_input(
+            &json!({"gameName": "g", "snapshotId": S1, "stages": ["dev",
+                {"stageName": "prod", "approval": {"timeoutSeconds": 600}}],
+                "freezeWindows": [{"name": "launch", "start": "2026-11-18T00:00:00Z",
+                                   "end": "2026-11-19T00:00:00Z"}]})
+            .to_string(),
+        )
+        .unwrap_or_default();
+        assert_eq!(wave.stages, ["dev", "prod"]);
+        assert_eq!(wave.freeze_windows.len(), 1);
+        let wrapped = run_input(
+            &json!({"input": {"gameName": "g", "stageName": "s"}, "execution": {}}).to_string(),
+        )
+        .unwrap_or_default();
+        assert_eq!((wrapped.game_name.as_str(), wrapped.stages.len()), ("g", 1));
+        // Refused inputs: still the game's run, without what could not be read.
+        let bad = run_input(
+            &json!({"gameName": "g", "stageName": "s", "freezeWindows": "never"}).to_string(),
+        )
+        .unwrap_or_default();
+        assert!(bad.freeze_windows.is_empty() && bad.snapshot_id.is_none());
+        assert_eq!(run_input("[1]"), None);
+        assert_eq!(run_input("not json"), None);
+        assert_eq!(run_input(&json!({"stageName": "s"}).to_string()), None);
+    }
+
+    fn example() -> StatusReport {
+        let single = |stage: &str| {
+            json!({"gameName": "space-raiders", "stageName": stage,
+                                          "snapshotId": "latest"})
+        };
+        let mut waiting = execution(
+            "wave-1",
+            datetime!(2026-11-18 11:40 UTC),
+            "RUNNING",
+            json!({"gameName": "space-raiders", "snapshotId": S2, "stages": ["dev",
+                   {"stageName": "prod", "approval": {"timeoutSeconds": 3600}}]}),
+        );
+        waiting.pending = Some(pending("prod", Some("2026-11-18T12:40:00Z")));
+        let executions = vec![
+            waiting,
+            execution(
+                "other-game",
+                datetime!(2026-11-18 11:30 UTC),
+                "FAILED",
+                json!({"gameName": "other", "stageName": "prod", "snapshotId": S2}),
+            ),
+            succeeded(
+                execution(
+                    "nightly-2",
+                    datetime!(2026-11-18 08:01 UTC),
+                    "SUCCEEDED",
+                    single("dev"),
+                ),
+                "SUCCEEDED",
+            ),
+            failed(
+                execution(
+                    "prod-3",
+                    datetime!(2026-10-31 10:00 UTC),
+                    "FAILED",
+                    single("prod"),
+                ),
+                "StageGate.ROLLED_BACK",
+            ),
+            failed(
+                execution(
+                    "prod-2",
+                    datetime!(2026-10-29 10:00 UTC),
+                    "FAILED",
+                    single("prod"),
+                ),
+                "StageGate.FROZEN",
+            ),
+            succeeded(
+                execution(
+                    "prod-1",
+                    datetime!(2025-12-01 10:00 UTC),
+                    "SUCCEEDED",
+                    single("prod"),
+                ),
+                "SUCCEEDED",
+            ),
+        ];
+        let windows = freeze::parse_windows(
+            &json!([{"name": "weekend", "weekly": {"days": ["SAT"], "from": "00:00",
+                                                   "to": "24:00"}}]),
+            "w",
+        )
+        .unwrap_or_default();
+        report(
+            "space-raiders",
+            AT,
+            &[
+                ("dev".into(), Some(S2.into())),
+                ("prod".into(), Some(S0.into())),
+                ("qa".into(), None),
+            ],
+            &executions,
+            &windows,
+        )
+    }
+
+    #[test]
+    fn report_per_stage() {
+        let r = example();
+        let [dev, prod, qa] = &r.stages[..] else {
+            panic!("three stages: {r:?}");
+        };
+        let names = |runs: &[RunStatus]| runs.iter().map(|r| r.name.clone()).collect::<Vec<_>>();
+        assert_eq!(
+            names(&dev.runs),
+            ["wave-1", "nightly-2"],
+            "other games skipped"
+        );
+        assert_eq!(names(&prod.runs), ["wave-1", "prod-3", "prod-2", "prod-1"]);
+        assert!(qa.runs.is_empty() && qa.running.is_empty());
+        assert_eq!(
+            prod.runs[0].outcome,
+            "AWAITING_APPROVAL until 2026-11-18T12:40:00Z"
+        );
+        assert_eq!(prod.runs[1].outcome, "ROLLED_BACK");
+        assert_eq!(dev.runs[1].outcome, "SUCCEEDED");
+        assert_eq!(
+            dev.runs[1].snapshot_id.as_deref(),
+            Some(S1),
+            "latest, resolved"
+        );
+        assert_eq!(prod.runs[1].snapshot_id.as_deref(), Some("latest"));
+        assert_eq!(
+            prod.pending_approval,
+            Some(PendingApproval {
+                expires_at: Some(datetime!(2026-11-18 12:40 UTC)),
+                snapshot_id: S2.into(),
+                execution_arn: prod.runs[0].execution_arn.clone(),
+            })
+        );
+        assert_eq!(dev.pending_approval, None, "the wave waits on prod");
+        assert_eq!(names(&dev.running), ["wave-1"]);
+        // 2026-11-18 is a Wednesday: no freeze now, the next on Saturday.
+        assert_eq!(dev.freeze, None);
+        assert_eq!(dev.next_freeze_at, Some(datetime!(2026-11-21 00:00 UTC)));
+        assert_eq!(
+            qa.next_freeze_at, dev.next_freeze_at,
+            "windows apply to every stage"
+        );
+    }
+
+    #[test]
+    fn a_running_runs_freeze_windows_count() {
+        let mut running = execution(
+            "r",
+            datetime!(2026-11-18 11:00 UTC),
+            "RUNNING",
+            json!({"gameName": "g", "stageName": "prod", "snapshotId": S1, "freezeWindows": [
+                {"name": "launch", "start": "2026-11-18T00:00:00Z", "end": "2026-11-20T00:00:00Z"}]}),
+        );
+        let stages = [("prod".to_owned(), None)];
+        let r = report("g", AT, &stages, &[running.clone()], &[]);
+        assert_eq!(
+            r.stages[0].freeze,
+            Some(ActiveFreeze {
+                name: Some("launch".into()),
+                until: datetime!(2026-11-20 00:00 UTC)
+            })
+        );
+        assert_eq!(r.stages[0].next_freeze_at, None);
+        // Once it has ended, its windows are its own business.
+        running.status = "SUCCEEDED".into();
+        let r = report("g", AT, &stages, &[running], &[]);
+        assert_eq!(
+            (r.stages[0].freeze.as_ref(), r.stages[0].next_freeze_at),
+            (None, None)
+        );
+    }
+
+    #[test]
+    fn the_table() {
+        let table = render_table(&example());
+        let expected = "\
+space-raiders at 2026-11-18T12:00:00Z
+STAGE  SERVING                            LAST RUNS                                                  NOW
+dev    Snapshot_2026-11-18T11:15:00.000Z  RUNNING 11:40Z, SUCCEEDED 08:01Z                           RUNNING wave-1; next freeze at 11-21 00:00Z
+prod   Snapshot_2026-11-01T09:00:00.000Z  AWAITING_APPROVAL 11:40Z, ROLLED_BACK 10-31, FROZEN 10-29  AWAITING_APPROVAL of Snapshot_2026-11-18T11:15:00.000Z until 12:40Z (wave-1); next freeze at 11-21 00:00Z
+qa     (nothing)                          -                                                          next freeze at 11-21 00:00Z
+";
+        assert_eq!(table, expected, "\n{table}");
+        let frozen = StatusReport {
+            game_name: "g".into(),
+            at: AT,
+            stages: vec![StageStatus {
+                stage_name: "prod".into(),
+                serving_snapshot_id: None,
+                runs: vec![],
+                pending_approval: None,
+                running: vec![],
+                freeze: Some(ActiveFreeze {
+                    name: Some("launch".into()),
+                    until: datetime!(2027-01-04 00:00 UTC),
+                }),
+                next_freeze_at: None,
+            }],
+        };
+        assert!(
+            render_table(&frozen).contains("FROZEN (launch) until 2027-01-04 00:00Z"),
+            "{}",
+            render_table(&frozen)
+        );
+        let empty = StatusReport {
+            stages: vec![],
+            ..frozen
+        };
+        assert_eq!(
+            render_table(&empty),
+            "g at 2026-11-18T12:00:00Z\n(no stages)\n"
+        );
+    }
+
+    #[test]
+    fn the_json_document() {
+        let r = example();
+        let text = serde_json::to_string(&r).unwrap_or_default();
+        let value: Value = serde_json::from_str(&text).unwrap_or_default();
+        assert_eq!(value["game_name"], "space-raiders");
+        assert_eq!(value["at"], "2026-11-18T12:00:00Z");
+        let prod = &value["stages"][1];
+        assert_eq!(prod["stage_name"], "prod");
+        assert_eq!(prod["serving_snapshot_id"], S0);
+        assert_eq!(
+            prod["pending_approval"]["expires_at"],
+            "2026-11-18T12:40:00Z"
+        );
+        assert_eq!(prod["pending_approval"]["snapshot_id"], S2);
+        assert_eq!(prod["runs"][1]["outcome"], "ROLLED_BACK");
+        assert_eq!(prod["runs"][1]["started_at"], "2026-10-31T10:00:00Z");
+        assert_eq!(prod["running"][0]["name"], "wave-1");
+        assert_eq!(prod["freeze"], Value::Null);
+        assert_eq!(prod["next_freeze_at"], "2026-11-21T00:00:00Z");
+        assert_eq!(value["stages"][2]["serving_snapshot_id"], Value::Null);
+        let back: StatusReport = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, r, "scripts read back what was written");
+    }
+
+    #[test]
+    fn freeze_windows_from_the_option() {
+        assert_eq!(config_windows(None), Ok(vec![]));
+        assert_eq!(config_windows(Some("  ")), Ok(vec![]));
+        let one = config_windows(Some(
+            r#"[{"start": "2026-12-20T00:00:00Z", "end": "2027-01-04T00:00:00Z"}]"#,
+        ));
+        assert_eq!(one.map(|w| w.len()), Ok(1));
+        let not_json = config_windows(Some("[")).err().unwrap_or_default();
+        assert!(not_json.contains("STAGEGATE_FREEZE_WINDOWS"), "{not_json}");
+        let invalid = config_windows(Some(r#"[{"start": "x"}]"#))
+            .err()
+            .unwrap_or_default();
+        assert!(invalid.contains("--freeze-windows[0]"), "{invalid}");
+        let missing = config_windows(Some("@/nonexistent/windows.json"))
+            .err()
+            .unwrap_or_default();
+        assert!(missing.contains("/nonexistent/windows.json"), "{missing}");
+    }
+
+    #[test]
+    fn short_times() {
+        assert_eq!(moment(datetime!(2026-11-18 08:01 UTC), AT), "08:01Z");
+        assert_eq!(
+            moment(datetime!(2026-11-30 08:01 +01:00), AT),
+            "11-30 07:01Z"
+        );
+        assert_eq!(
+            moment(datetime!(2027-01-04 00:00 UTC), AT),
+            "2027-01-04 00:00Z"
+        );
+        assert_eq!(
+            day_or_time(Some(datetime!(2026-11-30 23:00 UTC)), AT),
+            "11-30"
+        );
+        assert_eq!(
+            day_or_time(Some(datetime!(2025-11-30 23:00 UTC)), AT),
+            "2025-11-30"
+        );
+        assert_eq!(day_or_time(None, AT), "?");
+    }
+}
