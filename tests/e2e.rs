@@ -126,6 +126,9 @@ fn cases() -> Vec<Case> {
         Case::new("abort_during_bake", |ctx| {
             Box::pin(operator::abort_during_bake(ctx))
         }),
+        Case::new("status_shows_the_pending_approval", |ctx| {
+            Box::pin(operator::status_shows_the_pending_approval(ctx))
+        }),
         Case::new("freeze_refuses_the_start", |ctx| {
             Box::pin(operator::freeze_refuses_the_start(ctx))
         }),

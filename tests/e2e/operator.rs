@@ -389,3 +389,56 @@ pub async fn rollback_allowed_in_a_freeze(ctx: Arc<Ctx>) -> CaseResult {
     );
     Ok(())
 }
+
+/// `stagegate status --json`, the binary as an operator runs it, while a run awaits approval of
+/// prod: prod serves v1.0.0, the pending approval names the run to answer.
+pub async fn status_shows_the_pending_approval(ctx: Arc<Ctx>) -> CaseResult {
+    let arn = ctx.start("status", approval(600)).await?;
+    awaiting(&ctx, &arn).await?;
+    let binary = stagegate_local::target_dir(&stagegate_tests::repo_root()).join("debug/stagegate");
+    let out = std::process::Command::new(&binary)
+        .args([
+            "status",
+            "--game",
+            "space-raiders",
+            "--stages",
+            "dev,prod",
+            "--json",
+        ])
+        .env_clear()
+        .envs(ctx.stack.environment())
+        .output()
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    check!(
+        out.status.success(),
+        "status exited {:?}: {text}{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: stagegate_cli::status::StatusReport =
+        serde_json::from_str(&text).map_err(|e| format!("not a StatusReport ({e}): {text}"))?;
+    let prod = report
+        .stages
+        .iter()
+        .find(|s| s.stage_name == "prod")
+        .ok_or_else(|| format!("no prod in {text}"))?;
+    check!(
+        prod.serving_snapshot_id.as_deref() == Some(V10),
+        "prod serves {:?}",
+        prod.serving_snapshot_id
+    );
+    check!(
+        prod.pending_approval
+            .as_ref()
+            .is_some_and(|p| p.execution_arn == arn && p.snapshot_id == V11),
+        "pending approval {:?}",
+        prod.pending_approval
+    );
+    operator(&ctx)
+        .await
+        .answer(&arn, Decision::Reject, Some("e2e: status checked"))
+        .await?;
+    let run = ctx.finish_and_read(&arn).await?;
+    expect_message(&run, "REJECTED").map(|_| ())
+}

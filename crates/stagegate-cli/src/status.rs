@@ -108,8 +108,9 @@ pub struct RunStatus {
     #[serde(with = "time::serde::rfc3339::option")]
     pub started_at: Option<OffsetDateTime>,
     /// How the run ended (`outcome`): the notification's outcome (`SUCCEEDED`, `UNCHANGED`,
-    /// `DRY_RUN`), the gate's error without `StageGate.` (`ROLLED_BACK`, `FROZEN`, ...), Step
-    /// Functions' `TIMED_OUT` / `ABORTED`, or `RUNNING` / `AWAITING_APPROVAL until <time>`.
+    /// `DRY_RUN`), the gate's error without `StageGate.` (`ROLLED_BACK`, `FROZEN`, `ABORTED`,
+    /// ...), `STOPPED` (StopExecution: no cleanup, no notification) or `EXECUTION_TIMED_OUT` (the
+    /// workflow's backstop), or `RUNNING` / `AWAITING_APPROVAL until <time>`.
     pub outcome: String,
     /// The snapshot the run deploys: the one "latest" resolved to, once known.
     pub snapshot_id: Option<String>,
@@ -222,15 +223,20 @@ pub fn outcome(
             },
             None => "RUNNING".to_owned(),
         },
+        // Step Functions' own endings, named apart from the gate's ABORTED and TIMED_OUT (which
+        // rolled back or alerted, with a notification): these had neither.
+        "ABORTED" => "STOPPED".to_owned(),
+        "TIMED_OUT" => "EXECUTION_TIMED_OUT".to_owned(),
         other => other.to_owned(),
     }
 }
 
-/// The snapshot a run deploys: what "latest" resolved to when the output says, else the input's.
+/// The snapshot a run deploys: what "latest" resolved to when the output (the final gate
+/// state, whose `snapshotId` is the resolved one) says, else the input's.
 fn run_snapshot(input: &RunInput, output: Option<&str>) -> Option<String> {
     output
         .and_then(|o| serde_json::from_str::<Value>(o).ok())
-        .and_then(|o| o["requestedSnapshotId"].as_str().map(str::to_owned))
+        .and_then(|o| o["snapshotId"].as_str().map(str::to_owned))
         .or_else(|| input.snapshot_id.clone())
 }
 
@@ -738,7 +744,7 @@ mod tests {
 
     fn succeeded(mut e: Execution, outcome: &str) -> Execution {
         e.output = Some(
-            json!({"requestedSnapshotId": S1, "notification": {"outcome": outcome,
+            json!({"requestedSnapshotId": "latest", "snapshotId": S1, "notification": {"outcome": outcome,
                 "succeeded": true, "error": "", "cause": "", "subject": "", "messageId": "m"}})
             .to_string(),
         );
@@ -766,8 +772,8 @@ mod tests {
             "States.Runtime"
         );
         assert_eq!(out("FAILED", None, None), "FAILED");
-        assert_eq!(out("TIMED_OUT", None, None), "TIMED_OUT");
-        assert_eq!(out("ABORTED", None, None), "ABORTED");
+        assert_eq!(out("TIMED_OUT", None, None), "EXECUTION_TIMED_OUT");
+        assert_eq!(out("ABORTED", None, None), "STOPPED");
         assert_eq!(out("RUNNING", None, None), "RUNNING");
         let waiting = pending("prod", Some("2026-11-18T12:30:00Z"));
         assert_eq!(
