@@ -27,7 +27,12 @@ fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
                 .unwrap_or_default()
                 .trim_end_matches(".rs")
                 .to_owned();
-            if top == "lib" || rel.components().any(|c| c.as_os_str() == "tests") {
+            // Test code: a `tests/` folder, or a module's `tests.rs` child file.
+            if top == "lib"
+                || rel
+                    .components()
+                    .any(|c| c.as_os_str() == "tests" || c.as_os_str() == "tests.rs")
+            {
                 continue;
             }
             let text = std::fs::read_to_string(&path).unwrap_or_default();

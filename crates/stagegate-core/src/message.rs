@@ -11,7 +11,6 @@ use crate::bake::{AlarmStatus, BakeSpec, NamedWindow};
 use crate::classify::Outcome;
 use crate::deployment::{DeploymentState, ResultCode};
 use crate::freeze::ActiveFreeze;
-use crate::metrics::RunCost;
 use crate::policy::{Action, Policy};
 use crate::verdict::Verdict;
 use crate::wave::{PassedStage, StageStatus};
@@ -155,4 +154,16 @@ pub struct WaveStageReport {
     pub status: StageStatus,
     pub bake_seconds: Option<u64>,
     pub passed: Option<PassedStage>,
+}
+
+/// What one run cost: its state transitions and Lambda invocations, and an estimate in US
+/// dollars.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RunCost {
+    pub state_transitions: u32,
+    pub lambda_invocations: u32,
+    /// An estimate at us-east-1 list prices (see `metrics::estimate`), rounded to 6 decimals.
+    pub estimated_usd: f64,
 }

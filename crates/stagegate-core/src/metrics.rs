@@ -6,7 +6,6 @@
 //! entered, so the count is derived here from the gate state and the workflow's structure; a test
 //! walks the committed ASL to keep the two in step.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use time::OffsetDateTime;
 
@@ -250,17 +249,7 @@ pub const LAMBDA_MEMORY_MB: u32 = 128;
 /// invocation, as much as the request, and a hundredth of one state transition.
 pub const BILLED_MS_PER_INVOCATION: u32 = 100;
 
-/// What one run cost: its state transitions and Lambda invocations, and an estimate in US
-/// dollars.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct RunCost {
-    pub state_transitions: u32,
-    pub lambda_invocations: u32,
-    /// An estimate at us-east-1 list prices (see `estimate`), rounded to 6 decimals.
-    pub estimated_usd: f64,
-}
+pub use crate::message::RunCost;
 
 /// The estimated cost of `state_transitions` and `lambda_invocations`, at us-east-1 list prices
 /// (`USD_PER_STATE_TRANSITION`, `USD_PER_LAMBDA_REQUEST`, `USD_PER_LAMBDA_GB_SECOND` at
