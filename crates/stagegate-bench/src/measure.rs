@@ -70,6 +70,8 @@ pub fn lambda_env(name: &str, e: &Endpoints) -> Vec<(String, String)> {
         ("AWS_SESSION_TOKEN", "stagegate-bench-token"),
         ("AWS_ENDPOINT_URL_GAMESPARKS", e.gamesparks.as_str()),
         ("AWS_ENDPOINT_URL_SNS", e.sns.as_str()),
+        // The abort check: the same stub, answering "no abort requested".
+        ("AWS_ENDPOINT_URL_SSM", e.sns.as_str()),
         ("TOPIC_ARN", TOPIC_ARN),
         ("TZ", ":UTC"),
         ("LANG", "C.UTF-8"),

@@ -1,5 +1,6 @@
 //! Loopback HTTP servers the harness runs in-process: the Lambda Runtime API stub the functions
-//! (and the Python peer) talk to, an SNS Publish stub for notify-result, and a timing proxy in
+//! (and the Python peer) talk to, an SNS Publish stub for notify-result (which also answers
+//! poll-deployment's abort check, SSM GetParameter, with ParameterNotFound), and a timing proxy in
 //! front of the emulator that measures each GameSparks round trip a function makes.
 
 use std::convert::Infallible;
@@ -296,7 +297,21 @@ impl SnsStub {
 }
 
 async fn sns_route(count: Arc<AtomicU64>, req: Request<Incoming>) -> Response<Body> {
+    // poll-deployment's abort check (SSM GetParameter, JSON 1.1) comes here too: nobody aborts a
+    // bench run, so it gets the usual answer, as from Parameter Store, at loopback cost.
+    let ssm = req
+        .headers()
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("AmazonSSM."));
     let body = read_body(req.into_body()).await;
+    if ssm {
+        return response(
+            StatusCode::BAD_REQUEST,
+            "application/x-amz-json-1.1",
+            "{\"__type\":\"ParameterNotFound\",\"message\":\"no abort requested\"}",
+        );
+    }
     let text = String::from_utf8_lossy(&body);
     if !text.split('&').any(|kv| kv == "Action=Publish") {
         return response(
