@@ -45,6 +45,7 @@ FUNCTIONS = {
 SNAPSHOT = "Snapshot_2026-11-20T09:30:00.000Z"
 # The local Lambda's function timeout here (the template's 30 s would slow the tier down).
 FUNCTION_TIMEOUT = 2
+RUNNING = "running"  # a call's result until it returns
 PREVIOUS = "Snapshot_2026-11-01T12:00:00.000Z"
 
 
@@ -86,20 +87,35 @@ class FakeFunctions:
     def invoke(self, function: str, event: dict) -> dict:
         handler = getattr(self, function.replace("-", "_"))
         scenario = _scenario(event)
+        # Recorded on arrival, in arrival order: a call that runs past the function timeout
+        # finishes after its retry did, and the execution may end before it returns.
+        index = self._record(function, scenario, event, RUNNING)
         try:
             result = handler(event, scenario, self.count(scenario, function))
         except FunctionError as err:
-            self._record(function, scenario, event, err.error_type)
+            self._finish(index, err.error_type)
             raise
         except RawReply as raw:
-            self._record(function, scenario, event, f"HTTP {raw.status}")
+            self._finish(index, f"HTTP {raw.status}")
             raise
-        self._record(function, scenario, event, "ok")
+        self._finish(index, "ok")
         return result
 
-    def _record(self, function: str, scenario: str, event: dict, result: str) -> None:
+    def _record(self, function: str, scenario: str, event: dict, result: str) -> int:
         with self.lock:
             self.calls.append((function, scenario, event, result))
+            return len(self.calls) - 1
+
+    def _finish(self, index: int, result: str) -> None:
+        with self.lock:
+            function, scenario, event, _ = self.calls[index]
+            self.calls[index] = (function, scenario, event, result)
+
+    def settled(self, scenario: str, deadline: float) -> None:
+        """Waits until no call of the scenario is still running (the execution may have ended
+        while one that Lambda had already timed out was still sleeping)."""
+        while any(r == RUNNING for _, _, r in self.calls_of(scenario)) and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def calls_of(self, scenario: str, function: str | None = None) -> list[tuple[str, dict, str]]:
         with self.lock:
@@ -417,6 +433,7 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         f"status {desc['status']} (want {want_status}); error {desc.get('error')!r} cause {desc.get('cause')!r}; "
         f"states {entered}")
     assert entered == want_states, f"states {entered}\n      want {want_states}"
+    functions.settled(name, deadline)
     calls = {}
     for function, _event, _result in functions.calls_of(name):
         calls[function] = calls.get(function, 0) + 1
