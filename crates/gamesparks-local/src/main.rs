@@ -6,6 +6,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use gamesparks_local::{Config, Scenario, Server};
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Local emulator of the AWS GameSparks API (restJson1) for stage deployments.
 #[derive(Debug, Parser)]
@@ -38,13 +41,16 @@ fn random_seed() -> u64 {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+    // The functions' tracing-subscriber features (no env-filter, no colours): the local stack
+    // builds the emulator and the functions in one cargo run, and `cargo lambda watch` rebuilds a
+    // function alone; other features here would make it compile tracing-subscriber twice.
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
+    tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+        .with(filter)
         .init();
 
     let scenario = match &cli.scenario {
