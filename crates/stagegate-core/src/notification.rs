@@ -280,12 +280,13 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
         Verdict::AwaitingApproval => {
             let approval = state.approval.as_ref();
             format!(
-                "{} awaits approval for {target} until {} (it serves {} now); nothing of this stage is deployed until then. Answer with `stagegate approve --execution-arn {}` or `stagegate reject --execution-arn {} --reason ...`; without an answer the run ends APPROVAL_TIMED_OUT.",
+                "{} awaits approval for {target} until {} (it serves {} now); nothing of this stage is deployed until then. {} Answer with `stagegate approve --execution-arn {}` or `stagegate reject --execution-arn {} --reason ...`; without an answer the run ends APPROVAL_TIMED_OUT.",
                 d.snapshot_id,
                 approval.map_or_else(|| UNKNOWN.to_owned(), |a| rfc3339(a.expires_at)),
                 approval
                     .and_then(|a| a.serving_snapshot_id.as_deref())
                     .unwrap_or("no snapshot"),
+                approval_plan(state),
                 state.execution_id,
                 state.execution_id,
             )
@@ -346,6 +347,78 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
         }
         _ => text,
     }
+}
+
+/// What an approval sets going, so the approver need not read the execution input: the stages
+/// still to deploy with their bakes (alarms counted, not named: fifty names would bury the
+/// sentence; the message's plan fields hold them) and where a failure would roll back to.
+fn approval_plan(state: &GateState) -> String {
+    let describe = |name: &str, bake: Option<&crate::bake::BakeSpec>, approval: bool| {
+        let mut notes = Vec::new();
+        if approval {
+            notes.push("asks approval first".to_owned());
+        }
+        if let Some(b) = bake {
+            notes.push(format!(
+                "bake {} s, {} alarm{}",
+                b.seconds,
+                b.alarm_names.len(),
+                if b.alarm_names.len() == 1 { "" } else { "s" }
+            ));
+        }
+        if notes.is_empty() {
+            name.to_owned()
+        } else {
+            format!("{name} ({})", notes.join("; "))
+        }
+    };
+    let stages: Vec<String> = match &state.wave {
+        Some(w) => w
+            .stages
+            .iter()
+            .enumerate()
+            .skip(w.index)
+            .map(|(i, st)| {
+                let bake = if i == w.index {
+                    state.bake.as_ref()
+                } else {
+                    st.bake.as_ref()
+                };
+                describe(&st.stage_name, bake, i > w.index && st.approval.is_some())
+            })
+            .collect(),
+        None if state.bake.is_none() => vec![format!("{} (no bake)", state.stage_name)],
+        None => vec![describe(&state.stage_name, state.bake.as_ref(), false)],
+    };
+    let later = if state.wave.is_some() {
+        " (a later stage to its own last known-good)"
+    } else {
+        ""
+    };
+    let p = &state.policy;
+    let never_rolls_back = [
+        p.on_invalid_role,
+        p.on_unspecified_failure,
+        p.on_timeout,
+        p.on_bake_failure,
+    ]
+    .iter()
+    .all(|r| *r == crate::policy::FailureResponse::Alert);
+    let failure = match &state.previous_snapshot_id {
+        _ if never_rolls_back => "a failure alerts (the policy never rolls back)".to_owned(),
+        Some(p) => format!(
+            "a failure on {} rolls back to {p} where the policy says rollback{later}",
+            state.stage_name
+        ),
+        None => format!(
+            "{} has no known-good snapshot to roll back to, so a failure there alerts",
+            state.stage_name
+        ),
+    };
+    format!(
+        "If approved: deploy to {}; {failure}.",
+        stages.join(", then ")
+    )
 }
 
 fn aborted_summary(state: &GateState, target: &str) -> String {

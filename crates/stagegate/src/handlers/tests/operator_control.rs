@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
-use super::safety::{baking, minutes, quiet_alarms, start_with, with_input};
+use super::safety::{baking, minutes, quiet_alarms, start_with, wave_input, with_input};
 use super::{finish, notified, polled, rolled_back, stage, EXEC, S2, S4, T0};
 use crate::approval::Decision;
 use crate::classify::Outcome;
@@ -86,6 +86,52 @@ async fn an_approval_is_asked_before_anything_is_deployed() {
         "{}",
         body.summary
     );
+}
+
+#[tokio::test]
+async fn the_approval_request_states_the_plan() {
+    // What a yes sets going: the bake and its alarms, where a failure would roll back to, and
+    // the wave's stages still to come; an approver should not need the execution input.
+    let (gs, alarms) = (stage(), quiet_alarms());
+    let input = wave_input(json!({"approval": {"timeoutSeconds": 600}}));
+    let s = start_with(&gs, &alarms, &input).await;
+    assert_eq!(s.action, Action::Approve);
+    let summary = request_summary(&s).await;
+    assert!(
+        summary.contains("If approved: deploy to dev, then staging, then prod (bake 120 s, 2 alarms); a failure on dev rolls back to"),
+        "{summary}"
+    );
+    let s = start_with(&gs, &alarms, &approval_input(600)).await;
+    let summary = request_summary(&s).await;
+    assert!(
+        summary.contains(&format!(
+            "a failure on prod rolls back to {S2} where the policy says rollback."
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("If approved: deploy to prod (no bake)"),
+        "{summary}"
+    );
+    let all_alert = json!({"onInvalidRole": "alert", "onUnspecifiedFailure": "alert",
+        "onTimeout": "alert", "onBakeFailure": "alert"});
+    let input = with_input(json!({"approval": {"timeoutSeconds": 600}, "policy": all_alert}));
+    let summary = request_summary(&start_with(&gs, &alarms, &input).await).await;
+    assert!(
+        summary.contains("a failure alerts (the policy never rolls back)."),
+        "{summary}"
+    );
+}
+
+/// The published summary of an approval request.
+async fn request_summary(s: &GateState) -> String {
+    let sns = crate::fakes::FakeNotifier::default();
+    let event = json!({"approvalRequest": s, "taskToken": "tok", "execution": {"Id": EXEC}});
+    let _ = notify::handle(&sns, &event, T0).await;
+    sns.published()
+        .first()
+        .map(|p| super::message_of(p).summary)
+        .unwrap_or_default()
 }
 
 #[tokio::test]
