@@ -41,7 +41,7 @@ MACHINE_NAME = "${AWS::StackName}-gate"
 # Every execution of this state machine (and only of it).
 EXECUTIONS_ARN = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:" + MACHINE_NAME + ":*"
 # Its abort parameters, /stagegate/abort/<state machine>/<execution>-<hash> (abort_parameter_name in
-# crates/stagegate-core/src/approval.rs; stack names need no sanitizing): a parameter's ARN drops
+# crates/stagegate-core/src/decide/approval.rs; stack names need no sanitizing): a parameter's ARN drops
 # the name's leading slash. The only SSM resource any statement may name.
 ABORT_PARAMETERS_ARN = (
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stagegate/abort/" + MACHINE_NAME + "/*"

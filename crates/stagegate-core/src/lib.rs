@@ -1,46 +1,36 @@
 //! stagegate-core: what the deployment gate decides, with no AWS types, no I/O and the time
 //! passed in. Every decision is a plain function over plain data, tested here without the SDK.
 //!
-//! The flow of a run, module by module:
+//! The flow of a run, folder by folder (each module is also re-exported at the crate root, so
+//! `stagegate_core::classify` and `stagegate_core::decide::classify` name the same module):
 //!
-//! - **input**: `fields` (the API model's rules), `input` (the execution input, every error
-//!   naming its field), `token` (idempotent ClientTokens).
-//! - **decide**: `classify` (what a deployment's state means, against the deadline), `policy`
+//! - **input/**: the execution input (`input`, every error naming its field), `fields` (the API
+//!   model's rules), `token` (idempotent ClientTokens).
+//! - **decide/**: `classify` (what a deployment's state means, against the deadline), `policy`
 //!   (what a failure leads to: the next `Action`), `backoff` (the next wait, with deterministic
 //!   jitter), `bake` (alarm checks of a bake window), `history` ("latest", what serves, the last
-//!   known-good snapshot), `plan` (dry runs), `wave` (promotion waves' types), `advance` (what
-//!   follows a deployed stage).
-//! - **state**: `deployment` (GameSparks' deployment and snapshot, as the gate sees them),
-//!   `state` (the gate state the workflow carries between tasks), `timefmt`.
-//! - **message**: `verdict` (what the run amounted to), `message` (the SNS message's body, the
-//!   published contract), `notification` (renders it, with the subject and attributes),
-//!   `errortype` (the stable `errorType` names the workflow catches).
+//!   known-good snapshot), `plan` (dry runs), `wave` (promotion waves), `advance` (what follows a
+//!   deployed stage), `approval` and `freeze` (operator control).
+//! - **state/**: the gate state the workflow carries between tasks (`state`), `deployment`
+//!   (GameSparks' deployment and snapshot, as the gate sees them), `timefmt`.
+//! - **message/**: the SNS message's body, the published contract (`message`), `verdict` (what the
+//!   run amounted to), `notification` (renders the message, subject and attributes), `metrics`
+//!   (the run's EMF record and cost), `errortype` (the stable `errorType` names the workflow
+//!   catches).
 //!
 //! The handlers that combine these over the ports, and the AWS adapters, are in `stagegate`.
 
-pub mod advance;
-pub mod approval;
-pub mod backoff;
-pub mod bake;
-pub mod classify;
-pub mod deployment;
-pub mod errortype;
-pub mod fields;
-pub mod freeze;
-pub mod history;
+pub mod decide;
 pub mod input;
 pub mod message;
-pub mod metrics;
-pub mod notification;
-pub mod plan;
-pub mod policy;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod state;
-pub mod timefmt;
-pub mod token;
-pub mod verdict;
-pub mod wave;
+
+pub use decide::{advance, approval, backoff, bake, classify, freeze, history, plan, policy, wave};
+pub use input::{fields, token};
+pub use message::{errortype, metrics, notification, verdict};
+pub use state::{deployment, timefmt};
 
 #[cfg(test)]
 mod layering;

@@ -2,6 +2,15 @@
 //! builds it; subscribers (the `stagegate` CLI, the e2e tier, a team's own tooling) deserialize
 //! this type rather than reading keys, so a rename fails to compile instead of printing "-".
 //! Every field is always present (`null` when it does not apply), as the message has always been.
+//!
+//! Its folder is the last step of the flow: `verdict` (what a run amounted to), `notification`
+//! (renders this body, the subject and the attributes), `metrics` (the run's EMF record and
+//! cost), `errortype` (the stable `errorType` names the workflow catches).
+
+pub mod errortype;
+pub mod metrics;
+pub mod notification;
+pub mod verdict;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

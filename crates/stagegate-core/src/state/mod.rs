@@ -2,6 +2,12 @@
 //!
 //! Every task returns the whole state with `action` (what to do next), `waitSeconds` and `reason`
 //! set by the core, so the state machine only routes on those fields.
+//!
+//! Its folder holds what the state is made of: `deployment` (GameSparks' deployments and
+//! snapshots as the gate sees them) and `timefmt` (the RFC 3339 form every timestamp takes).
+
+pub mod deployment;
+pub mod timefmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

@@ -2,17 +2,23 @@
 //!
 //! Unknown fields are rejected: a misspelt `polcy` silently falling back to the defaults would
 //! roll back (or not) against the user's intent.
+//!
+//! The first folder of the flow (input -> decide -> state -> message): `fields` holds the API
+//! model's rules every field is checked against, `token` the idempotent ClientTokens.
+
+pub mod fields;
+pub mod token;
 
 use serde::Deserialize;
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use self::fields::InvalidInput;
 use crate::approval::ApprovalSpec;
 use crate::bake::{self, BakeSpec};
 use crate::deployment::StageRef;
 pub use crate::fields::from_value;
-use crate::fields::{self, InvalidInput};
 use crate::freeze::{self, FreezeWindow};
 use crate::policy::{FailureResponse, Policy, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
 
