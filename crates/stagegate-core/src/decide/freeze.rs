@@ -25,7 +25,6 @@ use std::fmt;
 
 use jiff::civil;
 use jiff::tz::TimeZone;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
@@ -236,7 +235,7 @@ pub fn parse_windows(value: &Value, field: &str) -> Result<Vec<FreezeWindow>, In
             field,
             format!(
                 "must be an array of freeze windows, got {}",
-                json_kind(value)
+                fields::json_kind(value)
             ),
         ));
     };
@@ -259,11 +258,11 @@ pub fn parse_windows(value: &Value, field: &str) -> Result<Vec<FreezeWindow>, In
                     format!(
                         "must be a freeze window, {{\"start\": ..., \"end\": ...}} or \
                          {{\"weekly\": ...}}, got {}",
-                        json_kind(entry)
+                        fields::json_kind(entry)
                     ),
                 ));
             }
-            let raw: RawWindow = from_value(entry, &format!("{at}."))?;
+            let raw: RawWindow = fields::from_value(entry, &format!("{at}."))?;
             validate(raw, &format!("{at}."))
         })
         .collect()
@@ -640,7 +639,7 @@ fn weekly_rule(raw: RawWeekly, prefix: &str) -> Result<WeeklyRule, InvalidInput>
                 field("from"),
                 format!(
                     "must be a time of day HH:MM from 00:00 to 23:59, got {}",
-                    quoted(&raw.from)
+                    fields::quoted(&raw.from)
                 ),
             )
         })?;
@@ -649,7 +648,7 @@ fn weekly_rule(raw: RawWeekly, prefix: &str) -> Result<WeeklyRule, InvalidInput>
             field("to"),
             format!(
                 "must be a time of day HH:MM from 00:00 to 24:00, got {}",
-                quoted(&raw.to)
+                fields::quoted(&raw.to)
             ),
         )
     })?;
@@ -669,7 +668,7 @@ fn weekly_rule(raw: RawWeekly, prefix: &str) -> Result<WeeklyRule, InvalidInput>
                 field("timeZone"),
                 format!(
                     "unknown time zone {} (an IANA name such as Europe/Berlin or UTC)",
-                    quoted(&name)
+                    fields::quoted(&name)
                 ),
             )
         })?,
@@ -689,60 +688,10 @@ fn timestamp(field: &str, text: &str) -> Result<OffsetDateTime, InvalidInput> {
             format!(
                 "must be an RFC 3339 timestamp with an offset, such as 2026-12-20T00:00:00Z or \
                  2026-12-20T01:00:00+01:00, got {} ({e})",
-                quoted(text)
+                fields::quoted(text)
             ),
         )
     })
-}
-
-/// Deserialises `value`, naming a rejected member by its full path. `input::from_value` does the
-/// same, but `input` will read freeze windows through this module, and the layering test forbids
-/// the cycle that importing it back would make.
-fn from_value<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, InvalidInput> {
-    serde_path_to_error::deserialize(value).map_err(|err| {
-        let path = err.path().to_string();
-        let message = err.inner().to_string();
-        // serde reports a missing field at its parent's path; name the field itself.
-        let missing = message
-            .strip_prefix("missing field `")
-            .and_then(|rest| rest.split('`').next());
-        let at = if path == "." {
-            prefix.trim_end_matches('.').to_owned()
-        } else {
-            format!("{prefix}{path}")
-        };
-        let field = match missing {
-            Some(name) if at.is_empty() => name.to_owned(),
-            Some(name) => format!("{at}.{name}"),
-            None => at,
-        };
-        InvalidInput::new(field, message)
-    })
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-/// Shows a rejected value without letting a huge or control-laden one flood the error.
-fn quoted(value: &str) -> String {
-    let shown: String = value
-        .chars()
-        .take(64)
-        .flat_map(char::escape_debug)
-        .collect();
-    if value.chars().count() > 64 {
-        format!("\"{shown}...\"")
-    } else {
-        format!("\"{shown}\"")
-    }
 }
 
 #[cfg(test)]

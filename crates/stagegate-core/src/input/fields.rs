@@ -126,7 +126,7 @@ fn matches_snapshot_pattern(value: &str) -> bool {
 }
 
 /// Shows a rejected value without letting a huge or control-laden value flood the error.
-fn quoted(value: &str) -> String {
+pub fn quoted(value: &str) -> String {
     let shown: String = value
         .chars()
         .take(64)
@@ -136,6 +136,18 @@ fn quoted(value: &str) -> String {
         format!("\"{shown}...\"")
     } else {
         format!("\"{shown}\"")
+    }
+}
+
+/// What kind of JSON value was given where another was expected, for error messages.
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 

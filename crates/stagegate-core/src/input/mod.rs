@@ -195,7 +195,7 @@ pub fn parse_start_event(event: &Value) -> Result<StartEvent, InvalidInput> {
     let Some(object) = event.as_object() else {
         return Err(InvalidInput::new(
             "(input)",
-            format!("must be a JSON object, got {}", json_kind(event)),
+            format!("must be a JSON object, got {}", fields::json_kind(event)),
         ));
     };
     if !object.contains_key("input") {
@@ -227,7 +227,7 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
             if field.is_empty() { "(input)" } else { field },
             format!(
                 "must be a JSON object with gameName, stageName and snapshotId, got {}",
-                json_kind(value)
+                fields::json_kind(value)
             ),
         ));
     }
@@ -367,7 +367,7 @@ fn resolve_wave(
                     format!("{field}[{i}]"),
                     format!(
                         "must be a stage name or {{\"stageName\": ..., \"bake\": ...}}, got {}",
-                        json_kind(&other)
+                        fields::json_kind(&other)
                     ),
                 ))
             }
@@ -521,17 +521,6 @@ fn parse_execution(raw: &Value) -> Result<ExecutionContext, InvalidInput> {
         id: raw.id,
         start_time,
     })
-}
-
-fn json_kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 #[cfg(test)]
