@@ -125,7 +125,7 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "demo",
-        what: "the README's first command, `cargo xtask demo`: four scenarios end as the README says",
+        what: "the README's first command, `cargo xtask demo`: five scenarios end as the README says",
         program: Program::Cargo,
         args: &["run", "--quiet", "--package", "xtask", "--", "demo"],
         needs_tools: true,
