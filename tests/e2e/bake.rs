@@ -14,8 +14,8 @@ use stagegate::state::GateState;
 use stagegate_tests::e2e::Ctx;
 
 use crate::common::{
-    bake, baked, deployment, deploys_on, error_name, expect_message, is_success, json,
-    latest_deploy, nothing_started, rollback, wave, CaseResult, PROD, V10, V11,
+    bake, baked, deployment, deploys_on, error_name, expect_message, expect_succeeded, is_success,
+    json, latest_deploy, nothing_started, rollback, wave, CaseResult, PROD, V10, V11,
 };
 
 /// Waits until the gate has seen the deployment succeed and opened the bake window.
@@ -36,13 +36,7 @@ pub async fn bake_passes(ctx: Arc<Ctx>) -> CaseResult {
     let run = ctx
         .execute("bake-passes", baked(V11, 120, 30, &[ALARM, COMPOSITE]))
         .await?;
-    check!(
-        run.status == "SUCCEEDED",
-        "status {} ({:?} {:?})",
-        run.status,
-        run.error,
-        run.cause
-    );
+    expect_succeeded(&run)?;
     check!(
         run.ran(&["Start", "Poll", "Wait", "Poll", "Notify", "Succeeded"])
             && !run.entered("Rollback"),

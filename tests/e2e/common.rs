@@ -66,6 +66,18 @@ pub fn nothing_started(ctx: &Ctx, case: &str) -> CaseResult {
     Ok(())
 }
 
+/// The execution SUCCEEDED; otherwise the case fails naming its status, error and cause.
+pub fn expect_succeeded(run: &Run) -> CaseResult {
+    check!(
+        run.status == "SUCCEEDED",
+        "status {} ({:?} {:?})",
+        run.status,
+        run.error,
+        run.cause
+    );
+    Ok(())
+}
+
 /// The run's one notification: its attributes, its subject and the execution it names; returns
 /// its body.
 pub fn expect_message(run: &Run, outcome: &str) -> Result<Message, String> {

@@ -11,18 +11,13 @@ use stagegate::deployment::ResultCode;
 use stagegate_tests::e2e::Ctx;
 
 use crate::common::{
-    deployment, expect_message, input, json, rollback, CaseResult, PROD, V10, V11, V12, V121, V13,
+    deployment, expect_message, expect_succeeded, input, json, rollback, CaseResult, PROD, V10,
+    V11, V12, V121, V13,
 };
 
 pub async fn success(ctx: Arc<Ctx>) -> CaseResult {
     let run = ctx.execute("success", input(V11)).await?;
-    check!(
-        run.status == "SUCCEEDED",
-        "status {} ({:?} {:?})",
-        run.status,
-        run.error,
-        run.cause
-    );
+    expect_succeeded(&run)?;
     check!(
         run.ran(&[
             "Start",

@@ -9,8 +9,8 @@ use serde_json::json;
 use stagegate_tests::e2e::Ctx;
 
 use crate::common::{
-    baked, expect_message, input, json, nothing_started, wave, CaseResult, DEV, MISSING_SNAPSHOT,
-    V10, V11, V13,
+    baked, expect_message, expect_succeeded, input, json, nothing_started, wave, CaseResult, DEV,
+    MISSING_SNAPSHOT, V10, V11, V13,
 };
 
 pub async fn dry_run_ready(ctx: Arc<Ctx>) -> CaseResult {
@@ -19,13 +19,7 @@ pub async fn dry_run_ready(ctx: Arc<Ctx>) -> CaseResult {
     let mut dry = baked(V11, 300, 30, &[ALARM]);
     dry["dryRun"] = json!(true);
     let run = ctx.execute("dry-run", dry).await?;
-    check!(
-        run.status == "SUCCEEDED",
-        "status {} ({:?} {:?})",
-        run.status,
-        run.error,
-        run.cause
-    );
+    expect_succeeded(&run)?;
     check!(
         run.ran(&["Start", "Route", "Notify", "Finish", "Succeeded"])
             && !run.entered("Wait")

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use stagegate_tests::e2e::Ctx;
 
-use crate::common::{expect_message, input, CaseResult, PROD, V11, V12};
+use crate::common::{expect_message, expect_succeeded, input, CaseResult, PROD, V11, V12};
 
 pub async fn throttling_and_server_errors(ctx: Arc<Ctx>) -> CaseResult {
     let faults =
@@ -67,13 +67,7 @@ pub async fn hung_calls_ridden_out(ctx: Arc<Ctx>) -> CaseResult {
     }});
     ctx.admin("POST", "/_emulator/faults", Some(&faults))?;
     let run = ctx.execute("hung", input(V11)).await?;
-    check!(
-        run.status == "SUCCEEDED",
-        "status {} {:?} {:?}",
-        run.status,
-        run.error,
-        run.cause
-    );
+    expect_succeeded(&run)?;
     check!(!run.entered("NotifyError"), "states {:?}", run.states);
     check!(
         ctx.deploys(PROD)? == 1,

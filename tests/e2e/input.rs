@@ -8,7 +8,9 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use stagegate_tests::e2e::Ctx;
 
-use crate::common::{error_name, expect_message, input, json, CaseResult, PROD, V11, V13};
+use crate::common::{
+    error_name, expect_message, expect_succeeded, input, json, CaseResult, PROD, V11, V13,
+};
 
 pub async fn invalid_input(ctx: Arc<Ctx>) -> CaseResult {
     let run = ctx
@@ -82,12 +84,7 @@ pub async fn scheduler_latest(ctx: Arc<Ctx>) -> CaseResult {
         Some(&json!({V13: {"result": "SUCCESS", "neverFinish": false}})),
     )?;
     let run = ctx.execute("scheduled", scheduled).await?;
-    check!(
-        run.status == "SUCCEEDED",
-        "status {} {:?}",
-        run.status,
-        run.cause
-    );
+    expect_succeeded(&run)?;
     let body = expect_message(&run, "SUCCEEDED")?;
     check!(
         body.requested_snapshot_id.as_deref() == Some("latest")

@@ -17,8 +17,8 @@ use stagegate_cli::operator::Operator;
 use stagegate_tests::e2e::{Ctx, Run};
 
 use crate::common::{
-    baked, deployment, expect_message, input, is_success, json, latest_deploy, nothing_started,
-    rollback, CaseResult, V10, V11, V12,
+    baked, deployment, expect_message, expect_succeeded, input, is_success, json, latest_deploy,
+    nothing_started, rollback, CaseResult, V10, V11, V12,
 };
 
 fn with(mut input: Value, key: &str, value: Value) -> Value {
@@ -125,12 +125,7 @@ pub async fn approval_approved(ctx: Arc<Ctx>) -> CaseResult {
         .await?;
     check!(said.contains("approved"), "{said}");
     let run = ctx.finish_and_read(&arn).await?;
-    check!(
-        run.status == "SUCCEEDED",
-        "status {} {:?}",
-        run.status,
-        run.cause
-    );
+    expect_succeeded(&run)?;
     check!(
         run.ran(&[
             "Start",

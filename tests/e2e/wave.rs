@@ -14,8 +14,8 @@ use stagegate::wave::StageStatus;
 use stagegate_tests::e2e::Ctx;
 
 use crate::common::{
-    bake, deployment, deploys_on, expect_message, is_success, json, latest_deploy, rollback, wave,
-    CaseResult, DEV, PROD, STAGING, V09, V10, V11,
+    bake, deployment, deploys_on, expect_message, expect_succeeded, is_success, json,
+    latest_deploy, rollback, wave, CaseResult, DEV, PROD, STAGING, V09, V10, V11,
 };
 
 /// The message's wave (a case that reads it fails when there is none).
@@ -41,13 +41,7 @@ pub async fn wave_promotes(ctx: Arc<Ctx>) -> CaseResult {
             ),
         )
         .await?;
-    check!(
-        run.status == "SUCCEEDED",
-        "status {} ({:?} {:?})",
-        run.status,
-        run.error,
-        run.cause
-    );
+    expect_succeeded(&run)?;
     check!(
         run.ran(&[
             "Start",

@@ -305,43 +305,35 @@ async fn poll_error_types() {
 async fn poll_rejects_a_broken_state_naming_the_field() {
     let gs = stage();
     let s = started(&gs, S4).await;
+    let refused = |event: Value| {
+        let gs = &gs;
+        async move {
+            poll::handle(
+                gs,
+                &FakeAlarms::new(),
+                &FakeAbortRequests::new(),
+                &event,
+                &FixedClock(T0),
+            )
+            .await
+            .err()
+        }
+    };
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["deadline"] = json!("soon");
-    let err = poll::handle(
-        &gs,
-        &FakeAlarms::new(),
-        &FakeAbortRequests::new(),
-        &event,
-        &FixedClock(T0),
-    )
-    .await
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = refused(event)
+        .await
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("`deadline`"), "{err}");
     let mut event = serde_json::to_value(&s).unwrap_or_default();
     event["phase"] = json!("ROLLBACK");
-    let err = poll::handle(
-        &gs,
-        &FakeAlarms::new(),
-        &FakeAbortRequests::new(),
-        &event,
-        &FixedClock(T0),
-    )
-    .await
-    .err()
-    .map(|e| e.to_string())
-    .unwrap_or_default();
+    let err = refused(event)
+        .await
+        .map(|e| e.to_string())
+        .unwrap_or_default();
     assert!(err.contains("`rollback`"), "{err}");
-    let err = poll::handle(
-        &gs,
-        &FakeAlarms::new(),
-        &FakeAbortRequests::new(),
-        &json!("x"),
-        &FixedClock(T0),
-    )
-    .await
-    .err();
+    let err = refused(json!("x")).await;
     assert_eq!(err.map(|e| e.error_type()), Some(types::INVALID_INPUT));
     assert!(!gs.calls().contains(&GET));
 }
