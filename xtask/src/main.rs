@@ -67,6 +67,21 @@ const TIERS: &[Tier] = &[
         needs_tools: false,
     },
     Tier {
+        name: "sim",
+        what: "deterministic simulator: 100,000 seeded gate runs through the real ASL and handlers under injected faults, every invariant checked (`cargo xtask sim`)",
+        program: Program::Cargo,
+        args: &[
+            "run",
+            "--quiet",
+            "-p",
+            "stagegate-sim",
+            "--",
+            "--runs",
+            "100000",
+        ],
+        needs_tools: false,
+    },
+    Tier {
         name: "supply-chain",
         what: "cargo-deny offline (deny.toml): RustSec advisories, licenses, bans, sources; fails when the old HTTP stack comes back",
         program: Program::Cargo,
@@ -174,6 +189,8 @@ fn main() -> ExitCode {
                 &soak,
             )
         }
+        // No tools to install: the simulator is plain Rust over the fakes.
+        Some("sim") => passthrough(&["run", "--quiet", "-p", "stagegate-sim", "--"], &args[1..]),
         Some("setup") => match setup::run(&workspace_root(), Tools::Tests) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -198,6 +215,7 @@ fn usage() {
     println!("{}", demo::USAGE);
     println!("  bench [args]              performance figures -> bench/results.json (see bench/README.md)");
     println!("  soak [args]               200 gate runs under faults on the local stack (--executions N)");
+    println!("  sim [args]                deterministic simulator: --runs N (100,000), --seed S replays one run, --only INVARIANT");
     println!("  setup                     install the pinned local tools (.venv, node_modules)");
     println!("  test [--tier <name>]...   run every test tier (or the named ones) and summarise");
     println!("\ntiers:");

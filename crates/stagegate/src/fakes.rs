@@ -53,6 +53,7 @@ struct Game {
     starts: Vec<StartCall>,
     calls: Vec<&'static str>,
     next_id: u32,
+    next_undeploy: u32,
 }
 
 impl Game {
@@ -107,6 +108,7 @@ impl FakeGameSparks {
                 starts: vec![],
                 calls: vec![],
                 next_id: 0,
+                next_undeploy: 0,
             }),
         }
     }
@@ -200,6 +202,64 @@ impl FakeGameSparks {
             d.result_message = message.map(str::to_owned);
             d.last_updated = Some(at);
         }
+    }
+
+    /// Ends a deployment as GameSparks would at `at`: a successful DEPLOY puts its snapshot live
+    /// and records the snapshot it replaced as an UNDEPLOY at the same moment (the simulator's
+    /// deployments end this way; `set_state` leaves the history as a test wrote it).
+    pub fn finish(&self, deployment_id: &str, code: ResultCode, at: OffsetDateTime) {
+        let mut game = self.lock();
+        let Some(stage) = game.stage_of.get(deployment_id).cloned() else {
+            return;
+        };
+        let serving = {
+            let on_stage: Vec<Deployment> = game.on_stage(&stage).cloned().collect();
+            crate::history::serving_snapshot(&on_stage).map(str::to_owned)
+        };
+        let mut replaced = None;
+        if let Some(d) = game.history.iter_mut().find(|d| d.id == deployment_id) {
+            let success = code == ResultCode::Success;
+            d.state = if success {
+                DeploymentState::Completed
+            } else {
+                DeploymentState::Failed
+            };
+            d.result_code = Some(code);
+            d.last_updated = Some(at);
+            if success && d.action == Some(DeploymentAction::Deploy) {
+                replaced = serving.filter(|s| Some(s.as_str()) != d.snapshot_id.as_deref());
+            }
+        }
+        if let Some(old) = replaced {
+            game.next_undeploy += 1;
+            let id = format!("undeploy-{}", game.next_undeploy);
+            game.stage_of.insert(id.clone(), stage);
+            game.history.insert(
+                0,
+                Deployment {
+                    id,
+                    snapshot_id: Some(old),
+                    action: Some(DeploymentAction::Undeploy),
+                    state: DeploymentState::Completed,
+                    result_code: Some(ResultCode::Success),
+                    result_message: None,
+                    created: Some(at),
+                    last_updated: Some(at),
+                },
+            );
+        }
+    }
+
+    /// Every deployment with its stage, newest first (creation times included).
+    pub fn all_deployments(&self) -> Vec<(String, Deployment)> {
+        let game = self.lock();
+        game.history
+            .iter()
+            .map(|d| {
+                let stage = game.stage_of.get(&d.id).cloned().unwrap_or_default();
+                (stage, d.clone())
+            })
+            .collect()
     }
 
     /// Sets GameSparks' creation time of a deployment.
