@@ -93,6 +93,17 @@ fn check(asl: &str) -> Vec<String> {
             }
         }
         if state["Resource"].as_str() == Some("arn:aws:states:::lambda:invoke") {
+            // A task that may start a stage checks the freeze `START_GUARD_SECONDS` ahead: the
+            // guard holds only if Lambda stops an attempt before it runs out.
+            let starts = state["Parameters"]["FunctionName"].as_str()
+                == Some("${StartDeploymentFunctionArn}");
+            let timeout = state["TimeoutSeconds"].as_i64();
+            if starts && timeout.map_or(true, |t| t > crate::freeze::START_GUARD_SECONDS) {
+                problems.push(format!(
+                    "{name}: starts stages with TimeoutSeconds {timeout:?}, beyond the freeze check's {} s guard",
+                    crate::freeze::START_GUARD_SECONDS
+                ));
+            }
             for transient in TRANSIENT {
                 if !retried.iter().any(|e| e == transient) {
                     problems.push(format!("{name}: does not retry `{transient}`"));
@@ -168,6 +179,10 @@ fn renames_on_either_side_are_caught() {
     assert!(check(&missing_retry)
         .iter()
         .any(|p| p.contains("does not retry `Sandbox.Timedout`")));
+    let slow_start = ASL.replacen("\"TimeoutSeconds\": 45", "\"TimeoutSeconds\": 90", 1);
+    assert!(check(&slow_start)
+        .iter()
+        .any(|p| p.contains("beyond the freeze check's 60 s guard")));
     let renamed_action = ASL.replace(
         "\"StringEquals\": \"advance\"",
         "\"StringEquals\": \"promote\"",

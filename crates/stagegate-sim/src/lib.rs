@@ -46,6 +46,8 @@ pub struct Report {
     pub trace: Vec<Fault>,
     pub kinds: BTreeSet<FaultKind>,
     pub transitions: u32,
+    /// GameSparks' deployments at the end, oldest first (for a failing run's explanation).
+    pub deployments: Vec<String>,
 }
 
 impl Report {
@@ -70,6 +72,10 @@ impl Report {
                 f.kind.as_str(),
                 f.what
             ));
+        }
+        out.push_str("  GameSparks deployments (oldest first):\n");
+        for d in &self.deployments {
+            out.push_str(&format!("    {d}\n"));
         }
         out.push_str(&format!("  replay: cargo xtask sim --seed {}\n", self.seed));
         out
@@ -177,6 +183,35 @@ pub fn run_scenario(scenario: &Scenario, workflow: &Workflow) -> Report {
     world.clock.advance(Duration::days(2));
     world.settle();
     let violations = invariants::check(scenario, &world, &record, &before);
+    let deployments = if violations.is_empty() {
+        vec![]
+    } else {
+        let others = world.others();
+        world
+            .gs
+            .all_deployments()
+            .iter()
+            .rev()
+            .map(|(stage, d)| {
+                format!(
+                    "{} {stage} {} {:?} {} {} created {} ended {}{}",
+                    d.id,
+                    d.snapshot_id.as_deref().unwrap_or("?"),
+                    d.action,
+                    d.state,
+                    d.result_code.as_ref().map_or("-", |c| c.as_str()),
+                    d.created.map_or("?".into(), stagegate::timefmt::rfc3339),
+                    d.last_updated
+                        .map_or("?".into(), stagegate::timefmt::rfc3339),
+                    if others.contains_key(&d.id) {
+                        " (another run)"
+                    } else {
+                        ""
+                    }
+                )
+            })
+            .collect()
+    };
     let trace = world.trace();
     let kinds = trace.iter().map(|f| f.kind).collect();
     let outcome = world
@@ -194,6 +229,7 @@ pub fn run_scenario(scenario: &Scenario, workflow: &Workflow) -> Report {
         trace,
         kinds,
         transitions: record.transitions,
+        deployments,
     }
 }
 

@@ -315,6 +315,25 @@ pub fn active(windows: &[FreezeWindow], now: OffsetDateTime) -> Option<ActiveFre
     Some(freeze(until))
 }
 
+/// How long one attempt of a task that starts a stage may take from its freeze check to its
+/// StartStageDeployment call: at least the Task's `TimeoutSeconds` in the workflow (45 s; the
+/// workflow contract checks it), since Lambda stops an attempt at that point.
+pub const START_GUARD_SECONDS: i64 = 60;
+
+/// Whether a stage may not start at `now`: a freeze is active, or one begins within
+/// `START_GUARD_SECONDS`. The second half is what keeps a start from landing inside a freeze that
+/// began while the attempt was still listing the stage's history (seed 86 of the simulator):
+/// checked at 12:00:00.9, created at 12:00:01.2 inside a freeze from 12:00:01. The freeze
+/// reported is the one that begins.
+pub fn refuses_start(windows: &[FreezeWindow], now: OffsetDateTime) -> Option<ActiveFreeze> {
+    active(windows, now).or_else(|| {
+        let soon = now.saturating_add(Duration::seconds(START_GUARD_SECONDS));
+        next_start(windows, now)
+            .filter(|start| *start <= soon)
+            .and_then(|start| active(windows, start))
+    })
+}
+
 /// The first time after `now` at which a window starts, within `HORIZON`: for a dry run's "the
 /// next freeze starts at ...". Meant for when `active` is `None`; inside a freeze it is the next
 /// window's start, which may lie within the freeze.

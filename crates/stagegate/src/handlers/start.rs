@@ -10,7 +10,7 @@ use crate::backoff;
 use crate::bake::{self, AlarmStatus};
 use crate::classify::Outcome;
 use crate::clock::Clock;
-use crate::deployment::{Deployment, DeploymentState};
+use crate::deployment::{Deployment, DeploymentAction, DeploymentState};
 use crate::error::GateError;
 use crate::fields::InvalidInput;
 use crate::freeze::{self, ActiveFreeze, FreezeWindow};
@@ -322,17 +322,35 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
     clock: &impl Clock,
     settings: &Settings,
 ) -> Result<GateState, GateError> {
-    // Checked on every start of a stage: the first, after an approval (which may have waited
-    // into a freeze), and each later stage of a wave. A rollback never is.
-    if let Some(active) = freeze::active(&windows(settings, &state), clock.now()) {
-        return Ok(frozen(state, active, clock.now()));
-    }
     let stage = state.stage();
     let snapshot_id = state.deployment.snapshot_id.clone();
     let history = collect_all(|token| deployments.list_deployments(&stage, token))
         .await
         .map_err(|e| GateError::service(format!("reading the deployment history of {stage}"), e))?;
-    state.previous_snapshot_id = rollback_target(&history, &snapshot_id).map(str::to_owned);
+    // An earlier attempt of this task may have reached GameSparks before it timed out: its
+    // deployment is this run's, whatever this attempt would decide now (a freeze that began
+    // since, the snapshot now serving, an alarm). Checked before anything refuses the start, or
+    // the run would report "not started" while its deployment runs unwatched (simulator seeds
+    // 102 and 1809). What served before it is the rollback target, not what it put live.
+    let own = own_earlier(deployments, &state, &history).await?;
+    let before: Vec<Deployment> = match &own {
+        Some(o) => served_before(&history, o),
+        None => history.clone(),
+    };
+    state.previous_snapshot_id = rollback_target(&before, &snapshot_id).map(str::to_owned);
+    let own_running = own.as_ref().is_some_and(|o| o.state.is_active());
+    if let Some(o) = own.filter(|o| !o.state.is_active() && approval.is_none()) {
+        return Ok(reattach(state, o, clock.now()));
+    }
+    // Checked on every start of a stage: the first, after an approval (which may have waited
+    // into a freeze), and each later stage of a wave. A rollback never is, and neither is this
+    // run's own running deployment: the start below only re-attaches to it (its ClientToken
+    // replays it; anyone else's running deployment makes GameSparks refuse, never start).
+    if !own_running {
+        if let Some(active) = freeze::refuses_start(&windows(settings, &state), clock.now()) {
+            return Ok(frozen(state, active, clock.now()));
+        }
+    }
 
     // A bake alarm already firing would fail the bake at its first check: deploying would only
     // put the stage through a deployment and a rollback for nothing. Unless this snapshot is
@@ -389,30 +407,15 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
             super::check_snapshot("StartStageDeployment", &stage, &started, &snapshot_id)?;
             started
         }
-        Err(e) if e.kind == ServiceErrorKind::Conflict => {
-            match adopt_own(deployments, &state, &history, &token).await {
-                Some(own) => {
-                    tracing::warn!(stage = %stage, deployment_id = %own.id, snapshot_id = own.snapshot_id.as_deref().unwrap_or("none"), "ConflictException: adopting this execution's own deployment");
-                    state.previous_snapshot_id = own
-                        .snapshot_id
-                        .as_deref()
-                        .and_then(|s| rollback_target(&history, s))
-                        .map(str::to_owned);
-                    own
-                }
-                // Later stages of a wave report the block in the state, so the notification can
-                // still say which stages the snapshot already reached.
-                None if is_later_stage(&state) => {
-                    let message = format!("GameSparks refused the deployment: {}", e.message);
-                    return Ok(blocked(state, message, clock.now()));
-                }
-                None => {
-                    return Err(GateError::service(
-                        format!("starting {snapshot_id} on {stage}"),
-                        e,
-                    ))
-                }
-            }
+        // Another deployment holds the stage (this run's own was found above, or replayed by
+        // its token). Nothing is retried with another snapshot or token: such a replay could
+        // start someone else's snapshot, or a second deployment, the moment the stage frees up
+        // (simulator seed 96393).
+        Err(e) if e.kind == ServiceErrorKind::Conflict && is_later_stage(&state) => {
+            // Later stages of a wave report the block in the state, so the notification can
+            // still say which stages the snapshot already reached.
+            let message = format!("GameSparks refused the deployment: {}", e.message);
+            return Ok(blocked(state, message, clock.now()));
         }
         Err(e) => {
             return Err(GateError::service(
@@ -458,47 +461,80 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
     Ok(state)
 }
 
-/// After a ConflictException, finds the deployment holding the stage if this execution started it
-/// (an earlier attempt that resolved "latest" differently, say): the ClientToken proves it, since
-/// GameSparks replays the original deployment for the same token and request. Only a deployment
-/// that is running, was created after the execution began and is of the requested snapshot (or
-/// any snapshot, for "latest") is tried, so the replay can never start something new of someone
-/// else's. None: the stage is held by another run.
-async fn adopt_own<D: StageDeployments>(
+/// This run's own deployment of the snapshot on this stage, if an earlier attempt started it:
+/// the newest deployment of the snapshot there, created at or after the run began.
+/// ListStageDeployments carries no creation time, so the candidate is read once more; a failed
+/// read is retried (deciding without it could report a running deployment as not started). A
+/// deployment of the same snapshot that someone else started after this run began is taken as
+/// this run's too: GameSparks does not list whose token made it, and starting the same snapshot
+/// again would only repeat it.
+async fn own_earlier<D: StageDeployments>(
     deployments: &D,
     state: &GateState,
     history: &[Deployment],
-    token: &str,
-) -> Option<Deployment> {
-    let latest = state.requested_snapshot_id == crate::input::LATEST;
-    let running = history.iter().find(|d| {
-        d.state.is_active()
-            && d.snapshot_id
-                .as_deref()
-                .is_some_and(|s| latest || s == state.deployment.snapshot_id)
-    })?;
-    // ListStageDeployments carries no creation time; GetStageDeployment does.
-    let candidate = match running.created {
-        Some(_) => running.clone(),
-        None => deployments
-            .get_deployment(&state.stage(), &running.id)
-            .await
-            .ok()?,
+) -> Result<Option<Deployment>, GateError> {
+    let snapshot = state.deployment.snapshot_id.as_str();
+    let Some(candidate) = history.iter().find(|d| {
+        d.action != Some(DeploymentAction::Undeploy) && d.snapshot_id.as_deref() == Some(snapshot)
+    }) else {
+        return Ok(None);
     };
-    if !candidate.state.is_active()
-        || !candidate
-            .created
-            .is_some_and(|c| c >= state.execution_started_at)
-    {
-        return None;
-    }
-    let snapshot = candidate.snapshot_id.as_deref()?;
-    let replayed = deployments
-        .start_deployment(&state.stage(), snapshot, token)
-        .await
-        .ok()?;
-    (replayed.id == candidate.id && replayed.snapshot_id.as_deref() == Some(snapshot))
-        .then_some(replayed)
+    let candidate = match candidate.created {
+        Some(_) => candidate.clone(),
+        None => deployments
+            .get_deployment(&state.stage(), &candidate.id)
+            .await
+            .map_err(|e| {
+                GateError::service(
+                    format!("reading deployment {} on {}", candidate.id, state.stage()),
+                    e,
+                )
+            })?,
+    };
+    Ok(candidate
+        .created
+        .is_some_and(|c| c >= state.execution_started_at)
+        .then_some(candidate))
+}
+
+/// The history as it stood before `own` was started: what a rollback of it goes back to.
+fn served_before(history: &[Deployment], own: &Deployment) -> Vec<Deployment> {
+    let Some(created) = own.created else {
+        return history.to_vec();
+    };
+    history
+        .iter()
+        .filter(|d| d.id != own.id && d.last_updated.is_some_and(|t| t < created))
+        .cloned()
+        .collect()
+}
+
+/// Watches the deployment an earlier attempt of this task started and GameSparks already ended:
+/// the next poll classifies it as it would have.
+fn reattach(mut state: GateState, own: Deployment, now: time::OffsetDateTime) -> GateState {
+    let started_at = own.created.filter(|c| *c <= now).unwrap_or(now);
+    let deadline = backoff::deadline(started_at, state.policy.timeout_seconds);
+    tracing::warn!(stage = %state.stage(), deployment_id = %own.id, state = %own.state, "re-attached to this run's own deployment, started by an earlier attempt");
+    state.reason = format!(
+        "re-attached to deployment {} of {}, which an earlier attempt of this task started (it is {})",
+        own.id, state.deployment.snapshot_id, own.state
+    );
+    state.deployment = Watch {
+        deployment_id: own.id,
+        snapshot_id: state.deployment.snapshot_id.clone(),
+        started_at,
+        deadline,
+        attempt: 0,
+        deployment_state: own.state,
+        outcome: Outcome::InProgress,
+        result_code: None,
+        message: None,
+        finished_at: None,
+        rollback_of: None,
+    };
+    state.action = Action::Wait;
+    state.wait_seconds = 0;
+    state
 }
 
 /// One ClientToken per execution and stage: a retried task re-attaches to its deployment, and

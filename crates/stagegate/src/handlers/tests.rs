@@ -212,5 +212,6 @@ mod rollback_deployment;
 mod start_deployment;
 
 mod golden_messages;
+mod interleavings;
 mod permissions;
 mod safety;

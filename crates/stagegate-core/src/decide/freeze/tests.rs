@@ -707,3 +707,21 @@ proptest! {
         prop_assert_eq!(active(&w, minutes(at)).is_some(), inside);
     }
 }
+
+#[test]
+fn a_start_is_refused_inside_a_freeze_and_within_the_guard_before_one() {
+    let w = windows(
+        json!([{"name": "evening", "start": "2026-03-01T18:00:00Z", "end": "2026-03-01T20:00:00Z"}]),
+    );
+    let at = |t: OffsetDateTime| refuses_start(&w, t).map(|f| (f.name, f.since, f.until));
+    let evening = Some((
+        Some("evening".to_owned()),
+        datetime!(2026-03-01 18:00 UTC),
+        datetime!(2026-03-01 20:00 UTC),
+    ));
+    assert_eq!(at(datetime!(2026-03-01 17:58:59 UTC)), None);
+    // Within the guard: an attempt checking now could start inside the freeze.
+    assert_eq!(at(datetime!(2026-03-01 17:59:00 UTC)), evening);
+    assert_eq!(at(datetime!(2026-03-01 19:00:00 UTC)), evening);
+    assert_eq!(at(datetime!(2026-03-01 20:00:00 UTC)), None);
+}

@@ -196,10 +196,11 @@ async fn start_retried_after_a_new_snapshot_keeps_the_first_resolution() {
 }
 
 #[tokio::test]
-async fn start_adopts_its_own_deployment_after_a_conflict() {
-    // An earlier attempt of this execution started S4 with the execution's token (created after
-    // the execution began); this attempt asks for S5 and gets ConflictException. The token proves
-    // the running deployment is the execution's own: it is watched, not reported as BLOCKED.
+async fn start_never_replays_its_token_with_another_snapshot() {
+    // The stage runs S4 under this execution's token; this attempt asks for S5 ("latest") and
+    // gets ConflictException. Replaying the token with S4 could start S4 anew the moment the
+    // running deployment ends (simulator seed 96393 started another run's snapshot that way), so
+    // the run ends BLOCKED, loudly, and nothing new is started.
     let gs = stage();
     let token = client_token(EXEC, Purpose::Deploy);
     let stage_ref = crate::ports::StageRef {
@@ -210,11 +211,35 @@ async fn start_adopts_its_own_deployment_after_a_conflict() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     gs.set_created(&own.id, T0);
-    let s = started(&gs, "latest").await;
-    assert_eq!(s.deployment.deployment_id, own.id);
-    assert_eq!(s.deployment.snapshot_id, S4);
-    assert_eq!(s.action, Action::Wait);
-    assert_eq!(s.previous_snapshot_id.as_deref(), Some(S2));
+    let err = start::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &input("latest"),
+        "req-1",
+        &FixedClock(T0),
+    )
+    .await
+    .err();
+    assert_eq!(
+        err.map(|e| e.error_type()),
+        Some(types::DEPLOYMENT_IN_PROGRESS)
+    );
+    assert_eq!(gs.started_count(), 1);
+}
+
+#[tokio::test]
+async fn start_retried_while_its_deployment_runs_replays_it() {
+    // The first attempt's deployment of S5 ("latest") runs; the retry finds it (created after the
+    // run began) and re-attaches through the token, reading its creation time once more.
+    let gs = stage();
+    let first = started(&gs, "latest").await;
+    let retry = started(&gs, "latest").await;
+    assert_eq!(
+        retry.deployment.deployment_id,
+        first.deployment.deployment_id
+    );
+    assert_eq!(retry.previous_snapshot_id.as_deref(), Some(S2));
+    assert!(gs.calls().contains(&GET));
     assert_eq!(gs.started_count(), 1);
 }
 
