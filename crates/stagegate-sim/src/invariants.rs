@@ -320,8 +320,16 @@ pub fn check(
     // blocked-truly
     if outcome == Verdict::Blocked {
         let until = record.decided_at.unwrap_or(record.ended_at);
+        // A run refused at its first task has no stage in its message: any of its stages.
+        let on_stage = |s: &str| {
+            if stage.is_empty() {
+                scenario.stages.iter().any(|p| p.name == s)
+            } else {
+                s == stage
+            }
+        };
         let held = others.iter().any(|(id, (s, _))| {
-            s == &stage
+            on_stage(s)
                 && all
                     .iter()
                     .any(|(_, d)| &d.id == id && d.created.is_some_and(|c| c <= until))
@@ -329,7 +337,7 @@ pub fn check(
             s == &stage && d.created.is_some_and(|c| c < scenario.start) && d.state.is_active()
         });
         let fired = scenario.events.iter().any(|(t, e)| {
-            matches!(e, Event::Alarm { state: "ALARM", name } if name.starts_with(&format!("{stage}-")))
+            matches!(e, Event::Alarm { state: "ALARM", name } if name.split('-').next().is_some_and(on_stage))
                 && *t <= until
         });
         if !held && !fired {

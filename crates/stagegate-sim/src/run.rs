@@ -62,6 +62,8 @@ pub struct Record {
 /// The operator and the other actors that act on the execution itself (answers, aborts).
 struct Operator<'a> {
     scenario: &'a Scenario,
+    /// The run as `stagegate abort` names it (execution and start, from DescribeExecution).
+    run_id: String,
     next_answer: usize,
     abort_due: Option<OffsetDateTime>,
     other_abort_due: Option<OffsetDateTime>,
@@ -88,6 +90,7 @@ impl Runner<'_> {
         };
         let mut op = Operator {
             scenario,
+            run_id: stagegate::token::run_id(arn, Some(started)),
             next_answer: 0,
             abort_due: scenario.abort_at,
             other_abort_due: scenario.other_abort_at,
@@ -516,7 +519,9 @@ impl Runner<'_> {
         if let Some(at) = op.other_abort_due.filter(|t| *t <= now) {
             op.other_abort_due = None;
             let other = format!("{}-other", ctx.execution_id);
-            self.world.aborts.request(&other, &abort_text(at));
+            self.world
+                .aborts
+                .request(&stagegate::token::run_id(&other, Some(at)), &abort_text(at));
             self.world
                 .note(FaultKind::OtherAbort, format!("abort requested of {other}"));
         }
@@ -529,9 +534,7 @@ impl Runner<'_> {
                 .and_then(Value::as_str)
                 .unwrap_or("START")
                 .to_owned();
-            self.world
-                .aborts
-                .request(&ctx.execution_id, &abort_text(at));
+            self.world.aborts.request(&op.run_id, &abort_text(at));
             self.world.note(
                 FaultKind::Abort,
                 format!("abort requested in phase {phase}"),

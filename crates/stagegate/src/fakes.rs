@@ -663,10 +663,10 @@ impl FakeAbortRequests {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Asks to abort `execution_id` with `text` (the parameter's value).
-    pub fn request(&self, execution_id: &str, text: &str) {
+    /// Asks to abort the run `run_id` with `text` (the parameter's value).
+    pub fn request(&self, run_id: &str, text: &str) {
         self.lock().requests.insert(
-            crate::approval::abort_parameter_name(execution_id),
+            crate::approval::abort_parameter_name(run_id),
             text.to_owned(),
         );
     }
@@ -682,14 +682,14 @@ impl FakeAbortRequests {
 }
 
 impl AbortRequests for FakeAbortRequests {
-    async fn abort_request(&self, execution_id: &str) -> Result<Option<String>, ServiceError> {
+    async fn abort_request(&self, run_id: &str) -> Result<Option<String>, ServiceError> {
         let mut t = self.lock();
         t.reads += 1;
         if let Some(e) = t.failures.pop_front() {
             return Err(e);
         }
         Ok(t.requests
-            .get(&crate::approval::abort_parameter_name(execution_id))
+            .get(&crate::approval::abort_parameter_name(run_id))
             .cloned())
     }
 }

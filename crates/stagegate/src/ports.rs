@@ -64,12 +64,13 @@ pub trait Alarms: Send + Sync {
     ) -> impl Future<Output = Result<Vec<AlarmStatus>, ServiceError>> + Send;
 }
 
-/// Where `stagegate abort` leaves its request for a running gate (one per execution).
+/// Where `stagegate abort` leaves its request for a running gate (one per run: its execution and
+/// start, `token::run_id`).
 pub trait AbortRequests: Send + Sync {
-    /// The request's text, if someone asked to abort `execution_id`.
+    /// The request's text, if someone asked to abort the run `run_id`.
     fn abort_request(
         &self,
-        execution_id: &str,
+        run_id: &str,
     ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
 }
 

@@ -200,12 +200,17 @@ impl AbortRequest {
     }
 }
 
-/// Where an abort of `execution_arn` is requested: one Systems Manager parameter per execution,
-/// under a prefix the poll function may read and operators may write (IAM scopes both to it).
-/// Parameter names allow `[a-zA-Z0-9_.-/]` only and execution names allow more, so the name is
-/// the execution's name made safe, plus a digest of the whole ARN to keep it unique.
-pub fn abort_parameter_name(execution_arn: &str) -> String {
-    // arn:aws:states:region:account:execution:state-machine:name
+/// Where an abort of the run `run_id` (`token::run_id`: the execution ARN and its start) is
+/// requested: one Systems Manager parameter per run, under a prefix the poll function may read
+/// and operators may write (IAM scopes both to it). Parameter names allow `[a-zA-Z0-9_.-/]` only
+/// and execution names allow more, so the name is the execution's name made safe, plus a digest
+/// of the whole run id: a later run with the same execution name reads another parameter.
+pub fn abort_parameter_name(run_id: &str) -> String {
+    // arn:aws:states:region:account:execution:state-machine:name@start
+    let execution_arn = match run_id.rsplit_once('@') {
+        Some((arn, start)) if start.bytes().all(|b| b.is_ascii_digit()) => arn,
+        _ => run_id,
+    };
     let mut parts = execution_arn.rsplitn(3, ':');
     let name = parts.next().unwrap_or_default();
     let machine = parts.next().unwrap_or_default();
@@ -221,7 +226,7 @@ pub fn abort_parameter_name(execution_arn: &str) -> String {
             .take(max)
             .collect()
     };
-    let digest = Sha256::digest(execution_arn.as_bytes());
+    let digest = Sha256::digest(run_id.as_bytes());
     let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
     format!(
         "{ABORT_PARAMETER_PREFIX}{}/{}-{hex}",
@@ -322,6 +327,14 @@ mod tests {
         assert!(name.len() <= 2048);
         assert_ne!(name, abort_parameter_name(&format!("{arn}2")));
         assert_eq!(name, abort_parameter_name(arn));
+        // A later run with the same name has a parameter of its own, in the same folder.
+        let first = abort_parameter_name(&format!("{arn}@1772366400"));
+        let later = abort_parameter_name(&format!("{arn}@1781006400"));
+        assert_ne!(first, later);
+        assert!(
+            first.starts_with("/stagegate/abort/stagegate-gate/run_1__-"),
+            "{first}"
+        );
     }
 
     #[test]

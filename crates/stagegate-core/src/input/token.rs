@@ -1,9 +1,26 @@
-//! ClientTokens for StartStageDeployment, derived from the Step Functions execution id.
+//! A run's identity, and the ClientTokens for StartStageDeployment derived from it.
 //!
 //! GameSparks returns the same deployment for the same token and request, so a task retried after
 //! a timeout or a lost response re-attaches to its deployment instead of starting a second one.
+//! Step Functions lets an execution name be used again 90 days after the run closed (and a
+//! re-created stack reuses every name), and GameSparks keeps tokens for an undocumented time: a
+//! run is therefore named by its execution *and* its start time (`run_id`), in its tokens and
+//! its abort request, so a new run can never replay an old run's token or read its abort.
 
 use sha2::{Digest, Sha256};
+
+use time::OffsetDateTime;
+
+/// `<execution id>@<start, Unix seconds>`: the same for every attempt of every task of one run
+/// (Step Functions' `$$.Execution.StartTime`, which `DescribeExecution` also returns as
+/// `startDate`), different for a later run with the same name. Without a start time (a direct
+/// invoke, named by its request id) the id alone.
+pub fn run_id(execution_id: &str, started_at: Option<OffsetDateTime>) -> String {
+    match started_at {
+        Some(t) => format!("{execution_id}@{}", t.unix_timestamp()),
+        None => execution_id.to_owned(),
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
@@ -72,6 +89,17 @@ mod tests {
         }
         assert_eq!(client_token(EXEC, Purpose::Deploy).len(), 81);
         assert_eq!(client_token(EXEC, Purpose::Rollback).len(), 83);
+    }
+
+    #[test]
+    fn a_run_is_its_execution_and_its_start() {
+        let t = time::macros::datetime!(2026-03-01 12:00:00.250 UTC);
+        assert_eq!(run_id(EXEC, Some(t)), format!("{EXEC}@1772366400"));
+        assert_ne!(
+            run_id(EXEC, Some(t)),
+            run_id(EXEC, Some(t + time::Duration::days(100)))
+        );
+        assert_eq!(run_id("lambda:req-1", None), "lambda:req-1");
     }
 
     #[test]

@@ -27,6 +27,11 @@ pub struct GateState {
     pub game_name: String,
     pub stage_name: String,
     pub execution_id: String,
+    /// The run's identity (`token::run_id`: the execution and its start), which names its
+    /// ClientTokens and its abort request. Empty in a state from before it existed: the
+    /// execution id stands in (`run()`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_id: String,
     #[serde(with = "time::serde::rfc3339")]
     pub execution_started_at: OffsetDateTime,
     /// As given in the input: a snapshot id or "latest".
@@ -115,6 +120,15 @@ impl Watch {
 }
 
 impl GateState {
+    /// The run's identity: `run_id`, or the execution id in a state from before it existed.
+    pub fn run(&self) -> &str {
+        if self.run_id.is_empty() {
+            &self.execution_id
+        } else {
+            &self.run_id
+        }
+    }
+
     pub fn stage(&self) -> StageRef {
         StageRef {
             game_name: self.game_name.clone(),

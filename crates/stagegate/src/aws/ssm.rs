@@ -1,5 +1,5 @@
 //! `AbortRequests` on aws-sdk-ssm (0.33, the GameSparks SDK's generation): one Parameter Store
-//! parameter per execution, named by `approval::abort_parameter_name`. Parameter Store is neither
+//! parameter per run (its execution and start), named by `approval::abort_parameter_name`. Parameter Store is neither
 //! a new always-on service nor a table to run: the poll function may only read under the abort
 //! prefix, operators may only write there, and it works the same on the local stack (moto).
 
@@ -32,11 +32,11 @@ impl SsmAbortRequests {
 }
 
 impl AbortRequests for SsmAbortRequests {
-    async fn abort_request(&self, execution_id: &str) -> Result<Option<String>, ServiceError> {
+    async fn abort_request(&self, run_id: &str) -> Result<Option<String>, ServiceError> {
         let reply = self
             .client
             .get_parameter()
-            .name(abort_parameter_name(execution_id))
+            .name(abort_parameter_name(run_id))
             .send()
             .await;
         match reply {

@@ -8,12 +8,14 @@ pub mod start;
 
 use serde_json::Value;
 
+use crate::approval::AbortRequest;
 use crate::classify::Outcome;
+use crate::clock::Clock;
 use crate::deployment::Deployment;
 use crate::error::GateError;
 use crate::fields::{self, InvalidInput};
 use crate::policy::Phase;
-use crate::ports::{ServiceError, ServiceErrorKind, StageRef};
+use crate::ports::{AbortRequests, ServiceError, ServiceErrorKind, StageRef};
 use crate::state::{GateState, Watch};
 
 /// Parses the gate state a previous task returned, re-checking what reaches GameSparks: the state
@@ -70,6 +72,54 @@ pub fn parse_state(event: &Value) -> Result<GateState, InvalidInput> {
             "must be present when phase is APPROVAL",
         )),
         (Phase::Approval | Phase::Deploy | Phase::Bake, _) => Ok(state),
+    }
+}
+
+/// How far before the run's start an abort request's `at` may lie and still be this run's: the
+/// parameter is named by the run (execution and start), so an older one can only be a clock
+/// that runs behind on the operator's machine.
+const ABORT_CLOCK_SKEW_SECONDS: i64 = 300;
+
+/// Reads whether someone asked to abort this run (`stagegate abort` writes one parameter per
+/// run: `approval::abort_parameter_name(run_id)`). The abort channel failing must not stop a gate
+/// that is watching a deployment (that would leave it unwatched): the failure is kept in the
+/// state, the run goes on, and its message says aborts were not seen. A request that cannot be
+/// read, or that was written before the run began, is not this run's abort: it is noted the same
+/// way, never acted on (an old or garbled value once aborted a later run with the same name).
+pub(crate) async fn read_abort<R: AbortRequests>(
+    aborts: &R,
+    state: &mut GateState,
+    clock: &impl Clock,
+) {
+    match aborts.abort_request(state.run()).await {
+        Ok(None) => {}
+        Ok(Some(text)) => match AbortRequest::parse(&text, "abortRequest") {
+            Ok(request)
+                if clock.on_this_clock(request.at)
+                    + time::Duration::seconds(ABORT_CLOCK_SKEW_SECONDS)
+                    < state.execution_started_at =>
+            {
+                tracing::warn!(stage = %state.stage(), at = %crate::timefmt::rfc3339(request.at), "an abort request from before this run began; ignored");
+                state.abort_unreadable = Some(format!(
+                    "an abort request written at {}, before this run began, was ignored",
+                    crate::timefmt::rfc3339(request.at)
+                ));
+            }
+            Ok(request) => {
+                tracing::warn!(stage = %state.stage(), by = request.by.as_deref().unwrap_or("unnamed"), reason = %request.reason, "abort requested");
+                state.abort = Some(request);
+            }
+            Err(e) => {
+                tracing::warn!(stage = %state.stage(), error = %e, "an abort request that cannot be read; not acted on");
+                state.abort_unreadable = Some(format!(
+                    "an abort request could not be read and was not acted on: {e}"
+                ));
+            }
+        },
+        Err(e) => {
+            tracing::warn!(stage = %state.stage(), error = %e, "abort requests unreadable; the gate goes on");
+            state.abort_unreadable = Some(e.to_string());
+        }
     }
 }
 

@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use crate::advance::{after_deployment_succeeded, after_stage_passed};
-use crate::approval::AbortRequest;
 use crate::backoff;
 use crate::bake::{self, BakeStep};
 use crate::classify::{classify, Classification, Outcome};
@@ -32,7 +31,7 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
     let now = clock.now();
     let mut state = parse_state(event)?;
     if matches!(state.phase, Phase::Deploy | Phase::Bake) && state.abort.is_none() {
-        read_abort(aborts, &mut state, now).await;
+        super::read_abort(aborts, &mut state, clock).await;
     }
     if state.phase == Phase::Bake {
         if let Some(by) = aborted_by(&state) {
@@ -164,35 +163,7 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
     Ok(state)
 }
 
-/// Reads whether someone asked to abort this run. The abort channel failing must not stop a
-/// gate that is watching a deployment (that would leave it unwatched): the failure is kept in
-/// the state, the run goes on, and its message says aborts were not seen. A request that cannot
-/// be read as one still aborts: someone meant to.
-async fn read_abort<R: AbortRequests>(
-    aborts: &R,
-    state: &mut GateState,
-    now: time::OffsetDateTime,
-) {
-    match aborts.abort_request(&state.execution_id).await {
-        Ok(None) => {}
-        Ok(Some(text)) => {
-            let request =
-                AbortRequest::parse(&text, "abortRequest").unwrap_or_else(|e| AbortRequest {
-                    by: None,
-                    reason: format!("an abort request that could not be read ({e})"),
-                    at: now,
-                });
-            tracing::warn!(stage = %state.stage(), by = request.by.as_deref().unwrap_or("unnamed"), reason = %request.reason, "abort requested");
-            state.abort = Some(request);
-        }
-        Err(e) => {
-            tracing::warn!(stage = %state.stage(), error = %e, "abort requests unreadable; the gate goes on");
-            state.abort_unreadable = Some(e.to_string());
-        }
-    }
-}
-
-fn aborted_by(state: &GateState) -> Option<String> {
+pub(super) fn aborted_by(state: &GateState) -> Option<String> {
     state.abort.as_ref().map(|a| {
         let by = a.by.as_deref().unwrap_or("an unnamed caller");
         format!("{by} ({})", a.reason.trim_end_matches('.'))

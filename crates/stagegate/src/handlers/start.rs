@@ -97,6 +97,8 @@ pub async fn handle_with<D: StageDeployments, A: Alarms>(
     let execution_id = execution
         .as_ref()
         .map_or_else(|| format!("lambda:{request_id}"), |e| e.id.clone());
+    // Step Functions' own start time, as DescribeExecution returns it to `stagegate abort`.
+    let run_id = crate::token::run_id(&execution_id, execution.as_ref().and_then(|e| e.start_time));
     let execution_started_at = execution
         .and_then(|e| e.start_time)
         .map_or(now, |t| clock.on_this_clock(t));
@@ -107,6 +109,7 @@ pub async fn handle_with<D: StageDeployments, A: Alarms>(
         game_name: request.game_name.clone(),
         stage_name: first.stage_name.clone(),
         execution_id,
+        run_id,
         execution_started_at,
         requested_snapshot_id: request.snapshot.as_str().to_owned(),
         previous_snapshot_id: None,
@@ -537,12 +540,13 @@ fn reattach(mut state: GateState, own: Deployment, now: time::OffsetDateTime) ->
     state
 }
 
-/// One ClientToken per execution and stage: a retried task re-attaches to its deployment, and
-/// each stage of a wave gets its own.
+/// One ClientToken per run and stage: a retried task re-attaches to its deployment, each stage
+/// of a wave gets its own, and a later run with the same execution name never replays this
+/// one's (simulator seed 50: it ended BLOCKED, "another deployment holds the stage").
 pub(crate) fn token_key(state: &GateState) -> String {
     match &state.wave {
-        Some(_) => format!("{}#{}", state.execution_id, state.stage_name),
-        None => state.execution_id.clone(),
+        Some(_) => format!("{}#{}", state.run(), state.stage_name),
+        None => state.run().to_owned(),
     }
 }
 

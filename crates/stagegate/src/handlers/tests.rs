@@ -23,6 +23,9 @@ use crate::verdict::Verdict;
 
 const T0: OffsetDateTime = datetime!(2026-03-01 12:00:00 UTC);
 const EXEC: &str = "arn:aws:states:us-east-1:123456789012:execution:stagegate:run-1";
+/// The run `input` starts: `EXEC` and its start time (`token::run_id`), which names its tokens
+/// and its abort request.
+const RUN: &str = "arn:aws:states:us-east-1:123456789012:execution:stagegate:run-1@1772366398";
 const S1: &str = "Snapshot_2026-01-01T00:00:00.000Z";
 const S2: &str = "Snapshot_2026-02-01T00:00:00.000Z";
 const S3: &str = "Snapshot_2026-02-20T00:00:00.000Z";

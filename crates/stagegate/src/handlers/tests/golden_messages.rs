@@ -231,7 +231,7 @@ async fn run_to(verdict: Verdict) -> Ending {
             let aborts = crate::fakes::FakeAbortRequests::new();
             let s = baking(&gs, &alarms, json!({"bake": bake(600)})).await;
             aborts.request(
-                super::EXEC,
+                super::RUN,
                 r#"{"by": "arn:aws:iam::123456789012:user/ana", "reason": "players report crashes", "at": "2026-03-01T12:05:00Z"}"#,
             );
             let event = serde_json::to_value(&s).unwrap_or_default();

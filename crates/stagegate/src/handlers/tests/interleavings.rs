@@ -105,3 +105,36 @@ async fn a_freeze_beginning_within_a_start_attempt_refuses_the_start() {
     assert!(s.frozen.is_some());
     assert_eq!(gs.started_count(), 0);
 }
+
+#[tokio::test]
+async fn a_later_run_with_the_same_name_never_replays_an_earlier_runs_token() {
+    // Simulator seed 50: `release-50` ran 100 days earlier and deployed S3 with its token; the
+    // new `release-50` asked for S4 with the same token, GameSparks refused the reuse, and the
+    // run ended BLOCKED though nothing held the stage. Tokens are per run (execution and start).
+    let gs = stage();
+    let earlier = format!("{EXEC}@{}", (T0 - Duration::days(100)).unix_timestamp());
+    let stage_ref = crate::ports::StageRef {
+        game_name: "space-raiders".into(),
+        stage_name: "prod".into(),
+    };
+    for key in [EXEC.to_owned(), earlier] {
+        let old = crate::ports::StageDeployments::start_deployment(
+            &gs,
+            &stage_ref,
+            S3,
+            &client_token(&key, Purpose::Deploy),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        gs.finish(&old.id, ResultCode::Success, T0 - Duration::days(100));
+    }
+    let s = start_at(&gs, &input(S4), T0).await;
+    assert_eq!(
+        (s.action, s.deployment.snapshot_id.as_str()),
+        (Action::Wait, S4)
+    );
+    assert_eq!(
+        gs.starts().last().map(|c| c.client_token.clone()),
+        Some(client_token(RUN, Purpose::Deploy))
+    );
+}

@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use super::safety::{baking, minutes, quiet_alarms, start_with, wave_input, with_input};
-use super::{finish, notified, polled, rolled_back, stage, EXEC, S2, S4, T0};
+use super::{finish, notified, polled, rolled_back, stage, EXEC, RUN, S2, S4, T0};
 use crate::approval::Decision;
 use crate::classify::Outcome;
 use crate::clock::FixedClock;
@@ -291,7 +291,7 @@ async fn an_abort_during_the_deployment_waits_for_it_to_end_then_rolls_back() {
     let gs = stage();
     let aborts = FakeAbortRequests::new();
     let s = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
-    aborts.request(EXEC, ABORT);
+    aborts.request(RUN, ABORT);
     // Still running: GameSparks would refuse a rollback, so the gate waits.
     let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(2)).await;
     assert_eq!(s.action, Action::Wait);
@@ -352,7 +352,7 @@ async fn an_abort_during_the_bake_rolls_back_at_once() {
     let aborts = FakeAbortRequests::new();
     let s = baking(&gs, &alarms, json!({"bake": super::safety::bake(600)})).await;
     assert_eq!(s.phase, Phase::Bake);
-    aborts.request(EXEC, ABORT);
+    aborts.request(RUN, ABORT);
     let checks = s.bake_window.as_ref().map_or(0, |w| w.checks);
     let s = poll_aborting(&gs, &alarms, &aborts, &s, minutes(6)).await;
     assert_eq!(s.action, Action::Rollback);
@@ -400,19 +400,47 @@ async fn another_runs_abort_and_an_unreadable_channel_do_not_stop_the_gate() {
         "the message says aborts were not seen: {}",
         body.summary
     );
-    // A request nobody can parse still aborts: someone meant to.
+    // A request nobody can parse is not this run's abort (an old or garbled value once aborted a
+    // run): it is not acted on, and the message says it was there.
     let gs = stage();
     let aborts = FakeAbortRequests::new();
-    aborts.request(EXEC, "stop it!");
+    aborts.request(RUN, "stop it!");
     let s = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
     let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(2)).await;
+    assert!(s.abort.is_none(), "{:?}", s.abort);
     assert!(
-        s.abort
-            .as_ref()
-            .is_some_and(|a| a.reason.contains("could not be read")),
+        s.abort_unreadable
+            .as_deref()
+            .is_some_and(|w| w.contains("could not be read and was not acted on")),
         "{:?}",
-        s.abort
+        s.abort_unreadable
     );
+}
+
+#[tokio::test]
+async fn an_earlier_run_with_the_same_name_never_aborts_this_one() {
+    // Simulator seed 66: `release-42` was aborted 100 days ago; its request, named from the
+    // execution alone and never deleted, aborted the new `release-42`. Requests are per run now
+    // (execution and start), and one written before the run began is not acted on.
+    let gs = stage();
+    let aborts = FakeAbortRequests::new();
+    aborts.request(EXEC, ABORT);
+    aborts.request(&format!("{EXEC}@1763726400"), ABORT);
+    let s = start_with(&gs, &FakeAlarms::new(), &with_input(json!({}))).await;
+    assert_eq!(s.run_id, RUN);
+    let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(2)).await;
+    assert!(s.abort.is_none(), "{:?}", s.abort);
+    // Under this run's own name but written months before it began: a stale value, ignored.
+    aborts.request(
+        RUN,
+        r#"{"by": "arn:aws:iam::1:user/ana", "reason": "old", "at": "2025-11-21T12:00:00Z"}"#,
+    );
+    let s = poll_aborting(&gs, &FakeAlarms::new(), &aborts, &s, minutes(3)).await;
+    assert!(s.abort.is_none(), "{:?}", s.abort);
+    assert!(s
+        .abort_unreadable
+        .as_deref()
+        .is_some_and(|w| w.contains("before this run began")));
 }
 
 /// Prod frozen from 11:00 to 13:00 on T0's day ("launch").

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use serde_json::{json, Value};
 use time::Duration;
 
-use super::{finish, rolled_back, stage, EXEC, S4, S5, T0};
+use super::{finish, rolled_back, stage, EXEC, RUN, S4, S5, T0};
 use crate::clock::FixedClock;
 use crate::deployment::{DeploymentState, ResultCode};
 use crate::fakes::{FakeAlarms, FakeGameSparks, FakeNotifier};
@@ -102,7 +102,7 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
         game_name: "space-raiders".into(),
         stage_name: "prod".into(),
     };
-    let token = client_token(EXEC, Purpose::Deploy);
+    let token = client_token(RUN, Purpose::Deploy);
     let own = crate::ports::StageDeployments::start_deployment(&adopting, &at, S5, &token).await;
     assert!(own.is_ok(), "{own:?}");
     let adopted = start::handle(

@@ -33,10 +33,7 @@ async fn rollback_redeploys_the_known_good_snapshot() {
     let starts = gs.starts();
     assert_eq!(starts.len(), 2);
     assert_eq!(starts[1].snapshot_id, S2);
-    assert_eq!(
-        starts[1].client_token,
-        client_token(EXEC, Purpose::Rollback)
-    );
+    assert_eq!(starts[1].client_token, client_token(RUN, Purpose::Rollback));
     // Retried: same rollback deployment, no new one.
     let mut retry = serde_json::to_value(&s).unwrap_or_default();
     retry["phase"] = json!("DEPLOY");

@@ -25,7 +25,7 @@ async fn start_returns_the_gate_state() {
     );
     let starts = gs.starts();
     assert_eq!(starts.len(), 1);
-    assert_eq!(starts[0].client_token, client_token(EXEC, Purpose::Deploy));
+    assert_eq!(starts[0].client_token, client_token(RUN, Purpose::Deploy));
     // Four history entries, two a page.
     assert_eq!(
         gs.calls()
@@ -202,7 +202,7 @@ async fn start_never_replays_its_token_with_another_snapshot() {
     // running deployment ends (simulator seed 96393 started another run's snapshot that way), so
     // the run ends BLOCKED, loudly, and nothing new is started.
     let gs = stage();
-    let token = client_token(EXEC, Purpose::Deploy);
+    let token = client_token(RUN, Purpose::Deploy);
     let stage_ref = crate::ports::StageRef {
         game_name: "space-raiders".into(),
         stage_name: "prod".into(),
