@@ -244,6 +244,7 @@ mod tests {
             game_name: "g".into(),
             stage_name: "prod".into(),
             execution_id: "arn:x".into(),
+            run_id: String::new(),
             execution_started_at: T,
             requested_snapshot_id: "S".into(),
             previous_snapshot_id: None,

@@ -319,7 +319,7 @@ pub fn check(
     }
     // blocked-truly
     if outcome == Verdict::Blocked {
-        let until = record.decided_at.unwrap_or(record.ended_at);
+        let until = record.ended_at;
         // A run refused at its first task has no stage in its message: any of its stages.
         let on_stage = |s: &str| {
             if stage.is_empty() {

@@ -106,6 +106,7 @@ impl Runner<'_> {
         };
         let mut input = scenario.input();
         let mut current = self.workflow.start_at.clone();
+        let mut last_task_began: Option<OffsetDateTime> = None;
         let deadline = self
             .workflow
             .timeout_seconds
@@ -123,8 +124,10 @@ impl Runner<'_> {
             self.world.clock.advance(Duration::milliseconds(10));
             self.world.settle();
             self.operator_acts(&mut op, &input, &mut record, &ctx);
+            // The ending was decided by the last task that ran before Notify: an abort written
+            // after that task began may come too late for it, as in Step Functions.
             if matches!(current.as_str(), "Notify" | "NotifyError") && record.decided_at.is_none() {
-                record.decided_at = Some(self.world.now());
+                record.decided_at = Some(last_task_began.unwrap_or(self.world.now()));
             }
             let state = match self.workflow.state(&current) {
                 Ok(s) => s.clone(),
@@ -225,7 +228,14 @@ impl Runner<'_> {
                     };
                     break;
                 }
-                State::Task(task) => match self.task(&task, &input, &ctx, &mut op, &mut record) {
+                State::Task(task) => match self.task(
+                    &task,
+                    &input,
+                    &ctx,
+                    &mut op,
+                    &mut record,
+                    &mut last_task_began,
+                ) {
                     Ok((output, next)) => {
                         input = output;
                         current = next;
@@ -257,9 +267,13 @@ impl Runner<'_> {
         ctx: &Context,
         op: &mut Operator<'_>,
         record: &mut Record,
+        last_began: &mut Option<OffsetDateTime>,
     ) -> Result<(Value, String), String> {
         let mut attempts = vec![0u32; task.retry.len()];
         loop {
+            if record.decided_at.is_none() {
+                *last_began = Some(self.world.now());
+            }
             let outcome = self.attempt(task, input, ctx, op, record);
             let (error, cause) = match outcome {
                 Ok(result) => {
@@ -458,11 +472,17 @@ impl Runner<'_> {
         let ports = Ports(w);
         let result: Result<Value, stagegate::GateError> = crate::exec::block_on(async {
             match function {
-                "${StartDeploymentFunctionArn}" => {
-                    start::handle_with(&ports, &ports, payload, &request_id, &ports, self.settings)
-                        .await
-                        .map(to_value)
-                }
+                "${StartDeploymentFunctionArn}" => start::handle_with(
+                    &ports,
+                    &ports,
+                    &ports,
+                    payload,
+                    &request_id,
+                    &ports,
+                    self.settings,
+                )
+                .await
+                .map(to_value),
                 "${PollDeploymentFunctionArn}" => {
                     poll::handle(&ports, &ports, &ports, payload, &ports)
                         .await
@@ -472,7 +492,7 @@ impl Runner<'_> {
                     .await
                     .map(to_value),
                 "${NotifyResultFunctionArn}" => {
-                    notify::handle_with(&ports, &w.metrics, payload, ports.now())
+                    notify::handle_with(&ports, &w.metrics, &ports, payload, ports.now())
                         .await
                         .map(to_value)
                 }

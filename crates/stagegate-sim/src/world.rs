@@ -608,6 +608,13 @@ impl AbortRequests for Ports<'_> {
         self.0.reached();
         r
     }
+
+    async fn clear_abort_request(&self, run_id: &str) -> Result<(), ServiceError> {
+        self.0.enter(Service::Ssm, "DeleteParameter")?;
+        let r = self.0.aborts.clear_abort_request(run_id).await;
+        self.0.reached();
+        r
+    }
 }
 
 impl Notifier for Ports<'_> {

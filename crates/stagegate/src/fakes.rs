@@ -652,6 +652,7 @@ struct AbortTable {
     requests: std::collections::BTreeMap<String, String>,
     failures: VecDeque<ServiceError>,
     reads: usize,
+    deletes: usize,
 }
 
 impl FakeAbortRequests {
@@ -679,6 +680,15 @@ impl FakeAbortRequests {
     pub fn reads(&self) -> usize {
         self.lock().reads
     }
+
+    pub fn deletes(&self) -> usize {
+        self.lock().deletes
+    }
+
+    /// The requests still stored (parameter names).
+    pub fn stored(&self) -> Vec<String> {
+        self.lock().requests.keys().cloned().collect()
+    }
 }
 
 impl AbortRequests for FakeAbortRequests {
@@ -691,6 +701,17 @@ impl AbortRequests for FakeAbortRequests {
         Ok(t.requests
             .get(&crate::approval::abort_parameter_name(run_id))
             .cloned())
+    }
+
+    async fn clear_abort_request(&self, run_id: &str) -> Result<(), ServiceError> {
+        let mut t = self.lock();
+        t.deletes += 1;
+        if let Some(e) = t.failures.pop_front() {
+            return Err(e);
+        }
+        t.requests
+            .remove(&crate::approval::abort_parameter_name(run_id));
+        Ok(())
     }
 }
 

@@ -72,6 +72,29 @@ pub trait AbortRequests: Send + Sync {
         &self,
         run_id: &str,
     ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
+
+    /// Deletes the run's request once its ending is published: nothing reads it after that, and
+    /// requests left behind would fill the account's 10,000 Standard parameters. A request that
+    /// does not exist is not an error.
+    fn clear_abort_request(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+}
+
+/// No abort requests: for the handlers' plain `handle`, which runs without the channel (tests,
+/// direct invokes).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoAbortRequests;
+
+impl AbortRequests for NoAbortRequests {
+    async fn abort_request(&self, _run_id: &str) -> Result<Option<String>, ServiceError> {
+        Ok(None)
+    }
+
+    async fn clear_abort_request(&self, _run_id: &str) -> Result<(), ServiceError> {
+        Ok(())
+    }
 }
 
 /// Where a run's metrics record goes: CloudWatch embedded metric format on the function's log

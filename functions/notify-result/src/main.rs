@@ -3,7 +3,7 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::{self, SnsNotifier};
+use stagegate::aws::{self, SnsNotifier, SsmAbortRequests};
 use stagegate::clock::{Clock, SystemClock};
 use stagegate::startup::Startup;
 use stagegate::telemetry::EmfStdout;
@@ -25,10 +25,13 @@ async fn main() -> Result<(), Error> {
     startup.mark("clock and SDK config");
     let notifier = SnsNotifier::from_config(&config)?;
     startup.mark("SNS client");
+    let aborts = SsmAbortRequests::from_config(&config);
+    startup.mark("SSM client");
     startup.report();
-    let (notifier, clock) = (&notifier, &clock);
+    let (notifier, aborts, clock) = (&notifier, &aborts, &clock);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::notify::handle_with(notifier, &EmfStdout, &event.payload, clock.now()).await
+        handlers::notify::handle_with(notifier, &EmfStdout, aborts, &event.payload, clock.now())
+            .await
     }))
     .await
 }

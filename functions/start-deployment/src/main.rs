@@ -4,7 +4,7 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::{self, CloudWatchAlarms, GameSparksDeployments};
+use stagegate::aws::{self, CloudWatchAlarms, GameSparksDeployments, SsmAbortRequests};
 use stagegate::clock::SystemClock;
 use stagegate::startup::Startup;
 use stagegate::{handlers, preflight, telemetry};
@@ -24,14 +24,18 @@ async fn main() -> Result<(), Error> {
     startup.mark("GameSparks client");
     let alarms = CloudWatchAlarms::from_config(&config);
     startup.mark("CloudWatch client");
+    let aborts = SsmAbortRequests::from_config(&config);
+    startup.mark("SSM client");
     let settings = handlers::start::Settings::from_env()?;
     startup.mark("settings (freeze windows)");
     startup.report();
-    let (deployments, alarms, clock, settings) = (&deployments, &alarms, &clock, &settings);
+    let (deployments, alarms, aborts, clock, settings) =
+        (&deployments, &alarms, &aborts, &clock, &settings);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         handlers::start::handle_with(
             deployments,
             alarms,
+            aborts,
             &event.payload,
             &event.context.request_id,
             clock,

@@ -157,6 +157,11 @@ pub fn verdict(state: Option<&GateState>, error: Option<&CaughtError>) -> Verdic
         };
     }
     if state.phase == Phase::Approval {
+        // Aborted through the run's request while it waited (the wait itself was answered
+        // otherwise, or timed out): nothing of the stage was deployed.
+        if state.abort.is_some() && state.action == Action::Alert {
+            return Verdict::Aborted;
+        }
         let decision = state
             .approval
             .as_ref()

@@ -46,4 +46,19 @@ impl AbortRequests for SsmAbortRequests {
             Err(e) => Err(service_error("GetParameter", e)),
         }
     }
+
+    async fn clear_abort_request(&self, run_id: &str) -> Result<(), ServiceError> {
+        let reply = self
+            .client
+            .delete_parameter()
+            .name(abort_parameter_name(run_id))
+            .send()
+            .await;
+        match reply {
+            Ok(_) => Ok(()),
+            // The usual answer: nobody asked to abort this run.
+            Err(SdkError::ServiceError(reply)) if reply.err().is_parameter_not_found() => Ok(()),
+            Err(e) => Err(service_error("DeleteParameter", e)),
+        }
+    }
 }

@@ -86,11 +86,14 @@ const ABORT_CLOCK_SKEW_SECONDS: i64 = 300;
 /// state, the run goes on, and its message says aborts were not seen. A request that cannot be
 /// read, or that was written before the run began, is not this run's abort: it is noted the same
 /// way, never acted on (an old or garbled value once aborted a later run with the same name).
+///
+/// Returns the read's error, if it failed: a poll about to end the run successfully (or advance
+/// it) must not do so past an abort it could not see (simulator seed 61816).
 pub(crate) async fn read_abort<R: AbortRequests>(
     aborts: &R,
     state: &mut GateState,
     clock: &impl Clock,
-) {
+) -> Option<ServiceError> {
     match aborts.abort_request(state.run()).await {
         Ok(None) => {}
         Ok(Some(text)) => match AbortRequest::parse(&text, "abortRequest") {
@@ -119,8 +122,10 @@ pub(crate) async fn read_abort<R: AbortRequests>(
         Err(e) => {
             tracing::warn!(stage = %state.stage(), error = %e, "abort requests unreadable; the gate goes on");
             state.abort_unreadable = Some(e.to_string());
+            return Some(e);
         }
     }
+    None
 }
 
 /// A deployment GameSparks answered with must be of the snapshot the gate watches.

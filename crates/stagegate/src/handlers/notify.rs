@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 use crate::error::GateError;
 use crate::metrics::emf_record;
 use crate::notification::{render, render_with_body, Report};
-use crate::ports::{Metrics, Notifier};
+use crate::ports::{AbortRequests, Metrics, NoAbortRequests, Notifier};
+use crate::state::GateState;
 use crate::verdict::{verdict, CaughtError, Verdict};
 
 /// What the workflow's last Choice and Fail states read (and the CLI prints).
@@ -32,16 +33,25 @@ pub async fn handle<N: Notifier>(
     event: &Value,
     now: OffsetDateTime,
 ) -> Result<NotifyOutput, GateError> {
-    handle_with(notifier, &crate::telemetry::NoMetrics, event, now).await
+    handle_with(
+        notifier,
+        &crate::telemetry::NoMetrics,
+        &NoAbortRequests,
+        event,
+        now,
+    )
+    .await
 }
 
 /// `handle`, emitting the run's metrics record once its ending is published (what `main` calls).
 /// Not before: a run counted in `Runs` is one whose notification went out, so the dashboard's
 /// lost notifications are the runs started and never counted. Not for approval requests, which
-/// are not endings.
-pub async fn handle_with<N: Notifier, M: Metrics>(
+/// are not endings. Then the run's abort request, if any, is deleted: nothing reads it once the
+/// ending is out.
+pub async fn handle_with<N: Notifier, M: Metrics, R: AbortRequests>(
     notifier: &N,
     metrics: &M,
+    aborts: &R,
     event: &Value,
     now: OffsetDateTime,
 ) -> Result<NotifyOutput, GateError> {
@@ -97,6 +107,12 @@ pub async fn handle_with<N: Notifier, M: Metrics>(
     if let Some(cost) = &body.cost {
         let at_ms = i64::try_from(now.unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
         metrics.emit(&emf_record(&body, gate.as_ref(), cost, at_ms));
+    }
+    // Best effort: the ending is published; a request left behind belongs to this run alone.
+    if let Some(run) = gate.as_ref().map(GateState::run) {
+        if let Err(e) = aborts.clear_abort_request(run).await {
+            tracing::warn!(error = %e, "the run's abort request could not be deleted");
+        }
     }
     Ok(NotifyOutput {
         outcome,

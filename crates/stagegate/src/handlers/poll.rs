@@ -30,8 +30,11 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
 ) -> Result<GateState, GateError> {
     let now = clock.now();
     let mut state = parse_state(event)?;
+    let mut unread = None;
     if matches!(state.phase, Phase::Deploy | Phase::Bake) && state.abort.is_none() {
-        super::read_abort(aborts, &mut state, clock).await;
+        unread = super::read_abort(aborts, &mut state, clock)
+            .await
+            .filter(|e| e.kind.is_retryable());
     }
     if state.phase == Phase::Bake {
         if let Some(by) = aborted_by(&state) {
@@ -54,7 +57,8 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
             state.wait_seconds = 0;
             return Ok(state);
         }
-        return check_bake(alarms, state, clock).await;
+        let state = check_bake(alarms, state, clock).await?;
+        return settled(state, unread);
     }
     let stage = state.stage();
     let watched = state.watched();
@@ -160,7 +164,31 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
     );
     state.action = decision.action;
     state.reason = decision.reason;
-    Ok(state)
+    settled(state, unread)
+}
+
+/// A poll that would end the run successfully, or advance it, while a transient failure hid the
+/// run's abort requests is retried instead: the deployment has ended, so waiting costs nothing,
+/// and an abort written before it must not be passed over (simulator seed 61816). Any other step
+/// goes on (a running deployment stays watched; a failure is undone anyway).
+fn settled(state: GateState, unread: Option<ServiceError>) -> Result<GateState, GateError> {
+    match unread {
+        Some(e) if matches!(state.action, Action::Succeed | Action::Advance) => {
+            let next = if state.action == Action::Succeed {
+                "ending the run"
+            } else {
+                "starting the next stage"
+            };
+            Err(GateError::service(
+                format!(
+                    "reading the abort requests of {} before {next}",
+                    state.stage()
+                ),
+                e,
+            ))
+        }
+        _ => Ok(state),
+    }
 }
 
 pub(super) fn aborted_by(state: &GateState) -> Option<String> {

@@ -19,7 +19,7 @@ use crate::input::{parse_start_event, GateRequest, SnapshotChoice, StartEvent};
 use crate::paging::collect_all;
 use crate::plan::{plan_stage, Plan};
 use crate::policy::{Action, Phase};
-use crate::ports::{Alarms, ServiceError, ServiceErrorKind, StageDeployments};
+use crate::ports::{AbortRequests, Alarms, ServiceError, ServiceErrorKind, StageDeployments};
 use crate::state::{GateState, Watch};
 use crate::token::{client_token, Purpose};
 use crate::wave::{Wave, WaveStage};
@@ -69,6 +69,7 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     handle_with(
         deployments,
         alarms,
+        &crate::ports::NoAbortRequests,
         event,
         request_id,
         clock,
@@ -77,20 +78,26 @@ pub async fn handle<D: StageDeployments, A: Alarms>(
     .await
 }
 
-/// `handle` with the function's settings (what `main` calls).
-pub async fn handle_with<D: StageDeployments, A: Alarms>(
+/// `handle` with the run's abort requests and the function's settings (what `main` calls).
+pub async fn handle_with<D: StageDeployments, A: Alarms, R: AbortRequests>(
     deployments: &D,
     alarms: &A,
+    aborts: &R,
     event: &Value,
     request_id: &str,
     clock: &impl Clock,
     settings: &Settings,
 ) -> Result<GateState, GateError> {
+    let ports = Ports {
+        deployments,
+        alarms,
+        aborts,
+    };
     if let Some(state) = event.get("advance") {
-        return advance(deployments, alarms, state, clock, settings).await;
+        return advance(&ports, state, clock, settings).await;
     }
     if let Some(state) = event.get("approved") {
-        return answered(deployments, alarms, state, clock, settings).await;
+        return answered(&ports, state, clock, settings).await;
     }
     let now = clock.now();
     let StartEvent { request, execution } = parse_start_event(event)?;
@@ -151,15 +158,21 @@ pub async fn handle_with<D: StageDeployments, A: Alarms>(
     let snapshot_id = resolve_snapshot(deployments, &request, state.execution_started_at).await?;
     check_alarms_exist(alarms, &request).await?;
     state.deployment.snapshot_id = snapshot_id;
-    start_stage(deployments, alarms, state, first.approval, clock, settings).await
+    start_stage(&ports, state, first.approval, clock, settings).await
+}
+
+/// The ports a stage start uses, passed as one.
+struct Ports<'a, D, A, R> {
+    deployments: &'a D,
+    alarms: &'a A,
+    aborts: &'a R,
 }
 
 /// Reads the answer to the approval the run waited for (`{"approved": <gate state with
 /// approvalAnswer>}`): approved starts the stage; anything else ends the run with nothing of the
 /// stage deployed.
-async fn answered<D: StageDeployments, A: Alarms>(
-    deployments: &D,
-    alarms: &A,
+async fn answered<D: StageDeployments, A: Alarms, R: AbortRequests>(
+    ports: &Ports<'_, D, A, R>,
     event: &Value,
     clock: &impl Clock,
     settings: &Settings,
@@ -187,6 +200,12 @@ async fn answered<D: StageDeployments, A: Alarms>(
         .by
         .clone()
         .unwrap_or_else(|| "an unnamed caller".into());
+    // `stagegate abort` writes the run's request when it cannot answer the wait (between two
+    // attempts of it, or as a colleague answered first): it wins over a rejection or a timeout
+    // too, so the run ends as the operator was told, ABORTED, with nothing of the stage deployed.
+    if decision != approval::Decision::Abort {
+        super::read_abort(ports.aborts, &mut state, clock).await;
+    }
     tracing::info!(stage = %state.stage(), decision = decision.as_str(), %by, "approval answered");
     if let Some(a) = state.approval.as_mut() {
         a.answer = Some(answer);
@@ -196,7 +215,11 @@ async fn answered<D: StageDeployments, A: Alarms>(
     state.reason = match decision {
         approval::Decision::Approve => {
             state.phase = Phase::Deploy;
-            return start_stage(deployments, alarms, state, None, clock, settings).await;
+            return start_stage(ports, state, None, clock, settings).await;
+        }
+        _ if state.abort.is_some() => {
+            let aborted = super::poll::aborted_by(&state).unwrap_or_default();
+            format!("aborted by {aborted} while awaiting approval; {snapshot} was not deployed on {stage}")
         }
         approval::Decision::Reject => format!("{snapshot} on {stage} was rejected by {by}"),
         approval::Decision::Abort => {
@@ -237,9 +260,8 @@ fn ask_approval(
 }
 
 /// Starts the next stage of a promotion wave once poll-deployment decided `advance`.
-async fn advance<D: StageDeployments, A: Alarms>(
-    deployments: &D,
-    alarms: &A,
+async fn advance<D: StageDeployments, A: Alarms, R: AbortRequests>(
+    ports: &Ports<'_, D, A, R>,
     event: &Value,
     clock: &impl Clock,
     settings: &Settings,
@@ -311,20 +333,24 @@ async fn advance<D: StageDeployments, A: Alarms>(
     state.phase = Phase::Deploy;
     let snapshot_id = state.deployment.snapshot_id.clone();
     state.deployment = not_started(&snapshot_id, now);
-    start_stage(deployments, alarms, state, approval, clock, settings).await
+    start_stage(ports, state, approval, clock, settings).await
 }
 
 /// Starts the deployment of `state.deployment.snapshot_id` on the state's current stage, or asks
 /// for `approval` first (once the checks below pass: nobody is asked to approve what would not
 /// be deployed anyway).
-async fn start_stage<D: StageDeployments, A: Alarms>(
-    deployments: &D,
-    alarms: &A,
+async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
+    ports: &Ports<'_, D, A, R>,
     mut state: GateState,
     approval: Option<ApprovalSpec>,
     clock: &impl Clock,
     settings: &Settings,
 ) -> Result<GateState, GateError> {
+    let Ports {
+        deployments,
+        alarms,
+        aborts,
+    } = *ports;
     let stage = state.stage();
     let snapshot_id = state.deployment.snapshot_id.clone();
     let history = collect_all(|token| deployments.list_deployments(&stage, token))
@@ -344,6 +370,19 @@ async fn start_stage<D: StageDeployments, A: Alarms>(
     let own_running = own.as_ref().is_some_and(|o| o.state.is_active());
     if let Some(o) = own.filter(|o| !o.state.is_active() && approval.is_none()) {
         return Ok(reattach(state, o, clock.now()));
+    }
+    // An abort that landed before this stage started (between two stages of a wave, while the
+    // approval was answered, before the first task ran) stops the run here: nothing more is
+    // deployed only to be rolled back (simulator seed 1245). Stages that passed keep theirs, as
+    // when a later stage fails. This run's own running deployment is still re-attached to below;
+    // the poll then reads the abort and undoes it.
+    if !own_running {
+        if state.abort.is_none() {
+            super::read_abort(aborts, &mut state, clock).await;
+        }
+        if let Some(by) = super::poll::aborted_by(&state) {
+            return Ok(aborted_before_start(state, &by, clock.now()));
+        }
     }
     // Checked on every start of a stage: the first, after an approval (which may have waited
     // into a freeze), and each later stage of a wave. A rollback never is, and neither is this
@@ -570,6 +609,23 @@ fn unchanged(mut state: GateState, now: time::OffsetDateTime) -> GateState {
     state.deployment.deployment_state = DeploymentState::NotStarted;
     state.deployment.finished_at = Some(now);
     state.action = Action::Succeed;
+    state.reason = message;
+    state.wait_seconds = 0;
+    state
+}
+
+/// The run was aborted before this stage started: it ends ABORTED with nothing of the stage
+/// deployed.
+fn aborted_before_start(mut state: GateState, by: &str, now: time::OffsetDateTime) -> GateState {
+    let message = format!(
+        "aborted by {by} before {} was started on {}; nothing of this stage was deployed",
+        state.deployment.snapshot_id, state.stage_name
+    );
+    tracing::warn!(stage = %state.stage(), %message, "deployment not started");
+    state.deployment.outcome = Outcome::Blocked;
+    state.deployment.message = Some(message.clone());
+    state.deployment.finished_at = Some(now);
+    state.action = Action::Alert;
     state.reason = message;
     state.wait_seconds = 0;
     state

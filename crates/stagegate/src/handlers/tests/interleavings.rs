@@ -138,3 +138,109 @@ async fn a_later_run_with_the_same_name_never_replays_an_earlier_runs_token() {
         Some(client_token(RUN, Purpose::Deploy))
     );
 }
+
+#[tokio::test]
+async fn an_abort_between_two_stages_deploys_nothing_more() {
+    // Simulator seed 1245 (and an abort while Advance runs): start-deployment never read aborts,
+    // so the next stage was deployed, watched to its end, then rolled back. It reads them before
+    // every stage it starts; stages that passed keep the new snapshot, as when a later stage fails.
+    let gs = stage();
+    let alarms = super::safety::quiet_alarms();
+    let s = super::safety::start_with(&gs, &alarms, &super::safety::wave_input(json!({}))).await;
+    super::safety::complete(&gs, &s.deployment.deployment_id);
+    let s = super::safety::poll_at(&gs, &alarms, &s, super::safety::minutes(4)).await;
+    assert_eq!(s.action, Action::Advance, "{}", s.reason);
+    let aborts = FakeAbortRequests::new();
+    aborts.request(
+        RUN,
+        r#"{"by": "arn:aws:iam::1:user/ana", "reason": "bad build", "at": "2026-03-01T12:05:00Z"}"#,
+    );
+    let event = json!({"advance": s});
+    let next = start::handle_with(
+        &gs,
+        &alarms,
+        &aborts,
+        &event,
+        "r",
+        &FixedClock(super::safety::minutes(5)),
+        &start::Settings::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("advance failed: {e}"));
+    assert_eq!(gs.started_count(), 1, "staging was not deployed");
+    assert_eq!(
+        (next.stage_name.as_str(), next.action),
+        ("staging", Action::Alert)
+    );
+    let (out, body, _) = notified(
+        &serde_json::to_value(&next).unwrap_or_default(),
+        super::safety::minutes(5),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::Aborted, "{}", body.summary);
+    assert!(body.summary.contains("bad build"), "{}", body.summary);
+}
+
+#[tokio::test]
+async fn a_run_does_not_end_past_an_abort_it_could_not_read() {
+    // Simulator seed 61816: the poll that read an abort was stopped; its retry found the abort
+    // channel throttled and the deployment completed, and ended SUCCEEDED past the abort. With
+    // the deployment over, waiting costs nothing: the poll is retried instead.
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let aborts = FakeAbortRequests::new();
+    aborts.fail_next(svc(ServiceErrorKind::Throttled, "GetParameter"));
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    let at = FixedClock(T0 + Duration::minutes(2));
+    let first = poll::handle(&gs, &FakeAlarms::new(), &aborts, &event, &at).await;
+    assert_eq!(first.err().map(|e| e.error_type()), Some(types::RETRYABLE));
+    aborts.request(
+        RUN,
+        r#"{"by": "arn:aws:iam::1:user/ana", "reason": "bad build", "at": "2026-03-01T12:00:30Z"}"#,
+    );
+    let retry = poll::handle(&gs, &FakeAlarms::new(), &aborts, &event, &at)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(retry.action, Action::Rollback, "{}", retry.reason);
+}
+
+#[tokio::test]
+async fn an_abort_written_while_the_approval_wait_timed_out_ends_the_run_aborted() {
+    // Simulator seed 13310: `stagegate abort` found no wait to answer (between two attempts of
+    // it) and wrote the run's request; the wait then timed out. The run ends ABORTED, as the
+    // operator was told, not APPROVAL_TIMED_OUT.
+    let gs = stage();
+    let waiting = super::operator_control::awaiting(&gs).await;
+    let aborts = FakeAbortRequests::new();
+    aborts.request(
+        RUN,
+        r#"{"by": "arn:aws:iam::1:user/ana", "reason": "wrong build", "at": "2026-03-01T12:01:00Z"}"#,
+    );
+    let mut event = serde_json::to_value(&waiting).unwrap_or_default();
+    event["approvalAnswer"] = json!({"Error": "States.Timeout", "Cause": "timed out"});
+    let s = start::handle_with(
+        &gs,
+        &FakeAlarms::new(),
+        &aborts,
+        &json!({ "approved": event }),
+        "r",
+        &FixedClock(T0 + Duration::minutes(11)),
+        &start::Settings::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (out, body, _) = notified(
+        &serde_json::to_value(&s).unwrap_or_default(),
+        T0 + Duration::minutes(11),
+    )
+    .await;
+    assert_eq!(out.outcome, Verdict::Aborted, "{}", body.summary);
+    assert_eq!(gs.started_count(), 0);
+}

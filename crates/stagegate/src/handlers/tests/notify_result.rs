@@ -283,7 +283,9 @@ async fn each_ending_emits_one_metrics_record_after_it_is_published() {
     let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
     let event = json!({"state": s, "execution": {"Id": EXEC}});
     let (sns, metrics) = (FakeNotifier::default(), FakeMetrics::default());
-    let out = notify::handle_with(&sns, &metrics, &event, T0 + Duration::minutes(4)).await;
+    let aborts = FakeAbortRequests::new();
+    aborts.request(RUN, "{}");
+    let out = notify::handle_with(&sns, &metrics, &aborts, &event, T0 + Duration::minutes(4)).await;
     assert!(out.is_ok(), "{out:?}");
     let records = metrics.records();
     assert_eq!(records.len(), 1);
@@ -297,6 +299,10 @@ async fn each_ending_emits_one_metrics_record_after_it_is_published() {
         (Some("space-raiders"), Some("prod"), Some("SUCCEEDED"))
     );
     assert_eq!(r["Runs"], 1);
+    assert!(
+        aborts.stored().is_empty(),
+        "the ending deletes the run's abort request"
+    );
     assert_eq!(r["Polls"], 1);
     assert_eq!(r["Rollbacks"], 0);
     // The message carries the same count and cost.
@@ -315,14 +321,17 @@ async fn each_ending_emits_one_metrics_record_after_it_is_published() {
         "Publish",
         "down",
     ));
-    let _ = notify::handle_with(&failing, &metrics, &event, T0).await;
+    let lost = notify::handle_with(&failing, &metrics, &aborts, &event, T0).await;
+    assert!(lost.is_err(), "{lost:?}");
     assert!(
         metrics.records().is_empty(),
         "not counted: it was not published"
     );
     let awaiting = super::operator_control::awaiting(&stage()).await;
     let request = json!({"approvalRequest": awaiting, "taskToken": "t", "execution": {"Id": EXEC}});
-    let _ = notify::handle_with(&FakeNotifier::default(), &metrics, &request, T0).await;
+    let asked =
+        notify::handle_with(&FakeNotifier::default(), &metrics, &aborts, &request, T0).await;
+    assert!(asked.is_ok(), "{asked:?}");
     assert!(
         metrics.records().is_empty(),
         "an approval request is not an ending"

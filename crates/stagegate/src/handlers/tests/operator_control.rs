@@ -480,6 +480,7 @@ async fn a_freeze_refuses_the_start_and_says_until_when() {
     let s = start::handle_with(
         &gs,
         &FakeAlarms::new(),
+        &FakeAbortRequests::new(),
         &event,
         "r",
         &FixedClock(T0),
@@ -493,6 +494,7 @@ async fn a_freeze_refuses_the_start_and_says_until_when() {
     let s = start::handle_with(
         &gs,
         &FakeAlarms::new(),
+        &FakeAbortRequests::new(),
         &event,
         "r",
         &FixedClock(at),

@@ -93,10 +93,27 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
         input(json!({"dryRun": true, "bake": bake["bake"]})),
     ] {
         let gs = stage();
-        let run = start::handle(&gs, &alarms, &event, "r", &clock).await;
+        let aborts = crate::fakes::FakeAbortRequests::new();
+        let run = start::handle_with(
+            &gs,
+            &alarms,
+            &aborts,
+            &event,
+            "r",
+            &clock,
+            &start::Settings::default(),
+        )
+        .await;
         assert!(run.is_ok(), "{run:?}");
         start_used.extend(used(&gs, &alarms, &none));
+        if aborts.reads() > 0 {
+            start_used.insert("ssm:GetParameter".into());
+        }
     }
+    assert!(
+        start_used.contains("ssm:GetParameter"),
+        "a start reads the run's abort requests: {start_used:?}"
+    );
     let adopting = stage();
     let at = StageRef {
         game_name: "space-raiders".into(),
@@ -203,10 +220,20 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
         Vec::<String>::new()
     );
 
-    // notify-result: one message.
+    // notify-result: one message, then the run's abort request is deleted.
     let sns = FakeNotifier::default();
+    let aborts = crate::fakes::FakeAbortRequests::new();
     let event = json!({"state": failed, "execution": {"Id": EXEC}});
-    let _ = notify::handle(&sns, &event, T0).await;
-    let notify_used = used(&FakeGameSparks::new(), &FakeAlarms::new(), &sns);
+    let published =
+        notify::handle_with(&sns, &crate::telemetry::NoMetrics, &aborts, &event, T0).await;
+    assert!(published.is_ok(), "{published:?}");
+    let mut notify_used = used(&FakeGameSparks::new(), &FakeAlarms::new(), &sns);
+    if aborts.deletes() > 0 {
+        notify_used.insert("ssm:DeleteParameter".into());
+    }
+    assert!(
+        notify_used.contains("ssm:DeleteParameter"),
+        "the ending clears the run's abort request: {notify_used:?}"
+    );
     assert_eq!(missing("notify-result", &notify_used), Vec::<String>::new());
 }
