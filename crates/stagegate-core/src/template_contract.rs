@@ -6,6 +6,9 @@
 //! - The failure alarm pages only when a person is needed: failed plus timed-out executions minus
 //!   the runs that ended in the Fail state on purpose (`Verdict::is_intended_refusal`), counted by
 //!   the StageGate `Runs` metric of this stack's game. Those refusals are on the dashboard.
+//! - No function's environment can exceed Lambda's 4 KB for all its variables together, whatever
+//!   value a parameter that feeds one is given within its bounds: such a value would fail the
+//!   deploy (or the update), not the run.
 
 mod outline;
 
@@ -203,4 +206,162 @@ fn edits_on_either_side_are_caught() {
     assert!(alarm_findings(&unguarded)
         .iter()
         .any(|f| f.contains("must watch")));
+}
+
+/// Lambda's limit on a function's environment: all variables together, keys included, 4 KB.
+const LAMBDA_ENVIRONMENT_BYTES: usize = 4_096;
+/// What a reference to a resource (`!Ref Topic`, `!GetAtt X.Arn`) can be at most: an ARN, whose
+/// characters need no JSON escape.
+const ARN_MAX_BYTES: usize = 2_048;
+/// The one `AllowedPattern` whose characters are known here: printable ASCII, tab, newline and
+/// carriage return: one byte each, and two for those JSON escapes (`"`, `\`, tab, newline, CR).
+const PRINTABLE_ASCII: &str = "^[ -~\\t\\n\\r]*$";
+
+/// The most bytes one character of a parameter's value can take once Lambda has JSON-escaped it:
+/// 2 within `PRINTABLE_ASCII`; otherwise 6 (a control character becomes `\u0001`; CloudFormation
+/// counts characters, and no character is more than 4 bytes in UTF-8).
+fn worst_char_bytes(pattern: Option<&str>) -> usize {
+    if pattern == Some(PRINTABLE_ASCII) {
+        2
+    } else {
+        6
+    }
+}
+
+/// The largest a variable's value can be, in bytes as Lambda measures it (JSON-escaped, without
+/// its quotes), or why it cannot be bounded.
+fn value_bound(doc: &Node, value: &str) -> Result<usize, String> {
+    let Some(reference) = value.strip_prefix('!') else {
+        let json = serde_json::to_string(value).unwrap_or_default();
+        return Ok(json.len().saturating_sub(2));
+    };
+    match reference.split_once(' ') {
+        Some(("Ref", name)) => match doc.path(&["Parameters", name]) {
+            Some(parameter) => {
+                let max: usize = text(parameter, &["MaxLength"]).parse().map_err(|_| {
+                    format!("parameter {name} has no MaxLength: its variable is unbounded")
+                })?;
+                let pattern = parameter.get("AllowedPattern").and_then(Node::text);
+                Ok(max * worst_char_bytes(pattern))
+            }
+            None if doc.path(&["Resources", name]).is_some() => Ok(ARN_MAX_BYTES),
+            None => Err(format!("!Ref {name} names nothing in the template")),
+        },
+        Some(("GetAtt", _)) => Ok(ARN_MAX_BYTES),
+        _ => Err(format!(
+            "cannot bound `{value}`: add its form to value_bound"
+        )),
+    }
+}
+
+/// Per function with an environment: the largest size Lambda can measure for it. Lambda stores
+/// the variables as one JSON object and measures that (its error says "String measured:
+/// {\"KEY\":\"value\",...}", quotes in values escaped): `{}`, per variable its quoted key, `:` and
+/// its quoted value, and a comma between two. Globals' variables are merged in.
+fn environment_bounds(template: &str) -> Vec<(String, Result<usize, String>)> {
+    let doc = outline::parse(template);
+    let globals = doc
+        .path(&["Globals", "Function", "Environment", "Variables"])
+        .map(Node::entries)
+        .unwrap_or_default();
+    let resources = doc.get("Resources").map(Node::entries).unwrap_or_default();
+    let mut bounds = Vec::new();
+    for (name, resource) in resources {
+        if !matches!(
+            text(resource, &["Type"]),
+            "AWS::Serverless::Function" | "AWS::Lambda::Function"
+        ) {
+            continue;
+        }
+        let own = resource
+            .path(&["Properties", "Environment", "Variables"])
+            .map(Node::entries)
+            .unwrap_or_default();
+        let mut variables: Vec<&(String, Node)> = globals.iter().collect();
+        for entry in own {
+            variables.retain(|(k, _)| *k != entry.0);
+            variables.push(entry);
+        }
+        let total = variables.iter().try_fold(
+            2 + variables.len().saturating_sub(1),
+            |sum, (key, value)| {
+                let bound = value_bound(&doc, value.text().unwrap_or_default())
+                    .map_err(|e| format!("{key}: {e}"))?;
+                Ok(sum + key.len() + 2 + 1 + bound + 2)
+            },
+        );
+        bounds.push((name.clone(), total));
+    }
+    bounds
+}
+
+#[test]
+fn no_functions_environment_can_exceed_lambdas_4_kb() {
+    let bounds = environment_bounds(TEMPLATE);
+    assert!(
+        bounds
+            .iter()
+            .any(|(name, _)| name == "StartDeploymentFunction"),
+        "{bounds:?}"
+    );
+    for (name, bound) in &bounds {
+        match bound {
+            Ok(bytes) => assert!(
+                *bytes <= LAMBDA_ENVIRONMENT_BYTES,
+                "{name}: its environment can reach {bytes} bytes as Lambda measures it (over \
+                 {LAMBDA_ENVIRONMENT_BYTES}): lower the MaxLength of the parameter that feeds it"
+            ),
+            Err(why) => panic!("{name}: {why}"),
+        }
+    }
+}
+
+#[test]
+fn the_environment_bound_in_numbers() {
+    let template = "\
+Parameters:
+  Windows:
+    Type: String
+    MaxLength: 100
+    AllowedPattern: '^[ -~\\t\\n\\r]*$'
+  Loose:
+    Type: String
+    MaxLength: 100
+Globals:
+  Function:
+    Environment:
+      Variables:
+        LEVEL: \"in\\\"fo\"
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+  F:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          W: !Ref Windows
+          T: !Ref Topic
+  G:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          L: !Ref Loose
+";
+    let bounds = environment_bounds(template);
+    // {"LEVEL":"in\"fo","W":"<200>","T":"<2048>"}
+    let f = 2 + 2 + (7 + 1 + 8) + (3 + 1 + 202) + (3 + 1 + 2_050);
+    // {"LEVEL":"in\"fo","L":"<600>"}
+    let g = 2 + 1 + (7 + 1 + 8) + (3 + 1 + 602);
+    assert_eq!(bounds, vec![("F".into(), Ok(f)), ("G".into(), Ok(g))]);
+    let unbounded = template.replace(
+        "    MaxLength: 100\n    AllowedPattern",
+        "    AllowedPattern",
+    );
+    let e = environment_bounds(&unbounded).remove(0).1;
+    assert_eq!(
+        e,
+        Err("W: parameter Windows has no MaxLength: its variable is unbounded".into())
+    );
 }
