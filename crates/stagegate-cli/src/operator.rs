@@ -15,6 +15,7 @@ use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde_json::json;
 use stagegate::approval::Decision;
 use stagegate::aws::endpoint;
+use time::OffsetDateTime;
 
 use crate::history::{self, error_text};
 use crate::steps::{self, Step, WaitFate};
@@ -26,9 +27,12 @@ pub use request::check_reason;
 pub use crate::steps::{pending_approval, step, Pending, AWAIT_APPROVAL};
 use decide::{AbortPlan, Refusal};
 
-/// Where an abort of `arn` is requested. The one call of the core's naming rule, so a change of
-/// its arguments (the run's start time, to tell a reused execution name apart) is made here once.
-fn abort_parameter(arn: &str) -> String {
+/// Where an abort of the run `arn`, started at `started_at` (DescribeExecution's startDate), is
+/// requested: the one call of the core's naming rule, which must name what the poll reads. The
+/// start time is passed for when the rule names a run by its execution and start (a reused
+/// execution name must not read an older run's request); today it takes the execution alone.
+fn abort_parameter(arn: &str, started_at: Option<OffsetDateTime>) -> String {
+    let _ = started_at;
     stagegate::approval::abort_parameter_name(arn)
 }
 
@@ -109,7 +113,8 @@ impl Operator {
         history::recent_steps(&self.sfn, arn, enough).await
     }
 
-    async fn running(&self, arn: &str) -> Result<(), String> {
+    /// That the run is still running, and when it started.
+    async fn running(&self, arn: &str) -> Result<Option<OffsetDateTime>, String> {
         let described = self
             .sfn
             .describe_execution()
@@ -118,7 +123,9 @@ impl Operator {
             .await
             .map_err(|e| format!("DescribeExecution: {}", error_text(&e)))?;
         match described.status() {
-            Some(ExecutionStatus::Running) => Ok(()),
+            Some(ExecutionStatus::Running) => Ok(described
+                .start_date()
+                .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).ok())),
             status => Err(format!(
                 "{arn} is not running ({}): there is nothing to answer or abort",
                 status.map_or("unknown", |s| s.as_str())
@@ -184,7 +191,7 @@ impl Operator {
         reason: Option<&str>,
     ) -> Result<(), SendError> {
         request::check_identity(by).map_err(SendError::Other)?;
-        let now = time::OffsetDateTime::now_utc();
+        let now = OffsetDateTime::now_utc();
         let output = json!({
             "decision": decision,
             "by": by,
@@ -214,13 +221,13 @@ impl Operator {
     /// nothing when the run already rolls back or is ending.
     pub async fn abort(&self, arn: &str, reason: &str) -> Result<String, String> {
         check_reason(Some(reason))?;
-        self.running(arn).await?;
+        let name = abort_parameter(arn, self.running(arn).await?);
         let by = self.caller().await?;
         let steps = self.recent(arn, steps::has_gate_state).await?;
         let pending = match decide::abort_plan(&steps) {
             AbortPlan::RollingBack(text) | AbortPlan::Ending(text) => return Ok(text),
             AbortPlan::RequestAbort => {
-                let name = self.request_abort(arn, &by, reason).await?;
+                self.request_abort(&name, &by, reason).await?;
                 return Ok(format!(
                     "abort requested as {by} ({name}); at its next poll the gate rolls back the \
                      stage it deploys or bakes (once a running deployment ends) and the run ends \
@@ -245,21 +252,19 @@ impl Operator {
         // The wait is over: the run may deploy now (someone approved). When the history cannot
         // say, the request is written anyway: a needless one costs nothing.
         let (fate, unread) = self.fate(arn, &pending).await;
-        let name = abort_parameter(arn);
         let fallback = decide::abort_refused(&pending, refusal, &fate, &name);
         if fallback.write_parameter {
-            self.request_abort(arn, &by, reason).await?;
+            self.request_abort(&name, &by, reason).await?;
         }
         Ok(with_unread(fallback.text, unread))
     }
 
-    /// Writes the abort request the poll reads; returns the parameter's name.
-    async fn request_abort(&self, arn: &str, by: &str, reason: &str) -> Result<String, String> {
-        let name = abort_parameter(arn);
-        let value = request::abort_value(by, reason, time::OffsetDateTime::now_utc())?;
+    /// Writes the abort request the poll reads, as the parameter `name` (`abort_parameter`).
+    async fn request_abort(&self, name: &str, by: &str, reason: &str) -> Result<(), String> {
+        let value = request::abort_value(by, reason, OffsetDateTime::now_utc())?;
         self.ssm
             .put_parameter()
-            .name(&name)
+            .name(name)
             .value(value)
             .r#type(ParameterType::String)
             // Explicit: an account whose default tier is Advanced would pay for each request.
@@ -268,6 +273,6 @@ impl Operator {
             .send()
             .await
             .map_err(|e| format!("PutParameter {name}: {}", error_text(&e)))?;
-        Ok(name)
+        Ok(())
     }
 }
