@@ -1,7 +1,21 @@
 //! Reading an execution's history: the one reader the CLI and the workspace tests share, so the
-//! paging (1,000 events a page, a run of a long wave has more) is written and fixed once.
+//! paging is written and fixed once. Following a run reads it all, oldest first (1,000 events a
+//! page; a run of a long wave has more); a question about the run's present (what does it wait
+//! for, is it rolling back, what did it resolve) reads newest first and stops at the first page
+//! that answers it, instead of up to 25,000 events every time.
+
+use std::future::Future;
 
 use aws_sdk_sfn::types::HistoryEvent;
+
+use crate::steps::{self, Step};
+
+/// Events a page when reading newest first: the answers sit in the newest few dozen, and every
+/// event carries its state's input or output (up to 256 KB each), so a small page is the cheap
+/// one.
+pub const RECENT_PAGE: i32 = 100;
+/// A history holds at most 25,000 events.
+const MAX_EVENTS: usize = 25_000;
 
 /// Every event of an execution's history, oldest first, all pages.
 pub async fn read(sfn: &aws_sdk_sfn::Client, arn: &str) -> Result<Vec<HistoryEvent>, String> {
@@ -24,6 +38,70 @@ pub async fn read(sfn: &aws_sdk_sfn::Client, arn: &str) -> Result<Vec<HistoryEve
     }
 }
 
+/// Pages from `fetch` (a page of items, newest first, and the next page's token) until
+/// `enough` says the items read so far answer the question, or the history ends.
+pub async fn read_back_with<T, F, Fut>(
+    mut fetch: F,
+    enough: impl Fn(&[T]) -> bool,
+) -> Result<Vec<T>, String>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), String>>,
+{
+    let pages = MAX_EVENTS / usize::try_from(RECENT_PAGE).unwrap_or(1) + 1;
+    let mut items = Vec::new();
+    let mut token = None;
+    for _ in 0..pages {
+        let (page, next) = fetch(token).await?;
+        items.extend(page);
+        if enough(&items) {
+            return Ok(items);
+        }
+        match next.filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next),
+            None => return Ok(items),
+        }
+    }
+    Err(format!(
+        "GetExecutionHistory: more than {pages} pages of {RECENT_PAGE} events"
+    ))
+}
+
+/// The newest steps of an execution's history, as far back as `enough` needs (the predicates in
+/// `steps`), in chronological order.
+pub async fn recent_steps(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+    enough: impl Fn(&[Step]) -> bool,
+) -> Result<Vec<Step>, String> {
+    let fetch = |token: Option<String>| async move {
+        let page = sfn
+            .get_execution_history()
+            .execution_arn(arn)
+            .reverse_order(true)
+            .set_next_token(token)
+            .max_results(RECENT_PAGE)
+            .send()
+            .await
+            .map_err(|e| format!("GetExecutionHistory: {}", error_text(&e)))?;
+        let events: Vec<(i64, Step)> = page
+            .events()
+            .unwrap_or_default()
+            .iter()
+            .map(|e| (e.id(), steps::step(e)))
+            .collect();
+        Ok((events, page.next_token().map(str::to_owned)))
+    };
+    let mut read = read_back_with(fetch, |items: &[(i64, Step)]| {
+        let newest_first: Vec<Step> = items.iter().map(|(_, s)| s.clone()).collect();
+        enough(&newest_first)
+    })
+    .await?;
+    // Event ids grow with time: chronological whatever order the pages came in.
+    read.sort_by_key(|(id, _)| *id);
+    Ok(read.into_iter().map(|(_, s)| s).collect())
+}
+
 /// An SDK error with its sources: the top level alone says only "service error".
 pub fn error_text(error: &dyn std::error::Error) -> String {
     let mut text = error.to_string();
@@ -34,4 +112,38 @@ pub fn error_text(error: &dyn std::error::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use super::*;
+
+    /// Pages of numbers, newest first: 30..21, 20..11, 10..1.
+    async fn page(
+        token: Option<String>,
+        calls: &Cell<u32>,
+    ) -> Result<(Vec<u32>, Option<String>), String> {
+        calls.set(calls.get() + 1);
+        let start: u32 = token.as_deref().unwrap_or("30").parse().unwrap_or(0);
+        let items: Vec<u32> = (start.saturating_sub(9)..=start).rev().collect();
+        let next = (start > 10).then(|| (start - 10).to_string());
+        Ok((items, next))
+    }
+
+    #[tokio::test]
+    async fn reading_back_stops_at_the_first_page_that_answers() {
+        let calls = Cell::new(0);
+        let read = read_back_with(|t| page(t, &calls), |items: &[u32]| items.contains(&25)).await;
+        assert_eq!(read.map(|r| r.len()), Ok(10));
+        assert_eq!(calls.get(), 1, "one page answered it");
+        calls.set(0);
+        let read = read_back_with(|t| page(t, &calls), |items: &[u32]| items.contains(&15)).await;
+        assert_eq!((read.map(|r| r.len()), calls.get()), (Ok(20), 2));
+        calls.set(0);
+        // Never answered: the whole history, and no more.
+        let read = read_back_with(|t| page(t, &calls), |_: &[u32]| false).await;
+        assert_eq!((read.map(|r| r.len()), calls.get()), (Ok(30), 3));
+    }
 }

@@ -1,8 +1,9 @@
 //! The `stagegate` command's library: following an execution (`follow`), the lines a person sees
 //! (`progress`), answering approvals and aborting (`operator`), a game's stages at a glance
-//! (`status`), and the two readers the workspace tests share with it, so the CLI and the e2e
-//! and soak tiers read a run the same way: an execution's history (`history`) and a notification
-//! as the topic's SQS subscriber receives it (`envelope`).
+//! (`status`), what a history says about a run's present (`steps`), and the two readers the
+//! workspace tests share with it, so the CLI and the e2e and soak tiers read a run the same way:
+//! an execution's history (`history`) and a notification as the topic's SQS subscriber receives
+//! it (`envelope`).
 
 pub mod envelope;
 pub mod follow;
@@ -10,3 +11,4 @@ pub mod history;
 pub mod operator;
 pub mod progress;
 pub mod status;
+pub mod steps;

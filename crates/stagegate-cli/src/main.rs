@@ -96,8 +96,23 @@ impl Target {
     }
 }
 
+/// What the arguments alone can tell is wrong, before any AWS call (clients included: the region
+/// chain may already ask the instance metadata service).
+fn check_arguments(command: &Command) -> Result<(), String> {
+    match command {
+        Command::Approve { reason, .. } => operator::check_reason(reason.as_deref()),
+        Command::Reject { reason, .. } | Command::Abort { reason, .. } => {
+            operator::check_reason(Some(reason))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Err(message) = check_arguments(&cli.command) {
+        return fail(&message);
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => return fail(&e.to_string()),
@@ -192,6 +207,30 @@ pub const DEFAULT_POLL: Duration = Duration::from_secs(2);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reason_the_gate_would_refuse_is_refused_before_any_aws_call() {
+        let arn = "arn:aws:states:us-east-1:1:execution:gate:run";
+        let long = "é".repeat(600);
+        for verb in ["approve", "reject", "abort"] {
+            let cli =
+                Cli::try_parse_from(["stagegate", verb, "--execution-arn", arn, "--reason", &long]);
+            let checked = cli
+                .map_err(|e| e.to_string())
+                .and_then(|c| check_arguments(&c.command));
+            assert_eq!(
+                checked,
+                Err(
+                    "--reason is 1200 bytes in UTF-8 (600 characters); the gate accepts at most \
+                     1024 bytes"
+                        .into()
+                ),
+                "{verb}"
+            );
+        }
+        let fine = Cli::try_parse_from(["stagegate", "approve", "--execution-arn", arn]);
+        assert_eq!(fine.map(|c| check_arguments(&c.command)).ok(), Some(Ok(())));
+    }
 
     #[test]
     fn dry_run_flag_sets_the_input_field() {

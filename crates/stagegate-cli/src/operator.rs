@@ -4,79 +4,50 @@
 //! in the execution's history (it is never published), with `SendTaskSuccess`: the answer is data
 //! the core decides on, so every answer ends in one notification. An abort of a stage being
 //! deployed or baked is a Parameter Store request the poll reads (see `stagegate::aws::ssm` for
-//! why); while the run awaits approval the abort answers the wait instead. Each answer records
-//! who gave it (STS GetCallerIdentity) and why.
+//! why); while the run awaits approval the abort answers the wait instead, and a run already
+//! rolling back or ending needs none. Each answer records who gave it (STS GetCallerIdentity) and
+//! why. What to do in each case, and when Step Functions refuses an answer because the wait is
+//! over, is decided in `decide` from the newest steps of the history; this file only calls AWS.
 
-use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
-use serde_json::{json, Value};
-use stagegate::approval::{abort_parameter_name, Decision};
+use aws_sdk_sfn::error::ProvideErrorMetadata;
+use aws_sdk_sfn::types::ExecutionStatus;
+use aws_sdk_ssm::types::{ParameterTier, ParameterType};
+use serde_json::json;
+use stagegate::approval::Decision;
 use stagegate::aws::endpoint;
+use time::OffsetDateTime;
 
 use crate::history::{self, error_text};
+use crate::steps::{self, Step, WaitFate};
 
-/// The state that waits for the answer (infra/statemachine).
-pub const AWAIT_APPROVAL: &str = "AwaitApproval";
+mod decide;
+mod request;
+pub use request::check_reason;
 
-/// An approval the run waits for: its task token, the stage it is about, and when it times out
-/// (`approval.expiresAt` of the request, RFC 3339, as the gate wrote it; `stagegate status`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pending {
-    pub token: String,
-    pub stage_name: String,
-    pub snapshot_id: String,
-    pub expires_at: Option<String>,
+pub use crate::steps::{pending_approval, step, Pending, AWAIT_APPROVAL};
+use decide::{AbortPlan, Refusal};
+
+/// Where an abort of the run `arn`, started at `started_at` (DescribeExecution's startDate), is
+/// requested: the one call of the core's naming rule, which must name what the poll reads. The
+/// start time is passed for when the rule names a run by its execution and start (a reused
+/// execution name must not read an older run's request); today it takes the execution alone.
+fn abort_parameter(arn: &str, started_at: Option<OffsetDateTime>) -> String {
+    let _ = started_at;
+    stagegate::approval::abort_parameter_name(arn)
 }
 
-/// What a history says, reduced to what finding the pending approval needs (so it is tested
-/// without building SDK events).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    Entered(String),
-    Exited(String),
-    /// A task scheduled with these parameters (JSON text).
-    Scheduled(String),
-    Other,
-}
-
-pub fn step(event: &HistoryEvent) -> Step {
-    if let Some(d) = event.state_entered_event_details() {
-        return Step::Entered(d.name().unwrap_or_default().to_owned());
-    }
-    if let Some(d) = event.state_exited_event_details() {
-        return Step::Exited(d.name().unwrap_or_default().to_owned());
-    }
-    match (event.r#type(), event.task_scheduled_event_details()) {
-        (Some(HistoryEventType::TaskScheduled), Some(d)) => {
-            Step::Scheduled(d.parameters().unwrap_or_default().to_owned())
-        }
-        _ => Step::Other,
+/// `text`, and why the history could not say more, if it could not be read.
+fn with_unread(text: String, unread: Option<String>) -> String {
+    match unread {
+        Some(e) => format!("{text} (the history could not be read: {e})"),
+        None => text,
     }
 }
 
-/// The approval still waiting for an answer: the last `AwaitApproval` task scheduled and not
-/// exited since.
-pub fn pending_approval(steps: &[Step]) -> Option<Pending> {
-    let mut current = "";
-    let mut pending = None;
-    for s in steps {
-        match s {
-            Step::Entered(name) => current = name,
-            Step::Exited(name) if name == AWAIT_APPROVAL => pending = None,
-            Step::Scheduled(parameters) if current == AWAIT_APPROVAL => {
-                let p: Value = serde_json::from_str(parameters).unwrap_or_default();
-                let payload = &p["Payload"];
-                let request = &payload["approvalRequest"];
-                pending = payload["taskToken"].as_str().map(|token| Pending {
-                    token: token.to_owned(),
-                    stage_name: request["stageName"].as_str().unwrap_or("?").to_owned(),
-                    snapshot_id: request["snapshotId"].as_str().unwrap_or("?").to_owned(),
-                    expires_at: request["approval"]["expiresAt"].as_str().map(str::to_owned),
-                });
-            }
-            _ => {}
-        }
-    }
-    pending
+/// Why `SendTaskSuccess` failed: the wait is over (`Refused`), or anything else, as text.
+enum SendError {
+    Refused(Refusal),
+    Other(String),
 }
 
 pub struct Operator {
@@ -133,16 +104,17 @@ impl Operator {
         Ok(me.arn().unwrap_or("unknown").to_owned())
     }
 
-    async fn pending(&self, arn: &str) -> Result<Option<Pending>, String> {
-        let steps: Vec<Step> = history::read(&self.sfn, arn)
-            .await?
-            .iter()
-            .map(step)
-            .collect();
-        Ok(pending_approval(&steps))
+    /// The newest steps of the run's history, as far back as `enough` needs.
+    async fn recent(
+        &self,
+        arn: &str,
+        enough: impl Fn(&[Step]) -> bool,
+    ) -> Result<Vec<Step>, String> {
+        history::recent_steps(&self.sfn, arn, enough).await
     }
 
-    async fn running(&self, arn: &str) -> Result<(), String> {
+    /// That the run is still running, and when it started.
+    async fn running(&self, arn: &str) -> Result<Option<OffsetDateTime>, String> {
         let described = self
             .sfn
             .describe_execution()
@@ -151,7 +123,9 @@ impl Operator {
             .await
             .map_err(|e| format!("DescribeExecution: {}", error_text(&e)))?;
         match described.status() {
-            Some(ExecutionStatus::Running) => Ok(()),
+            Some(ExecutionStatus::Running) => Ok(described
+                .start_date()
+                .and_then(|t| OffsetDateTime::from_unix_timestamp_nanos(t.as_nanos()).ok())),
             status => Err(format!(
                 "{arn} is not running ({}): there is nothing to answer or abort",
                 status.map_or("unknown", |s| s.as_str())
@@ -166,12 +140,22 @@ impl Operator {
         decision: Decision,
         reason: Option<&str>,
     ) -> Result<String, String> {
+        check_reason(reason)?;
         self.running(arn).await?;
-        let Some(pending) = self.pending(arn).await? else {
+        let steps = self.recent(arn, steps::has_gate_state).await?;
+        let Some(pending) = steps::pending_approval(&steps) else {
             return Err(format!("{arn} is not waiting for an approval"));
         };
         let by = self.caller().await?;
-        self.send(&pending, decision, &by, reason).await?;
+        match self.send(&pending, decision, &by, reason).await {
+            Ok(()) => {}
+            Err(SendError::Other(text)) => return Err(text),
+            Err(SendError::Refused(refusal)) => {
+                let (fate, unread) = self.fate(arn, &pending).await;
+                let text = decide::answer_refused(decision, &pending, refusal, &fate);
+                return Err(with_unread(text, unread));
+            }
+        }
         Ok(match decision {
             Decision::Approve => format!(
                 "approved {} on {} as {by}; the gate deploys it now",
@@ -190,106 +174,105 @@ impl Operator {
         })
     }
 
+    /// How the wait of `pending` ended, once Step Functions said it is over; `Unknown`, with
+    /// why, when the history cannot be read (the person still learns what the CLI did).
+    async fn fate(&self, arn: &str, pending: &Pending) -> (WaitFate, Option<String>) {
+        match self.recent(arn, steps::has_wait_of(&pending.token)).await {
+            Ok(steps) => (steps::wait_fate(&steps, &pending.token), None),
+            Err(e) => (WaitFate::Unknown, Some(e)),
+        }
+    }
+
     async fn send(
         &self,
         pending: &Pending,
         decision: Decision,
         by: &str,
         reason: Option<&str>,
-    ) -> Result<(), String> {
-        let now = time::OffsetDateTime::now_utc();
+    ) -> Result<(), SendError> {
+        request::check_identity(by).map_err(SendError::Other)?;
+        let now = OffsetDateTime::now_utc();
         let output = json!({
             "decision": decision,
             "by": by,
             "reason": reason,
             "at": stagegate::timefmt::rfc3339(now),
         });
-        self.sfn
+        let sent = self
+            .sfn
             .send_task_success()
             .task_token(&pending.token)
             .output(output.to_string())
             .send()
-            .await
-            .map_err(|e| format!("SendTaskSuccess: {}", error_text(&e)))?;
-        Ok(())
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(e) => match Refusal::from_code(e.code()) {
+                Some(refusal) => Err(SendError::Refused(refusal)),
+                None => Err(SendError::Other(format!(
+                    "SendTaskSuccess: {}",
+                    error_text(&e)
+                ))),
+            },
+        }
     }
 
-    /// Aborts the run: answers a pending approval, else leaves the request the poll reads.
+    /// Aborts the run: answers a pending approval, else leaves the request the poll reads;
+    /// nothing when the run already rolls back or is ending.
     pub async fn abort(&self, arn: &str, reason: &str) -> Result<String, String> {
-        self.running(arn).await?;
+        check_reason(Some(reason))?;
+        let name = abort_parameter(arn, self.running(arn).await?);
         let by = self.caller().await?;
-        if let Some(pending) = self.pending(arn).await? {
-            self.send(&pending, Decision::Abort, &by, Some(reason))
-                .await?;
-            return Ok(format!(
-                "aborted as {by} while {} on {} awaited approval; nothing of it was deployed",
-                pending.snapshot_id, pending.stage_name
-            ));
+        let steps = self.recent(arn, steps::has_gate_state).await?;
+        let pending = match decide::abort_plan(&steps) {
+            AbortPlan::RollingBack(text) | AbortPlan::Ending(text) => return Ok(text),
+            AbortPlan::RequestAbort => {
+                self.request_abort(&name, &by, reason).await?;
+                return Ok(format!(
+                    "abort requested as {by} ({name}); at its next poll the gate rolls back the \
+                     stage it deploys or bakes (once a running deployment ends) and the run ends \
+                     ABORTED"
+                ));
+            }
+            AbortPlan::AnswerWait(pending) => pending,
+        };
+        let refusal = match self
+            .send(&pending, Decision::Abort, &by, Some(reason))
+            .await
+        {
+            Ok(()) => {
+                return Ok(format!(
+                    "aborted as {by} while {} on {} awaited approval; nothing of it was deployed",
+                    pending.snapshot_id, pending.stage_name
+                ))
+            }
+            Err(SendError::Other(text)) => return Err(text),
+            Err(SendError::Refused(refusal)) => refusal,
+        };
+        // The wait is over: the run may deploy now (someone approved). When the history cannot
+        // say, the request is written anyway: a needless one costs nothing.
+        let (fate, unread) = self.fate(arn, &pending).await;
+        let fallback = decide::abort_refused(&pending, refusal, &fate, &name);
+        if fallback.write_parameter {
+            self.request_abort(&name, &by, reason).await?;
         }
-        let name = abort_parameter_name(arn);
-        let value = json!({
-            "by": by,
-            "reason": reason,
-            "at": stagegate::timefmt::rfc3339(time::OffsetDateTime::now_utc()),
-        });
+        Ok(with_unread(fallback.text, unread))
+    }
+
+    /// Writes the abort request the poll reads, as the parameter `name` (`abort_parameter`).
+    async fn request_abort(&self, name: &str, by: &str, reason: &str) -> Result<(), String> {
+        let value = request::abort_value(by, reason, OffsetDateTime::now_utc())?;
         self.ssm
             .put_parameter()
-            .name(&name)
-            .value(value.to_string())
-            .r#type(aws_sdk_ssm::types::ParameterType::String)
+            .name(name)
+            .value(value)
+            .r#type(ParameterType::String)
+            // Explicit: an account whose default tier is Advanced would pay for each request.
+            .tier(ParameterTier::Standard)
             .overwrite(true)
             .send()
             .await
             .map_err(|e| format!("PutParameter {name}: {}", error_text(&e)))?;
-        Ok(format!(
-            "abort requested as {by} ({name}); at its next poll the gate rolls back the stage it \
-             deploys or bakes (once a running deployment ends) and the run ends ABORTED"
-        ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn scheduled(token: &str) -> Step {
-        Step::Scheduled(
-            json!({"FunctionName": "notify-result", "Payload": {"taskToken": token,
-                "approvalRequest": {"stageName": "prod", "snapshotId": "S",
-                    "approval": {"expiresAt": "2026-11-18T12:30:00Z"}}}})
-            .to_string(),
-        )
-    }
-
-    #[test]
-    fn the_pending_approval_is_the_last_wait_not_yet_exited() {
-        let entered = |n: &str| Step::Entered(n.into());
-        let exited = |n: &str| Step::Exited(n.into());
-        let steps = vec![
-            entered("Start"),
-            Step::Scheduled(json!({"Payload": {"taskToken": "not-a-wait"}}).to_string()),
-            exited("Start"),
-            entered(AWAIT_APPROVAL),
-            scheduled("t1"),
-        ];
-        assert_eq!(
-            pending_approval(&steps),
-            Some(Pending {
-                token: "t1".into(),
-                stage_name: "prod".into(),
-                snapshot_id: "S".into(),
-                expires_at: Some("2026-11-18T12:30:00Z".into())
-            })
-        );
-        let mut answered = steps.clone();
-        answered.push(exited(AWAIT_APPROVAL));
-        assert_eq!(pending_approval(&answered), None, "answered already");
-        // A wave's second approval: the newest wait.
-        answered.extend([entered(AWAIT_APPROVAL), scheduled("t2")]);
-        assert_eq!(
-            pending_approval(&answered).map(|p| p.token),
-            Some("t2".into())
-        );
-        assert_eq!(pending_approval(&[]), None);
+        Ok(())
     }
 }

@@ -5,10 +5,12 @@
 //!
 //! Where things come from: the stages from GameSparks `ListStages` (or `--stages`), what a stage
 //! serves from its deployment history (`stagegate::history::serving_snapshot`, the rule the
-//! rollback uses), the runs from the state machine's newest executions (`ListExecutions`, then
-//! `DescribeExecution` each for its input and ending; a running one's history for its pending
-//! approval, as `operator` finds it), and the freeze from the template's windows
-//! (`STAGEGATE_FREEZE_WINDOWS`) plus those of the game's running runs.
+//! rollback uses), the runs from the state machine's newest executions and every running one
+//! however old (`ListExecutions`, the second with `statusFilter` RUNNING, then
+//! `DescribeExecution` each for its input and ending; for a run that did not succeed, the newest
+//! steps of its history for its pending approval and what "latest" resolved to, as `steps`
+//! reads them), and the freeze from the template's windows (`STAGEGATE_FREEZE_WINDOWS`) plus
+//! those of the game's running runs.
 //!
 //! Everything that decides what is shown (a run's outcome, the stages a run input covers, the
 //! report, the table) is a function of what was read, tested here without AWS.
@@ -28,12 +30,15 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::history::{self, error_text};
-use crate::operator::{self, Pending};
+use crate::steps::{self, Pending};
 
 /// How many runs the table shows per stage (the JSON has every run examined).
 pub const TABLE_RUNS: usize = 3;
 /// Executions described at once: enough to be quick, few enough not to be throttled.
 const CONCURRENCY: usize = 8;
+/// Running executions shown besides the newest `--runs`: a gate has a few at a time; a
+/// thousand means something else is wrong, and the report stays bounded.
+const MAX_RUNNING: usize = 1_000;
 
 #[derive(Args, Clone, Debug)]
 pub struct StatusArgs {
@@ -47,7 +52,8 @@ pub struct StatusArgs {
     /// GameSparks ListStages).
     #[arg(long, value_delimiter = ',')]
     stages: Vec<String>,
-    /// How many of the newest executions to examine (runs of other games are skipped).
+    /// How many of the newest executions to examine (runs of other games are skipped); running
+    /// ones are examined too, however old.
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1000))]
     runs: u32,
     /// Freeze windows that apply to every run, as JSON or @FILE: the template's `FreezeWindows`,
@@ -148,6 +154,9 @@ pub struct Execution {
     pub output: Option<String>,
     /// For a running execution: the approval it waits for.
     pub pending: Option<Pending>,
+    /// The snapshot "latest" resolved to, from the newest gate state in the history (a run that
+    /// did not succeed has no output to say it).
+    pub resolved_snapshot: Option<String>,
 }
 
 /// What `report` needs of an execution input. Read leniently: a run whose input the gate
@@ -232,11 +241,14 @@ pub fn outcome(
 }
 
 /// The snapshot a run deploys: what "latest" resolved to when the output (the final gate
-/// state, whose `snapshotId` is the resolved one) says, else the input's.
-fn run_snapshot(input: &RunInput, output: Option<&str>) -> Option<String> {
-    output
+/// state, whose `snapshotId` is the resolved one) says, else the history's newest gate state (a
+/// run that failed has no output), else the input's.
+fn run_snapshot(e: &Execution, input: &RunInput) -> Option<String> {
+    e.output
+        .as_deref()
         .and_then(|o| serde_json::from_str::<Value>(o).ok())
         .and_then(|o| o["snapshotId"].as_str().map(str::to_owned))
+        .or_else(|| e.resolved_snapshot.clone())
         .or_else(|| input.snapshot_id.clone())
 }
 
@@ -296,13 +308,13 @@ pub fn report(
                     e.output.as_deref(),
                     pending_on(e, input, stage),
                 ),
-                snapshot_id: run_snapshot(input, e.output.as_deref()),
+                snapshot_id: run_snapshot(e, input),
             };
             let pending_approval = covering.iter().find_map(|(e, input)| {
                 pending_on(e, input, stage).map(|p| PendingApproval {
                     expires_at: p.expires_at.as_deref().and_then(parse_time),
                     snapshot_id: if p.snapshot_id == "?" {
-                        run_snapshot(input, None).unwrap_or_else(|| "?".to_owned())
+                        run_snapshot(e, input).unwrap_or_else(|| "?".to_owned())
                     } else {
                         p.snapshot_id.clone()
                     },
@@ -605,21 +617,31 @@ async fn list_stages(
     ))
 }
 
-/// The newest `limit` executions of the state machine, newest first, described; those of other
-/// games come back without the history reads.
-async fn executions(
+/// The executions to describe: the newest `--runs`, then every running one not among them,
+/// however old (a run waiting a day for approval must not disappear behind later ones).
+pub fn to_describe(mut newest: Vec<String>, running: Vec<String>) -> Vec<String> {
+    for arn in running {
+        if !newest.contains(&arn) {
+            newest.push(arn);
+        }
+    }
+    newest
+}
+
+/// Up to `limit` executions of the state machine with `status` (any: None), newest first.
+async fn list(
     sfn: &aws_sdk_sfn::Client,
     state_machine: &str,
-    limit: u32,
-    game: &str,
-) -> Result<Vec<Execution>, String> {
-    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    status: Option<ExecutionStatus>,
+    limit: usize,
+) -> Result<Vec<String>, String> {
     let mut arns = Vec::new();
     let mut token = None;
     while arns.len() < limit {
         let page = sfn
             .list_executions()
             .state_machine_arn(state_machine)
+            .set_status_filter(status.clone())
             .max_results(i32::try_from(limit - arns.len()).unwrap_or(1000).min(1000))
             .set_next_token(token)
             .send()
@@ -640,6 +662,27 @@ async fn executions(
         }
     }
     arns.truncate(limit);
+    Ok(arns)
+}
+
+/// The executions to show (`to_describe`), newest first, described; those of other games come
+/// back without the history reads.
+async fn executions(
+    sfn: &aws_sdk_sfn::Client,
+    state_machine: &str,
+    limit: u32,
+    game: &str,
+) -> Result<Vec<Execution>, String> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let newest = list(sfn, state_machine, None, limit).await?;
+    let running = list(
+        sfn,
+        state_machine,
+        Some(ExecutionStatus::Running),
+        MAX_RUNNING,
+    )
+    .await?;
+    let arns = to_describe(newest, running);
     let mut found = Vec::with_capacity(arns.len());
     for chunk in arns.chunks(CONCURRENCY) {
         let mut tasks = tokio::task::JoinSet::new();
@@ -676,6 +719,7 @@ async fn describe(sfn: &aws_sdk_sfn::Client, arn: &str, game: &str) -> Result<Ex
         input: d.input().map(str::to_owned),
         output: d.output().map(str::to_owned),
         pending: None,
+        resolved_snapshot: None,
     };
     let ours = execution
         .input
@@ -685,20 +729,17 @@ async fn describe(sfn: &aws_sdk_sfn::Client, arn: &str, game: &str) -> Result<Ex
     if !ours {
         return Ok(execution);
     }
-    let running = d.status() == Some(&ExecutionStatus::Running);
-    let failed_silently = d.status() == Some(&ExecutionStatus::Failed) && d.error().is_none();
-    if running || failed_silently {
-        let events = history::read(sfn, arn).await?;
-        if running {
-            let steps: Vec<operator::Step> = events.iter().map(operator::step).collect();
-            execution.pending = operator::pending_approval(&steps);
-        } else {
-            // Some implementations only record the failure in the history (as `follow` reads it).
-            execution.error = events
-                .iter()
-                .filter_map(|e| e.execution_failed_event_details())
-                .filter_map(|d| d.error().map(str::to_owned))
-                .next_back();
+    // A run that did not succeed has no output: the newest steps of its history say what it
+    // waits for, what "latest" resolved to, and (for some implementations) how it failed. Read
+    // newest first, as far as the newest gate state.
+    if d.status() != Some(&ExecutionStatus::Succeeded) {
+        let steps = history::recent_steps(sfn, arn, steps::has_gate_state).await?;
+        if d.status() == Some(&ExecutionStatus::Running) {
+            execution.pending = steps::pending_approval(&steps);
+        }
+        execution.resolved_snapshot = steps::resolved_snapshot(&steps);
+        if execution.error.is_none() {
+            execution.error = steps::execution_error(&steps);
         }
     }
     Ok(execution)

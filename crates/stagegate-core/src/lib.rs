@@ -35,4 +35,6 @@ pub use state::{deployment, timefmt};
 #[cfg(test)]
 mod layering;
 #[cfg(test)]
+mod template_contract;
+#[cfg(test)]
 mod workflow_contract;

@@ -28,6 +28,7 @@ fn execution(name: &str, started: OffsetDateTime, status: &str, input: Value) ->
         input: Some(input.to_string()),
         output: None,
         pending: None,
+        resolved_snapshot: None,
     }
 }
 
@@ -78,6 +79,53 @@ fn outcomes_of_each_status() {
         outcome("RUNNING", None, None, Some(&pending("prod", None))),
         "AWAITING_APPROVAL"
     );
+}
+
+#[test]
+fn a_run_that_did_not_succeed_shows_what_latest_resolved_to() {
+    let mut rolled_back = failed(
+        execution(
+            "prod-3",
+            datetime!(2026-10-31 10:00 UTC),
+            "FAILED",
+            json!({"gameName": "g", "stageName": "prod", "snapshotId": "latest"}),
+        ),
+        "StageGate.ROLLED_BACK",
+    );
+    // From the history's newest gate state (steps::resolved_snapshot, tested on the real shapes).
+    rolled_back.resolved_snapshot = Some(S1.into());
+    let mut refused = failed(
+        execution(
+            "prod-2",
+            datetime!(2026-10-29 10:00 UTC),
+            "FAILED",
+            json!({"gameName": "g", "stageName": "prod", "snapshotId": "latest"}),
+        ),
+        "StageGate.ERROR",
+    );
+    refused.resolved_snapshot = None;
+    let stages = [("prod".to_owned(), None)];
+    let r = report("g", AT, &stages, &[rolled_back, refused], &[]);
+    let shown: Vec<Option<&str>> = r.stages[0]
+        .runs
+        .iter()
+        .map(|r| r.snapshot_id.as_deref())
+        .collect();
+    assert_eq!(shown, [Some(S1), Some("latest")], "resolved, else as asked");
+}
+
+#[test]
+fn running_runs_are_shown_however_many_runs_came_after() {
+    let arn = |n: u32| format!("arn:aws:states:us-east-1:1:execution:gate:run-{n}");
+    // The newest 3, and a run started before them that still waits for approval.
+    let newest: Vec<String> = (20..23).rev().map(arn).collect();
+    let running = vec![arn(22), arn(5)];
+    assert_eq!(
+        to_describe(newest.clone(), running),
+        [arn(22), arn(21), arn(20), arn(5)],
+        "the running run-22 once, the old running run-5 after the newest"
+    );
+    assert_eq!(to_describe(newest.clone(), vec![]), newest);
 }
 
 #[test]

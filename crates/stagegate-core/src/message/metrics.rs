@@ -293,6 +293,11 @@ const UNKNOWN: &str = "UNKNOWN";
 
 /// Per game, stage and outcome (the runs of one stage), and per outcome across all stages.
 const DIMENSION_SETS: [&[&str]; 2] = [&["GameName", "StageName", "Outcome"], &["Outcome"]];
+/// `Runs` alone per game and outcome, in a directive of its own: a stack gates one game and the
+/// namespace is the account's, so the failure alarm of one stack subtracts the intended refusals
+/// of its own game only (`[Outcome]` would let another game's FROZEN runs hide this game's
+/// failures). One metric per game and outcome, not seven.
+const GAME_RUNS_DIMENSIONS: [&str; 2] = ["GameName", "Outcome"];
 
 const COUNT: &str = "Count";
 const SECONDS: &str = "Seconds";
@@ -302,7 +307,8 @@ const NO_UNIT: &str = "None";
 /// once per run, after publishing).
 ///
 /// Members: `_aws` (`Timestamp` = `timestamp_ms`, one directive in `NAMESPACE` with the
-/// dimension sets `[GameName, StageName, Outcome]` and `[Outcome]`); the dimensions `GameName`
+/// dimension sets `[GameName, StageName, Outcome]` and `[Outcome]`, and one with `Runs` alone
+/// by `[GameName, Outcome]`, `GAME_RUNS_DIMENSIONS`); the dimensions `GameName`
 /// and `StageName` (the message's, "UNKNOWN" when missing) and `Outcome`; the metrics `Runs` (1),
 /// `DeploymentSeconds` (GameSparks' start to end of the requested deployment, of the last stage
 /// of a wave; omitted when GameSparks did not finish one), `DetectionLatencySeconds` (see
@@ -381,6 +387,10 @@ pub fn emf_record(
                 "Namespace": NAMESPACE,
                 "Dimensions": dimensions,
                 "Metrics": definitions,
+            }, {
+                "Namespace": NAMESPACE,
+                "Dimensions": [GAME_RUNS_DIMENSIONS],
+                "Metrics": [{"Name": "Runs", "Unit": COUNT}],
             }],
         }),
     );

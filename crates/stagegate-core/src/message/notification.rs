@@ -34,7 +34,8 @@ pub struct Notification {
     pub summary: String,
     /// JSON document.
     pub message: String,
-    /// String attributes: `outcome`, `resultCode`, `gameName`, `stageName`.
+    /// String attributes: `outcome`, `resultCode`, `gameName`, `stageName`, `dedupId` and
+    /// `needsPerson` (`Verdict::needs_person`, "true" or "false").
     pub attributes: BTreeMap<String, String>,
     /// Used only by FIFO topics: the same run never publishes its outcome twice.
     pub deduplication_id: String,
@@ -149,6 +150,9 @@ pub fn render_with_body(report: &Report<'_>) -> (Notification, Message) {
         ("gameName", game_shown.to_owned()),
         ("stageName", stage_shown.to_owned()),
         ("dedupId", deduplication_id.clone()),
+        // For subscription filter policies: page on "true" without listing outcomes, so a new
+        // outcome is routed by the core's one decision, not by each subscriber's copy of it.
+        ("needsPerson", report.verdict.needs_person().to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), attribute_value(&v)))
@@ -685,6 +689,31 @@ mod tests {
             "{hostile}"
         );
         assert!(hostile.starts_with("stagegate "));
+    }
+
+    #[test]
+    fn every_message_says_whether_it_needs_a_person() {
+        for verdict in Verdict::ALL {
+            let n = render(&Report {
+                verdict,
+                state: None,
+                error: None,
+                fallback_game: Some("g".into()),
+                fallback_stage: Some("prod".into()),
+                execution_id: "arn:aws:states:us-east-1:1:execution:gate:run".into(),
+                now: time::macros::datetime!(2026-12-01 10:00 UTC),
+            });
+            assert_eq!(
+                n.attributes.get("needsPerson").map(String::as_str),
+                Some(if verdict.needs_person() {
+                    "true"
+                } else {
+                    "false"
+                }),
+                "{verdict:?}: {:?}",
+                n.attributes
+            );
+        }
     }
 
     #[test]

@@ -53,6 +53,27 @@ pub enum Verdict {
 }
 
 impl Verdict {
+    /// Every verdict, in declaration order: what a rule over all outcomes (the failure alarm, the
+    /// golden messages) iterates, so none is forgotten.
+    pub const ALL: [Verdict; 16] = [
+        Self::Succeeded,
+        Self::Failed,
+        Self::TimedOut,
+        Self::RolledBack,
+        Self::RollbackFailed,
+        Self::Blocked,
+        Self::Unchanged,
+        Self::BakeFailed,
+        Self::DryRun,
+        Self::DryRunBlocked,
+        Self::Error,
+        Self::Rejected,
+        Self::ApprovalTimedOut,
+        Self::Aborted,
+        Self::AwaitingApproval,
+        Self::Frozen,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Succeeded => "SUCCEEDED",
@@ -78,6 +99,57 @@ impl Verdict {
     /// already served the stage, or a dry run found the way clear.
     pub fn is_success(self) -> bool {
         matches!(self, Self::Succeeded | Self::Unchanged | Self::DryRun)
+    }
+
+    /// Whether the ending needs a person to look: the one decision behind paging (the template's
+    /// failure alarm), the message's `needsPerson` attribute, and later the CLI's exit codes and
+    /// a fleet's failure budget. An intended refusal (the gate did what someone configured or
+    /// asked for) ends in the Fail state too, but paging for it teaches people to ignore pages.
+    pub fn needs_person(self) -> bool {
+        match self {
+            // The requested snapshot is not serving, and nobody asked for that.
+            Self::Failed => true,
+            // GameSparks did not finish in time: the deployment may still be running unwatched.
+            Self::TimedOut => true,
+            // Players saw a broken snapshot until the rollback; someone must find out why.
+            Self::RolledBack => true,
+            // The stage may be serving a broken snapshot right now: act now.
+            Self::RollbackFailed => true,
+            // Someone else's deployment held the stage: find out whose, then run again.
+            Self::Blocked => true,
+            // The alarms said the new snapshot hurts players and the policy only alerted.
+            Self::BakeFailed => true,
+            // The gate itself could not finish (input, permissions, a bug): nobody knows what
+            // the stage serves until someone looks.
+            Self::Error => true,
+            // The requested snapshot serves the stage: nothing to do.
+            Self::Succeeded => false,
+            // It already served the stage (a nightly run without a new snapshot).
+            Self::Unchanged => false,
+            // A plan, with nothing in its way; nothing was started.
+            Self::DryRun => false,
+            // A plan that names its problems to whoever asked for it; nothing was started.
+            Self::DryRunBlocked => false,
+            // A person said no: the answer is the intended outcome.
+            Self::Rejected => false,
+            // Nobody approved, so nothing was deployed: the gate kept its promise. Whoever
+            // asked for the approval gets the message.
+            Self::ApprovalTimedOut => false,
+            // A person asked for it; the stage was rolled back (a failed rollback is
+            // ROLLBACK_FAILED, a deployment that never ended TIMED_OUT, both paged).
+            Self::Aborted => false,
+            // A freeze someone configured refused the start: a nightly schedule during a weekly
+            // freeze would page every night.
+            Self::Frozen => false,
+            // Not an ending: the request asks for an answer, which is not a page.
+            Self::AwaitingApproval => false,
+        }
+    }
+
+    /// An ending in the Fail state that needs no person: what the failure alarm subtracts from
+    /// the failed executions (`infra/template.yaml`, held to this by a test).
+    pub fn is_intended_refusal(self) -> bool {
+        !self.is_success() && !self.needs_person() && self != Self::AwaitingApproval
     }
 
     /// The `Error` of the execution's Fail state (Step Functions error names are free text).
@@ -256,6 +328,75 @@ mod tests {
         assert_eq!(c.cause, "5");
         let c = CaughtError::from_catch(&json!({"Error": "E", "Cause": "x".repeat(10_000)}));
         assert_eq!(c.cause.len(), MAX_CAUSE_CHARS);
+    }
+
+    #[test]
+    fn all_lists_every_verdict_once() {
+        let names: std::collections::BTreeSet<&str> =
+            Verdict::ALL.iter().map(|v| v.as_str()).collect();
+        assert_eq!(names.len(), Verdict::ALL.len(), "a verdict listed twice");
+        // Exhaustive: a verdict added to the enum and not to ALL fails to compile here.
+        for v in Verdict::ALL {
+            match v {
+                Verdict::Succeeded
+                | Verdict::Failed
+                | Verdict::TimedOut
+                | Verdict::RolledBack
+                | Verdict::RollbackFailed
+                | Verdict::Blocked
+                | Verdict::Unchanged
+                | Verdict::BakeFailed
+                | Verdict::DryRun
+                | Verdict::DryRunBlocked
+                | Verdict::Error
+                | Verdict::Rejected
+                | Verdict::ApprovalTimedOut
+                | Verdict::Aborted
+                | Verdict::AwaitingApproval
+                | Verdict::Frozen => {}
+            }
+        }
+    }
+
+    #[test]
+    fn who_needs_a_person() {
+        let paged: Vec<&str> = Verdict::ALL
+            .into_iter()
+            .filter(|v| v.needs_person())
+            .map(Verdict::as_str)
+            .collect();
+        assert_eq!(
+            paged,
+            [
+                "FAILED",
+                "TIMED_OUT",
+                "ROLLED_BACK",
+                "ROLLBACK_FAILED",
+                "BLOCKED",
+                "BAKE_FAILED",
+                "ERROR"
+            ]
+        );
+        // No success needs a person, and the intended refusals are what remains of the Fail
+        // state's endings: what the failure alarm subtracts (template_contract).
+        assert!(Verdict::ALL
+            .iter()
+            .all(|v| !(v.is_success() && v.needs_person())));
+        let refusals: Vec<&str> = Verdict::ALL
+            .into_iter()
+            .filter(|v| v.is_intended_refusal())
+            .map(Verdict::as_str)
+            .collect();
+        assert_eq!(
+            refusals,
+            [
+                "DRY_RUN_BLOCKED",
+                "REJECTED",
+                "APPROVAL_TIMED_OUT",
+                "ABORTED",
+                "FROZEN"
+            ]
+        );
     }
 
     #[test]

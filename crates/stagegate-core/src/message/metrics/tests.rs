@@ -805,6 +805,14 @@ fn a_success_record() {
         directive["Dimensions"],
         json!([["GameName", "StageName", "Outcome"], ["Outcome"]])
     );
+    // Runs per game and outcome, apart: what one stack's failure alarm subtracts, so another
+    // game's refusals (a stack per game, one namespace per account) never hide this game's
+    // failures.
+    assert_eq!(
+        r["_aws"]["CloudWatchMetrics"][1],
+        json!({"Namespace": "StageGate", "Dimensions": [["GameName", "Outcome"]],
+               "Metrics": [{"Name": "Runs", "Unit": "Count"}]})
+    );
     assert_eq!(
         (&r["GameName"], &r["StageName"], &r["Outcome"]),
         (&json!("space-raiders"), &json!("prod"), &json!("SUCCEEDED"))
@@ -897,7 +905,7 @@ fn every_metric_and_dimension_has_its_member() {
             .as_array()
             .cloned()
             .unwrap_or_default();
-        assert_eq!(directives.len(), 1);
+        assert_eq!(directives.len(), 2);
         assert!(r["_aws"]["Timestamp"].is_i64());
         for d in &directives {
             let metrics = d["Metrics"].as_array().cloned().unwrap_or_default();

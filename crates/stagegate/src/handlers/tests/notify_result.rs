@@ -34,6 +34,7 @@ async fn notify_success_message() {
         attrs,
         vec![
             ("gameName", "space-raiders"),
+            ("needsPerson", "false"),
             ("outcome", "SUCCEEDED"),
             ("resultCode", "SUCCESS"),
             ("stageName", "prod")
