@@ -28,12 +28,11 @@ pub use crate::steps::{pending_approval, step, Pending, AWAIT_APPROVAL};
 use decide::{AbortPlan, Refusal};
 
 /// Where an abort of the run `arn`, started at `started_at` (DescribeExecution's startDate), is
-/// requested: the one call of the core's naming rule, which must name what the poll reads. The
-/// start time is passed for when the rule names a run by its execution and start (a reused
-/// execution name must not read an older run's request); today it takes the execution alone.
+/// requested: the one call of the core's naming rule, which must name what the gate reads. A run
+/// is its execution and its start (`token::run_id`), so a reused execution name never reads an
+/// older run's request.
 fn abort_parameter(arn: &str, started_at: Option<OffsetDateTime>) -> String {
-    let _ = started_at;
-    stagegate::approval::abort_parameter_name(arn)
+    stagegate::approval::abort_parameter_name(&stagegate::token::run_id(arn, started_at))
 }
 
 /// `text`, and why the history could not say more, if it could not be read.
@@ -274,5 +273,23 @@ impl Operator {
             .await
             .map_err(|e| format!("PutParameter {name}: {}", error_text(&e)))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod naming {
+    use super::*;
+
+    /// What `stagegate abort` writes is what the gate reads: the run's parameter, named by the
+    /// execution and its start (the start handler's `token::run_id` from `$$.Execution.StartTime`).
+    #[test]
+    fn the_cli_writes_the_parameter_the_gate_reads() {
+        let arn = "arn:aws:states:us-east-1:123456789012:execution:stagegate-gate:release-42";
+        let start = time::macros::datetime!(2026-03-01 11:59:58.250 UTC);
+        let read =
+            stagegate::approval::abort_parameter_name(&stagegate::token::run_id(arn, Some(start)));
+        assert_eq!(abort_parameter(arn, Some(start)), read);
+        let months_later = start + time::Duration::days(100);
+        assert_ne!(abort_parameter(arn, Some(months_later)), read);
     }
 }
