@@ -212,10 +212,16 @@ fn summary(report: &Report<'_>, game: &str, stage: &str) -> String {
     };
     let d = &state.deployment;
     let bake_failure = state.bake_window.as_ref().and_then(|w| w.failure.as_ref());
-    let failure = match (bake_failure, &state.bake) {
-        (Some(f), Some(spec)) => describe_bake_failure(&f.named(spec)),
-        (Some(f), None) => format!("completed, but the bake window failed: {}", f.reason),
-        (None, _) => describe_failure(d),
+    let failure = match (bake_failure, &state.bake, &state.abort) {
+        (Some(f), Some(spec), _) => describe_bake_failure(&f.named(spec)),
+        (Some(f), None, _) => format!("completed, but the bake window failed: {}", f.reason),
+        // It did not fail: `stagegate abort` asked to undo it.
+        (None, _, Some(a)) if d.outcome == Outcome::Succeeded => format!(
+            "completed and was aborted by {} ({})",
+            a.by.as_deref().unwrap_or("an unnamed caller"),
+            a.reason.trim_end_matches('.')
+        ),
+        (None, _, _) => describe_failure(d),
     };
     let text = match report.verdict {
         Verdict::Succeeded => {

@@ -90,7 +90,8 @@ pub async fn handle_with<N: Notifier, M: Metrics, R: AbortRequests>(
         state: gate.as_ref(),
         error: caught.as_ref(),
         fallback_game: fallback_name(state_value, "gameName"),
-        fallback_stage: fallback_name(state_value, "stageName"),
+        fallback_stage: fallback_name(state_value, "stageName")
+            .or_else(|| first_stage(state_value)),
         execution_id,
         now,
     });
@@ -172,6 +173,19 @@ async fn request_approval<N: Notifier>(
         subject: notification.subject,
         message_id,
     })
+}
+
+/// A promotion wave refused before it had a state names its first stage (`stages[0]`, a name or
+/// `{"stageName": ...}`), not "UNKNOWN".
+fn first_stage(state: &Value) -> Option<String> {
+    let first = state
+        .get("stages")
+        .or_else(|| state.get("input").and_then(|i| i.get("stages")))?
+        .get(0)?;
+    first
+        .as_str()
+        .or_else(|| first.get("stageName").and_then(Value::as_str))
+        .map(str::to_owned)
 }
 
 /// Names from a state that failed validation, for the message's subject and attributes.

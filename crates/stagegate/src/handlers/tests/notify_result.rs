@@ -197,6 +197,23 @@ async fn notify_caught_conflict_is_blocked() {
 }
 
 #[tokio::test]
+async fn a_wave_refused_at_its_first_task_names_its_first_stage() {
+    // Simulator seed 1487: a promotion wave blocked at Start was reported on "space-raiders/UNKNOWN".
+    let raw = json!({
+        "input": {"gameName": "space-raiders", "snapshotId": S4,
+                  "stages": [{"stageName": "dev"}, "prod"]},
+        "error": {"Error": "StageGate.DeploymentInProgress", "Cause": "A deployment is already in progress"}
+    });
+    let (out, body, _) = notified(&raw, T0).await;
+    assert_eq!(out.outcome, Verdict::Blocked);
+    assert_eq!(body.stage_name.as_deref(), Some("dev"), "{}", out.cause);
+    let raw = json!({"input": {"gameName": "space-raiders", "stages": ["qa", "prod"]},
+        "error": {"Error": "StageGate.DeploymentInProgress", "Cause": "busy"}});
+    let (_, body, _) = notified(&raw, T0).await;
+    assert_eq!(body.stage_name.as_deref(), Some("qa"));
+}
+
+#[tokio::test]
 async fn notify_caught_error_mid_run_keeps_the_deployment_details() {
     let gs = stage();
     let s = started(&gs, S4).await;

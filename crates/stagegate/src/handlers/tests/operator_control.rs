@@ -365,6 +365,40 @@ async fn an_abort_during_the_bake_rolls_back_at_once() {
 }
 
 #[tokio::test]
+async fn an_aborted_rollback_that_fails_says_the_deployment_was_aborted_not_failed() {
+    // Simulator seeds 68 and 1245: the message read "deployment dep-1 ... failed with SUCCESS"
+    // for a deployment that completed and was aborted, then whose rollback failed.
+    let gs = stage();
+    let alarms = quiet_alarms();
+    let aborts = FakeAbortRequests::new();
+    let s = baking(&gs, &alarms, json!({"bake": super::safety::bake(600)})).await;
+    aborts.request(RUN, ABORT);
+    let s = poll_aborting(&gs, &alarms, &aborts, &s, minutes(6)).await;
+    let s = rolled_back(&gs, &s, minutes(7)).await;
+    let rollback = s
+        .rollback
+        .as_ref()
+        .map(|r| r.deployment_id.clone())
+        .unwrap_or_default();
+    finish(
+        &gs,
+        &rollback,
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "broken",
+    );
+    let s = poll_aborting(&gs, &alarms, &aborts, &s, minutes(9)).await;
+    let (out, body, _) = notified(&serde_json::to_value(&s).unwrap_or_default(), minutes(9)).await;
+    assert_eq!(out.outcome, Verdict::RollbackFailed);
+    assert!(
+        !body.summary.contains("failed with SUCCESS"),
+        "{}",
+        body.summary
+    );
+    assert!(body.summary.contains("aborted by"), "{}", body.summary);
+}
+
+#[tokio::test]
 async fn another_runs_abort_and_an_unreadable_channel_do_not_stop_the_gate() {
     let gs = stage();
     let aborts = FakeAbortRequests::new();
