@@ -218,13 +218,21 @@ impl Scenario {
                 }
             }
         }
+        // Now and then a stage already serves the snapshot asked for (the nightly "latest" with
+        // nothing new: UNCHANGED). Drawn from a stream of its own, so the other draws of a seed
+        // stay what they were when the simulator's first findings were recorded.
+        let mut serving = Rng::new(seed, 0x5e7e);
         let seeded = names
             .iter()
             .map(|n| {
-                (
-                    (*n).to_owned(),
-                    pick(&mut rng, 850).then(|| S_PREV.to_owned()),
-                )
+                let served = pick(&mut rng, 850).then(|| {
+                    if pick(&mut serving, 80) {
+                        S_NEW.to_owned()
+                    } else {
+                        S_PREV.to_owned()
+                    }
+                });
+                ((*n).to_owned(), served)
             })
             .collect();
         Self {
