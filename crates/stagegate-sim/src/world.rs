@@ -534,6 +534,23 @@ enum Step {
 /// The ports the gate's functions get.
 pub struct Ports<'a>(pub &'a World);
 
+impl Ports<'_> {
+    /// One call through the world: time moves, a fault may answer instead, and a call that
+    /// reached its service counts towards the function being stopped after it. The fakes' calls
+    /// do their work when awaited, so `call` is built before `enter` but runs after it.
+    async fn through<T>(
+        &self,
+        service: Service,
+        operation: &'static str,
+        call: impl std::future::Future<Output = Result<T, ServiceError>>,
+    ) -> Result<T, ServiceError> {
+        self.0.enter(service, operation)?;
+        let r = call.await;
+        self.0.reached();
+        r
+    }
+}
+
 impl StageDeployments for Ports<'_> {
     async fn start_deployment(
         &self,
@@ -563,10 +580,9 @@ impl StageDeployments for Ports<'_> {
         stage: &StageRef,
         deployment_id: &str,
     ) -> Result<Deployment, ServiceError> {
-        self.0.enter(Service::GameSparks, "GetStageDeployment")?;
-        let r = self.0.gs.get_deployment(stage, deployment_id).await;
-        self.0.reached();
-        r
+        let call = self.0.gs.get_deployment(stage, deployment_id);
+        self.through(Service::GameSparks, "GetStageDeployment", call)
+            .await
     }
 
     async fn list_deployments(
@@ -574,10 +590,9 @@ impl StageDeployments for Ports<'_> {
         stage: &StageRef,
         next_token: Option<String>,
     ) -> Result<Page<Deployment>, ServiceError> {
-        self.0.enter(Service::GameSparks, "ListStageDeployments")?;
-        let r = self.0.gs.list_deployments(stage, next_token).await;
-        self.0.reached();
-        r
+        let call = self.0.gs.list_deployments(stage, next_token);
+        self.through(Service::GameSparks, "ListStageDeployments", call)
+            .await
     }
 
     async fn list_snapshots(
@@ -585,44 +600,36 @@ impl StageDeployments for Ports<'_> {
         game_name: &str,
         next_token: Option<String>,
     ) -> Result<Page<Snapshot>, ServiceError> {
-        self.0.enter(Service::GameSparks, "ListSnapshots")?;
-        let r = self.0.gs.list_snapshots(game_name, next_token).await;
-        self.0.reached();
-        r
+        let call = self.0.gs.list_snapshots(game_name, next_token);
+        self.through(Service::GameSparks, "ListSnapshots", call)
+            .await
     }
 }
 
 impl Alarms for Ports<'_> {
     async fn describe_alarms(&self, names: &[String]) -> Result<Vec<AlarmStatus>, ServiceError> {
-        self.0.enter(Service::CloudWatch, "DescribeAlarms")?;
-        let r = self.0.alarms.describe_alarms(names).await;
-        self.0.reached();
-        r
+        let call = self.0.alarms.describe_alarms(names);
+        self.through(Service::CloudWatch, "DescribeAlarms", call)
+            .await
     }
 }
 
 impl AbortRequests for Ports<'_> {
-    async fn abort_request(&self, execution_id: &str) -> Result<Option<String>, ServiceError> {
-        self.0.enter(Service::Ssm, "GetParameter")?;
-        let r = self.0.aborts.abort_request(execution_id).await;
-        self.0.reached();
-        r
+    async fn abort_request(&self, run_id: &str) -> Result<Option<String>, ServiceError> {
+        let call = self.0.aborts.abort_request(run_id);
+        self.through(Service::Ssm, "GetParameter", call).await
     }
 
     async fn clear_abort_request(&self, run_id: &str) -> Result<(), ServiceError> {
-        self.0.enter(Service::Ssm, "DeleteParameter")?;
-        let r = self.0.aborts.clear_abort_request(run_id).await;
-        self.0.reached();
-        r
+        let call = self.0.aborts.clear_abort_request(run_id);
+        self.through(Service::Ssm, "DeleteParameter", call).await
     }
 }
 
 impl Notifier for Ports<'_> {
     async fn publish(&self, notification: &Notification) -> Result<String, ServiceError> {
-        self.0.enter(Service::Sns, "Publish")?;
-        let r = self.0.sns.publish(notification).await;
-        self.0.reached();
-        r
+        let call = self.0.sns.publish(notification);
+        self.through(Service::Sns, "Publish", call).await
     }
 }
 

@@ -616,19 +616,12 @@ fn unchanged(mut state: GateState, now: time::OffsetDateTime) -> GateState {
 
 /// The run was aborted before this stage started: it ends ABORTED with nothing of the stage
 /// deployed.
-fn aborted_before_start(mut state: GateState, by: &str, now: time::OffsetDateTime) -> GateState {
+fn aborted_before_start(state: GateState, by: &str, now: time::OffsetDateTime) -> GateState {
     let message = format!(
         "aborted by {by} before {} was started on {}; nothing of this stage was deployed",
         state.deployment.snapshot_id, state.stage_name
     );
-    tracing::warn!(stage = %state.stage(), %message, "deployment not started");
-    state.deployment.outcome = Outcome::Blocked;
-    state.deployment.message = Some(message.clone());
-    state.deployment.finished_at = Some(now);
-    state.action = Action::Alert;
-    state.reason = message;
-    state.wait_seconds = 0;
-    state
+    blocked(state, message, now)
 }
 
 /// The template's windows and the run's own.
@@ -653,15 +646,8 @@ fn frozen(mut state: GateState, active: ActiveFreeze, now: time::OffsetDateTime)
         state.deployment.snapshot_id,
         state.stage_name
     );
-    tracing::warn!(stage = %state.stage(), %message, "deployment not started");
-    state.deployment.outcome = Outcome::Blocked;
-    state.deployment.message = Some(message.clone());
-    state.deployment.finished_at = Some(now);
     state.frozen = Some(active);
-    state.action = Action::Alert;
-    state.reason = message;
-    state.wait_seconds = 0;
-    state
+    blocked(state, message, now)
 }
 
 fn is_later_stage(state: &GateState) -> bool {
