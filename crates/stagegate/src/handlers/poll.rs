@@ -167,17 +167,17 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
     settled(state, unread)
 }
 
-/// A poll that would end the run successfully, or advance it, while a transient failure hid the
-/// run's abort requests is retried instead: the deployment has ended, so waiting costs nothing,
-/// and an abort written before it must not be passed over (simulator seed 61816). Any other step
-/// goes on (a running deployment stays watched; a failure is undone anyway).
+/// A poll that would end the run, or advance it, while a transient failure hid the run's abort
+/// requests is retried instead: what it watched has ended, so waiting costs nothing, and an abort
+/// written before it must not be passed over (simulator seeds 61816, 185554: it ended SUCCEEDED,
+/// or FAILED under an alert policy, past an abort that would have rolled the stage back). Waiting
+/// and rolling back go on: a running deployment stays watched, a rollback undoes anyway.
 fn settled(state: GateState, unread: Option<ServiceError>) -> Result<GateState, GateError> {
     match unread {
-        Some(e) if matches!(state.action, Action::Succeed | Action::Advance) => {
-            let next = if state.action == Action::Succeed {
-                "ending the run"
-            } else {
-                "starting the next stage"
+        Some(e) if !matches!(state.action, Action::Wait | Action::Rollback) => {
+            let next = match state.action {
+                Action::Advance => "starting the next stage",
+                _ => "ending the run",
             };
             Err(GateError::service(
                 format!(

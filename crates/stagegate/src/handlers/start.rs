@@ -204,7 +204,21 @@ async fn answered<D: StageDeployments, A: Alarms, R: AbortRequests>(
     // attempts of it, or as a colleague answered first): it wins over a rejection or a timeout
     // too, so the run ends as the operator was told, ABORTED, with nothing of the stage deployed.
     if decision != approval::Decision::Abort {
-        super::read_abort(ports.aborts, &mut state, clock).await;
+        let unread = super::read_abort(ports.aborts, &mut state, clock).await;
+        // Ending the run (rejected, timed out) past an abort a transient failure hid would end
+        // it as the operator was not told (simulator seed 429910): retried instead. An approval
+        // goes on to the stage's start, which reads the channel again.
+        if let Some(e) = unread.filter(|e| e.kind.is_retryable()) {
+            if decision != approval::Decision::Approve {
+                return Err(GateError::service(
+                    format!(
+                        "reading the abort requests of {} before ending the run",
+                        state.stage()
+                    ),
+                    e,
+                ));
+            }
+        }
     }
     tracing::info!(stage = %state.stage(), decision = decision.as_str(), %by, "approval answered");
     if let Some(a) = state.approval.as_mut() {
@@ -466,6 +480,25 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
             ))
         }
     };
+    // Another deployment ran when the history was read, yet GameSparks accepted this start: it
+    // ended in between, and what served just before this deployment may be its snapshot, not the
+    // one read (simulator seed 956430 rolled back past another run's deployment). Read again.
+    let others_ran = history
+        .iter()
+        .any(|d| d.state.is_active() && d.snapshot_id.as_deref() != Some(snapshot_id.as_str()));
+    if others_ran {
+        let fresh = collect_all(|token| deployments.list_deployments(&stage, token))
+            .await
+            .map_err(|e| {
+                GateError::service(format!("reading the deployment history of {stage}"), e)
+            })?;
+        let mut mine = started.clone();
+        if mine.created.is_none() {
+            mine.created = Some(clock.now());
+        }
+        state.previous_snapshot_id =
+            rollback_target(&served_before(&fresh, &mine), &snapshot_id).map(str::to_owned);
+    }
     let snapshot_id = started.snapshot_id.clone().unwrap_or(snapshot_id);
     // The timeout runs from when the deployment exists, not from when this task began: listing
     // the history under throttling can take a while, and must not eat the deployment's budget.

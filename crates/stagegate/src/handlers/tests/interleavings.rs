@@ -244,3 +244,27 @@ async fn an_abort_written_while_the_approval_wait_timed_out_ends_the_run_aborted
     assert_eq!(out.outcome, Verdict::Aborted, "{}", body.summary);
     assert_eq!(gs.started_count(), 0);
 }
+
+#[tokio::test]
+async fn no_ending_is_decided_past_an_abort_the_poll_could_not_read() {
+    // Simulator seeds 185554 and 511069 (a million-run campaign): the deployment failed, the
+    // policy said alert, and the poll that read the abort channel got a 5xx: the run ended FAILED
+    // past an abort that would have rolled it back. Any ending waits for a readable channel.
+    let gs = stage();
+    let mut event = input(S4);
+    event["input"]["policy"] = json!({"onUnspecifiedFailure": "alert"});
+    let s = start_at(&gs, &event, T0).await;
+    finish(
+        &gs,
+        "dep-1",
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "x",
+    );
+    let aborts = FakeAbortRequests::new();
+    aborts.fail_next(svc(ServiceErrorKind::Internal, "GetParameter"));
+    let state = serde_json::to_value(&s).unwrap_or_default();
+    let at = FixedClock(T0 + Duration::minutes(2));
+    let first = poll::handle(&gs, &FakeAlarms::new(), &aborts, &state, &at).await;
+    assert_eq!(first.err().map(|e| e.error_type()), Some(types::RETRYABLE));
+}
