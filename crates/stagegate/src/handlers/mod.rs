@@ -128,6 +128,14 @@ pub(crate) async fn read_abort<R: AbortRequests>(
     None
 }
 
+/// Who aborted the run and why, once an abort request was read: for the reasons and messages.
+pub(crate) fn aborted_by(state: &GateState) -> Option<String> {
+    state.abort.as_ref().map(|a| {
+        let by = a.by.as_deref().unwrap_or("an unnamed caller");
+        format!("{by} ({})", a.reason.trim_end_matches('.'))
+    })
+}
+
 /// A deployment GameSparks answered with must be of the snapshot the gate watches.
 fn check_snapshot(
     operation: &str,

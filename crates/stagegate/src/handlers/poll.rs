@@ -37,7 +37,7 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
             .filter(|e| e.kind.is_retryable());
     }
     if state.phase == Phase::Bake {
-        if let Some(by) = aborted_by(&state) {
+        if let Some(by) = super::aborted_by(&state) {
             // The stage serves the new snapshot and bakes: nothing holds it, undo it now.
             let decision = decide_aborted(
                 Phase::Bake,
@@ -114,7 +114,7 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
     if classification.late && state.phase == Phase::Deploy {
         state.deployment.outcome = Outcome::TimedOut;
     }
-    let mut decision = match aborted_by(&state) {
+    let mut decision = match super::aborted_by(&state) {
         Some(by) => decide_aborted(
             state.phase,
             &classification,
@@ -189,13 +189,6 @@ fn settled(state: GateState, unread: Option<ServiceError>) -> Result<GateState, 
         }
         _ => Ok(state),
     }
-}
-
-pub(super) fn aborted_by(state: &GateState) -> Option<String> {
-    state.abort.as_ref().map(|a| {
-        let by = a.by.as_deref().unwrap_or("an unnamed caller");
-        format!("{by} ({})", a.reason.trim_end_matches('.'))
-    })
 }
 
 /// The deployment as the last poll classified it (a bake only runs after it succeeded).

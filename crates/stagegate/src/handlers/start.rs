@@ -232,7 +232,7 @@ async fn answered<D: StageDeployments, A: Alarms, R: AbortRequests>(
             return start_stage(ports, state, None, clock, settings).await;
         }
         _ if state.abort.is_some() => {
-            let aborted = super::poll::aborted_by(&state).unwrap_or_default();
+            let aborted = super::aborted_by(&state).unwrap_or_default();
             format!("aborted by {aborted} while awaiting approval; {snapshot} was not deployed on {stage}")
         }
         approval::Decision::Reject => format!("{snapshot} on {stage} was rejected by {by}"),
@@ -394,7 +394,7 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
         if state.abort.is_none() {
             super::read_abort(aborts, &mut state, clock).await;
         }
-        if let Some(by) = super::poll::aborted_by(&state) {
+        if let Some(by) = super::aborted_by(&state) {
             return Ok(aborted_before_start(state, &by, clock.now()));
         }
     }
