@@ -518,19 +518,7 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
         deadline = %crate::timefmt::rfc3339(deadline),
         "deployment started"
     );
-    state.deployment = Watch {
-        deployment_id: started.id,
-        snapshot_id,
-        started_at,
-        deadline,
-        attempt: 0,
-        deployment_state: started.state,
-        outcome: Outcome::InProgress,
-        result_code: None,
-        message: None,
-        finished_at: None,
-        rollback_of: None,
-    };
+    state.deployment = watching(started, snapshot_id, started_at, deadline);
     state.action = Action::Wait;
     state.reason = "deployment started".into();
     Ok(state)
@@ -594,22 +582,33 @@ fn reattach(mut state: GateState, own: Deployment, now: time::OffsetDateTime) ->
         "re-attached to deployment {} of {}, which an earlier attempt of this task started (it is {})",
         own.id, state.deployment.snapshot_id, own.state
     );
-    state.deployment = Watch {
-        deployment_id: own.id,
-        snapshot_id: state.deployment.snapshot_id.clone(),
+    let snapshot_id = state.deployment.snapshot_id.clone();
+    state.deployment = watching(own, snapshot_id, started_at, deadline);
+    state.action = Action::Wait;
+    state.wait_seconds = 0;
+    state
+}
+
+/// The run's deployment of `snapshot_id`, watched from `started_at` to `deadline`.
+fn watching(
+    deployment: Deployment,
+    snapshot_id: String,
+    started_at: time::OffsetDateTime,
+    deadline: time::OffsetDateTime,
+) -> Watch {
+    Watch {
+        deployment_id: deployment.id,
+        snapshot_id,
         started_at,
         deadline,
         attempt: 0,
-        deployment_state: own.state,
+        deployment_state: deployment.state,
         outcome: Outcome::InProgress,
         result_code: None,
         message: None,
         finished_at: None,
         rollback_of: None,
-    };
-    state.action = Action::Wait;
-    state.wait_seconds = 0;
-    state
+    }
 }
 
 /// One ClientToken per run and stage: a retried task re-attaches to its deployment, each stage

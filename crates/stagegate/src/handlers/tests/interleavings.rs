@@ -42,18 +42,25 @@ async fn a_retry_inside_a_freeze_watches_what_its_first_attempt_started() {
     assert_eq!(gs.started_count(), 1);
 }
 
-#[tokio::test]
-async fn a_retry_after_its_deployment_finished_watches_it_not_unchanged() {
-    // Seed 1809: the first attempt started "latest" (S5); it completed before the retry, so the
-    // retry sees S5 serving. It is this run's deployment, not "nothing new": watch it (and bake).
+/// The first attempt starts `snapshot`, GameSparks completes it 20 s later, and the retry comes
+/// at 45 s: (first, retry).
+async fn finished_then_retried(snapshot: &str) -> (FakeGameSparks, GateState, GateState) {
     let gs = stage();
-    let first = start_at(&gs, &input("latest"), T0).await;
+    let first = start_at(&gs, &input(snapshot), T0).await;
     gs.finish(
         &first.deployment.deployment_id,
         ResultCode::Success,
         T0 + Duration::seconds(20),
     );
-    let retry = start_at(&gs, &input("latest"), T0 + Duration::seconds(45)).await;
+    let retry = start_at(&gs, &input(snapshot), T0 + Duration::seconds(45)).await;
+    (gs, first, retry)
+}
+
+#[tokio::test]
+async fn a_retry_after_its_deployment_finished_watches_it_not_unchanged() {
+    // Seed 1809: the first attempt started "latest" (S5); it completed before the retry, so the
+    // retry sees S5 serving. It is this run's deployment, not "nothing new": watch it (and bake).
+    let (gs, first, retry) = finished_then_retried("latest").await;
     assert_eq!(
         (retry.action, retry.deployment.outcome),
         (Action::Wait, Outcome::InProgress),
@@ -72,14 +79,7 @@ async fn a_retry_after_its_deployment_finished_watches_it_not_unchanged() {
 async fn a_retry_after_its_deployment_finished_keeps_the_rollback_target() {
     // Seed 5315: by id, the retry re-attached through the ClientToken but read the history after
     // its own deployment had gone live: no known-good snapshot, so a failed bake only alerted.
-    let gs = stage();
-    let first = start_at(&gs, &input(S4), T0).await;
-    gs.finish(
-        &first.deployment.deployment_id,
-        ResultCode::Success,
-        T0 + Duration::seconds(20),
-    );
-    let retry = start_at(&gs, &input(S4), T0 + Duration::seconds(45)).await;
+    let (gs, first, retry) = finished_then_retried(S4).await;
     assert_eq!(
         retry.deployment.deployment_id,
         first.deployment.deployment_id
