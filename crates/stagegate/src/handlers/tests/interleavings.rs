@@ -188,19 +188,14 @@ async fn a_run_does_not_end_past_an_abort_it_could_not_read() {
     // the deployment over, waiting costs nothing: the poll is retried instead.
     let gs = stage();
     let s = started(&gs, S4).await;
-    finish(
+    let (aborts, event, at) = poll_ended_with_aborts_down(
         &gs,
-        "dep-1",
+        &s,
         DeploymentState::Completed,
-        Some(ResultCode::Success),
-        "ok",
-    );
-    let aborts = FakeAbortRequests::new();
-    aborts.fail_next(svc(ServiceErrorKind::Throttled, "GetParameter"));
-    let event = serde_json::to_value(&s).unwrap_or_default();
-    let at = FixedClock(T0 + Duration::minutes(2));
-    let first = poll::handle(&gs, &FakeAlarms::new(), &aborts, &event, &at).await;
-    assert_eq!(first.err().map(|e| e.error_type()), Some(types::RETRYABLE));
+        ResultCode::Success,
+        ServiceErrorKind::Throttled,
+    )
+    .await;
     aborts.request(
         RUN,
         r#"{"by": "arn:aws:iam::1:user/ana", "reason": "bad build", "at": "2026-03-01T12:00:30Z"}"#,
@@ -254,17 +249,32 @@ async fn no_ending_is_decided_past_an_abort_the_poll_could_not_read() {
     let mut event = input(S4);
     event["input"]["policy"] = json!({"onUnspecifiedFailure": "alert"});
     let s = start_at(&gs, &event, T0).await;
-    finish(
+    poll_ended_with_aborts_down(
         &gs,
-        "dep-1",
+        &s,
         DeploymentState::Failed,
-        Some(ResultCode::UnspecifiedFailure),
-        "x",
-    );
+        ResultCode::UnspecifiedFailure,
+        ServiceErrorKind::Internal,
+    )
+    .await;
+}
+
+/// GameSparks ends dep-1 as given, and the poll two minutes in finds the abort channel failing
+/// with `kind`: it must be retried, not end the run. Returns the channel, the poll's event and
+/// its clock, for a retry.
+async fn poll_ended_with_aborts_down(
+    gs: &FakeGameSparks,
+    s: &GateState,
+    state: DeploymentState,
+    code: ResultCode,
+    kind: ServiceErrorKind,
+) -> (FakeAbortRequests, Value, FixedClock) {
+    finish(gs, "dep-1", state, Some(code), "ended");
     let aborts = FakeAbortRequests::new();
-    aborts.fail_next(svc(ServiceErrorKind::Internal, "GetParameter"));
-    let state = serde_json::to_value(&s).unwrap_or_default();
+    aborts.fail_next(svc(kind, "GetParameter"));
+    let event = serde_json::to_value(s).unwrap_or_default();
     let at = FixedClock(T0 + Duration::minutes(2));
-    let first = poll::handle(&gs, &FakeAlarms::new(), &aborts, &state, &at).await;
+    let first = poll::handle(gs, &FakeAlarms::new(), &aborts, &event, &at).await;
     assert_eq!(first.err().map(|e| e.error_type()), Some(types::RETRYABLE));
+    (aborts, event, at)
 }
