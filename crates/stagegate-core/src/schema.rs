@@ -1,7 +1,8 @@
 //! The JSON Schemas of the two wire contracts, generated from the types rather than kept by hand:
 //! the execution input (what starts a run) and the message (what every run publishes). They are
 //! committed under `schemas/` for people and tools outside Rust; the test below regenerates them
-//! and fails on any difference (`STAGEGATE_BLESS=1` rewrites them after an intended change).
+//! and fails on any difference (`STAGEGATE_BLESS=1` rewrites them after an intended change, and
+//! is refused where `CI` is set).
 
 use schemars::Schema;
 
@@ -26,6 +27,13 @@ mod tests {
             .join(file);
         let generated = serde_json::to_string_pretty(schema).map_err(|e| e.to_string())? + "\n";
         if std::env::var_os("STAGEGATE_BLESS").is_some() {
+            // CI checks what is committed: a bless there would rewrite the file and pass.
+            if std::env::var_os("CI").is_some() {
+                return Err(format!(
+                    "STAGEGATE_BLESS is set under CI: schemas/{file} is checked, not rewritten, \
+                     there"
+                ));
+            }
             std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))
                 .map_err(|e| e.to_string())?;
             return std::fs::write(&path, generated).map_err(|e| e.to_string());

@@ -492,15 +492,29 @@ struct RawWindow {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct RawWeekly {
     /// The days on which the window starts.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(length(min = 1), extend("uniqueItems" = true))
+    )]
     days: Vec<Weekday>,
     /// `HH:MM`, 00:00-23:59, local time.
+    #[cfg_attr(feature = "schema", schemars(pattern(FROM_PATTERN)))]
     from: String,
     /// `HH:MM`, 00:00-24:00; not after `from`: the next day.
+    #[cfg_attr(feature = "schema", schemars(pattern(TO_PATTERN)))]
     to: String,
     /// An IANA name such as `Europe/Berlin`; default `UTC`.
     #[serde(default)]
+    #[cfg_attr(feature = "schema", schemars(extend("default" = "UTC")))]
     time_zone: Option<String>,
 }
+
+/// `ClockTime::parse` for a window's start of day, and for its end (which may be 24:00), as the
+/// schema says them.
+#[cfg(feature = "schema")]
+const FROM_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
+#[cfg(feature = "schema")]
+const TO_PATTERN: &str = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$";
 
 /// A freeze window as the schema describes it (the parser reads `RawWindow`, for its errors).
 #[cfg(feature = "schema")]
@@ -519,6 +533,10 @@ enum WindowEntry {
 #[allow(dead_code)]
 struct AbsoluteEntry {
     #[serde(default)]
+    #[schemars(
+        length(min = 1, max = MAX_NAME_CHARS),
+        pattern(crate::fields::NO_CONTROL_PATTERN)
+    )]
     name: Option<String>,
     /// RFC 3339 with an offset, inclusive.
     start: String,
@@ -533,6 +551,10 @@ struct AbsoluteEntry {
 #[allow(dead_code)]
 struct WeeklyEntry {
     #[serde(default)]
+    #[schemars(
+        length(min = 1, max = MAX_NAME_CHARS),
+        pattern(crate::fields::NO_CONTROL_PATTERN)
+    )]
     name: Option<String>,
     weekly: RawWeekly,
 }

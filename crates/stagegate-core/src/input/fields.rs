@@ -32,9 +32,23 @@ impl fmt::Display for InvalidInput {
 
 impl std::error::Error for InvalidInput {}
 
+/// `GameName` and `StageName`: at most this many characters (and at least one).
+pub const NAME_MAX_CHARS: usize = 36;
+/// ... matching this pattern (also written into the JSON Schema as it is).
+pub const NAME_PATTERN: &str = "^[a-zA-Z0-9_-]+$";
+/// `SnapshotId`: the model's pattern with `\d` written `[0-9]`, which is what the model's (Java)
+/// `\d` means, and what every JSON Schema validator reads the same way (Rust's `regex` reads
+/// `\d` as any Unicode digit). Its fixed parts and 3-6 fraction digits make it 33-36 characters.
+pub const SNAPSHOT_PATTERN: &str =
+    "^Snapshot_[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3,6}Z$";
+pub const SNAPSHOT_MIN_CHARS: usize = 33;
+pub const SNAPSHOT_MAX_CHARS: usize = 36;
+/// A string without control characters (Unicode Cc, which `char::is_control` tests).
+pub const NO_CONTROL_PATTERN: &str = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
 /// Shape `GameName` and `StageName`: 1-36 characters, `^[a-zA-Z0-9_-]+$`.
 pub fn resource_name(field: &str, value: &str) -> Result<(), InvalidInput> {
-    length(field, value, 1, 36)?;
+    length(field, value, 1, NAME_MAX_CHARS)?;
     if value
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
@@ -54,7 +68,7 @@ pub fn resource_name(field: &str, value: &str) -> Result<(), InvalidInput> {
 /// Shape `SnapshotId`: 33-36 characters,
 /// `^Snapshot_\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3,6}Z$`.
 pub fn snapshot_id(field: &str, value: &str) -> Result<(), InvalidInput> {
-    length(field, value, 33, 36)?;
+    length(field, value, SNAPSHOT_MIN_CHARS, SNAPSHOT_MAX_CHARS)?;
     if matches_snapshot_pattern(value) {
         Ok(())
     } else {
@@ -176,8 +190,50 @@ pub fn from_value<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T,
         } else {
             field
         };
-        InvalidInput::new(field, message)
+        InvalidInput::new(field, suggest(&message))
     })
+}
+
+/// serde's "unknown field `polcy`, expected one of `gameName`, ..." (or "unknown variant")
+/// with the nearest known name offered: a one-letter slip should not need reading the list.
+fn suggest(message: &str) -> String {
+    let Some((lead, rest)) = ["unknown field `", "unknown variant `"]
+        .iter()
+        .find_map(|lead| message.strip_prefix(lead).map(|rest| (*lead, rest)))
+    else {
+        return message.to_owned();
+    };
+    let Some((given, known)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    // The known names are every other piece between backticks.
+    let nearest = known
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|name| (edit_distance(&given.to_lowercase(), &name.to_lowercase()), name))
+        .filter(|(d, _)| *d <= (given.chars().count() / 3).max(1))
+        .min_by_key(|(d, _)| *d);
+    match nearest {
+        Some((_, name)) => format!("{lead}{given}` (did you mean `{name}`?){known}"),
+        None => message.to_owned(),
+    }
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
 }
 
 #[cfg(test)]
@@ -263,6 +319,45 @@ mod tests {
         assert!(client_token("clientToken", &"t".repeat(33)).is_ok());
         assert!(client_token("clientToken", &"t".repeat(126)).is_ok());
         assert!(client_token("clientToken", &"t".repeat(127)).is_err());
+    }
+
+    #[test]
+    fn an_unknown_name_is_answered_with_the_nearest_known_one() {
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        #[allow(dead_code)]
+        struct Input {
+            policy: Option<u8>,
+            snapshot_id: Option<u8>,
+            on: Option<Mode>,
+        }
+        #[derive(Debug, serde::Deserialize)]
+        #[serde(rename_all = "lowercase")]
+        enum Mode {
+            Alert,
+            Rollback,
+        }
+        let rule = |v: Value| {
+            from_value::<Input>(&v, "input.")
+                .err()
+                .map(|e| (e.field, e.rule))
+                .unwrap_or_default()
+        };
+        let (field, text) = rule(serde_json::json!({"polcy": 1}));
+        assert_eq!(field, "input.polcy");
+        assert!(
+            text.starts_with("unknown field `polcy` (did you mean `policy`?), expected one of"),
+            "{text}"
+        );
+        let (_, text) = rule(serde_json::json!({"SnapshotID": 1}));
+        assert!(text.contains("(did you mean `snapshotId`?)"), "{text}");
+        let (field, text) = rule(serde_json::json!({"on": "rolback"}));
+        assert_eq!(field, "input.on");
+        assert!(text.contains("`rolback` (did you mean `rollback`?)"), "{text}");
+        let (_, text) = rule(serde_json::json!({"colour": 1}));
+        assert!(!text.contains("did you mean"), "nothing near: {text}");
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "ab"), 2);
     }
 
     #[test]

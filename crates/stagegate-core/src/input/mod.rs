@@ -7,6 +7,8 @@
 //! model's rules every field is checked against, `token` the idempotent ClientTokens.
 
 pub mod fields;
+mod raw;
+mod seconds;
 pub mod token;
 
 use serde::Deserialize;
@@ -15,12 +17,15 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use self::fields::InvalidInput;
+use self::raw::{RawBake, RawInput, RawPolicy, RawStageObject};
+pub use self::raw::UNEXPRESSED;
+pub use self::seconds::Seconds;
 use crate::approval::ApprovalSpec;
 use crate::bake::{self, BakeSpec};
 use crate::deployment::StageRef;
 pub use crate::fields::from_value;
 use crate::freeze::{self, FreezeWindow};
-use crate::policy::{FailureResponse, Policy, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
+use crate::policy::Policy;
 
 /// A promotion wave deploys to at most this many stages; with the per-stage limits this keeps the
 /// longest wave far below Step Functions' history limit (see `wave` tests).
@@ -94,86 +99,6 @@ pub struct StartEvent {
     pub execution: Option<ExecutionContext>,
 }
 
-#[derive(Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(rename = "ExecutionInput"))]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawInput {
-    game_name: String,
-    #[serde(default)]
-    stage_name: Option<String>,
-    /// Names, or `{"stageName": ..., "bake": ...}` objects (read one by one so errors name the
-    /// entry's field).
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<StageEntry>>"))]
-    stages: Option<Vec<Value>>,
-    snapshot_id: String,
-    #[serde(default)]
-    policy: Option<RawPolicy>,
-    #[serde(default)]
-    bake: Option<RawBake>,
-    #[serde(default)]
-    dry_run: bool,
-    /// Ask a person before the run deploys anything (before its first stage).
-    #[serde(default)]
-    approval: Option<ApprovalSpec>,
-    /// Times in which no stage of the run may start (read one by one so errors name the entry).
-    #[serde(default)]
-    #[cfg_attr(feature = "schema", schemars(with = "Option<Vec<FreezeWindow>>"))]
-    freeze_windows: Option<Value>,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(rename = "Stage"))]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawStageObject {
-    stage_name: String,
-    #[serde(default)]
-    bake: Option<RawBake>,
-    /// Ask a person before this stage is deployed.
-    #[serde(default)]
-    approval: Option<ApprovalSpec>,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(rename = "Bake"))]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawBake {
-    seconds: u64,
-    alarm_names: Vec<String>,
-    #[serde(default)]
-    check_interval_seconds: Option<u64>,
-    #[serde(default)]
-    fail_on_insufficient_data: bool,
-    #[serde(default)]
-    ignore_alarm_read_errors: bool,
-}
-
-#[derive(Deserialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[cfg_attr(feature = "schema", schemars(rename = "Policy"))]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawPolicy {
-    on_invalid_role: Option<FailureResponse>,
-    on_unspecified_failure: Option<FailureResponse>,
-    on_timeout: Option<FailureResponse>,
-    on_bake_failure: Option<FailureResponse>,
-    timeout_seconds: Option<u64>,
-    timeout_grace_seconds: Option<u64>,
-}
-
-/// A `stages` entry as the schema describes it (the parser reads entries one by one).
-#[cfg(feature = "schema")]
-#[derive(schemars::JsonSchema)]
-#[serde(untagged)]
-#[allow(dead_code)]
-enum StageEntry {
-    Name(String),
-    Object(RawStageObject),
-}
-
 /// The execution input's JSON Schema (`schemas/execution-input.schema.json`).
 #[cfg(feature = "schema")]
 pub fn schema() -> schemars::Schema {
@@ -237,13 +162,21 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
     let snapshot = if raw.snapshot_id == LATEST {
         SnapshotChoice::Latest
     } else {
-        fields::snapshot_id(&field("snapshotId"), &raw.snapshot_id).map_err(|mut e| {
-            e.rule = format!("{} or the literal \"{LATEST}\"", e.rule);
-            e
+        fields::snapshot_id(&field("snapshotId"), &raw.snapshot_id).map_err(|e| {
+            InvalidInput::new(
+                e.field,
+                format!(
+                    "must be the literal \"{LATEST}\" or a snapshot id: {} characters matching \
+                     {} (e.g. Snapshot_2023-01-31T12:00:00.000Z), got {}",
+                    format_args!("{}-{}", fields::SNAPSHOT_MIN_CHARS, fields::SNAPSHOT_MAX_CHARS),
+                    fields::SNAPSHOT_PATTERN,
+                    fields::quoted(&raw.snapshot_id)
+                ),
+            )
         })?;
         SnapshotChoice::Id(raw.snapshot_id)
     };
-    let policy = resolve_policy(raw.policy, &field("policy.timeoutSeconds"))?;
+    let policy = resolve_policy(raw.policy);
     let default_bake = match raw.bake {
         Some(b) => Some((resolve_bake(b, &field("bake"))?, field("bake"))),
         None => None,
@@ -278,8 +211,7 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
     };
     let mut stages = stages;
     // The run's approval is the first stage's: nothing is deployed before it.
-    if let Some(spec) = raw.approval {
-        let spec = spec.validate(&field("approval"))?;
+    if let Some(spec) = raw.approval.as_ref().map(raw::RawApproval::spec) {
         match stages.first_mut() {
             Some(first) if first.approval.is_some() => {
                 return Err(InvalidInput::new(
@@ -351,10 +283,7 @@ fn resolve_wave(
             Value::String(name) => (name, format!("{field}[{i}]"), None, None),
             Value::Object(_) => {
                 let o: RawStageObject = from_value(&entry, &format!("{field}[{i}]."))?;
-                let approval = match o.approval {
-                    Some(spec) => Some(spec.validate(&format!("{field}[{i}].approval"))?),
-                    None => None,
-                };
+                let approval = o.approval.as_ref().map(raw::RawApproval::spec);
                 (
                     o.stage_name,
                     format!("{field}[{i}].stageName"),
@@ -400,30 +329,11 @@ fn resolve_wave(
 }
 
 fn resolve_bake(raw: RawBake, field: &str) -> Result<BakeSpec, InvalidInput> {
-    let seconds = raw.seconds;
-    if !(bake::MIN_BAKE_SECONDS..=bake::MAX_BAKE_SECONDS).contains(&seconds) {
-        return Err(InvalidInput::new(
-            format!("{field}.seconds"),
-            format!(
-                "must be between {} and {} seconds, got {seconds}",
-                bake::MIN_BAKE_SECONDS,
-                bake::MAX_BAKE_SECONDS
-            ),
-        ));
-    }
+    // Both ranges were checked as they were read (`Seconds`).
+    let seconds = raw.seconds.get();
     let interval = raw
         .check_interval_seconds
-        .unwrap_or(bake::DEFAULT_CHECK_INTERVAL_SECONDS);
-    if !(bake::MIN_CHECK_INTERVAL_SECONDS..=bake::MAX_CHECK_INTERVAL_SECONDS).contains(&interval) {
-        return Err(InvalidInput::new(
-            format!("{field}.checkIntervalSeconds"),
-            format!(
-                "must be between {} and {} seconds, got {interval}",
-                bake::MIN_CHECK_INTERVAL_SECONDS,
-                bake::MAX_CHECK_INTERVAL_SECONDS
-            ),
-        ));
-    }
+        .map_or(bake::DEFAULT_CHECK_INTERVAL_SECONDS, Seconds::get);
     let spec = BakeSpec {
         seconds,
         alarm_names: raw.alarm_names,
@@ -468,32 +378,19 @@ fn resolve_bake(raw: RawBake, field: &str) -> Result<BakeSpec, InvalidInput> {
     Ok(spec)
 }
 
-fn resolve_policy(raw: Option<RawPolicy>, timeout_field: &str) -> Result<Policy, InvalidInput> {
+fn resolve_policy(raw: Option<RawPolicy>) -> Policy {
     let defaults = Policy::default();
     let Some(raw) = raw else {
-        return Ok(defaults);
+        return defaults;
     };
-    let timeout_seconds = raw.timeout_seconds.unwrap_or(defaults.timeout_seconds);
-    if !(MIN_TIMEOUT_SECONDS..=MAX_TIMEOUT_SECONDS).contains(&timeout_seconds) {
-        return Err(InvalidInput::new(
-            timeout_field,
-            format!(
-                "must be between {MIN_TIMEOUT_SECONDS} and {MAX_TIMEOUT_SECONDS} seconds, got {timeout_seconds}"
-            ),
-        ));
-    }
+    // Both ranges were checked as they were read (`Seconds`).
+    let timeout_seconds = raw
+        .timeout_seconds
+        .map_or(defaults.timeout_seconds, Seconds::get);
     // As long again as the timeout by default: a deployment that overran once has usually
     // not hung, it is slow.
-    let timeout_grace_seconds = raw.timeout_grace_seconds.unwrap_or(timeout_seconds);
-    if timeout_grace_seconds > MAX_TIMEOUT_SECONDS {
-        return Err(InvalidInput::new(
-            timeout_field.replace("timeoutSeconds", "timeoutGraceSeconds"),
-            format!(
-                "must be between 0 and {MAX_TIMEOUT_SECONDS} seconds, got {timeout_grace_seconds}"
-            ),
-        ));
-    }
-    Ok(Policy {
+    let timeout_grace_seconds = raw.timeout_grace_seconds.map_or(timeout_seconds, Seconds::get);
+    Policy {
         on_invalid_role: raw.on_invalid_role.unwrap_or(defaults.on_invalid_role),
         on_unspecified_failure: raw
             .on_unspecified_failure
@@ -502,7 +399,7 @@ fn resolve_policy(raw: Option<RawPolicy>, timeout_field: &str) -> Result<Policy,
         on_bake_failure: raw.on_bake_failure.unwrap_or(defaults.on_bake_failure),
         timeout_seconds,
         timeout_grace_seconds,
-    })
+    }
 }
 
 fn parse_execution(raw: &Value) -> Result<ExecutionContext, InvalidInput> {
@@ -526,6 +423,7 @@ fn parse_execution(raw: &Value) -> Result<ExecutionContext, InvalidInput> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::policy::{FailureResponse, MAX_TIMEOUT_SECONDS, MIN_TIMEOUT_SECONDS};
     use serde_json::json;
 
     const SNAP: &str = "Snapshot_2026-01-01T00:00:00.000Z";
@@ -614,7 +512,7 @@ mod tests {
             (
                 with("snapshotId", json!("Latest")),
                 "snapshotId",
-                "or the literal \"latest\"",
+                "must be the literal \"latest\" or a snapshot id",
             ),
             (
                 with("snapshotId", json!("Snapshot_2026-01-01T00:00:00Z")),
@@ -635,24 +533,34 @@ mod tests {
             (
                 with("policy", json!({"timeoutSeconds": 59})),
                 "policy.timeoutSeconds",
-                "between 60 and 7200",
+                "expected an integer 60-7200 (seconds), got",
             ),
             (
                 with("policy", json!({"timeoutSeconds": 7201})),
                 "policy.timeoutSeconds",
-                "between 60 and 7200",
+                "expected an integer 60-7200 (seconds), got",
             ),
             (
                 with("policy", json!({"timeoutGraceSeconds": 7201})),
                 "policy.timeoutGraceSeconds",
-                "between 0 and 7200",
+                "expected an integer 0-7200 (seconds), got 7201",
             ),
             (
                 with("policy", json!({"timeoutSeconds": -1})),
                 "policy.timeoutSeconds",
-                "invalid value",
+                "expected an integer 60-7200 (seconds), got -1",
             ),
             (with("policy", json!("alert")), "policy", "invalid type"),
+            (
+                with("approval", json!({"timeoutSeconds": 59})),
+                "approval.timeoutSeconds",
+                "expected an integer 60-86400 (seconds), got 59",
+            ),
+            (
+                with("approval", json!({"timeoutSeconds": 86_401})),
+                "approval.timeoutSeconds",
+                "expected an integer 60-86400 (seconds), got 86401",
+            ),
             (json!(null), "(input)", "JSON object"),
             (json!([1]), "(input)", "JSON object"),
         ];
@@ -767,12 +675,12 @@ mod tests {
             (
                 bake(json!({"seconds": 29, "alarmNames": ["a"]})),
                 "bake.seconds",
-                "between 30 and 7200",
+                "expected an integer 30-7200 (seconds), got",
             ),
             (
                 bake(json!({"seconds": 7201, "alarmNames": ["a"]})),
                 "bake.seconds",
-                "between 30 and 7200",
+                "expected an integer 30-7200 (seconds), got",
             ),
             (
                 bake(json!({"alarmNames": ["a"]})),
@@ -802,7 +710,7 @@ mod tests {
             (
                 bake(json!({"seconds": 60, "alarmNames": ["a"], "checkIntervalSeconds": 5})),
                 "bake.checkIntervalSeconds",
-                "between 10 and 300",
+                "expected an integer 10-300 (seconds), got 5",
             ),
             (
                 bake(json!({"seconds": 7200, "alarmNames": ["a"], "checkIntervalSeconds": 30})),
@@ -837,7 +745,7 @@ mod tests {
             (
                 wave(json!([{"stageName": "x", "bake": {"seconds": 1, "alarmNames": ["a"]}}])),
                 "stages[0].bake.seconds",
-                "between",
+                "expected an integer 30-7200 (seconds), got 1",
             ),
         ];
         for (value, field, rule) in cases {
