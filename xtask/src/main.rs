@@ -61,9 +61,19 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "properties",
-        what: "property tests: input parsing, classification, waits, tokens, message rendering",
+        what: "property tests: input parsing, classification, waits, tokens, message rendering; the input schema and the parser agree (a real JSON Schema validator)",
         program: Program::Cargo,
-        args: &["test", "-p", "stagegate-core", "--test", "properties"],
+        args: &[
+            "test",
+            "-p",
+            "stagegate-core",
+            "--features",
+            "schema",
+            "--test",
+            "properties",
+            "--test",
+            "schema_agreement",
+        ],
         needs_tools: false,
     },
     Tier {
