@@ -12,3 +12,4 @@ pub mod operator;
 pub mod progress;
 pub mod status;
 pub mod steps;
+pub mod validate;

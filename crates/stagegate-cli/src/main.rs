@@ -1,8 +1,9 @@
 //! `stagegate`: starts a gate execution on a state machine and follows it to the end, printing
 //! progress; answers its approvals and aborts it; shows a game's stages at a glance (`status`).
 //! Exit status: 0 when the requested snapshot was deployed (or a dry run found the way clear, or
-//! an answer was delivered, or the status report printed), 1 when the gate ended any other way, 2
-//! when the command itself failed (arguments, AWS access, nothing to answer).
+//! an answer was delivered, or the status report printed, or `validate` found the input valid), 1
+//! when the gate ended any other way (or `validate` found the input invalid), 2 when the command
+//! itself failed (arguments, AWS access, nothing to answer, an invalid input given to `run`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use stagegate::approval::Decision;
-use stagegate_cli::{follow, operator, status};
+use stagegate_cli::{follow, operator, status, validate};
 
 #[derive(Parser)]
 #[command(
@@ -25,7 +26,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Start an execution and follow it to the end.
+    /// Start an execution and follow it to the end (the input is validated first, as `validate`
+    /// does: an invalid one starts nothing).
     Run {
         /// The gate's state machine.
         #[arg(long, env = "STATE_MACHINE_ARN")]
@@ -41,6 +43,13 @@ enum Command {
         dry_run: bool,
         #[command(flatten)]
         follow: follow::FollowArgs,
+    },
+    /// Check an execution input with the gate's own parser, without AWS: exit 0 and a summary
+    /// of the run it describes (defaults filled in), or exit 1 and the field and rule it breaks.
+    Validate {
+        /// The execution input as JSON, or @FILE.
+        #[arg(long)]
+        input: String,
     },
     /// Follow an execution that is already running.
     Follow {
@@ -126,11 +135,21 @@ fn main() -> ExitCode {
                 dry_run,
                 follow,
             } => {
-                let input = read_input(&input, dry_run)?;
+                let input = run_input(&input, dry_run)?;
                 let clients = follow::Clients::new(&follow).await;
                 let arn = follow::start(&clients, &state_machine_arn, &input, name).await?;
                 follow::follow(&clients, &arn, &follow).await
             }
+            Command::Validate { input } => match validate::check(&read_text(&input)?) {
+                Ok(summary) => {
+                    print!("{summary}");
+                    Ok(true)
+                }
+                Err(problem) => {
+                    eprintln!("stagegate: {problem}");
+                    Ok(false)
+                }
+            },
             Command::Follow {
                 execution_arn,
                 follow,
@@ -178,12 +197,25 @@ fn main() -> ExitCode {
     }
 }
 
+/// What `run` sends to StartExecution, checked first, before any client exists.
+fn run_input(input: &str, dry_run: bool) -> Result<String, String> {
+    let input = read_input(input, dry_run)?;
+    validate::check(&input).map_err(|e| format!("{e}; nothing was started"))?;
+    Ok(input)
+}
+
+/// `--input`'s text: the JSON itself, or @FILE's contents.
+fn read_text(input: &str) -> Result<String, String> {
+    match input.strip_prefix('@') {
+        Some(path) => {
+            std::fs::read_to_string(PathBuf::from(path)).map_err(|e| format!("--input {path}: {e}"))
+        }
+        None => Ok(input.to_owned()),
+    }
+}
+
 fn read_input(input: &str, dry_run: bool) -> Result<String, String> {
-    let text = match input.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(PathBuf::from(path))
-            .map_err(|e| format!("--input {path}: {e}"))?,
-        None => input.to_owned(),
-    };
+    let text = read_text(input)?;
     let mut value = serde_json::from_str::<serde_json::Value>(&text)
         .map_err(|e| format!("--input is not JSON: {e}"))?;
     if !dry_run {
@@ -230,6 +262,26 @@ mod tests {
         }
         let fine = Cli::try_parse_from(["stagegate", "approve", "--execution-arn", arn]);
         assert_eq!(fine.map(|c| check_arguments(&c.command)).ok(), Some(Ok(())));
+    }
+
+    #[test]
+    fn run_refuses_an_invalid_input_before_any_aws_call() {
+        let typo = r#"{"gameName": "g", "stageName": "s", "snapshotId": "latest", "dryrun": true}"#;
+        assert_eq!(
+            run_input(typo, false)
+                .err()
+                .as_deref()
+                .map(|e| e.split(", expected").next()),
+            Some(Some(
+                "the input is not valid: field `dryrun`: unknown field `dryrun` (did you mean \
+                 `dryRun`?)"
+            ))
+        );
+        assert!(run_input(typo, false)
+            .err()
+            .is_some_and(|e| e.ends_with("; nothing was started")));
+        let fine = r#"{"gameName": "g", "stageName": "s", "snapshotId": "latest"}"#;
+        assert!(run_input(fine, true).is_ok());
     }
 
     #[test]

@@ -98,7 +98,10 @@ fn bake(rng: &mut Rng) -> Value {
     // At most 120 checks per bake: the default interval (30 s) serves bakes up to an hour.
     if seconds > 3600 || rng.chance(50) {
         let least = seconds.div_ceil(120).max(10);
-        b.insert("checkIntervalSeconds".into(), json!(rng.bounded(least, 300)));
+        b.insert(
+            "checkIntervalSeconds".into(),
+            json!(rng.bounded(least, 300)),
+        );
     }
     for flag in ["failOnInsufficientData", "ignoreAlarmReadErrors"] {
         if rng.chance(30) {
@@ -155,10 +158,7 @@ fn freeze_window(rng: &mut Rng) -> Value {
     if rng.chance(50) {
         let day = rng.range(1, 27);
         let hours = rng.range(1, 72);
-        w.insert(
-            "start".into(),
-            json!(format!("2026-12-{day:02}T00:00:00Z")),
-        );
+        w.insert("start".into(), json!(format!("2026-12-{day:02}T00:00:00Z")));
         let end = time::OffsetDateTime::from_unix_timestamp(
             1_796_083_200 + (day as i64 - 1) * 86_400 + hours as i64 * 3600,
         )
@@ -169,11 +169,7 @@ fn freeze_window(rng: &mut Rng) -> Value {
         .unwrap_or_default();
         w.insert("end".into(), json!(end));
     } else {
-        let mut days: Vec<&str> = DAYS
-            .iter()
-            .copied()
-            .filter(|_| rng.chance(40))
-            .collect();
+        let mut days: Vec<&str> = DAYS.iter().copied().filter(|_| rng.chance(40)).collect();
         if days.is_empty() {
             days.push(*rng.pick(DAYS));
         }
@@ -184,7 +180,11 @@ fn freeze_window(rng: &mut Rng) -> Value {
             clock(rng)
         };
         if to == from {
-            to = if from == "00:00" { "24:00".into() } else { "00:00".into() };
+            to = if from == "00:00" {
+                "24:00".into()
+            } else {
+                "00:00".into()
+            };
         }
         let mut weekly = json!({"days": days, "from": from, "to": to});
         if rng.chance(60) {
@@ -403,7 +403,10 @@ fn mutate(rng: &mut Rng, input: &mut Value) {
             if !input["policy"].is_object() {
                 input["policy"] = json!({});
             }
-            let (field, lo, hi) = *rng.pick(&[("timeoutSeconds", 60, 7200), ("timeoutGraceSeconds", 0, 7200)]);
+            let (field, lo, hi) = *rng.pick(&[
+                ("timeoutSeconds", 60, 7200),
+                ("timeoutGraceSeconds", 0, 7200),
+            ]);
             input["policy"][field] = rng.pick(&numbers(lo, hi)).clone();
         }
         8 => {
@@ -471,7 +474,10 @@ fn mutate(rng: &mut Rng, input: &mut Value) {
                     json!("dev"),
                 ])
                 .clone();
-            wave(input, json!([first, {"stageName": "prod", "approval": {"timeoutSeconds": 60}}]));
+            wave(
+                input,
+                json!([first, {"stageName": "prod", "approval": {"timeoutSeconds": 60}}]),
+            );
         }
         15 => {
             let count = *rng.pick(&[50, 51]);
@@ -508,7 +514,10 @@ fn mutate(rng: &mut Rng, input: &mut Value) {
                     ("days", json!([])),
                     ("days", json!(["MON", "MON"])),
                     ("days", json!(["MONDAY"])),
-                    ("days", json!(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"])),
+                    (
+                        "days",
+                        json!(["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]),
+                    ),
                     ("from", json!("24:00")),
                     ("from", json!("9:00")),
                     ("from", json!("23:60")),
@@ -543,7 +552,9 @@ fn mutate(rng: &mut Rng, input: &mut Value) {
         19 => {
             // More alarms in all than a run may watch, or more bytes of names.
             let forty: Vec<String> = (0..40).map(|i| format!("a{i}")).collect();
-            let wide: Vec<String> = (0..100).map(|i| format!("{i:03}{}", "é".repeat(252))).collect();
+            let wide: Vec<String> = (0..100)
+                .map(|i| format!("{i:03}{}", "é".repeat(252)))
+                .collect();
             if rng.chance(50) {
                 wave(input, json!(["a", "b", "c"]));
                 input["bake"] = json!({"seconds": 60, "alarmNames": forty});

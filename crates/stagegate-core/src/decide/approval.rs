@@ -31,7 +31,6 @@ pub struct ApprovalSpec {
     pub timeout_seconds: u64,
 }
 
-
 /// What a person (or the clock) answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

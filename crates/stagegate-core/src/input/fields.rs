@@ -211,7 +211,12 @@ fn suggest(message: &str) -> String {
         .split('`')
         .skip(1)
         .step_by(2)
-        .map(|name| (edit_distance(&given.to_lowercase(), &name.to_lowercase()), name))
+        .map(|name| {
+            (
+                edit_distance(&given.to_lowercase(), &name.to_lowercase()),
+                name,
+            )
+        })
         .filter(|(d, _)| *d <= (given.chars().count() / 3).max(1))
         .min_by_key(|(d, _)| *d);
     match nearest {
@@ -353,7 +358,10 @@ mod tests {
         assert!(text.contains("(did you mean `snapshotId`?)"), "{text}");
         let (field, text) = rule(serde_json::json!({"on": "rolback"}));
         assert_eq!(field, "input.on");
-        assert!(text.contains("`rolback` (did you mean `rollback`?)"), "{text}");
+        assert!(
+            text.contains("`rolback` (did you mean `rollback`?)"),
+            "{text}"
+        );
         let (_, text) = rule(serde_json::json!({"colour": 1}));
         assert!(!text.contains("did you mean"), "nothing near: {text}");
         assert_eq!(edit_distance("kitten", "sitting"), 3);

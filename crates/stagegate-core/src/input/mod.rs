@@ -17,8 +17,8 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use self::fields::InvalidInput;
-use self::raw::{RawBake, RawInput, RawPolicy, RawStageObject};
 pub use self::raw::UNEXPRESSED;
+use self::raw::{RawBake, RawInput, RawPolicy, RawStageObject};
 pub use self::seconds::Seconds;
 use crate::approval::ApprovalSpec;
 use crate::bake::{self, BakeSpec};
@@ -159,23 +159,24 @@ pub fn parse_execution_input(value: &Value, prefix: &str) -> Result<GateRequest,
     let raw: RawInput = from_value(value, prefix)?;
     let field = |name: &str| format!("{prefix}{name}");
     fields::resource_name(&field("gameName"), &raw.game_name)?;
-    let snapshot = if raw.snapshot_id == LATEST {
-        SnapshotChoice::Latest
-    } else {
-        fields::snapshot_id(&field("snapshotId"), &raw.snapshot_id).map_err(|e| {
-            InvalidInput::new(
-                e.field,
-                format!(
+    let snapshot =
+        if raw.snapshot_id == LATEST {
+            SnapshotChoice::Latest
+        } else {
+            fields::snapshot_id(&field("snapshotId"), &raw.snapshot_id).map_err(|e| {
+                InvalidInput::new(
+                    e.field,
+                    format!(
                     "must be the literal \"{LATEST}\" or a snapshot id: {} characters matching \
                      {} (e.g. Snapshot_2023-01-31T12:00:00.000Z), got {}",
                     format_args!("{}-{}", fields::SNAPSHOT_MIN_CHARS, fields::SNAPSHOT_MAX_CHARS),
                     fields::SNAPSHOT_PATTERN,
                     fields::quoted(&raw.snapshot_id)
                 ),
-            )
-        })?;
-        SnapshotChoice::Id(raw.snapshot_id)
-    };
+                )
+            })?;
+            SnapshotChoice::Id(raw.snapshot_id)
+        };
     let policy = resolve_policy(raw.policy);
     let default_bake = match raw.bake {
         Some(b) => Some((resolve_bake(b, &field("bake"))?, field("bake"))),
@@ -389,7 +390,9 @@ fn resolve_policy(raw: Option<RawPolicy>) -> Policy {
         .map_or(defaults.timeout_seconds, Seconds::get);
     // As long again as the timeout by default: a deployment that overran once has usually
     // not hung, it is slow.
-    let timeout_grace_seconds = raw.timeout_grace_seconds.map_or(timeout_seconds, Seconds::get);
+    let timeout_grace_seconds = raw
+        .timeout_grace_seconds
+        .map_or(timeout_seconds, Seconds::get);
     Policy {
         on_invalid_role: raw.on_invalid_role.unwrap_or(defaults.on_invalid_role),
         on_unspecified_failure: raw

@@ -41,7 +41,10 @@ pub const UNEXPRESSED: &[(&str, &str)] = &[
         "a freeze window's start and end are RFC 3339 timestamps with an offset",
         "must be an RFC 3339 timestamp",
     ),
-    ("a freeze window's end is after its start", "must be after start"),
+    (
+        "a freeze window's end is after its start",
+        "must be after start",
+    ),
     (
         "a weekly freeze window's timeZone is a name in the IANA time zone database",
         "unknown time zone",
@@ -86,7 +89,10 @@ pub(super) struct RawInput {
     )]
     pub stages: Option<Vec<Value>>,
     /// A snapshot id, or `latest` for the game's newest snapshot.
-    #[cfg_attr(feature = "schema", schemars(schema_with = "schema_rules::snapshot_id"))]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(schema_with = "schema_rules::snapshot_id")
+    )]
     pub snapshot_id: String,
     #[serde(default)]
     pub policy: Option<RawPolicy>,
@@ -150,9 +156,8 @@ pub(super) struct RawBake {
         feature = "schema",
         schemars(extend("default" = bake::DEFAULT_CHECK_INTERVAL_SECONDS))
     )]
-    pub check_interval_seconds: Option<
-        Seconds<{ bake::MIN_CHECK_INTERVAL_SECONDS }, { bake::MAX_CHECK_INTERVAL_SECONDS }>,
-    >,
+    pub check_interval_seconds:
+        Option<Seconds<{ bake::MIN_CHECK_INTERVAL_SECONDS }, { bake::MAX_CHECK_INTERVAL_SECONDS }>>,
     #[serde(default)]
     pub fail_on_insufficient_data: bool,
     #[serde(default)]
@@ -185,7 +190,8 @@ pub(super) struct RawPolicy {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub(super) struct RawApproval {
     /// How long the run waits for an answer before it ends `APPROVAL_TIMED_OUT`.
-    pub timeout_seconds: Seconds<{ approval::MIN_TIMEOUT_SECONDS }, { approval::MAX_TIMEOUT_SECONDS }>,
+    pub timeout_seconds:
+        Seconds<{ approval::MIN_TIMEOUT_SECONDS }, { approval::MAX_TIMEOUT_SECONDS }>,
 }
 
 impl RawApproval {
@@ -202,9 +208,7 @@ impl RawApproval {
 #[serde(untagged)]
 #[allow(dead_code)]
 enum StageEntry {
-    Name(
-        #[schemars(length(min = 1, max = NAME_MAX_CHARS), pattern(NAME_PATTERN))] String,
-    ),
+    Name(#[schemars(length(min = 1, max = NAME_MAX_CHARS), pattern(NAME_PATTERN))] String),
     Object(RawStageObject),
 }
 
@@ -237,9 +241,7 @@ mod schema_rules {
     /// `stageName` or `stages`, exactly one of them; the run's approval or the first stage's,
     /// not both; and the list of rules the schema leaves to the parser.
     pub fn input(schema: &mut Schema) {
-        let given = |field: &str, kind: &str| {
-            json!({"required": [field], "properties": {field: {"type": kind}}})
-        };
+        let given = |field: &str, kind: &str| json!({"required": [field], "properties": {field: {"type": kind}}});
         schema.insert(
             "oneOf".into(),
             json!([given("stageName", "string"), given("stages", "array")]),
@@ -279,10 +281,7 @@ mod schema_rules {
     /// Each policy member's default is what `Policy::default()` holds.
     pub fn policy_defaults(schema: &mut Schema) {
         let defaults = serde_json::to_value(Policy::default()).unwrap_or_default();
-        let Some(properties) = schema
-            .get_mut("properties")
-            .and_then(Value::as_object_mut)
-        else {
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
             return;
         };
         for (name, property) in properties.iter_mut() {
