@@ -3,11 +3,16 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
+use stagegate_core::approval::ApprovalSpec;
 use stagegate_core::backoff::{next_wait, MAX_WAIT_SECONDS};
+use stagegate_core::bake::BakeSpec;
 use stagegate_core::classify::{classify, Outcome};
 use stagegate_core::deployment::{Deployment, DeploymentState, ResultCode};
-use stagegate_core::input::parse_start_event;
+use stagegate_core::input::{
+    parse_execution_input, parse_start_event, GateRequest, SnapshotChoice, StageSpec,
+};
 use stagegate_core::notification::{render, Report, MAX_SUBJECT_CHARS};
+use stagegate_core::policy::{FailureResponse, Policy};
 use stagegate_core::token::{client_token, Purpose};
 use stagegate_core::verdict::{CaughtError, Verdict};
 use time::{Duration, OffsetDateTime};
@@ -219,6 +224,261 @@ fn break_one(input: &mut Value, which: usize, junk: char) -> &'static str {
     }
 }
 
+/// A response, and whether the input writes it out (a default may be left unwritten).
+fn response_of(alert: bool) -> FailureResponse {
+    if alert {
+        FailureResponse::Alert
+    } else {
+        FailureResponse::Rollback
+    }
+}
+
+/// A bake as the gate holds it, and the input that asks for it (defaults written or not).
+fn bake_model() -> impl Strategy<Value = (BakeSpec, Value)> {
+    (
+        30u64..=7200,
+        10u64..=300,
+        prop::collection::btree_set("[a-zA-Z0-9._/: -]{1,30}|\\PC{1,8}", 1..5),
+        any::<bool>(),
+        any::<bool>(),
+        any::<[bool; 3]>(),
+    )
+        .prop_map(|(seconds, interval, names, insufficient, ignore, write)| {
+            // At most 120 checks: the interval is raised to what the bake needs.
+            let interval = interval.max(seconds.div_ceil(120));
+            let spec = BakeSpec {
+                seconds,
+                alarm_names: names.into_iter().collect(),
+                check_interval_seconds: interval,
+                fail_on_insufficient_data: insufficient,
+                ignore_alarm_read_errors: ignore,
+            };
+            let mut b = json!({"seconds": seconds, "alarmNames": spec.alarm_names});
+            if interval != 30 || write[0] {
+                b["checkIntervalSeconds"] = json!(interval);
+            }
+            if insufficient || write[1] {
+                b["failOnInsufficientData"] = json!(insufficient);
+            }
+            if ignore || write[2] {
+                b["ignoreAlarmReadErrors"] = json!(ignore);
+            }
+            (spec, b)
+        })
+}
+
+fn policy_model() -> impl Strategy<Value = (Policy, Value)> {
+    (
+        any::<[bool; 4]>(),
+        60u64..=7200,
+        prop::option::of(0u64..=7200),
+        any::<[bool; 5]>(),
+    )
+        .prop_map(|(alert, timeout, grace, write)| {
+            let policy = Policy {
+                on_invalid_role: response_of(alert[0]),
+                on_unspecified_failure: response_of(alert[1]),
+                on_timeout: response_of(alert[2]),
+                on_bake_failure: response_of(alert[3]),
+                timeout_seconds: timeout,
+                timeout_grace_seconds: grace.unwrap_or(timeout),
+            };
+            let defaults = Policy::default();
+            let mut p = serde_json::Map::new();
+            let responses = [
+                (
+                    "onInvalidRole",
+                    policy.on_invalid_role,
+                    defaults.on_invalid_role,
+                ),
+                (
+                    "onUnspecifiedFailure",
+                    policy.on_unspecified_failure,
+                    defaults.on_unspecified_failure,
+                ),
+                ("onTimeout", policy.on_timeout, defaults.on_timeout),
+                (
+                    "onBakeFailure",
+                    policy.on_bake_failure,
+                    defaults.on_bake_failure,
+                ),
+            ];
+            for (i, (key, value, default)) in responses.into_iter().enumerate() {
+                if value != default || write[i] {
+                    p.insert(key.into(), json!(value.as_str()));
+                }
+            }
+            if timeout != defaults.timeout_seconds || write[4] {
+                p.insert("timeoutSeconds".into(), json!(timeout));
+            }
+            if let Some(g) = grace {
+                p.insert("timeoutGraceSeconds".into(), json!(g));
+            }
+            (policy, Value::Object(p))
+        })
+}
+
+/// A freeze window in the form the gate writes it back (so a round trip must give it exactly).
+fn freeze_window_json() -> impl Strategy<Value = Value> {
+    let name = prop::option::of("[a-zA-Z0-9 ]{1,64}");
+    prop_oneof![
+        (name.clone(), 0i64..400 * 24, 1i64..200).prop_map(|(name, start_h, hours)| {
+            let at = |h: i64| stagegate_core::timefmt::rfc3339(t0() + Duration::hours(h));
+            let mut w = json!({"start": at(start_h), "end": at(start_h + hours)});
+            if let Some(n) = name {
+                w["name"] = json!(n);
+            }
+            w
+        }),
+        (
+            name,
+            prop::sample::subsequence(vec!["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"], 1..=7),
+            0u16..24 * 60,
+            1u16..24 * 60,
+            prop::sample::select(vec![
+                "UTC",
+                "Europe/Berlin",
+                "America/New_York",
+                "Asia/Tokyo"
+            ]),
+        )
+            .prop_map(|(name, days, from, length, zone)| {
+                let to = (from + length) % (24 * 60);
+                let clock = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+                let to = if to == 0 {
+                    "24:00".to_owned()
+                } else {
+                    clock(to)
+                };
+                let mut w = json!({"weekly": {"days": days, "from": clock(from), "to": to,
+                                              "timeZone": zone}});
+                if let Some(n) = name {
+                    w["name"] = json!(n);
+                }
+                w
+            }),
+    ]
+}
+
+/// A whole request as the gate holds it after parsing, and an input that asks for exactly it.
+fn request_model() -> impl Strategy<Value = (GateRequest, Value)> {
+    (
+        model_name(),
+        prop::collection::btree_set(model_name(), 1..=5),
+        any::<bool>(),
+        prop::collection::vec(
+            (
+                prop::option::of(bake_model()),
+                prop::option::of(60u64..=86_400),
+                any::<bool>(),
+            ),
+            5,
+        ),
+        prop::option::of(bake_model()),
+        prop::option::of(60u64..=86_400),
+        prop_oneof![
+            Just(SnapshotChoice::Latest),
+            "[0-9]{3,6}"
+                .prop_map(|d| SnapshotChoice::Id(format!("Snapshot_2026-01-01T00:00:00.{d}Z"))),
+        ],
+        prop::option::of(policy_model()),
+        prop::option::of(any::<bool>()),
+        prop::option::of(prop::collection::vec(freeze_window_json(), 0..4)),
+    )
+        .prop_map(
+            |(
+                game,
+                names,
+                single,
+                per_stage,
+                run_bake,
+                run_approval,
+                snapshot,
+                policy,
+                dry,
+                windows,
+            )| {
+                let names: Vec<String> = names.into_iter().collect();
+                let single = single || names.len() == 1 && per_stage[0].2;
+                let mut input = json!({"gameName": game, "snapshotId": snapshot.as_str()});
+                let mut stages = Vec::new();
+                if single {
+                    input["stageName"] = json!(names[0]);
+                    stages.push(StageSpec {
+                        stage_name: names[0].clone(),
+                        approval: None,
+                        bake_field: "bake".into(),
+                        bake: run_bake.as_ref().map(|(b, _)| b.clone()),
+                    });
+                } else {
+                    let mut entries = Vec::new();
+                    for (i, name) in names.iter().enumerate() {
+                        let (own_bake, own_approval, as_string) = &per_stage[i];
+                        // The run's approval is the first stage's; only one of them may be given.
+                        let own_approval = if i == 0 && run_approval.is_some() {
+                            None
+                        } else {
+                            *own_approval
+                        };
+                        let plain = *as_string && own_bake.is_none() && own_approval.is_none();
+                        if plain {
+                            entries.push(json!(name));
+                        } else {
+                            let mut o = json!({"stageName": name});
+                            if let Some((_, b)) = own_bake {
+                                o["bake"] = b.clone();
+                            }
+                            if let Some(t) = own_approval {
+                                o["approval"] = json!({"timeoutSeconds": t});
+                            }
+                            entries.push(o);
+                        }
+                        let (bake, bake_field) = match (own_bake, &run_bake) {
+                            (Some((b, _)), _) => (Some(b.clone()), format!("stages[{i}].bake")),
+                            (None, Some((b, _))) => (Some(b.clone()), "bake".to_owned()),
+                            (None, None) => (None, format!("stages[{i}].bake")),
+                        };
+                        stages.push(StageSpec {
+                            stage_name: name.clone(),
+                            approval: own_approval
+                                .map(|timeout_seconds| ApprovalSpec { timeout_seconds }),
+                            bake_field,
+                            bake,
+                        });
+                    }
+                    input["stages"] = json!(entries);
+                }
+                if let Some(t) = run_approval {
+                    input["approval"] = json!({"timeoutSeconds": t});
+                    stages[0].approval = Some(ApprovalSpec { timeout_seconds: t });
+                }
+                if let Some((_, b)) = &run_bake {
+                    input["bake"] = b.clone();
+                }
+                if let Some((_, p)) = &policy {
+                    input["policy"] = p.clone();
+                }
+                if let Some(d) = dry {
+                    input["dryRun"] = json!(d);
+                }
+                if let Some(w) = &windows {
+                    input["freezeWindows"] = json!(w);
+                }
+                let request = GateRequest {
+                    game_name: game,
+                    stages,
+                    wave: !single,
+                    snapshot,
+                    policy: policy.map(|(p, _)| p).unwrap_or_default(),
+                    dry_run: dry.unwrap_or(false),
+                    // Compared in their written form (below): built only by parsing.
+                    freeze_windows: vec![],
+                };
+                (request, input)
+            },
+        )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -248,6 +508,19 @@ proptest! {
     }
 
     #[test]
+    fn every_field_round_trips((expected, input) in request_model()) {
+        let mut parsed = parse_execution_input(&input, "")
+            .map_err(|e| TestCaseError::fail(format!("{input}: {e}")))?;
+        // Freeze windows: written back, each is exactly what the input gave.
+        let windows = serde_json::to_value(&parsed.freeze_windows)
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let given = input.get("freezeWindows").cloned().unwrap_or(json!([]));
+        prop_assert_eq!(windows, given);
+        parsed.freeze_windows.clear();
+        prop_assert_eq!(parsed, expected, "{}", input);
+    }
+
+    #[test]
     fn one_broken_rule_is_rejected_naming_its_field(
         mut input in valid_input(), which in 0usize..8, junk in "[ !@#$%^&*()+=\\u{e9}\\u{1F600}]",
     ) {
@@ -269,8 +542,15 @@ proptest! {
 
     #[test]
     fn names_are_accepted_exactly_when_the_model_allows(
-        game in ".{0,40}", stage in "[a-zA-Z0-9_-]{1,36}", wrap in any::<bool>()
+        before in prop_oneof![Just(String::new()), ".{0,2}"],
+        name in "[a-zA-Z0-9_-]{0,40}",
+        after in prop_oneof![Just(String::new()), ".{0,2}"],
+        stage in "[a-zA-Z0-9_-]{1,36}",
+        wrap in any::<bool>()
     ) {
+        // The model's alphabet and lengths (up to a few past the limit), sometimes with junk
+        // around: most draws sit near the rule, not far outside it.
+        let game = format!("{before}{name}{after}");
         let input = json!({"gameName": game, "stageName": stage, "snapshotId": "latest"});
         let event = if wrap { json!({"input": input, "execution": {"Id": "e"}}) } else { input };
         let valid = (1..=36).contains(&game.chars().count())
