@@ -11,9 +11,32 @@ pub fn execution_input() -> Schema {
     crate::input::schema()
 }
 
-/// `schemas/message.schema.json`
+/// `schemas/message.schema.json`: closed, every object lists all it may hold, so a subscriber
+/// validating against it learns of a new member from the schema's diff, not from production.
 pub fn message() -> Schema {
-    schemars::schema_for!(crate::message::Message)
+    let mut schema = schemars::schema_for!(crate::message::Message);
+    if let Some(root) = schema.as_object_mut() {
+        root.values_mut().for_each(close_objects);
+        if root.contains_key("properties") {
+            root.insert("additionalProperties".into(), false.into());
+        }
+    }
+    schema
+}
+
+/// `additionalProperties: false` on every object schema with `properties` that says nothing of
+/// other members (the message types are plain structs, so their fields are all there is).
+fn close_objects(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), false.into());
+            }
+            map.values_mut().for_each(close_objects);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
 }
 
 #[cfg(test)]

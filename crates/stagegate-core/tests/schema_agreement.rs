@@ -646,3 +646,89 @@ fn the_schema_and_the_parser_agree_on_every_input() {
         assert!(*met > 0, "no input met the unexpressed rule {rule:?}");
     }
 }
+
+fn validator(file: &str) -> jsonschema::Validator {
+    let path = format!("{}/../../schemas/{file}", env!("CARGO_MANIFEST_DIR"));
+    let schema: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| panic!("{path} is not readable JSON"));
+    jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("{path} is no schema: {e}"))
+}
+
+/// Every message the gate publishes in the committed examples (one per outcome, rendered by the
+/// gate itself in `golden_messages.rs`) and every verdict rendered without a state fits the
+/// message schema; and the schema is closed: a misspelt outcome or an unknown member fails it.
+#[test]
+fn every_message_the_gate_publishes_fits_the_message_schema() {
+    use stagegate_core::notification::{render, Report};
+    use stagegate_core::verdict::{CaughtError, Verdict};
+
+    let validator = validator("message.schema.json");
+    let problems = |body: &Value| -> Vec<String> {
+        validator
+            .iter_errors(body)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect()
+    };
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../schemas/examples");
+    let mut examples = 0;
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    entries.sort();
+    let mut outcomes = std::collections::BTreeSet::new();
+    for path in entries {
+        let example: Value = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|t| serde_json::from_str(&t).ok())
+            .unwrap_or_else(|| panic!("{} is not JSON", path.display()));
+        let body = &example["message"];
+        let wrong = problems(body);
+        assert!(wrong.is_empty(), "{}: {}", path.display(), wrong.join("; "));
+        outcomes.insert(body["outcome"].as_str().unwrap_or_default().to_owned());
+        examples += 1;
+    }
+    assert!(examples >= 17, "only {examples} examples");
+    let error = CaughtError::from_catch(&json!({"Error": "States.Timeout", "Cause": "x"}));
+    for verdict in Verdict::ALL {
+        let n = render(&Report {
+            verdict,
+            state: None,
+            error: Some(&error),
+            fallback_game: Some("g".into()),
+            fallback_stage: Some("s".into()),
+            execution_id: "exec".into(),
+            now: time::OffsetDateTime::UNIX_EPOCH,
+        });
+        let body: Value = serde_json::from_str(&n.message).unwrap_or_default();
+        let wrong = problems(&body);
+        assert!(wrong.is_empty(), "{verdict:?}: {}", wrong.join("; "));
+        outcomes.insert(body["outcome"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(outcomes.len(), Verdict::ALL.len(), "{outcomes:?}");
+    // The schema has teeth.
+    let path = dir.to_owned() + "/rolled-back.json";
+    let example: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    let mut misspelt = example["message"].clone();
+    misspelt["outcome"] = json!("ROLLEDBACK");
+    let mut extra = example["message"].clone();
+    extra["gate"]["surprise"] = json!(1);
+    let mut missing = example["message"].clone();
+    if let Some(o) = missing.as_object_mut() {
+        o.remove("summary");
+    }
+    for (what, body) in [
+        ("a misspelt outcome", misspelt),
+        ("an unknown member", extra),
+        ("a missing summary", missing),
+    ] {
+        assert!(!problems(&body).is_empty(), "{what} passes the schema");
+    }
+}
