@@ -647,6 +647,31 @@ fn the_schema_and_the_parser_agree_on_every_input() {
     }
 }
 
+/// A reader of docs/input.md and of the schema learns of each rule the schema leaves out.
+#[test]
+fn the_rules_the_schema_leaves_out_are_named_where_readers_look() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/input.md"))
+        .unwrap_or_default();
+    let schema = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../schemas/execution-input.schema.json"
+    ))
+    .ok()
+    .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+    .unwrap_or_default();
+    let description = schema["description"].as_str().unwrap_or_default();
+    for (rule, _) in UNEXPRESSED {
+        assert!(
+            docs.contains(&format!("- {rule}\n")),
+            "docs/input.md does not name {rule:?}"
+        );
+        assert!(
+            description.contains(rule),
+            "the schema does not name {rule:?}"
+        );
+    }
+}
+
 fn validator(file: &str) -> jsonschema::Validator {
     let path = format!("{}/../../schemas/{file}", env!("CARGO_MANIFEST_DIR"));
     let schema: Value = std::fs::read_to_string(&path)
