@@ -9,8 +9,9 @@ process that behaves like `cargo lambda watch` (bare function names only; handle
 transitions. Creates an SNS topic (with an SQS queue subscribed) and the state machine from
 infra/statemachine/deployment-gate.asl.json with the DefinitionSubstitutions replaced by fake
 function ARNs, runs one execution per scenario (answering the approval scenarios' task tokens with
-SendTaskSuccess or SendTaskFailure, as `stagegate approve` or a console would), and checks each execution's status, error/cause,
-output, the states it entered (get_execution_history), the Lambda calls, and the SNS messages.
+SendTaskSuccess or SendTaskFailure, as `stagegate approve` or a console would), and checks each
+execution's status, error/cause, output, the states it entered (get_execution_history), the
+Lambda calls, and the SNS messages.
 Ends with `N passed, N failed`; exits 1 if any scenario failed.
 """
 
