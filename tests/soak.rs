@@ -433,8 +433,14 @@ async fn soak_case(
     let wall = t.elapsed();
     outages.stop();
     inbox.stop();
-    let _ = driver.await;
-    let _ = collector.await;
+    // Either one panicking would leave the soak without its outages or its notifications and
+    // judge a run it did not observe: a failure, not something to wait out.
+    driver
+        .await
+        .map_err(|e| format!("the SNS outage driver failed: {e}"))?;
+    collector
+        .await
+        .map_err(|e| format!("the notification collector failed: {e}"))?;
     inbox.settle(Duration::from_secs(2)).await?;
     let (notices, garbage) = inbox.take();
     records.sort_by_key(|(i, _)| *i);

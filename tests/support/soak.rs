@@ -544,6 +544,7 @@ pub fn explain_timeout(
         gamesparks.created - started,
         gamesparks.created - deadline,
     );
+    // `write!` into a String cannot fail (fmt::Write for String is infallible); the same below.
     if let Some(j) = watched.finished_at.map(epoch_secs) {
         let _ = write!(
             line,
@@ -573,6 +574,7 @@ impl Verdict {
     }
 
     fn line(&mut self, text: impl AsRef<str>) {
+        // Into a String: cannot fail.
         let _ = writeln!(self.report, "  {}", text.as_ref());
     }
 }
