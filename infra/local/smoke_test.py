@@ -307,7 +307,6 @@ class FakeFunctions:
         return {"outcome": outcome, "succeeded": outcome == "SUCCEEDED", "error": f"StageGate.{outcome}",
                 "cause": summary, "subject": subject, "messageId": reply["MessageId"]}
 
-
     # notify-result from AwaitApproval: {"approvalRequest": <gate state>, "taskToken", "execution"};
     # the harness answers the token once this call has returned.
     def _request_approval(self, event: dict, scenario: str) -> dict:
