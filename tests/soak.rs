@@ -268,9 +268,10 @@ async fn race(
         let (stop, client, stages) = (stop.clone(), gamesparks.clone(), stages.clone());
         tokio::spawn(async move {
             let mut max: BTreeMap<String, usize> = BTreeMap::new();
-            // Per stage: listings read, listings that failed. A monitor that never read a stage
-            // proves nothing about it, so the check requires reads.
-            let mut reads: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+            // Per stage: listings read, and the errors of those that failed. A monitor that never
+            // read a stage proves nothing about it, so the check requires reads; a failed one is
+            // a gap in the watch, so the check fails on it.
+            let mut reads: BTreeMap<String, (usize, Vec<String>)> = BTreeMap::new();
             while !stop.load(Ordering::SeqCst) {
                 for stage in &stages {
                     let count = reads.entry(stage.clone()).or_default();
@@ -284,7 +285,7 @@ async fn race(
                             let seen = max.entry(stage.clone()).or_default();
                             *seen = (*seen).max(busy);
                         }
-                        Err(_) => count.1 += 1,
+                        Err(e) => count.1.push(e),
                     }
                 }
                 tokio::time::sleep(Duration::from_millis(250)).await;
@@ -433,8 +434,14 @@ async fn soak_case(
     let wall = t.elapsed();
     outages.stop();
     inbox.stop();
-    let _ = driver.await;
-    let _ = collector.await;
+    // Either one panicking would leave the soak without its outages or its notifications and
+    // judge a run it did not observe: a failure, not something to wait out.
+    driver
+        .await
+        .map_err(|e| format!("the SNS outage driver failed: {e}"))?;
+    collector
+        .await
+        .map_err(|e| format!("the notification collector failed: {e}"))?;
     inbox.settle(Duration::from_secs(2)).await?;
     let (notices, garbage) = inbox.take();
     records.sort_by_key(|(i, _)| *i);

@@ -110,6 +110,8 @@ fn copy_workspace(to: &Path) {
 #[test]
 fn the_old_http_stack_coming_back_fails_the_check() {
     let copy = std::env::temp_dir().join(format!("stagegate-supply-chain-{}", std::process::id()));
+    // A leftover of an earlier run, if any: absent is the usual case, and copy_workspace fails
+    // loudly if the folder cannot be made.
     let _ = std::fs::remove_dir_all(&copy);
     copy_workspace(&copy);
     let manifest = copy.join("Cargo.toml");
@@ -124,6 +126,7 @@ fn the_old_http_stack_coming_back_fails_the_check() {
     fetch(&copy, false); // resolves the old stack into the copy's lock
 
     let (passed, report) = deny(&copy, &["advisories"]);
+    // Cleanup of a temporary copy: a leftover does not change what is asserted below.
     let _ = std::fs::remove_dir_all(&copy);
     assert!(!passed, "the check must fail:\n{report}");
     for (advisory, what) in [

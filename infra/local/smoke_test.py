@@ -8,8 +8,10 @@ process that behaves like `cargo lambda watch` (bare function names only; handle
 500 {"errorType","errorMessage"}) and mimics the four functions' contracts with canned state
 transitions. Creates an SNS topic (with an SQS queue subscribed) and the state machine from
 infra/statemachine/deployment-gate.asl.json with the DefinitionSubstitutions replaced by fake
-function ARNs, runs one execution per scenario, and checks each execution's status, error/cause,
-output, the states it entered (get_execution_history), the Lambda calls, and the SNS messages.
+function ARNs, runs one execution per scenario (answering the approval scenarios' task tokens with
+SendTaskSuccess or SendTaskFailure, as `stagegate approve` or a console would), and checks each
+execution's status, error/cause, output, the states it entered (get_execution_history), the
+Lambda calls, and the SNS messages.
 Ends with `N passed, N failed`; exits 1 if any scenario failed.
 """
 
@@ -126,6 +128,8 @@ class FakeFunctions:
     def start_deployment(self, event: dict, scenario: str, n: int) -> dict:
         if "advance" in event:
             return self._advance(event)
+        if "approved" in event:
+            return self._answered(event, scenario)
         assert set(event) == {"input", "execution"}, f"start-deployment event keys: {sorted(event)}"
         execution = event["execution"]
         # Only what the functions read: the execution's Input again would double the payload
@@ -169,6 +173,14 @@ class FakeFunctions:
             state["action"] = "celebrate"
         if scenario == "no-action":
             del state["action"]
+        if scenario in APPROVALS:
+            # Asks before deploying anything: no deployment yet, the wait's timeout is the
+            # approval's (long enough that only the harness's answer ends it).
+            state.update(action="approve", waitSeconds=0, deploymentId=None, deploymentState=None,
+                         reason="approval required before deploying", approval={
+                             "stageName": inp["stageName"], "timeoutSeconds": 3600, "requestedAt": _iso(now),
+                             "expiresAt": _iso(now + timedelta(seconds=3600)), "servingSnapshotId": PREVIOUS,
+                             "answer": None})
         if scenario in ("wave", "advance-denied"):
             stages = inp["stages"]
             state.update(stageName=stages[0], wave={"index": 0, "stages": [{"stageName": s} for s in stages]})
@@ -190,6 +202,22 @@ class FakeFunctions:
                     deadline=_iso(now + timedelta(seconds=1800)), attempt=0, deploymentState="PENDING",
                     outcome="IN_PROGRESS", resultCode=None, finishedAt=None, phase="DEPLOY", action="wait",
                     waitSeconds=30, reason=f"deployment started on {stages[index]['stageName']}")
+
+    # start-deployment from the Answered state: {"approved": <gate state + approvalAnswer>}.
+    def _answered(self, event: dict, scenario: str) -> dict:
+        assert set(event) == {"approved"}, f"start-deployment (approved) event keys: {sorted(event)}"
+        state = event["approved"]
+        assert state["action"] == "approve" and "error" not in state, state
+        answer = state["approvalAnswer"]
+        assert answer["decision"] == "APPROVE" and answer["by"] == APPROVER, answer
+        if scenario == "answered-denied":
+            raise FunctionError("StageGate.AccessDenied", "StartStageDeployment: AccessDeniedException after approval")
+        now = datetime.now(timezone.utc)
+        approval = dict(state["approval"], answer=answer)
+        rest = {k: v for k, v in state.items() if k != "approvalAnswer"}
+        return dict(rest, approval=approval, deploymentId="dep-0123456789abcdef", startedAt=_iso(now),
+                    deadline=_iso(now + timedelta(seconds=1800)), deploymentState="PENDING", action="wait",
+                    waitSeconds=30, reason="approved; deployment started")
 
     # poll-deployment: the gate state in, the updated gate state out.
     def poll_deployment(self, state: dict, scenario: str, n: int) -> dict:
@@ -248,6 +276,8 @@ class FakeFunctions:
 
     # notify-result: {"state": <gate state or Catch output>, "execution": {Id, Name, StartTime}}
     def notify_result(self, event: dict, scenario: str, n: int) -> dict:
+        if "approvalRequest" in event:
+            return self._request_approval(event, scenario)
         assert set(event) == {"state", "execution"}, f"notify-result event keys: {sorted(event)}"
         state, execution = event["state"], event["execution"]
         assert set(execution) == {"Id", "Name", "StartTime"}, f"execution keys: {sorted(execution)}"
@@ -257,7 +287,7 @@ class FakeFunctions:
         if isinstance(error, dict):
             outcome = "BLOCKED" if error.get("Error") == "StageGate.DeploymentInProgress" else "ERROR"
             try:
-                detail = json.loads(error.get("Cause", "")).get("errorMessage")
+                detail = json.loads(error.get("Cause") or "").get("errorMessage")
             except (ValueError, AttributeError):
                 detail = error.get("Cause")
             summary = f"the gate failed: {error.get('Error')}: {detail}"
@@ -277,6 +307,45 @@ class FakeFunctions:
         return {"outcome": outcome, "succeeded": outcome == "SUCCEEDED", "error": f"StageGate.{outcome}",
                 "cause": summary, "subject": subject, "messageId": reply["MessageId"]}
 
+    # notify-result from AwaitApproval: {"approvalRequest": <gate state>, "taskToken", "execution"};
+    # the harness answers the token once this call has returned.
+    def _request_approval(self, event: dict, scenario: str) -> dict:
+        assert set(event) == {"approvalRequest", "taskToken", "execution"}, f"approval request keys: {sorted(event)}"
+        state, execution = event["approvalRequest"], event["execution"]
+        assert state["action"] == "approve" and state["approval"]["answer"] is None, state
+        assert event["taskToken"], event
+        if scenario == "approval-request-lost":
+            # Not retried by AwaitApproval (a publish that failed is not retried by asking again):
+            # its catch-all must still end the run with a message.
+            raise FunctionError("StageGate.NotificationFailed", "SNS Publish failed: KMSAccessDeniedException")
+        outcome, summary = "AWAITING_APPROVAL", f"{state['snapshotId']} awaits approval on {state['stageName']}"
+        subject = f"stagegate {outcome}: {state.get('gameName')}/{state.get('stageName')}"
+        message = json.dumps({"outcome": outcome, "summary": summary, "executionId": execution["Id"]})
+        reply = self.sns.publish(
+            TopicArn=self.topic_arn, Subject=subject, Message=message,
+            MessageAttributes={"outcome": {"DataType": "String", "StringValue": outcome}},
+        )
+        return {"outcome": outcome, "succeeded": False, "error": f"StageGate.{outcome}", "cause": summary,
+                "subject": subject, "messageId": reply["MessageId"]}
+
+    def answer_approvals(self, sfn, answered: set[str]) -> None:
+        """Answers each approval scenario's wait once its request was published (the token is
+        registered before the request is sent, so an answer after it returned is never early):
+        SendTaskSuccess as `stagegate approve` sends it, or SendTaskFailure."""
+        for name, answer in APPROVALS.items():
+            if name in answered or answer is None:
+                continue
+            requests = [e for _, e, r in self.calls_of(name, "notify-result") if "approvalRequest" in e and r == "ok"]
+            if not requests:
+                continue
+            token = requests[0]["taskToken"]
+            if answer == "fail":
+                sfn.send_task_failure(taskToken=token, error=APPROVAL_FAILURE, cause="withdrawn in the console")
+            else:
+                output = {"decision": answer, "by": APPROVER, "reason": "smoke", "at": _iso(datetime.now(timezone.utc))}
+                sfn.send_task_success(taskToken=token, output=json.dumps(output))
+            answered.add(name)
+
 
 def _scenario(event: dict) -> str:
     # A wave changes stageName as it goes; the advance-denied wave is told by its game.
@@ -292,7 +361,8 @@ def _scenario(event: dict) -> str:
             value = value.get(key) if isinstance(value, dict) else None
         if value:
             return "wave"
-    for path in (("input", "stageName"), ("state", "stageName"), ("state", "input", "stageName"), ("stageName",)):
+    for path in (("input", "stageName"), ("state", "stageName"), ("state", "input", "stageName"),
+                 ("approvalRequest", "stageName"), ("approved", "stageName"), ("stageName",)):
         value = event
         for key in path:
             value = value.get(key) if isinstance(value, dict) else None
@@ -347,6 +417,18 @@ def fake_lambda_server(functions: FakeFunctions) -> ThreadingHTTPServer:
 
 
 # --------------------------------------------------------------------------- scenarios
+# The approval scenarios and how the harness answers each wait: a decision (SendTaskSuccess), "fail"
+# (SendTaskFailure: someone failed the task in the console or with the CLI), or None (the request
+# itself fails, so there is nothing to answer).
+APPROVALS: dict[str, str | None] = {
+    "approval": "APPROVE",
+    "approval-failed": "fail",
+    "approval-request-lost": None,
+    "answered-denied": "APPROVE",
+}
+APPROVER = "arn:aws:sts::123456789012:assumed-role/release/smoke"
+APPROVAL_FAILURE = "Operator.TaskFailed"
+
 # name -> (expected status, expected Error, states entered in order, expected calls per function)
 SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
     "happy": (
@@ -404,6 +486,31 @@ SCENARIOS: dict[str, tuple[str, str | None, list[str], dict[str, int]]] = {
         ["Accept", "Start", "Route", "UnknownAction", "NotifyError", "Failed"],
         {"start-deployment": 1, "notify-result": 1},
     ),
+    # The approval: asked, answered by SendTaskSuccess, then deployed as any run.
+    "approval": (
+        "SUCCEEDED", None,
+        ["Accept", "Start", "Route", "AwaitApproval", "Answered", "Route", "Wait", "Poll", "Route", "Wait", "Poll",
+         "Route", "Notify", "Finish", "Succeeded"],
+        {"start-deployment": 2, "poll-deployment": 2, "notify-result": 2},
+    ),
+    # AwaitApproval's catch-all: the wait is failed (SendTaskFailure) and is not retried ...
+    "approval-failed": (
+        "FAILED", "StageGate.ERROR",
+        ["Accept", "Start", "Route", "AwaitApproval", "NotifyError", "Failed"],
+        {"start-deployment": 1, "notify-result": 2},
+    ),
+    # ... or its Lambda (publishing the request) fails with an error it does not retry.
+    "approval-request-lost": (
+        "FAILED", "StageGate.ERROR",
+        ["Accept", "Start", "Route", "AwaitApproval", "NotifyError", "Failed"],
+        {"start-deployment": 1, "notify-result": 2},
+    ),
+    # Answered's catch-all: approved, but starting the stage fails.
+    "answered-denied": (
+        "FAILED", "StageGate.ERROR",
+        ["Accept", "Start", "Route", "AwaitApproval", "Answered", "NotifyError", "Failed"],
+        {"start-deployment": 2, "notify-result": 2},
+    ),
     # NotifyError's own Catch: the error report itself cannot be published.
     "error-notification-lost": (
         "FAILED", "StageGate.NotificationFailed",
@@ -441,6 +548,28 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
     notify_calls = functions.calls_of(name, "notify-result")
     mine = [m for m in messages if m["executionId"] == execution_arn]
 
+    if name in APPROVALS:
+        # One request (with the execution's token) per approval scenario, published once unless it
+        # was the publication that failed; then the outcome (or the error) once.
+        requests = [(e, r) for _, e, r in notify_calls if "approvalRequest" in e]
+        want = "StageGate.NotificationFailed" if name == "approval-request-lost" else "ok"
+        assert [r for _, r in requests] == [want], requests
+        asked = [m for m in mine if m["outcome"] == "AWAITING_APPROVAL"]
+        assert len(asked) == (0 if name == "approval-request-lost" else 1), mine
+        mine = [m for m in mine if m["outcome"] != "AWAITING_APPROVAL"]
+    if name in ("approval-failed", "approval-request-lost", "answered-denied"):
+        state = notify_calls[-1][1]["state"]
+        caught = {"approval-failed": APPROVAL_FAILURE, "approval-request-lost": "StageGate.NotificationFailed",
+                  "answered-denied": "StageGate.AccessDenied"}[name]
+        assert state["error"]["Error"] == caught, state
+        # The Catch keeps the failing task's input: the report names the stage that waited.
+        assert state["action"] == "approve" and state["approval"]["stageName"] == name, state
+        if name == "answered-denied":
+            assert state["approvalAnswer"]["decision"] == "APPROVE", state
+        else:
+            assert "approvalAnswer" not in state, state
+        assert len(mine) == 1 and mine[0]["outcome"] == "ERROR", mine
+        assert caught in desc["cause"], desc["cause"]
     if want_status == "SUCCEEDED":
         output = json.loads(desc["output"])
         n = output["notification"]
@@ -448,6 +577,8 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
         assert set(n) == {"outcome", "succeeded", "error", "cause", "subject", "messageId"}, sorted(n)
         want_deployment = "dep-0000000000000001" if name == "wave" else "dep-0123456789abcdef"
         assert output["action"] == "succeed" and output["deploymentId"] == want_deployment, output
+        if name == "approval":
+            assert output["approval"]["answer"]["decision"] == "APPROVE", output
         assert len(mine) == 1 and mine[0]["outcome"] == "SUCCEEDED", mine
     else:
         assert desc.get("error") == want_error, f"error {desc.get('error')!r} (want {want_error})"
@@ -633,7 +764,9 @@ def main() -> int:
 
         # Let every execution finish, then collect the SNS messages once.
         deadline = time.monotonic() + args.timeout
+        answered: set[str] = set()
         while time.monotonic() < deadline:
+            functions.answer_approvals(sfn, answered)
             running = [n for n, arn in executions.items()
                        if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING"]
             if not running:
@@ -659,7 +792,8 @@ def main() -> int:
                 print(f"FAIL {name:<18} {err}")
                 failed += 1
         lost = ("notification-lost", "error-notification-lost")
-        assert len(messages) == sum(1 for n in SCENARIOS if n not in lost), messages
+        asked = sum(1 for n, a in APPROVALS.items() if a is not None)
+        assert len(messages) == sum(1 for n in SCENARIOS if n not in lost) + asked, messages
     except Exception:  # noqa: BLE001 - harness failure: report and fail
         traceback.print_exc()
         failed += 1

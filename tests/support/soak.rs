@@ -544,6 +544,7 @@ pub fn explain_timeout(
         gamesparks.created - started,
         gamesparks.created - deadline,
     );
+    // `write!` into a String cannot fail (fmt::Write for String is infallible); the same below.
     if let Some(j) = watched.finished_at.map(epoch_secs) {
         let _ = write!(
             line,
@@ -573,6 +574,7 @@ impl Verdict {
     }
 
     fn line(&mut self, text: impl AsRef<str>) {
+        // Into a String: cannot fail.
         let _ = writeln!(self.report, "  {}", text.as_ref());
     }
 }
@@ -884,8 +886,8 @@ pub struct RaceRun<'a> {
     pub counters: &'a Value,
     /// Most deployments seen in progress at once per stage by the listing monitor, and samples.
     pub monitor_max: &'a BTreeMap<String, usize>,
-    /// Per stage: listings the monitor read, and listings that failed.
-    pub monitor_reads: &'a BTreeMap<String, (usize, usize)>,
+    /// Per stage: listings the monitor read, and the errors of those that failed.
+    pub monitor_reads: &'a BTreeMap<String, (usize, Vec<String>)>,
     /// Deployments started during the case per stage, with their intervals.
     pub started: &'a BTreeMap<String, Vec<crate::observe::Deployment>>,
     pub wall: Duration,
@@ -958,10 +960,19 @@ pub fn check_race(run: &RaceRun<'_>) -> Verdict {
         }
         // While the executions race, the monitor reads each stage every 250 ms: fewer than 3
         // good reads means it saw nothing, and "never more than one" would be vacuous.
-        let (read, failed) = run.monitor_reads.get(stage).copied().unwrap_or_default();
+        let (read, errors) = run.monitor_reads.get(stage).cloned().unwrap_or_default();
+        let failed = errors.len();
         if read < 3 {
             v.fail(format!(
                 "{stage}: the listing monitor read it {read} time(s) ({failed} failed): no evidence of one deployment at a time"
+            ));
+        }
+        // A failed listing is a gap in the watch: a second deployment could have started and
+        // ended inside it unseen, so "never more than one" would no longer be shown.
+        if let Some(first) = errors.first() {
+            v.fail(format!(
+                "{stage}: {failed} of the listing monitor's {} listings failed ({first})",
+                read + failed
             ));
         }
         if run.monitor_max.get(stage).copied().unwrap_or(0) > 1 {
@@ -1005,7 +1016,7 @@ pub fn check_race(run: &RaceRun<'_>) -> Verdict {
                 "{s}: {deploys} deployment(s) started, {conflicts} conflicts, at most {} in progress in {} listings ({} failed)",
                 run.monitor_max.get(s).copied().unwrap_or(0),
                 run.monitor_reads.get(s).map_or(0, |r| r.0),
-                run.monitor_reads.get(s).map_or(0, |r| r.1)
+                run.monitor_reads.get(s).map_or(0, |r| r.1.len())
             )
         })
         .collect();
@@ -1109,6 +1120,489 @@ mod tests {
                 path.display()
             );
         }
+    }
+
+    // ------------------------------------------------------------------ the verdicts' own tests
+    // Each checker is fed a run that is right in every respect (and must find nothing), then
+    // the same run with one thing wrong (and must name it): a checker that passes everything
+    // would pass every soak.
+
+    use crate::observe::{Deployment, Window};
+    use stagegate::message::Message;
+    use stagegate_local::proxy::{ProxyMode, ProxyStats};
+
+    fn example(stem: &str) -> Message {
+        let path = crate::repo_root().join(format!("schemas/examples/{stem}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let golden: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        serde_json::from_value(golden["message"].clone()).unwrap_or_else(|e| panic!("{stem}: {e}"))
+    }
+
+    fn event(name: &str) -> Value {
+        let path = crate::repo_root().join(format!("events/{name}.json"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn arn(name: &str) -> String {
+        format!("arn:aws:states:us-east-1:123456789012:execution:stagegate-gate:{name}")
+    }
+
+    fn notice(record: &Record, stage: &str, outcome: &str, stem: &str) -> Notice {
+        Notice {
+            execution_id: record.arn.clone(),
+            outcome: outcome.to_owned(),
+            subject: format!("stagegate {outcome}: {GAME}/{stage}"),
+            body: example(stem),
+            received: record.stopped.unwrap_or_default(),
+        }
+    }
+
+    /// A soak run with nothing wrong: three executions end as planned with one notification
+    /// each, and the fourth loses its (SUCCEEDED) notification inside the long SNS outage.
+    struct Soak {
+        config: Config,
+        planned: Vec<Planned>,
+        records: Vec<Record>,
+        notices: Vec<Notice>,
+        garbage: Vec<String>,
+        windows: Vec<Window>,
+        counters: Value,
+        panics: Vec<String>,
+    }
+
+    impl Soak {
+        fn good() -> Self {
+            let kinds = [
+                (Kind::Deploys, "succeeded"),
+                (Kind::UnspecifiedRollback, "rolled-back"),
+                (Kind::InvalidRoleAlert, "failed"),
+                (Kind::Deploys, "succeeded"),
+            ];
+            let planned: Vec<Planned> = kinds
+                .iter()
+                .enumerate()
+                .map(|(index, (kind, _))| Planned { index, kind: *kind })
+                .collect();
+            let mut records = Vec::new();
+            let mut notices = Vec::new();
+            let mut counters =
+                json!({"deploymentsStarted": {}, "idempotentReplays": {}, "conflicts": {}});
+            for (p, (kind, stem)) in planned.iter().zip(kinds) {
+                let (status, error) = expected_ending(kind.outcome());
+                let mut states: Vec<String> = ["Accept", "Start", "Route", "Wait", "Poll", "Route"]
+                    .map(String::from)
+                    .into();
+                if kind == Kind::UnspecifiedRollback {
+                    states.extend(["Rollback", "Route", "Wait", "Poll", "Route"].map(String::from));
+                }
+                states.push("Notify".into());
+                let mut record = Record {
+                    name: p.name(),
+                    arn: arn(&p.name()),
+                    status: status.to_owned(),
+                    error,
+                    states,
+                    started: Some(1000.0),
+                    stopped: Some(1020.0 + p.index as f64),
+                    ..Record::default()
+                };
+                let deploys = if p.index == 3 {
+                    // Lost: SNS stayed down past Notify's retries, inside the long window.
+                    record.status = "FAILED".into();
+                    record.error = Some("StageGate.NotificationFailed".into());
+                    record.states.push("NotificationLost".into());
+                    record.stopped = Some(1040.0);
+                    record.notify_failures = 7;
+                    record.notify_input = Some(event("notify-result.succeeded"));
+                    1
+                } else {
+                    record.states.extend(
+                        [
+                            "Finish",
+                            if status == "SUCCEEDED" {
+                                "Succeeded"
+                            } else {
+                                "Failed"
+                            },
+                        ]
+                        .map(String::from),
+                    );
+                    let n = notice(&record, &p.stage(), kind.outcome(), stem);
+                    let ids = [&n.body.deployment, &n.body.rollback]
+                        .into_iter()
+                        .flatten()
+                        .filter(|d| d.deployment_id.is_some())
+                        .count();
+                    notices.push(n);
+                    ids
+                };
+                counters["deploymentsStarted"][format!("{GAME}/{}", p.stage())] =
+                    json!({"DEPLOY": deploys, "UNDEPLOY": 0});
+                records.push(record);
+            }
+            Self {
+                config: Config::default(),
+                planned,
+                records,
+                notices,
+                garbage: Vec::new(),
+                windows: vec![
+                    Window {
+                        long: false,
+                        mode: ProxyMode::Reset,
+                        start: 1005.0,
+                        end: 1006.0,
+                    },
+                    Window {
+                        long: true,
+                        mode: ProxyMode::Unavailable,
+                        start: 1030.0,
+                        end: 1060.0,
+                    },
+                ],
+                counters,
+                panics: Vec::new(),
+            }
+        }
+
+        fn violations(&self) -> Vec<String> {
+            check_soak(&SoakRun {
+                config: &self.config,
+                planned: &self.planned,
+                records: &self.records,
+                notices: &self.notices,
+                garbage: &self.garbage,
+                windows: &self.windows,
+                counters: &self.counters,
+                proxy: ProxyStats::default(),
+                panics: &self.panics,
+                wall: Duration::from_secs(60),
+            })
+            .violations
+        }
+    }
+
+    /// `wrong` applied to a good run makes the checker report a violation containing `says`.
+    fn soak_rejects(what: &str, wrong: impl FnOnce(&mut Soak), says: &str) {
+        let mut run = Soak::good();
+        wrong(&mut run);
+        let found = run.violations();
+        assert!(
+            found.iter().any(|v| v.contains(says)),
+            "{what}: no violation saying {says:?} in {found:#?}"
+        );
+    }
+
+    #[test]
+    fn the_soak_verdict_passes_a_good_run() {
+        assert_eq!(Soak::good().violations(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_soak_verdict_fails_wrong_outcomes() {
+        soak_rejects(
+            "a rollback that ended SUCCEEDED",
+            |r| {
+                r.records[1].status = "SUCCEEDED".into();
+                r.records[1].error = None;
+            },
+            "soak-0001 (unspecified/rollback, s0001): ended SUCCEEDED None",
+        );
+        soak_rejects(
+            "a notification of the wrong outcome",
+            |r| r.notices[0].outcome = "FAILED".into(),
+            "soak-0000 (deploys, s0000): notification says FAILED",
+        );
+        soak_rejects(
+            "a wrong subject",
+            |r| r.notices[2].subject = "stagegate FAILED: soak/s0000".into(),
+            "soak-0002 (invalid-role/alert, s0002): subject",
+        );
+        soak_rejects(
+            "a duplicate notification",
+            |r| {
+                let again = notice(&r.records[0], "s0000", "SUCCEEDED", "succeeded");
+                r.notices.push(again);
+            },
+            "soak-0000 (deploys, s0000): 2 notifications",
+        );
+        soak_rejects(
+            "a silent ending",
+            |r| {
+                r.notices.remove(2);
+            },
+            "soak-0002 (invalid-role/alert, s0002): ended StageGate.FAILED with no notification (silent)",
+        );
+        soak_rejects(
+            "a run past the bound",
+            |r| r.records[0].stopped = Some(1200.0),
+            "soak-0000 (deploys, s0000): took 200.0 s",
+        );
+        soak_rejects(
+            "a run the test had to stop",
+            |r| r.records[0].overdue = true,
+            "soak-0000 (deploys, s0000): still RUNNING",
+        );
+        soak_rejects(
+            "a second deployment on a stage",
+            |r| r.counters["deploymentsStarted"]["soak/s0000"]["DEPLOY"] = json!(2),
+            "soak-0000 (deploys, s0000): 2 deployments started on its stage, at most 1 allowed",
+        );
+        soak_rejects(
+            "a notification naming a deployment the emulator never started",
+            |r| r.counters["deploymentsStarted"]["soak/s0001"]["DEPLOY"] = json!(1),
+            "soak-0001 (unspecified/rollback, s0001): the notification names 2 deployment(s), the emulator started 1",
+        );
+        soak_rejects(
+            "a lost notification that hides a wrong decision",
+            |r| r.records[3].notify_input = Some(event("notify-result.rolled-back")),
+            "soak-0003 (deploys, s0003): lost its notification of Some(\"ROLLED_BACK\"), expected SUCCEEDED",
+        );
+        soak_rejects(
+            "a notification lost in a short outage",
+            |r| r.records[3].stopped = Some(1005.5),
+            "soak-0003 (deploys, s0003): notification lost in a short",
+        );
+        soak_rejects(
+            "a notification lost outside every outage",
+            |r| r.records[3].stopped = Some(1100.0),
+            "notification lost outside every SNS outage window",
+        );
+        soak_rejects(
+            "NotificationLost although the message arrived",
+            |r| {
+                let arrived = notice(&r.records[3], "s0003", "SUCCEEDED", "succeeded");
+                r.notices.push(arrived);
+            },
+            "ended NotificationLost although 1 notification(s) arrived",
+        );
+        soak_rejects(
+            "no long outage",
+            |r| r.windows.retain(|w| !w.long),
+            "the run ended before the long SNS outage started",
+        );
+        soak_rejects(
+            "a long outage that lost nothing",
+            |r| {
+                let delivered = &mut r.records[3];
+                delivered.status = "SUCCEEDED".into();
+                delivered.error = None;
+                delivered.states.pop();
+                delivered
+                    .states
+                    .extend(["Finish", "Succeeded"].map(String::from));
+                let n = notice(&r.records[3], "s0003", "SUCCEEDED", "succeeded");
+                r.notices.push(n);
+            },
+            "lost no notification, so NotificationLost was not exercised",
+        );
+        soak_rejects(
+            "a notification for an execution the soak did not start",
+            |r| {
+                let mut stranger = notice(&r.records[0], "s0000", "SUCCEEDED", "succeeded");
+                stranger.execution_id = arn("someone-else");
+                r.notices.push(stranger);
+            },
+            "notifications for unknown executions",
+        );
+        soak_rejects(
+            "an unreadable message",
+            |r| r.garbage.push("not an SNS envelope".into()),
+            "unreadable message on the queue: not an SNS envelope",
+        );
+        soak_rejects(
+            "a panic in a log",
+            |r| {
+                r.panics
+                    .push("poll-deployment.log: thread 'main' panicked".into())
+            },
+            "panic in a log",
+        );
+        soak_rejects(
+            "a client problem",
+            |r| r.records[2].problem = Some("DescribeExecution failed".into()),
+            "soak-0002 (invalid-role/alert, s0002): DescribeExecution failed",
+        );
+    }
+
+    /// A concurrency run with nothing wrong: two stages, two executions each; per stage one
+    /// deploys and one ends BLOCKED, and the monitor read each stage often, never two at once.
+    struct Race {
+        stages: Vec<String>,
+        records: Vec<(String, Record)>,
+        notices: Vec<Notice>,
+        counters: Value,
+        monitor_max: BTreeMap<String, usize>,
+        monitor_reads: BTreeMap<String, (usize, Vec<String>)>,
+        started: BTreeMap<String, Vec<Deployment>>,
+    }
+
+    impl Race {
+        fn good() -> Self {
+            let stages: Vec<String> = (0..2).map(race_stage).collect();
+            let mut race = Self {
+                stages: stages.clone(),
+                records: Vec::new(),
+                notices: Vec::new(),
+                counters: json!({"deploymentsStarted": {}, "idempotentReplays": {}, "conflicts": {}}),
+                monitor_max: BTreeMap::new(),
+                monitor_reads: BTreeMap::new(),
+                started: BTreeMap::new(),
+            };
+            for (i, stage) in stages.iter().enumerate() {
+                let winner = Record {
+                    name: format!("race-{:02}", 2 * i),
+                    arn: arn(&format!("race-{:02}", 2 * i)),
+                    status: "SUCCEEDED".into(),
+                    ..Record::default()
+                };
+                let loser = Record {
+                    name: format!("race-{:02}", 2 * i + 1),
+                    arn: arn(&format!("race-{:02}", 2 * i + 1)),
+                    status: "FAILED".into(),
+                    error: Some("StageGate.BLOCKED".into()),
+                    cause: Some(format!(
+                        "not started: another deployment holds the stage {stage}"
+                    )),
+                    ..Record::default()
+                };
+                race.notices
+                    .push(notice(&winner, stage, "SUCCEEDED", "succeeded"));
+                race.notices
+                    .push(notice(&loser, stage, "BLOCKED", "blocked"));
+                race.records.push((stage.clone(), winner));
+                race.records.push((stage.clone(), loser));
+                let key = format!("{GAME}/{stage}");
+                race.counters["deploymentsStarted"][&key] = json!({"DEPLOY": 1});
+                race.counters["conflicts"][&key] = json!(1);
+                race.monitor_max.insert(stage.clone(), 1);
+                race.monitor_reads.insert(stage.clone(), (40, Vec::new()));
+                race.started.insert(
+                    stage.clone(),
+                    vec![Deployment {
+                        id: format!("dep-{i}"),
+                        action: "DEPLOY".into(),
+                        state: "COMPLETED".into(),
+                        created: 100.0,
+                        last_updated: 1305.0,
+                    }],
+                );
+            }
+            race
+        }
+
+        fn violations(&self) -> Vec<String> {
+            check_race(&RaceRun {
+                stages: &self.stages,
+                records: &self.records,
+                notices: &self.notices,
+                counters: &self.counters,
+                monitor_max: &self.monitor_max,
+                monitor_reads: &self.monitor_reads,
+                started: &self.started,
+                wall: Duration::from_secs(30),
+            })
+            .violations
+        }
+    }
+
+    fn race_rejects(what: &str, wrong: impl FnOnce(&mut Race), says: &str) {
+        let mut run = Race::good();
+        wrong(&mut run);
+        let found = run.violations();
+        assert!(
+            found.iter().any(|v| v.contains(says)),
+            "{what}: no violation saying {says:?} in {found:#?}"
+        );
+    }
+
+    #[test]
+    fn the_race_verdict_passes_a_good_run() {
+        assert_eq!(Race::good().violations(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn the_race_verdict_fails_wrong_outcomes() {
+        race_rejects(
+            "two winners on a stage",
+            |r| {
+                r.records[1].1.status = "SUCCEEDED".into();
+                r.records[1].1.error = None;
+            },
+            "race-0: 2 executions succeeded, expected exactly 1",
+        );
+        race_rejects(
+            "a loser that failed otherwise",
+            |r| r.records[1].1.error = Some("StageGate.ERROR".into()),
+            "race-01 on race-0: a loser must end StageGate.BLOCKED",
+        );
+        race_rejects(
+            "a loser blocked for another reason",
+            |r| r.records[3].1.cause = Some("frozen".into()),
+            "race-03 on race-1: cause",
+        );
+        race_rejects(
+            "a loser's notification missing",
+            |r| {
+                r.notices.remove(1);
+            },
+            "race-01 on race-0: expected one BLOCKED notification",
+        );
+        race_rejects(
+            "a second deployment started",
+            |r| r.counters["deploymentsStarted"]["soak/race-1"]["DEPLOY"] = json!(2),
+            "race-1: 2 deployments started, expected 1",
+        );
+        race_rejects(
+            "fewer conflicts than losers",
+            |r| r.counters["conflicts"]["soak/race-0"] = json!(0),
+            "race-0: 0 conflicts for 1 losers",
+        );
+        race_rejects(
+            "two deployments in progress at once",
+            |r| {
+                r.monitor_max.insert("race-0".into(), 2);
+            },
+            "race-0: the listing showed 2 deployments in progress at once",
+        );
+        race_rejects(
+            "a monitor that hardly read",
+            |r| {
+                r.monitor_reads.insert("race-1".into(), (2, Vec::new()));
+            },
+            "race-1: the listing monitor read it 2 time(s)",
+        );
+        race_rejects(
+            "overlapping deployments",
+            |r| {
+                let second = Deployment {
+                    id: "dep-x".into(),
+                    action: "DEPLOY".into(),
+                    state: "IN_PROGRESS".into(),
+                    created: 500.0,
+                    last_updated: 500.0,
+                };
+                r.started.entry("race-0".into()).or_default().push(second);
+            },
+            "race-0: deployments dep-0 and dep-x overlap",
+        );
+    }
+
+    /// A listing that failed is a gap in the monitor's watch, however many others it read: a
+    /// second deployment could have started and ended inside it unseen.
+    #[test]
+    fn the_race_verdict_fails_a_listing_error() {
+        race_rejects(
+            "a listing that failed",
+            |r| {
+                r.monitor_reads.insert(
+                    "race-0".into(),
+                    (40, vec!["ListStageDeployments soak/race-0: ThrottlingException".into()]),
+                );
+            },
+            "race-0: 1 of the listing monitor's 41 listings failed (ListStageDeployments soak/race-0: ThrottlingException)",
+        );
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use aws_sdk_gamesparks::operation::get_game::GetGameError;
+use aws_sdk_gamesparks::operation::start_stage_deployment::StartStageDeploymentError;
 use common::*;
 use serde_json::json;
 
@@ -57,21 +59,39 @@ async fn counters_and_request_log() {
             .await
             .expect("start");
     }
-    let _ = gs
+    // Each of the three failures below is counted by its type: that it is the failure meant
+    // is checked here, so a counter that matches cannot be one of another failure.
+    let conflict = gs
         .start_stage_deployment()
         .game_name(GAME)
         .stage_name("dev")
         .snapshot_id(KNOWN_GOOD)
         .send()
         .await
-        .expect_err("conflict");
-    let _ = gs
+        .expect_err("conflict")
+        .into_service_error();
+    assert!(
+        matches!(conflict, StartStageDeploymentError::ConflictException(_)),
+        "{conflict:?}"
+    );
+    let missing = gs
         .get_game()
         .game_name("nope")
         .send()
         .await
-        .expect_err("404");
-    let _ = raw(&server, "GET", "/game", &[], "").await;
+        .expect_err("404")
+        .into_service_error();
+    assert!(
+        matches!(missing, GetGameError::ResourceNotFoundException(_)),
+        "{missing:?}"
+    );
+    let unsigned = raw(&server, "GET", "/game", &[], "").await;
+    assert_eq!(
+        (unsigned.status, unsigned.header("x-amzn-errortype")),
+        (403, Some("AccessDeniedException")),
+        "{}",
+        unsigned.body
+    );
 
     let c = admin_get(&server, "/_emulator/counters").await;
     assert_eq!(c["deploymentsStarted"]["space-raiders/dev"]["DEPLOY"], 1);
@@ -392,6 +412,7 @@ fn binary_starts_prints_url_and_stops_on_sigterm() {
             break s;
         }
         if std::time::Instant::now() > deadline {
+            // Cleanup before failing: the panic below is the test's verdict, whatever kill says.
             let _ = child.kill();
             panic!("no exit within 10 s of SIGTERM");
         }
@@ -438,5 +459,6 @@ fn binary_rejects_a_bad_scenario_file() {
     for flag in ["--port", "--host", "--scenario", "--time-scale", "--seed"] {
         assert!(text.contains(flag), "{text}");
     }
+    // Cleanup of a temporary folder: a leftover does not change what was asserted.
     let _ = std::fs::remove_dir_all(&dir);
 }

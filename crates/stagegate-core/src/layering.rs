@@ -1,6 +1,8 @@
-//! The modules of this crate, and of `stagegate` on top of it, form no cycle: no module imports
-//! one that imports it back (test code aside). A cycle hides which decision depends on which and keeps modules from moving into crates
-//! of their own; this test names the modules of any cycle that appears.
+//! The modules of every library crate in the workspace form no cycle: no module imports one that
+//! imports it back (test code aside). A cycle hides which decision depends on which and keeps
+//! modules from moving into crates of their own; this test names the modules of any cycle that
+//! appears. The crates are found from the workspace's `members`, not listed here, so a new crate is
+//! scanned from its first commit.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -99,24 +101,143 @@ fn cycle_edges(graph: &BTreeMap<String, BTreeSet<String>>) -> Vec<(String, Strin
         .collect()
 }
 
+/// The workspace's root, two levels above this crate.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The quoted strings of the first `key = [...]` array in a manifest (the workspace's `members`):
+/// a line-level reading is enough for the manifests of this repository, and the test below fails
+/// if it finds nothing.
+fn array(manifest: &str, key: &str) -> Vec<String> {
+    let Some(start) = manifest.find(&format!("{key} = [")) else {
+        return Vec::new();
+    };
+    let rest = &manifest[start..];
+    let list = &rest[..rest.find(']').unwrap_or(rest.len())];
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The value of `key = "..."` in a manifest's `[section]`.
+fn value(manifest: &str, section: &str, key: &str) -> Option<String> {
+    let body = manifest.split(&format!("[{section}]\n")).nth(1)?;
+    let body = body.split("\n[").next()?;
+    body.lines()
+        .filter_map(|line| line.split_once('='))
+        .find(|(k, _)| k.trim() == key)
+        .map(|(_, v)| v.trim().trim_matches('"').to_owned())
+}
+
+/// Every library crate of the workspace: (package name, folder of its `lib.rs`). A member is a
+/// library when its manifest has a `[lib] path` or it has `src/lib.rs`, as cargo decides.
+fn library_crates(root: &Path) -> Vec<(String, PathBuf)> {
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))
+        .unwrap_or_else(|e| panic!("the workspace manifest: {e}"));
+    let mut members = Vec::new();
+    for member in array(&manifest, "members") {
+        match member.strip_suffix("/*") {
+            Some(parent) => {
+                let entries = std::fs::read_dir(root.join(parent))
+                    .unwrap_or_else(|e| panic!("members folder {parent}: {e}"));
+                let mut found: Vec<PathBuf> = entries
+                    .flatten()
+                    .map(|e| e.path())
+                    .filter(|p| p.join("Cargo.toml").is_file())
+                    .collect();
+                found.sort();
+                members.extend(found);
+            }
+            None => members.push(root.join(member)),
+        }
+    }
+    members
+        .into_iter()
+        .filter_map(|dir| {
+            let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+            let name = value(&manifest, "package", "name")?;
+            let lib = value(&manifest, "lib", "path")
+                .map(|p| dir.join(p))
+                .unwrap_or_else(|| dir.join("src/lib.rs"));
+            let src = lib.parent()?.to_path_buf();
+            lib.is_file().then_some((name, src))
+        })
+        .collect()
+}
+
 #[test]
 fn no_module_imports_one_that_imports_it_back() {
-    let core = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let graph = graph(&core);
+    let crates = library_crates(&workspace_root());
+    let names: Vec<&str> = crates.iter().map(|(n, _)| n.as_str()).collect();
+    // The discovery must find the crates whose layering matters most, and the test crate whose
+    // library sits outside `src`: a reading of the manifest that finds nothing passes nothing.
+    for must in [
+        "stagegate-core",
+        "stagegate",
+        "stagegate-http",
+        "stagegate-cli",
+        "stagegate-tests",
+    ] {
+        assert!(names.contains(&must), "{must} not found among {names:?}");
+    }
+    let mut cycles = Vec::new();
+    for (name, src) in &crates {
+        for edge in cycle_edges(&graph(src)) {
+            cycles.push(format!("{name}: {} -> {}", edge.0, edge.1));
+        }
+    }
+    let core = graph(&workspace_root().join("crates/stagegate-core/src"));
     for module in ["state", "policy", "deployment", "notification", "fields"] {
-        assert!(graph.contains_key(module), "{module} missing: {graph:?}");
+        assert!(core.contains_key(module), "{module} missing: {core:?}");
     }
-    assert_eq!(
-        cycle_edges(&graph),
-        vec![],
-        "module cycles in stagegate-core"
-    );
-    let adapters = core.join("../../stagegate/src");
-    let graph = self::graph(&adapters);
+    let adapters = graph(&workspace_root().join("crates/stagegate/src"));
     for module in ["ports", "start", "sns", "handlers", "aws"] {
-        assert!(graph.contains_key(module), "{module} missing: {graph:?}");
+        assert!(
+            adapters.contains_key(module),
+            "{module} missing: {adapters:?}"
+        );
     }
-    assert_eq!(cycle_edges(&graph), vec![], "module cycles in stagegate");
+    assert_eq!(cycles, Vec::<String>::new(), "module cycles in {names:?}");
+}
+
+#[test]
+fn every_member_with_a_library_is_found() {
+    let root = std::env::temp_dir().join(format!("stagegate-layering-{}", std::process::id()));
+    let write = |path: &str, text: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap_or(&root))
+            .unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    };
+    write(
+        "Cargo.toml",
+        "[workspace]\nmembers = [\"crates/*\", \"tests\", \"tool\"]\n",
+    );
+    write("crates/a/Cargo.toml", "[package]\nname = \"a\"\n");
+    write("crates/a/src/lib.rs", "");
+    write("crates/bin/Cargo.toml", "[package]\nname = \"bin\"\n");
+    write("crates/bin/src/main.rs", "");
+    write(
+        "tests/Cargo.toml",
+        "[package]\nname = \"t\"\n\n[lib]\npath = \"support/lib.rs\"\n",
+    );
+    write("tests/support/lib.rs", "");
+    write("tool/Cargo.toml", "[package]\nname = \"tool\"\n");
+    write("tool/src/lib.rs", "");
+    let found = library_crates(&root);
+    // Cleanup of a temporary folder: a leftover does not change what was asserted.
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(
+        found,
+        vec![
+            ("a".to_owned(), root.join("crates/a/src")),
+            ("t".to_owned(), root.join("tests/support")),
+            ("tool".to_owned(), root.join("tool/src")),
+        ]
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! The contract between the core and the state machine: the ASL routes only on what the core
 //! computes and catches only the errors it raises, so a rename on either side must fail here, not
-//! in the e2e tier or on AWS. Checked against the committed `infra/statemachine` file.
+//! in the e2e tier or on AWS; and every Task catches `States.ALL` into the outcome message, so no
+//! task error ends a run unannounced. Checked against the committed `infra/statemachine` file.
 
 use std::collections::BTreeSet;
 
@@ -71,6 +72,47 @@ fn names(list: &Value) -> Vec<String> {
         .collect()
 }
 
+/// Whether a state publishes the outcome message (the notify-result function).
+fn notifies(state: &Value) -> bool {
+    state["Type"] == "Task"
+        && (state["Parameters"]["FunctionName"].as_str() == Some("${NotifyResultFunctionArn}"))
+        && state["Resource"].as_str() == Some("arn:aws:states:::lambda:invoke")
+}
+
+/// Every Task state catches `States.ALL`, so no error of any task (one the core does not name, a
+/// `States.Runtime`, a Lambda error after the retries) ends the execution without the one
+/// outcome message: the catch-all leads to a state that notifies, or, for a notifying task
+/// itself (nothing is left to tell subscribers with), to a Fail state. No Task is exempt.
+fn caught(name: &str, state: &Value, all: &[(String, Value)]) -> Vec<String> {
+    let catch_all = state["Catch"].as_array().into_iter().flatten().find(|c| {
+        c["ErrorEquals"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e == "States.ALL"))
+    });
+    let Some(catch_all) = catch_all else {
+        return vec![format!("{name}: a Task with no Catch for `States.ALL`")];
+    };
+    let next = catch_all["Next"].as_str().unwrap_or_default();
+    let target = all.iter().find(|(n, _)| n == next).map(|(_, s)| s);
+    let fine = match target {
+        None => false,
+        Some(target) if notifies(state) => target["Type"] == "Fail",
+        Some(target) => notifies(target),
+    };
+    if fine {
+        Vec::new()
+    } else {
+        let want = if notifies(state) {
+            "a Fail state"
+        } else {
+            "a state that notifies"
+        };
+        vec![format!(
+            "{name}: its `States.ALL` Catch goes to `{next}`, not to {want}"
+        )]
+    }
+}
+
 fn check(asl: &str) -> Vec<String> {
     let asl: Value = match serde_json::from_str(asl) {
         Ok(v) => v,
@@ -78,7 +120,13 @@ fn check(asl: &str) -> Vec<String> {
     };
     let mut problems = Vec::new();
     let mut routed = BTreeSet::new();
-    for (name, state) in states(&asl) {
+    let all = states(&asl);
+    for (name, state) in &all {
+        if state["Type"] == "Task" {
+            problems.extend(caught(name, state, &all));
+        }
+    }
+    for (name, state) in all {
         let retried = names(&state["Retry"]);
         for error in retried.iter().chain(&names(&state["Catch"])) {
             let known = if error.starts_with("StageGate.") {
@@ -190,4 +238,68 @@ fn renames_on_either_side_are_caught() {
     assert!(check(&renamed_action)
         .iter()
         .any(|p| p.contains("Route handles")));
+}
+
+/// The ASL with `state`'s Catch rules replaced by `catch`.
+fn with_catch(state: &str, catch: Value) -> String {
+    let mut asl: Value = serde_json::from_str(ASL).unwrap_or_else(|e| panic!("the ASL: {e}"));
+    asl["States"][state]["Catch"] = catch;
+    asl.to_string()
+}
+
+#[test]
+fn every_task_catches_everything_into_a_notification() {
+    let asl: Value = serde_json::from_str(ASL).unwrap_or_else(|e| panic!("the ASL: {e}"));
+    let tasks: Vec<String> = states(&asl)
+        .into_iter()
+        .filter(|(_, s)| s["Type"] == "Task")
+        .map(|(n, _)| n)
+        .collect();
+    // The approval's two tasks are the ones no other tier fails; every task is checked.
+    for must in [
+        "AwaitApproval",
+        "Answered",
+        "Start",
+        "Notify",
+        "NotifyError",
+    ] {
+        assert!(
+            tasks.iter().any(|t| t == must),
+            "{must} is not a Task: {tasks:?}"
+        );
+    }
+    for task in &tasks {
+        let removed = with_catch(task, Value::Null);
+        assert!(
+            check(&removed)
+                .iter()
+                .any(|p| p == &format!("{task}: a Task with no Catch for `States.ALL`")),
+            "{task}'s Catch removed: {:?}",
+            check(&removed)
+        );
+    }
+    // AwaitApproval keeps its timeout catch but loses the catch-all.
+    let timeout_only = with_catch(
+        "AwaitApproval",
+        serde_json::json!([{"ErrorEquals": ["States.Timeout"], "ResultPath": "$.approvalAnswer", "Next": "Answered"}]),
+    );
+    assert!(check(&timeout_only)
+        .iter()
+        .any(|p| p.contains("AwaitApproval: a Task with no Catch for `States.ALL`")));
+    // Caught, but ended without a message.
+    let silent = with_catch(
+        "Answered",
+        serde_json::json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}]),
+    );
+    assert!(check(&silent).iter().any(|p| p.contains(
+        "Answered: its `States.ALL` Catch goes to `Failed`, not to a state that notifies"
+    )));
+    // A notifying task that catches into another notification could loop.
+    let again = with_catch(
+        "NotifyError",
+        serde_json::json!([{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Notify"}]),
+    );
+    assert!(check(&again).iter().any(
+        |p| p.contains("NotifyError: its `States.ALL` Catch goes to `Notify`, not to a Fail state")
+    ));
 }

@@ -5,6 +5,7 @@
 use std::error::Error as StdError;
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -14,25 +15,25 @@ use aws_smithy_types::retry::ErrorKind;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 
-use crate::pool::Shared;
+use crate::clients::Clients;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 
 #[derive(Clone)]
 pub(crate) struct Exchange {
-    shared: Shared,
+    clients: Arc<Clients>,
     connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
 }
 
 impl Exchange {
     pub(crate) fn new(
-        shared: Shared,
+        clients: Arc<Clients>,
         connect_timeout: Option<Duration>,
         read_timeout: Option<Duration>,
     ) -> Self {
         Self {
-            shared,
+            clients,
             connect_timeout,
             read_timeout,
         }
@@ -44,8 +45,8 @@ impl Exchange {
     ) -> Result<http02::Response<SdkBody>, ConnectorError> {
         let request = to_hyper(request).await?;
         let client = self
-            .shared
-            .client(self.connect_timeout)
+            .clients
+            .get(self.connect_timeout)
             .map_err(|e| ConnectorError::other(e.into(), None))?;
         let exchange = async move {
             let response = client.request(request).await.map_err(dispatch_error)?;

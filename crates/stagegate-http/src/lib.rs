@@ -19,6 +19,7 @@
 //! and retries stay with the SDK, which classifies this connector's errors as before: timeouts
 //! and I/O errors are transient and retried.
 
+mod clients;
 mod exchange;
 mod pool;
 mod tls;

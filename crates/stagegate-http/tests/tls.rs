@@ -38,6 +38,8 @@ fn pki() -> Pki {
         .signed_by(&server_key, &issuer)
         .expect("server certificate");
 
+    // Err only when a provider is installed already (by an earlier test or the connector): the
+    // server config below is built either way, and fails loudly if no provider is there.
     let _ = tokio_rustls::rustls::crypto::ring::default_provider().install_default();
     let server = ServerConfig::builder()
         .with_no_client_auth()
@@ -75,6 +77,7 @@ async fn serve(listener: TcpListener, acceptor: TlsAcceptor) {
                 "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{ANSWER}",
                 ANSWER.len()
             );
+            // The stub's side: a reply that does not arrive fails the client's own assertion.
             let _ = tls.write_all(reply.as_bytes()).await;
             let _ = tls.shutdown().await;
         });
@@ -166,5 +169,6 @@ async fn a_private_ca_is_trusted_only_when_given() {
         "{err}"
     );
     clear_trust_vars();
+    // Cleanup of a temporary folder: a leftover does not change what was asserted.
     let _ = std::fs::remove_dir_all(Path::new(&dir));
 }

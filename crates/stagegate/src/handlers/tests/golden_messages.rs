@@ -2,7 +2,8 @@
 //! that ending, and the one message it publishes (subject, attributes, body) compared with
 //! `schemas/examples/<outcome>.json`. Subscribers build on these examples, so any change to what a
 //! run publishes shows up here as a reviewed diff; `STAGEGATE_BLESS=1` rewrites the files after an
-//! intended change (as `stagegate_core::schema` does for the schemas).
+//! intended change (as `stagegate_core::schema` does for the schemas), and is refused when `CI`
+//! is set.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -341,14 +342,43 @@ fn examples_dir() -> PathBuf {
 
 const BLESS: &str = "run `STAGEGATE_BLESS=1 cargo test -p stagegate --lib golden` and commit it";
 
-/// Compares `golden` with the committed file, or rewrites the file under `STAGEGATE_BLESS`.
-fn check(stem: &str, golden: &Value) -> Result<(), String> {
+/// What the golden test does with a difference.
+#[derive(Debug, PartialEq)]
+enum Golden {
+    /// Fails on it (every run but a local bless).
+    Compare,
+    /// Rewrites the file and says so (`STAGEGATE_BLESS`, outside CI).
+    Rewrite,
+}
+
+/// `STAGEGATE_BLESS` rewrites the golden files only outside CI: in CI (`CI` set, to anything)
+/// it is refused with a failure, so a pipeline that sets it can neither change the contract's
+/// examples unreviewed nor pass the test by rewriting what it should compare.
+fn golden_mode(bless: bool, ci: Option<&str>) -> Result<Golden, String> {
+    match (bless, ci) {
+        (false, _) => Ok(Golden::Compare),
+        (true, Some(ci)) => Err(format!(
+            "STAGEGATE_BLESS is set in CI (CI={ci:?}): the golden files are reviewed diffs and \
+             are never rewritten there; bless locally and commit the files"
+        )),
+        (true, None) => Ok(Golden::Rewrite),
+    }
+}
+
+/// Compares `golden` with the committed file, or rewrites the file under `Golden::Rewrite`.
+fn check(stem: &str, golden: &Value, mode: &Golden) -> Result<(), String> {
     let file = format!("schemas/examples/{stem}.json");
     let path = examples_dir().join(format!("{stem}.json"));
     let generated = serde_json::to_string_pretty(golden).map_err(|e| e.to_string())? + "\n";
-    if std::env::var_os("STAGEGATE_BLESS").is_some() {
+    if *mode == Golden::Rewrite {
+        if std::fs::read_to_string(&path).ok().as_deref() == Some(generated.as_str()) {
+            return Ok(());
+        }
         std::fs::create_dir_all(examples_dir()).map_err(|e| format!("{file}: {e}"))?;
-        return std::fs::write(&path, generated).map_err(|e| format!("{file}: {e}"));
+        std::fs::write(&path, generated).map_err(|e| format!("{file}: {e}"))?;
+        // Not silent: a bless run names every file it changed.
+        eprintln!("STAGEGATE_BLESS: rewrote {file}; review and commit the diff");
+        return Ok(());
     }
     let committed = std::fs::read_to_string(&path)
         .map_err(|e| format!("{file}: cannot read it ({e}): {BLESS}"))?;
@@ -464,6 +494,9 @@ async fn golden_messages_match_the_committed_examples() {
         wave_succeeds().await,
     ));
 
+    let ci = std::env::var_os("CI").map(|v| v.to_string_lossy().into_owned());
+    let mode = golden_mode(std::env::var_os("STAGEGATE_BLESS").is_some(), ci.as_deref())
+        .unwrap_or_else(|refused| panic!("{refused}"));
     let mut problems = vec![];
     let mut covered = BTreeSet::new();
     for (stem, verdict, end) in &cases {
@@ -480,7 +513,7 @@ async fn golden_messages_match_the_committed_examples() {
         let body: Value = serde_json::from_str(&n.message)
             .unwrap_or_else(|e| panic!("{stem}: the body is not JSON: {e}"));
         let golden = json!({"subject": n.subject, "attributes": n.attributes, "message": body});
-        if let Err(e) = check(stem, &golden) {
+        if let Err(e) = check(stem, &golden, &mode) {
             problems.push(e);
         }
         // The body as committed (just written, when blessing), read back as the contract.
@@ -502,6 +535,20 @@ async fn golden_messages_match_the_committed_examples() {
     );
     assert_eq!(covered, names, "every verdict has a golden message");
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+}
+
+#[test]
+fn blessing_is_refused_in_ci() {
+    for ci in ["true", "1", ""] {
+        let refused = golden_mode(true, Some(ci)).expect_err("bless in CI");
+        assert!(
+            refused.contains("STAGEGATE_BLESS is set in CI"),
+            "{refused}"
+        );
+    }
+    assert_eq!(golden_mode(true, None), Ok(Golden::Rewrite));
+    assert_eq!(golden_mode(false, Some("true")), Ok(Golden::Compare));
+    assert_eq!(golden_mode(false, None), Ok(Golden::Compare));
 }
 
 #[test]

@@ -127,11 +127,13 @@ async fn the_approval_request_states_the_plan() {
 async fn request_summary(s: &GateState) -> String {
     let sns = crate::fakes::FakeNotifier::default();
     let event = json!({"approvalRequest": s, "taskToken": "tok", "execution": {"Id": EXEC}});
-    let _ = notify::handle(&sns, &event, T0).await;
-    sns.published()
-        .first()
-        .map(|p| super::message_of(p).summary)
-        .unwrap_or_default()
+    let out = notify::handle(&sns, &event, T0)
+        .await
+        .unwrap_or_else(|e| panic!("the approval request was not published: {e}"));
+    assert_eq!(out.outcome, Verdict::AwaitingApproval);
+    let published = sns.published();
+    assert_eq!(published.len(), 1, "one request");
+    super::message_of(&published[0]).summary
 }
 
 #[tokio::test]

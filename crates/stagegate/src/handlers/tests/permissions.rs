@@ -210,7 +210,13 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
         Err(e) => panic!("{e}"),
     };
     let calls_before = gs.calls().len();
-    let _ = rolled_back(&gs, &failed, T0 + Duration::minutes(1)).await;
+    let rolling = rolled_back(&gs, &failed, T0 + Duration::minutes(1)).await;
+    // The calls below are those of a rollback that started, not of one refused half-way.
+    assert_eq!(
+        (rolling.phase, rolling.action),
+        (crate::policy::Phase::Rollback, crate::policy::Action::Wait)
+    );
+    assert!(rolling.rollback.is_some(), "{rolling:?}");
     let rollback_used: BTreeSet<String> = gs.calls()[calls_before..]
         .iter()
         .map(|op| format!("gamesparks:{op}"))

@@ -578,7 +578,16 @@ async fn a_busy_later_stage_blocks_the_wave_in_the_state() {
     // Something else is deploying on staging.
     let other = json!({"input": {"gameName": "space-raiders", "stageName": "staging", "snapshotId": S1},
                        "execution": {"Id": "other-exec"}});
-    let _ = start_with(&gs, &alarms, &other).await;
+    let busy = start_with(&gs, &alarms, &other).await;
+    assert_eq!(
+        (
+            busy.stage_name.as_str(),
+            busy.action,
+            busy.deployment.outcome
+        ),
+        ("staging", Action::Wait, Outcome::InProgress),
+        "the other run must be deploying on staging for the wave to find it busy"
+    );
     let s = start_with(&gs, &alarms, &wave_input(json!({}))).await;
     succeed(&gs, &s);
     let s = poll_at(&gs, &alarms, &s, minutes(4)).await;

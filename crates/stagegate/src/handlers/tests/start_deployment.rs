@@ -372,7 +372,12 @@ async fn start_error_types() {
 #[tokio::test]
 async fn start_conflicts_with_a_running_deployment() {
     let gs = stage();
-    let _ = started(&gs, S4).await;
+    let first = started(&gs, S4).await;
+    assert_eq!(
+        (first.action, first.deployment.outcome),
+        (Action::Wait, Outcome::InProgress)
+    );
+    assert_eq!(gs.started_count(), 1);
     let other = json!({"input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S5},
                        "execution": {"Id": "another-execution"}});
     let err = start::handle(&gs, &FakeAlarms::new(), &other, "r", &FixedClock(T0))
