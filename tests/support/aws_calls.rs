@@ -275,7 +275,7 @@ fn with_close(start: &str, headers: &[(String, String)]) -> Vec<u8> {
 /// The service of a SigV4 `Authorization` header: `Credential=KEY/DATE/REGION/SERVICE/aws4_request`.
 pub fn signed_service(authorization: &str) -> Option<String> {
     let credential = authorization
-        .split(|c| c == ',' || c == ' ')
+        .split([',', ' '])
         .find_map(|p| p.trim().strip_prefix("Credential="))?;
     credential.split('/').nth(3).map(str::to_owned)
 }
