@@ -85,7 +85,7 @@ RESOURCELESS = {
 KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs", "ssm"}
 
 
-# What a key policy's, or any other policy's, negated element would match: everything else.
+# Negated elements, anywhere: each matches everything it does not name.
 NEGATIONS = ("NotAction", "NotResource", "NotPrincipal")
 # The account root as a principal: the account administers the resource through IAM.
 ACCOUNT_ROOTS = {"arn:${AWS::Partition}:iam::${AWS::AccountId}:root", "${AWS::AccountId}"}
