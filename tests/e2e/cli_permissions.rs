@@ -8,7 +8,9 @@
 //! lacks passes every other tier and fails with AccessDenied in front of a person in the middle
 //! of a deployment; and a policy action no command calls is privilege nobody needs. Each call is
 //! turned into its IAM action by `stagegate_tests::iam_actions::TABLE`; a call the table does not
-//! know fails the case. Every subcommand `stagegate --help` lists must be run here and be the
+//! know fails the case, and so does a call on a resource outside what the template's policies
+//! grant its action on (`iam_actions::Scope`: the state machine, its executions, its abort
+//! parameters, the game). Every subcommand `stagegate --help` lists must be run here and be the
 //! command of some policy.
 //!
 //! The runs: `run` (a dev deployment, its notification read with `--queue-url`) and `follow` of
@@ -24,7 +26,7 @@ use stagegate::policy::{Action, Phase};
 use stagegate::verdict::Verdict;
 use stagegate_tests::aws_calls::{Call, Recorder};
 use stagegate_tests::e2e::Ctx;
-use stagegate_tests::iam_actions::{self, Grant};
+use stagegate_tests::iam_actions::{self, Grant, Scope};
 
 use crate::common::{expect_message, input, CaseResult, V11};
 
@@ -110,12 +112,21 @@ async fn subcommands() -> Result<BTreeSet<String>, String> {
     Ok(listed)
 }
 
-/// The IAM actions behind `calls`; the SQS calls must be on the queue given with `--queue-url`.
-fn actions(command: &str, calls: &[Call], queue: &str) -> Result<BTreeSet<String>, String> {
+/// The IAM actions behind `calls`, each on a resource the template's policies grant it on; the
+/// SQS calls must be on the queue given with `--queue-url`.
+fn actions(
+    command: &str,
+    calls: &[Call],
+    scope: &Scope,
+    queue: &str,
+) -> Result<BTreeSet<String>, String> {
     let mut actions = BTreeSet::new();
     for call in calls {
         match iam_actions::grant(call).map_err(|e| format!("`stagegate {command}`: {e}"))? {
             Grant::Action(action) => {
+                if let Some(refusal) = scope.refusal(action, call) {
+                    return Err(format!("`stagegate {command}`: {refusal}"));
+                }
                 actions.insert(action.to_owned());
             }
             Grant::NoneNeeded => {}
@@ -162,9 +173,10 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
     let policies = iam_actions::policies(&text)?;
     let relays = Relays::start(&ctx)?;
     let queue = ctx.stack.queue_url.clone();
+    let scope = Scope::new(&ctx.stack.state_machine_arn, "space-raiders")?;
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut record = |command: &str, calls: &[Call]| -> CaseResult {
-        let found = actions(command, calls, &queue)?;
+        let found = actions(command, calls, &scope, &queue)?;
         used.entry(command.to_owned()).or_default().extend(found);
         Ok(())
     };

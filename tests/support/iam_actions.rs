@@ -154,6 +154,127 @@ pub fn grant(call: &Call) -> Result<Grant, String> {
         })
 }
 
+/// The gate's stack as the template's policies name it: what their resources are for one
+/// state machine (`<stack>-gate`) and game.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    pub region: String,
+    pub account: String,
+    /// The state machine's name, `<stack>-gate`.
+    pub machine: String,
+    pub game: String,
+}
+
+impl Scope {
+    /// From the state machine's ARN (`arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`).
+    pub fn new(state_machine_arn: &str, game: &str) -> Result<Self, String> {
+        match state_machine_arn.split(':').collect::<Vec<_>>().as_slice() {
+            ["arn", _, "states", region, account, "stateMachine", machine] if machine.ends_with("-gate") => {
+                Ok(Self {
+                    region: (*region).to_owned(),
+                    account: (*account).to_owned(),
+                    machine: (*machine).to_owned(),
+                    game: game.to_owned(),
+                })
+            }
+            _ => Err(format!(
+                "{state_machine_arn} is not the ARN of a state machine named <stack>-gate, as the template names it"
+            )),
+        }
+    }
+
+    fn arn(&self, service: &str, rest: &str) -> String {
+        format!("arn:aws:{service}:{}:{}:{rest}", self.region, self.account)
+    }
+
+    /// The resources the template's policies grant `action` on, as IAM patterns (`*` matches
+    /// anything): the formulas `infra/least_privilege.py` holds every statement to (the state
+    /// machine; `execution:<machine>:*`; `parameter/stagegate/abort/<machine>/*`; the game and
+    /// `game/<game>/*`). `None`: the action has no resource-level permissions (the policy says
+    /// `"*"`).
+    pub fn granted(&self, action: &str) -> Option<Vec<String>> {
+        let machine = &self.machine;
+        Some(match action {
+            "states:SendTaskSuccess" | "states:SendTaskFailure" => return None,
+            "states:StartExecution" | "states:ListExecutions" => {
+                vec![self.arn("states", &format!("stateMachine:{machine}"))]
+            }
+            "states:DescribeExecution" | "states:GetExecutionHistory" | "states:StopExecution" => {
+                vec![self.arn("states", &format!("execution:{machine}:*"))]
+            }
+            a if a.starts_with("ssm:") => {
+                vec![self.arn("ssm", &format!("parameter/stagegate/abort/{machine}/*"))]
+            }
+            a if a.starts_with("gamesparks:") => vec![
+                self.arn("gamesparks", &format!("game/{}", self.game)),
+                self.arn("gamesparks", &format!("game/{}/*", self.game)),
+            ],
+            _ => Vec::new(),
+        })
+    }
+
+    /// The resource `call` acts on, as IAM names it; `None` when the call names none (a task
+    /// token) or this cannot tell.
+    pub fn resource(&self, call: &Call) -> Option<String> {
+        match call.service.as_str() {
+            "states" => {
+                let body: Value = serde_json::from_str(&call.body).ok()?;
+                ["executionArn", "stateMachineArn"]
+                    .iter()
+                    .find_map(|k| body[*k].as_str().map(str::to_owned))
+            }
+            "ssm" => {
+                let body: Value = serde_json::from_str(&call.body).ok()?;
+                let name = body["Name"].as_str()?;
+                // A parameter's ARN drops the name's leading slash.
+                Some(self.arn(
+                    "ssm",
+                    &format!("parameter/{}", name.trim_start_matches('/')),
+                ))
+            }
+            "gamesparks" => {
+                // The REST path names the game and stage; a trailing collection (`stage`,
+                // `deployments`, ...) is what is listed, not a resource.
+                let mut segments: Vec<&str> =
+                    call.path.trim_start_matches('/').split('/').collect();
+                if segments.len() % 2 == 1 {
+                    segments.pop();
+                }
+                Some(self.arn("gamesparks", &segments.join("/")))
+            }
+            _ => None,
+        }
+    }
+
+    /// Why the template's policy would refuse `action` on what `call` acts on, if it would.
+    pub fn refusal(&self, action: &str, call: &Call) -> Option<String> {
+        let patterns = self.granted(action)?;
+        match self.resource(call) {
+            Some(resource) if patterns.iter().any(|p| glob(p, &resource)) => None,
+            Some(resource) => Some(format!(
+                "{call} acts on {resource}, outside what the template grants {action} on ({})",
+                patterns.join(", ")
+            )),
+            None => Some(format!(
+                "{call}: cannot tell what it acts on, so not that {action} is granted on it"
+            )),
+        }
+    }
+}
+
+/// IAM's resource matching: `*` matches any run of characters, `/` and `:` included.
+fn glob(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            text.starts_with(head)
+                && (0..=text.len() - head.len())
+                    .filter(|i| text.is_char_boundary(head.len() + i))
+                    .any(|i| glob(rest, &text[head.len() + i..]))
+        }
+    }
+}
+
 /// A managed policy for people, as `infra/permissions.json` lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
@@ -301,6 +422,74 @@ mod tests {
         assert!(grant(&odd).is_err_and(|e| e.contains("does not know")));
         let unknown = call("gamesparks", "DELETE", "/game/g", None, "");
         assert!(grant(&unknown).is_err());
+    }
+
+    #[test]
+    fn scopes_each_call_to_the_templates_resources() {
+        let scope = Scope::new(
+            "arn:aws:states:us-east-1:123456789012:stateMachine:stagegate-gate",
+            "space-raiders",
+        )
+        .expect("scope");
+        let describe = call(
+            "states",
+            "POST",
+            "/",
+            Some("AWSStepFunctions.DescribeExecution"),
+            r#"{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:stagegate-gate:run-1"}"#,
+        );
+        assert_eq!(scope.refusal("states:DescribeExecution", &describe), None);
+        let other = call(
+            "states",
+            "POST",
+            "/",
+            Some("AWSStepFunctions.DescribeExecution"),
+            r#"{"executionArn":"arn:aws:states:us-east-1:123456789012:execution:other-gate:run-1"}"#,
+        );
+        assert!(scope
+            .refusal("states:DescribeExecution", &other)
+            .is_some_and(|r| r.contains("outside what the template grants")));
+        let put = call(
+            "ssm",
+            "POST",
+            "/",
+            Some("AmazonSSM.PutParameter"),
+            r#"{"Name":"/stagegate/abort/stagegate-gate/run-1-abc","Value":"{}"}"#,
+        );
+        assert_eq!(scope.refusal("ssm:PutParameter", &put), None);
+        let elsewhere = call(
+            "ssm",
+            "POST",
+            "/",
+            Some("AmazonSSM.PutParameter"),
+            r#"{"Name":"/stagegate/abort/x"}"#,
+        );
+        assert!(scope.refusal("ssm:PutParameter", &elsewhere).is_some());
+        let stages = call("gamesparks", "GET", "/game/space-raiders/stage", None, "");
+        assert_eq!(
+            scope.resource(&stages).as_deref(),
+            Some("arn:aws:gamesparks:us-east-1:123456789012:game/space-raiders")
+        );
+        assert_eq!(scope.refusal("gamesparks:ListStages", &stages), None);
+        let deployments = call(
+            "gamesparks",
+            "GET",
+            "/game/other/stage/prod/deployments",
+            None,
+            "",
+        );
+        assert!(scope
+            .refusal("gamesparks:ListStageDeployments", &deployments)
+            .is_some());
+        let token = call(
+            "states",
+            "POST",
+            "/",
+            Some("AWSStepFunctions.SendTaskSuccess"),
+            r#"{"taskToken":"t"}"#,
+        );
+        assert_eq!(scope.refusal("states:SendTaskSuccess", &token), None);
+        assert!(Scope::new("arn:aws:states:us-east-1:1:stateMachine:gate", "g").is_err());
     }
 
     fn set(items: &[&str]) -> BTreeSet<String> {
