@@ -4,7 +4,7 @@
 #   substitutions (.venv python)           ASL ${...} placeholders == the template's DefinitionSubstitutions
 #   dashboard     (.venv python)           each dashboard's body is JSON after !Sub, its widgets well-formed
 #   least-privilege (.venv python)         infra/least_privilege.py on infra/template.yaml
-#   least-privilege-mutations              infra/least_privilege_test.py: each rule bites
+#   least-privilege-mutations              infra/least_privilege_test.py: each rule bites (a broken copy of the template per rule)
 #   watchdog      (.venv python)           infra/watchdog_check.py on infra/template.yaml
 #   cfn-lint      (requirements-dev.txt)   infra/template.yaml
 #   checkov       (requirements-dev.txt)   infra/template.yaml
@@ -147,7 +147,7 @@ PY
 report dashboard $? "each dashboard body is JSON after !Sub, with well-formed metric widgets"
 
 "$venv_python" infra/least_privilege.py "$template" >"$out" 2>&1
-report least-privilege $? "each role, and OperatorPolicy, grants exactly infra/permissions.json, roles trusted by their service only; no wildcard, negated or unlisted managed policies; every resource the gate's own"
+report least-privilege $? "each role and operator policy grants exactly infra/permissions.json, each role trusted by its service only and run by its own resource; resource policies name only the listed services (scoped by condition) and the account root where meant; no wildcard, negated, SAM or unlisted policies; every resource the gate's own"
 
 "$venv_python" infra/least_privilege_test.py >"$out" 2>&1
 report least-privilege-mutations $? "$(tail -n1 "$out")"

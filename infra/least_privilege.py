@@ -1,26 +1,49 @@
 """Least-privilege check of infra/template.yaml (run by infra/check.sh with the repo's .venv).
 
 cfn-lint and checkov do not know what this gate needs, so this says it, failing closed on anything
-it cannot verify:
+it cannot verify. Every rule names the resource and what it breaks; `least_privilege_test.py`
+breaks the template (or a small fragment) in each of these ways and checks that this notices.
+
+Identity policies:
 - each role grants exactly the actions infra/permissions.json lists for it (what its function
-  calls: the handler tests hold the code to that file), no more and no fewer, and trusts exactly
-  its service, with sts:AssumeRole only;
-- the one managed policy, OperatorPolicy (for the people who run `stagegate approve | reject |
-  abort`), grants exactly what infra/permissions.json lists under "policies", by the same rules
-  as the roles, and the stack attaches it to nobody; any other managed policy, a role's
-  ManagedPolicyArns or a SAM policy template fails;
-- no wildcard, non-literal or negated (NotAction / NotResource / Deny-less tricks) statements, no
-  action of a service this list does not know;
+  calls: the handler tests hold the code to that file), no more and no fewer;
+- the managed policies for people (infra/permissions.json "policies": OperatorPolicy for
+  `stagegate approve | reject | abort`, RunnerPolicy for `run | follow`, ReadOnlyPolicy for
+  `status | follow`; the e2e tier records what each command calls and holds it to them) grant
+  exactly what that file lists, by the same rules, and the stack attaches them to nobody; any
+  other managed policy or a role's ManagedPolicyArns fails;
+- SAM `Policies` (on a function, a state machine or in Globals) fail, each form with its reason:
+  a managed policy or a SAM policy template grants what this check cannot see, and inline
+  statements (checked like any other) would sit beside the role infra/permissions.json holds;
+- a function's `Role` is `!GetAtt <role>.Arn` of the role infra/permissions.json lists for its
+  binary; the state machine's and the schedule's roles are those trusted by their service; no
+  role serves two resources;
+- no wildcard or non-literal action, no action of a service this list does not know;
 - every resource is the gate's own: GameSparks only the configured game and its stages (exact
   ARNs), CloudWatch only this account's alarms under BakeAlarmNamePrefix, SNS its topic, Lambda its
   functions, Step Functions its state machine (or, for the execution actions, exactly its
   executions), SSM exactly its abort parameters, KMS its key, SQS its queues, Logs the role's own
-  log group; `Resource: "*"` only for actions that have no resource-level permissions;
-- the state machine named `${AWS::StackName}-gate`, the name the execution and abort-parameter
-  ARNs above are written with;
-- the topic encrypted with KMS.
-Prints one line per problem and exits 1 when there is any. `least_privilege_test.py` breaks the
-template in each of these ways and checks that this notices.
+  log group; `Resource: "*"` only for actions that have no resource-level permissions.
+
+Trust policies: each statement allows exactly sts:AssumeRole to exactly the service
+infra/permissions.json names for the role; anything else (another principal, a second service, a
+Deny, another action) fails.
+
+Resource policies (the key policy, the topic policy, the queue policy; infra/permissions.json
+"resource_policies"): an Allow names only the service principals listed for that policy, each
+granted exactly its listed actions and tied by a condition to this account or one of the
+template's resources (aws:SourceAccount, aws:SourceArn, a KMS encryption context); the account
+root only where that file says the policy means it (the key: administered through IAM);
+everyone (`*`, `{"AWS": "*"}`) only with such a condition; every statement's Resource the
+policy's own (the key's "*", the topic, the queue). A Deny may name anyone: it only takes away.
+
+Anywhere in the template: NotAction, NotResource and NotPrincipal fail (they match everything they
+do not name); so does a resource type that grants permissions this check does not read
+(IAM users and groups, Lambda permissions, SAM connectors, other resource policies).
+
+Also: the state machine is named `${AWS::StackName}-gate`, the name the execution and
+abort-parameter ARNs above are written with; the topic is encrypted with KMS.
+Prints one line per problem and exits 1 when there is any.
 """
 
 import json
@@ -62,6 +85,24 @@ RESOURCELESS = {
 KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs", "ssm"}
 
 
+# Negated elements, anywhere: each matches everything it does not name.
+NEGATIONS = ("NotAction", "NotResource", "NotPrincipal")
+# The account root as a principal: the account administers the resource through IAM.
+ACCOUNT_ROOTS = {"arn:${AWS::Partition}:iam::${AWS::AccountId}:root", "${AWS::AccountId}"}
+# Condition keys that can tie everyone (`*`) to this account or one of its resources.
+PRINCIPAL_SCOPING_KEYS = {"aws:principalaccount", "aws:principalarn", "aws:sourceaccount", "aws:sourcearn",
+                          "aws:sourceowner"}
+# ... and a service principal (confused deputy): whose request the service makes, or for what.
+SERVICE_SCOPING_KEYS = {"aws:sourceaccount", "aws:sourcearn", "aws:sourceowner"}
+SERVICE_SCOPING_PREFIXES = ("kms:encryptioncontext:",)
+# Operators under which a key's values say what the request must be (not what it must not be).
+SCOPING_OPERATORS = {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"}
+# Policy-bearing types this check reads; any other type that grants permissions fails.
+READ_POLICY_TYPES = {"AWS::IAM::Role", "AWS::IAM::RolePolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
+                     "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"}
+GRANTING_TYPES = {"AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::AccessKey", "AWS::Serverless::Connector"}
+
+
 def as_list(value):
     return value if isinstance(value, list) else [value]
 
@@ -77,73 +118,151 @@ def sub_text(resource):
     return None
 
 
+def target(resource):
+    """The logical name a `!Ref` or `!GetAtt` points at; None for anything else."""
+    if isinstance(resource, dict):
+        if "Ref" in resource:
+            return resource["Ref"]
+        if "Fn::GetAtt" in resource:
+            value = resource["Fn::GetAtt"]
+            return value[0] if isinstance(value, list) else str(value).split(".")[0]
+    return None
+
+
+def arn_of(resource):
+    """The logical name of `!GetAtt NAME.Arn`; None for anything else (a `!Ref` of a role is its name)."""
+    if isinstance(resource, dict) and "Fn::GetAtt" in resource:
+        value = resource["Fn::GetAtt"]
+        parts = value if isinstance(value, list) else str(value).split(".", 1)
+        if len(parts) == 2 and parts[1] == "Arn" and isinstance(parts[0], str):
+            return parts[0]
+    return None
+
+
+def principals(principal):
+    """[(kind, text)] named by a Principal ("*" is ("AWS", "*")); text None when not literal; None
+    when there is no principal this can read."""
+    if principal == "*":
+        return [("AWS", "*")]
+    if not isinstance(principal, dict) or not principal:
+        return None
+    found = []
+    for kind, values in principal.items():
+        for value in as_list(values):
+            text = "${AWS::AccountId}" if value == {"Ref": "AWS::AccountId"} else sub_text(value)
+            found.append((kind, text))
+    return found
+
+
+def negations(node, path):
+    """(path, key) of every NotAction / NotResource / NotPrincipal under node."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in NEGATIONS:
+                yield path, key
+            yield from negations(value, f"{path}.{key}")
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from negations(value, f"{path}[{i}]")
+
+
 def main(path):
     template, matches = decode(path)
     if matches:
         print(f"cannot read {path}: {matches}")
         return 1
     permissions = json.loads(PERMISSIONS.read_text())
-    wanted = permissions["roles"]
-    wanted_policies = permissions.get("policies", {})
-    resources = template.get("Resources", {})
-    types = {name: r.get("Type") for name, r in resources.items()}
-    problems = []
-    granted = {}  # role (or managed policy) -> actions its identity policies allow
+    problems = Checker(template, permissions).run()
+    problems = list(dict.fromkeys(problems))  # one line per problem, even when several actions share it
+    for p in problems:
+        print(p)
+    return 1 if problems else 0
 
-    def target(resource):
-        if isinstance(resource, dict):
-            if "Ref" in resource:
-                return resource["Ref"]
-            if "Fn::GetAtt" in resource:
-                value = resource["Fn::GetAtt"]
-                return value[0] if isinstance(value, list) else str(value).split(".")[0]
-        return None
 
-    def ref_to(resource, wanted_type):
-        return types.get(target(resource)) == wanted_type
+class Checker:
+    def __init__(self, template, permissions):
+        self.template = template
+        self.wanted = permissions["roles"]
+        self.wanted_policies = {k: v for k, v in permissions.get("policies", {}).items() if not k.startswith("_")}
+        self.wanted_resource_policies = {k: v for k, v in permissions.get("resource_policies", {}).items()
+                                         if not k.startswith("_")}
+        self.resources = template.get("Resources", {})
+        self.types = {name: r.get("Type") for name, r in self.resources.items()}
+        self.problems = []
+        self.granted = {}  # role (or managed policy) -> actions its identity policies allow
+        self.service_grants = {}  # (resource policy, service principal) -> actions it allows
+        self.role_users = {}  # role -> resources that run as it
 
-    def check_statement(where, statement, role):
-        for key in ("NotAction", "NotResource", "NotPrincipal"):
-            if key in statement:
-                problems.append(f"{where}: {key} grants everything it does not name; list what is allowed")
+    def problem(self, text):
+        self.problems.append(text)
+
+    def ref_to(self, resource, wanted_type):
+        return self.types.get(target(resource)) == wanted_type
+
+    def own_value(self, value):
+        """A condition value naming this account, or one of the template's resources."""
+        if value == {"Ref": "AWS::AccountId"} or target(value) in self.resources:
+            return True
+        text = sub_text(value)
+        return text is not None and "${AWS::AccountId}" in text
+
+    def scoped(self, condition, keys, prefixes=()):
+        """Whether a condition key in `keys` (or with one of `prefixes`) requires every request to
+        carry one of values that are all this account's or its resources'."""
+        if not isinstance(condition, dict):
+            return False
+        for operator, tests in condition.items():
+            if operator not in SCOPING_OPERATORS or not isinstance(tests, dict):
+                continue
+            for key, values in tests.items():
+                key = str(key).lower()
+                if key not in keys and not key.startswith(tuple(prefixes)):
+                    continue
+                values = as_list(values)
+                if values and all(self.own_value(v) for v in values):
+                    return True
+        return False
+
+    # ------------------------------------------------------------- identity policies
+    def check_statement(self, where, statement, role):
         raw_actions = as_list(statement.get("Action", []))
         actions = [a for a in raw_actions if isinstance(a, str)]
         if len(actions) != len(raw_actions):
-            problems.append(f"{where}: an action that is not a literal string cannot be checked: {raw_actions}")
+            self.problem(f"{where}: an action that is not a literal string cannot be checked: {raw_actions}")
         for action in actions:
             if "*" in action or "?" in action:
-                problems.append(f"{where}: wildcard action {action}")
+                self.problem(f"{where}: wildcard action {action}")
         if role is None or statement.get("Effect") != "Allow":
             return
-        granted.setdefault(role, set()).update(actions)
+        self.granted.setdefault(role, set()).update(actions)
         resources_ = as_list(statement.get("Resource", []))
         if "*" in resources_ and not set(actions) <= RESOURCELESS:
-            problems.append(f"{where}: Resource '*' for actions that can be scoped: {sorted(set(actions) - RESOURCELESS)}")
+            self.problem(f"{where}: Resource '*' for actions that can be scoped: {sorted(set(actions) - RESOURCELESS)}")
         for action in actions:
             service = action.split(":")[0]
             if service not in KNOWN_SERVICES:
-                problems.append(f"{where}: {action}: a service this check does not know; say what it may touch here")
+                self.problem(f"{where}: {action}: a service this check does not know; say what it may touch here")
             elif action in RESOURCELESS:
                 continue
             elif service == "gamesparks":
                 for r in resources_:
                     if sub_text(r) not in GAME_ARNS:
-                        problems.append(f"{where}: GameSparks resource {r} is not the configured game or its stages")
+                        self.problem(f"{where}: GameSparks resource {r} is not the configured game or its stages")
             elif service == "cloudwatch":
                 for r in resources_:
                     text = sub_text(r) or ""
                     # The prefix wildcard, or one named alarm under the prefix.
                     rest = text[len(ALARM_ARN):] if text.startswith(ALARM_ARN) else None
                     if rest is None or (rest != "*" and ("*" in rest or "?" in rest)):
-                        problems.append(f"{where}: CloudWatch resource {r} is not an alarm ARN under BakeAlarmNamePrefix")
+                        self.problem(f"{where}: CloudWatch resource {r} is not an alarm ARN under BakeAlarmNamePrefix")
             elif service == "ssm":
                 if not resources_ or any(sub_text(r) != ABORT_PARAMETERS_ARN for r in resources_):
-                    problems.append(f"{where}: {action}: SSM resource {resources_} is not this gate's abort parameters "
-                                    f"({ABORT_PARAMETERS_ARN})")
+                    self.problem(f"{where}: {action}: SSM resource {resources_} is not this gate's abort parameters "
+                                 f"({ABORT_PARAMETERS_ARN})")
             elif action in STATES_EXECUTION_ACTIONS:
                 if not resources_ or any(sub_text(r) != EXECUTIONS_ARN for r in resources_):
-                    problems.append(f"{where}: {action}: resource {resources_} is not this state machine's executions "
-                                    f"({EXECUTIONS_ARN})")
+                    self.problem(f"{where}: {action}: resource {resources_} is not this state machine's executions "
+                                 f"({EXECUTIONS_ARN})")
             else:
                 own = {
                     "sns": "AWS::SNS::Topic",
@@ -153,106 +272,231 @@ def main(path):
                     "sqs": "AWS::SQS::Queue",
                     "logs": "AWS::Logs::LogGroup",
                 }[service]
-                if not resources_ or not all(ref_to(r, own) for r in resources_):
-                    problems.append(f"{where}: {action} beyond the gate's own {own}: {resources_}")
+                if not resources_ or not all(self.ref_to(r, own) for r in resources_):
+                    self.problem(f"{where}: {action} beyond the gate's own {own}: {resources_}")
 
-    def check_document(where, document, role):
+    def check_document(self, where, document, role):
         for i, statement in enumerate(as_list((document or {}).get("Statement", []))):
-            check_statement(f"{where} statement {statement.get('Sid', i)}", statement, role)
+            self.check_statement(f"{where} statement {statement.get('Sid', i)}", statement, role)
 
-    for name, resource in resources.items():
+    def check_sam_policies(self, where, policies):
+        """SAM `Policies`: every form fails, with its reason; inline statements are also checked."""
+        for entry in as_list(policies) if policies is not None else []:
+            if isinstance(entry, str) or sub_text(entry) is not None or target(entry) is not None:
+                self.problem(f"{where}: SAM Policies: managed policy {entry} grants what this check cannot see; "
+                             "grant what it needs in its role in infra/permissions.json")
+            elif isinstance(entry, dict) and "Statement" in entry:
+                self.check_document(f"{where} SAM Policies inline", entry, f"{where} (SAM Policies)")
+                self.problem(f"{where}: SAM Policies: inline statements beside the role infra/permissions.json "
+                             "holds; put them in that role")
+            elif isinstance(entry, dict) and len(entry) == 1:
+                self.problem(f"{where}: SAM Policies: policy template {next(iter(entry))} expands to actions and "
+                             "resources this check does not see; grant what it needs in its role")
+            else:
+                self.problem(f"{where}: SAM Policies: an entry this check cannot read: {entry}")
+
+    def check_trust(self, role, document):
+        """Each statement: Allow, exactly sts:AssumeRole, exactly the role's own service."""
+        want = (self.wanted.get(role) or {}).get("service")
+        statements = as_list((document or {}).get("Statement", []))
+        if not statements:
+            self.problem(f"{role}: no trust policy")
+        if want is None:
+            self.problem(f"{role}: trust policy: infra/permissions.json names no service that may assume it")
+        for i, statement in enumerate(statements):
+            where = f"{role} trust policy statement {statement.get('Sid', i)}"
+            if statement.get("Effect") != "Allow":
+                self.problem(f"{where}: Effect {statement.get('Effect')}; a trust policy here only lets {want} "
+                             "assume the role")
+            found = principals(statement.get("Principal"))
+            if found != [("Service", want)]:
+                self.problem(f"{where}: trusted by {statement.get('Principal')}, not only the service {want}")
+            if as_list(statement.get("Action", [])) != ["sts:AssumeRole"]:
+                self.problem(f"{where}: trust policy allows {statement.get('Action')}, not only sts:AssumeRole")
+
+    def use_role(self, user, role_arn, *, function=None, service=None):
+        """`user` runs as `role_arn`: the role infra/permissions.json gives it."""
+        role = arn_of(role_arn)
+        if role is None or self.types.get(role) != "AWS::IAM::Role":
+            self.problem(f"{user}: Role {role_arn} is not `!GetAtt <role>.Arn` of one of the template's roles; "
+                         "it would run with permissions this check never sees")
+            return
+        self.role_users.setdefault(role, []).append(user)
+        spec = self.wanted.get(role)
+        if spec is None:
+            return  # reported with the roles: a role infra/permissions.json does not list
+        if function is not None and spec.get("function") != function:
+            self.problem(f"{user}: Role {role} is the role of {spec.get('function') or 'no function'} in "
+                         f"infra/permissions.json, not of {function}")
+        if service is not None and (spec.get("function") is not None or spec.get("service") != service):
+            self.problem(f"{user}: Role {role} is not the role infra/permissions.json gives {service} "
+                         "(trusted by it, of no function)")
+
+    # ------------------------------------------------------------- resource policies
+    def check_resource_policy(self, name, document, own_resource):
+        """`own_resource(r)`: whether a statement's Resource r is the policy's own resource."""
+        spec = self.wanted_resource_policies.get(name)
+        if spec is None:
+            self.problem(f"{name}: a resource policy infra/permissions.json does not list (resource_policies); "
+                         "say there who may use it")
+            spec = {}
+        services = spec.get("services", {})
+        for i, statement in enumerate(as_list((document or {}).get("Statement", []))):
+            where = f"{name} statement {statement.get('Sid', i)}"
+            self.check_statement(where, statement, None)
+            for r in as_list(statement.get("Resource", [])) or [None]:
+                if not own_resource(r):
+                    self.problem(f"{where}: Resource {r} is not the resource this policy is attached to")
+            found = principals(statement.get("Principal"))
+            if found is None:
+                self.problem(f"{where}: Principal {statement.get('Principal')} is not one this check can read")
+                continue
+            effect = statement.get("Effect")
+            if effect == "Deny":
+                continue  # a Deny only takes away, whoever it names
+            if effect != "Allow":
+                self.problem(f"{where}: Effect {effect}")
+                continue
+            actions = {a for a in as_list(statement.get("Action", [])) if isinstance(a, str)}
+            condition = statement.get("Condition")
+            for kind, text in found:
+                if text is None:
+                    self.problem(f"{where}: a principal ({kind}) that is not a literal cannot be checked")
+                elif text == "*":
+                    if not self.scoped(condition, PRINCIPAL_SCOPING_KEYS):
+                        self.problem(f"{where}: Principal '*' (everyone) without a condition that limits it to this "
+                                     "account or one of the template's resources")
+                elif kind == "AWS" and text in ACCOUNT_ROOTS:
+                    if not spec.get("account_root"):
+                        self.problem(f"{where}: the account root ({text}) is a principal, which infra/permissions.json "
+                                     f"does not give {name}")
+                elif kind == "Service":
+                    if text not in services:
+                        self.problem(f"{where}: service principal {text} is not one infra/permissions.json expects "
+                                     f"for {name} ({', '.join(sorted(services)) or 'none'})")
+                    else:
+                        self.service_grants.setdefault((name, text), set()).update(actions)
+                    if not self.scoped(condition, SERVICE_SCOPING_KEYS, SERVICE_SCOPING_PREFIXES):
+                        self.problem(f"{where}: service principal {text} without a condition tying its requests to "
+                                     "this account or one of the template's resources (aws:SourceAccount, "
+                                     "aws:SourceArn, a KMS encryption context)")
+                else:
+                    self.problem(f"{where}: {kind} principal {text}: only AWS services and this account's root may "
+                                 "be named")
+        for service, listed in services.items():
+            want, have = set(listed), self.service_grants.get((name, service), set())
+            for action in sorted(want - have):
+                self.problem(f"{name}: {service} lacks {action}, which infra/permissions.json lists for it")
+            for action in sorted(have - want):
+                self.problem(f"{name}: grants {service} {action}, which infra/permissions.json does not list for it")
+
+    # ------------------------------------------------------------- the template
+    def run(self):
+        for name, resource in self.resources.items():
+            for where, key in negations(resource, name):
+                self.problem(f"{name}: {key} at {where} matches everything it does not name; list what is meant")
+        for section, props in (self.template.get("Globals") or {}).items():
+            for where, key in negations(props, f"Globals.{section}"):
+                self.problem(f"Globals: {key} at {where} matches everything it does not name; list what is meant")
+            if isinstance(props, dict):
+                if "Policies" in props:
+                    self.check_sam_policies(f"Globals.{section}", props["Policies"])
+                if "Role" in props:
+                    self.problem(f"Globals.{section}: Role {props['Role']} gives every {section} one role; each has "
+                                 "its own in infra/permissions.json")
+        for name, resource in self.resources.items():
+            self.check_resource(name, resource)
+        if not any(t == "AWS::SNS::Topic" for t in self.types.values()):
+            self.problem("no SNS topic in the template")
+        self.compare_roles()
+        self.compare_policies()
+        for name in sorted(set(self.wanted_resource_policies) - set(self.resources)):
+            self.problem(f"{name}: a resource policy listed in infra/permissions.json but not in the template")
+        return self.problems
+
+    def check_resource(self, name, resource):
         kind, props = resource.get("Type"), resource.get("Properties", {})
         if kind == "AWS::IAM::Role":
             if props.get("ManagedPolicyArns"):
-                problems.append(f"{name}: managed policies {props['ManagedPolicyArns']} grant what this check cannot see")
+                self.problem(f"{name}: managed policies {props['ManagedPolicyArns']} grant what this check cannot see")
             for policy in props.get("Policies", []):
-                check_document(name, policy.get("PolicyDocument"), name)
-            check_trust(name, props.get("AssumeRolePolicyDocument"), wanted.get(name), problems)
+                self.check_document(name, policy.get("PolicyDocument"), name)
+            self.check_trust(name, props.get("AssumeRolePolicyDocument"))
         elif kind == "AWS::IAM::RolePolicy":
             role = target(props.get("RoleName"))
-            check_document(name, props.get("PolicyDocument"), role or name)
+            self.check_document(name, props.get("PolicyDocument"), role or name)
         elif kind == "AWS::IAM::Policy":
             roles = [target(r) for r in as_list(props.get("Roles", []))]
             if len(roles) != 1 or roles[0] is None:
-                problems.append(f"{name}: attach a policy to exactly one of the gate's roles: {props.get('Roles')}")
-            check_document(name, props.get("PolicyDocument"), roles[0] if roles else name)
+                self.problem(f"{name}: attach a policy to exactly one of the gate's roles: {props.get('Roles')}")
+            self.check_document(name, props.get("PolicyDocument"), roles[0] if roles else name)
         elif kind == "AWS::IAM::ManagedPolicy":
-            if name not in wanted_policies:
-                problems.append(f"{name}: managed policy infra/permissions.json does not list; "
-                                "give the role an inline policy this check can read")
-                continue
+            if name not in self.wanted_policies:
+                self.problem(f"{name}: managed policy infra/permissions.json does not list; "
+                             "give the role an inline policy this check can read")
+                return
             # For people to attach: attached to one of the gate's roles it would grant what that
             # role's check does not see.
             for key in ("Roles", "Users", "Groups"):
                 if props.get(key):
-                    problems.append(f"{name}: the stack attaches it ({key}: {props[key]}); operators attach it themselves")
-            check_document(name, props.get("PolicyDocument"), name)
+                    self.problem(f"{name}: the stack attaches it ({key}: {props[key]}); operators attach it themselves")
+            self.check_document(name, props.get("PolicyDocument"), name)
         elif kind == "AWS::Serverless::StateMachine":
             if sub_text(props.get("Name")) != MACHINE_NAME:
-                problems.append(f"{name}: Name {props.get('Name')} is not {MACHINE_NAME}, the name the execution and "
-                                "abort-parameter ARNs are written with")
+                self.problem(f"{name}: Name {props.get('Name')} is not {MACHINE_NAME}, the name the execution and "
+                             "abort-parameter ARNs are written with")
+            self.check_sam_policies(name, props.get("Policies"))
+            self.use_role(name, props.get("Role"), service="states.amazonaws.com")
         elif kind == "AWS::Serverless::Function":
-            if props.get("Policies"):
-                problems.append(f"{name}: SAM Policies {props['Policies']}; use the role in infra/permissions.json")
-            if not ref_to(props.get("Role"), "AWS::IAM::Role"):
-                problems.append(f"{name}: Role is not one of the gate's roles: {props.get('Role')}")
+            binary = ((resource.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
+            self.check_sam_policies(name, props.get("Policies"))
+            self.use_role(name, props.get("Role"), function=binary)
+        elif kind == "AWS::Scheduler::Schedule":
+            self.use_role(name, (props.get("Target") or {}).get("RoleArn"), service="scheduler.amazonaws.com")
         elif kind == "AWS::KMS::Key":
             # A key policy's Resource "*" means the key itself.
-            check_document(name, props.get("KeyPolicy"), None)
-        elif kind in ("AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"):
-            check_document(name, props.get("PolicyDocument"), None)
+            self.check_resource_policy(name, props.get("KeyPolicy"), lambda r: r == "*")
+        elif kind == "AWS::SNS::TopicPolicy":
+            topics = {target(t) for t in as_list(props.get("Topics", []))}
+            self.check_resource_policy(name, props.get("PolicyDocument"),
+                                       lambda r: isinstance(r, dict) and "Ref" in r and target(r) in topics)
+        elif kind == "AWS::SQS::QueuePolicy":
+            queues = {target(q) for q in as_list(props.get("Queues", []))}
+            self.check_resource_policy(name, props.get("PolicyDocument"), lambda r: arn_of(r) in queues)
         elif kind == "AWS::SNS::Topic" and not props.get("KmsMasterKeyId"):
-            problems.append(f"{name}: the topic is not encrypted with KMS")
-    if not any(t == "AWS::SNS::Topic" for t in types.values()):
-        problems.append("no SNS topic in the template")
+            self.problem(f"{name}: the topic is not encrypted with KMS")
+        elif kind not in READ_POLICY_TYPES and (kind in GRANTING_TYPES or str(kind).endswith(("Policy", "Permission"))):
+            self.problem(f"{name}: {kind} grants permissions this check does not read")
 
-    roles = {name for name, t in types.items() if t == "AWS::IAM::Role"}
-    for role in sorted(roles | set(wanted)):
-        if role not in wanted:
-            problems.append(f"{role}: a role infra/permissions.json does not list")
-            continue
-        if role not in roles:
-            problems.append(f"{role}: listed in infra/permissions.json but not in the template")
-            continue
-        want, have = set(wanted[role]["actions"]), granted.get(role, set())
-        for action in sorted(want - have):
-            problems.append(f"{role}: lacks {action}, which {wanted[role].get('function', 'it')} calls")
-        for action in sorted(have - want):
-            problems.append(f"{role}: grants {action}, which infra/permissions.json does not list for it")
+    def compare_roles(self):
+        roles = {name for name, t in self.types.items() if t == "AWS::IAM::Role"}
+        for role in sorted(roles | set(self.wanted)):
+            if role not in self.wanted:
+                self.problem(f"{role}: a role infra/permissions.json does not list")
+                continue
+            if role not in roles:
+                self.problem(f"{role}: listed in infra/permissions.json but not in the template")
+                continue
+            users = self.role_users.get(role, [])
+            if len(users) > 1:
+                self.problem(f"{role}: the role of {', '.join(users)}; each runs as its own")
+            want, have = set(self.wanted[role]["actions"]), self.granted.get(role, set())
+            for action in sorted(want - have):
+                self.problem(f"{role}: lacks {action}, which {self.wanted[role].get('function', 'it')} calls")
+            for action in sorted(have - want):
+                self.problem(f"{role}: grants {action}, which infra/permissions.json does not list for it")
 
-    policies = {name for name, t in types.items() if t == "AWS::IAM::ManagedPolicy"}
-    for policy in sorted(set(wanted_policies) - policies):
-        problems.append(f"{policy}: listed in infra/permissions.json but not in the template")
-    for policy in sorted(policies & set(wanted_policies)):
-        want, have = set(wanted_policies[policy]["actions"]), granted.get(policy, set())
-        for action in sorted(want - have):
-            problems.append(f"{policy}: lacks {action}, which {wanted_policies[policy].get('used_by', 'its users')} need")
-        for action in sorted(have - want):
-            problems.append(f"{policy}: grants {action}, which infra/permissions.json does not list for it")
-
-    problems = list(dict.fromkeys(problems))  # one line per problem, even when several actions share it
-    for p in problems:
-        print(p)
-    return 1 if problems else 0
-
-
-def check_trust(role, document, wanted, problems):
-    """A role is assumed only by its own service, with sts:AssumeRole."""
-    statements = as_list((document or {}).get("Statement", []))
-    if not statements:
-        problems.append(f"{role}: no trust policy")
-    for statement in statements:
-        if statement.get("Effect") != "Allow":
-            continue
-        principal = statement.get("Principal")
-        services = as_list(principal.get("Service", [])) if isinstance(principal, dict) else []
-        if not isinstance(principal, dict) or set(principal) != {"Service"}:
-            problems.append(f"{role}: trust policy principal {principal}; only a service may assume it")
-        want = wanted.get("service") if wanted else None
-        if want is not None and services != [want]:
-            problems.append(f"{role}: trusted by {services}, not only {want}")
-        if as_list(statement.get("Action", [])) != ["sts:AssumeRole"]:
-            problems.append(f"{role}: trust policy allows {statement.get('Action')}, not only sts:AssumeRole")
+    def compare_policies(self):
+        policies = {name for name, t in self.types.items() if t == "AWS::IAM::ManagedPolicy"}
+        for policy in sorted(set(self.wanted_policies) - policies):
+            self.problem(f"{policy}: listed in infra/permissions.json but not in the template")
+        for policy in sorted(policies & set(self.wanted_policies)):
+            want, have = set(self.wanted_policies[policy]["actions"]), self.granted.get(policy, set())
+            used_by = self.wanted_policies[policy].get("used_by", "its users")
+            for action in sorted(want - have):
+                self.problem(f"{policy}: lacks {action}, which {used_by} need")
+            for action in sorted(have - want):
+                self.problem(f"{policy}: grants {action}, which infra/permissions.json does not list for it")
 
 
 if __name__ == "__main__":

@@ -1,14 +1,20 @@
 """Proves each rule of least_privilege.py bites: breaks a copy of infra/template.yaml in one way
-at a time and requires the check to fail naming it (and to pass on the unbroken template).
+at a time and requires the check to fail, printing the resource at fault and the words of the rule
+(and to pass on the unbroken template, and on the few changes a rule must still allow).
 
 Why: a checker that silently drops what it cannot read (a non-string action, a NotAction, a
-managed policy) passes anything; this keeps it honest. Run by infra/check.sh.
+managed policy, a principal) passes anything; this keeps it honest. Each mutation is one rule's
+failing fixture: a copy of the real template with one thing changed, so the rule is shown to bite
+where it matters, in context. Run by infra/check.sh (tier `infra`).
 """
 
-import subprocess
+import contextlib
+import io
 import sys
 import tempfile
 from pathlib import Path
+
+import least_privilege
 
 INFRA = Path(__file__).resolve().parent
 TEMPLATE = (INFRA / "template.yaml").read_text()
@@ -32,58 +38,264 @@ OPERATOR_READS = """              - states:DescribeExecution
               - states:GetExecutionHistory
 """
 
-# (what is broken, text replaced, replacement, words the check must print)
+TOPIC_ALARM_STATEMENT = """          - Sid: GateAlarmPublishes
+            Effect: Allow
+            Principal:
+              Service: cloudwatch.amazonaws.com
+            Action: sns:Publish
+            Resource: !Ref Topic
+            Condition:
+              StringEquals:
+                aws:SourceAccount: !Ref AWS::AccountId
+              ArnLike:
+                aws:SourceArn:
+                  - !Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-deployment-gate-failed
+                  - !Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-deployment-gate-rollback
+"""
+TOPIC_ALARM_UNCONDITIONED = """          - Sid: GateAlarmPublishes
+            Effect: Allow
+            Principal:
+              Service: cloudwatch.amazonaws.com
+            Action: sns:Publish
+            Resource: !Ref Topic
+"""
+TLS_ONLY = """          - Sid: TlsOnly
+            Effect: Deny
+            Principal: "*"
+"""
+QUEUE_STATEMENT = """            Principal:
+              Service: events.amazonaws.com
+            Action: sqs:SendMessage
+            Resource: !GetAtt GateWatchdogQueue.Arn
+            Condition:
+              ArnEquals:
+                aws:SourceArn: !GetAtt GateWatchdogRule.Arn
+"""
+SNS_KEY_USE = """              Service: sns.amazonaws.com
+            Action:
+              - kms:Decrypt
+              - kms:GenerateDataKey
+"""
+KEY_ROOT = "              AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root\n"
+LAMBDA_TRUST = """            Principal:
+              Service: lambda.amazonaws.com
+            Action: sts:AssumeRole
+"""
+START_FUNCTION_ROLE = "      Role: !GetAtt StartDeploymentRole.Arn\n"
+GLOBALS_FUNCTION = "    Tracing: Active\n"
+ANSWER_APPROVALS = """            Action: states:SendTaskSuccess
+            Resource: "*"
+"""
+METRICS_SECTION = "  # ---------------------------------------------------------------- metrics\n"
+
+
+def everyone_on_topic(condition=""):
+    """A statement letting everyone publish to the topic, with `condition` (YAML, indented)."""
+    return TOPIC_ALARM_STATEMENT + """          - Sid: Everyone
+            Effect: Allow
+            Principal: "*"
+            Action: sns:Publish
+            Resource: !Ref Topic
+""" + condition
+
+
+# (what is broken, text replaced, replacement, words the check must print: one string or several)
 MUTATIONS = [
+    # ---- identity policies: actions and resources
     ("an action the function does not use", START_ACTIONS,
-     START_ACTIONS + "                  - gamesparks:DeleteStage\n", "grants gamesparks:DeleteStage"),
+     START_ACTIONS + "                  - gamesparks:DeleteStage\n", "StartDeploymentRole: grants gamesparks:DeleteStage"),
     ("an action the function needs, removed", "                  - gamesparks:ListSnapshots\n", "",
-     "lacks gamesparks:ListSnapshots"),
+     "StartDeploymentRole: lacks gamesparks:ListSnapshots"),
     ("a wildcard action", "                  - gamesparks:ListSnapshots\n",
-     "                  - gamesparks:List*\n", "wildcard action gamesparks:List*"),
+     "                  - gamesparks:List*\n", "StartDeploymentRole statement GameSparksThisGameOnly: wildcard action gamesparks:List*"),
     ("an action that is not a string", "                  - gamesparks:ListSnapshots\n",
-     "                  - !Ref GameName\n", "not a literal string"),
-    ("NotAction", "                Action:\n                  - gamesparks:ListSnapshots\n",
-     "                NotAction:\n                  - iam:*\n                Action:\n                  - gamesparks:ListSnapshots\n",
-     "NotAction grants everything"),
+     "                  - !Ref GameName\n", "StartDeploymentRole statement GameSparksThisGameOnly: an action that is not a literal string"),
     ("another game by substring", GAME_ARN,
      "!Sub arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${GameName}-other/*",
-     "is not the configured game"),
+     "StartDeploymentRole statement GameSparksThisGameOnly: GameSparks resource"),
     ("a managed policy", POLL_ROLE_TRUST,
      POLL_ROLE_TRUST + "\n      ManagedPolicyArns:\n        - arn:aws:iam::aws:policy/AdministratorAccess",
-     "managed policies"),
-    ("a role trusted by another service", "Service: lambda.amazonaws.com",
-     "Service: ec2.amazonaws.com", "not only lambda.amazonaws.com"),
+     "PollDeploymentRole: managed policies"),
     ("an unknown service", "                  - gamesparks:ListSnapshots\n",
      "                  - gamesparks:ListSnapshots\n                  - dynamodb:GetItem\n",
-     "dynamodb:GetItem: a service this check does not know"),
+     "StartDeploymentRole statement GameSparksThisGameOnly: dynamodb:GetItem: a service this check does not know"),
     ("Resource '*' for scoped actions", "Resource: !GetAtt StartDeploymentLogGroup.Arn",
-     'Resource: "*"', "Resource '*' for actions that can be scoped"),
+     'Resource: "*"', "StartDeploymentRole statement OwnLogGroup: Resource '*' for actions that can be scoped"),
     ("every SSM parameter for the abort read", ABORT_READ,
      ABORT_READ.replace("parameter/stagegate/abort/${AWS::StackName}-gate/*", "parameter/*"),
-     "is not this gate's abort parameters"),
+     ("StartDeploymentRole statement AbortRequestsRead: ssm:GetParameter: SSM resource", "is not this gate's abort parameters")),
     ("every gate's abort parameters (a prefix of the gate's own)", ABORT_READ,
-     ABORT_READ.replace("${AWS::StackName}-gate/*", "*"), "is not this gate's abort parameters"),
+     ABORT_READ.replace("${AWS::StackName}-gate/*", "*"),
+     ("StartDeploymentRole statement AbortRequestsRead: ssm:GetParameter: SSM resource", "is not this gate's abort parameters")),
     ("operators reading every state machine's executions",
-     "execution:${AWS::StackName}-gate:*", "execution:*", "is not this state machine's executions"),
+     "execution:${AWS::StackName}-gate:*", "execution:*",
+     ("OperatorPolicy statement ReadGateExecutions: states:DescribeExecution: resource", "is not this state machine's executions")),
     ("an operator action infra/permissions.json does not list", OPERATOR_READS,
      OPERATOR_READS + "              - states:StopExecution\n", "OperatorPolicy: grants states:StopExecution"),
+    ("the runner policy without StartExecution", "            Action: states:StartExecution\n            Resource: !Ref StateMachine\n          - Sid: FollowGateExecutions",
+     "            Action: states:DescribeExecution\n            Resource: !Ref StateMachine\n          - Sid: FollowGateExecutions",
+     ("RunnerPolicy: lacks states:StartExecution", "RunnerPolicy statement StartGate: states:DescribeExecution: resource")),
+    ("the read-only policy listing every state machine's executions", "            Action: states:ListExecutions\n            Resource: !Ref StateMachine\n",
+     '            Action: states:ListExecutions\n            Resource: "*"\n',
+     "ReadOnlyPolicy statement ListGateExecutions: Resource '*' for actions that can be scoped"),
+    ("the read-only policy reading another game's stages", "              - gamesparks:ListStageDeployments\n            Resource:\n              - " + GAME_ARN.replace("/*", ""),
+     "              - gamesparks:ListStageDeployments\n            Resource:\n              - !Sub arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/*",
+     ("ReadOnlyPolicy statement ReadStages: GameSparks resource", "is not the configured game or its stages")),
     ("the operator policy attached to a gate role by the stack", OPERATOR_POLICY,
-     OPERATOR_POLICY + "      Roles: [!Ref StartDeploymentRole]\n", "operators attach it themselves"),
+     OPERATOR_POLICY + "      Roles: [!Ref StartDeploymentRole]\n", "OperatorPolicy: the stack attaches it"),
     ("a managed policy infra/permissions.json does not list", OPERATOR_POLICY,
-     OPERATOR_POLICY.replace("OperatorPolicy:", "AdminPolicy:"), "managed policy infra/permissions.json does not list"),
+     OPERATOR_POLICY.replace("OperatorPolicy:", "AdminPolicy:"),
+     "AdminPolicy: managed policy infra/permissions.json does not list"),
     ("the state machine renamed (the ARNs above no longer its own)", "      Name: !Sub ${AWS::StackName}-gate\n",
-     "      Name: !Sub ${AWS::StackName}-other\n", "is not ${AWS::StackName}-gate"),
+     "      Name: !Sub ${AWS::StackName}-other\n", "StateMachine: Name"),
+
+    # ---- NotAction / NotResource / NotPrincipal, wherever they are
+    ("NotAction in a role", "                Action:\n                  - gamesparks:ListSnapshots\n",
+     "                NotAction:\n                  - iam:*\n                Action:\n                  - gamesparks:ListSnapshots\n",
+     "StartDeploymentRole: NotAction at StartDeploymentRole.Properties.Policies[0]"),
+    ("NotResource in the operator policy", ANSWER_APPROVALS,
+     "            Action: states:SendTaskSuccess\n            NotResource: arn:aws:states:::nothing\n",
+     "OperatorPolicy: NotResource at"),
+    ("NotPrincipal in the topic policy's Deny", TLS_ONLY,
+     TLS_ONLY.replace('Principal: "*"', "NotPrincipal:\n              Service: cloudwatch.amazonaws.com"),
+     "TopicPolicy: NotPrincipal at TopicPolicy.Properties.PolicyDocument.Statement[1]"),
+    ("NotAction in a trust policy", LAMBDA_TRUST,
+     LAMBDA_TRUST.replace("Action: sts:AssumeRole", "NotAction: iam:PassRole"),
+     ("StartDeploymentRole: NotAction at StartDeploymentRole.Properties.AssumeRolePolicyDocument",
+      "not only sts:AssumeRole")),
+
+    # ---- resource policies: principals
+    ("everyone (Principal '*') may publish to the topic", TOPIC_ALARM_STATEMENT, everyone_on_topic(),
+     "TopicPolicy statement Everyone: Principal '*' (everyone) without a condition"),
+    ("everyone, with a condition that limits nothing (TLS)", TOPIC_ALARM_STATEMENT, everyone_on_topic(
+        "            Condition:\n              Bool:\n                aws:SecureTransport: \"true\"\n"),
+     "TopicPolicy statement Everyone: Principal '*' (everyone) without a condition"),
+    ("everyone, limited to another account", TOPIC_ALARM_STATEMENT, everyone_on_topic(
+        "            Condition:\n              StringEquals:\n                aws:PrincipalAccount: \"111122223333\"\n"),
+     "TopicPolicy statement Everyone: Principal '*' (everyone) without a condition"),
+    ("everyone ({AWS: '*'}) may send to the watchdog queue", QUEUE_STATEMENT,
+     '            Principal:\n              AWS: "*"\n            Action: sqs:SendMessage\n'
+     "            Resource: !GetAtt GateWatchdogQueue.Arn\n",
+     "GateWatchdogQueuePolicy statement WatchdogRuleDelivers: Principal '*' (everyone) without a condition"),
+    ("a service principal the key policy does not expect", SNS_KEY_USE,
+     SNS_KEY_USE.replace("sns.amazonaws.com", "s3.amazonaws.com"),
+     "Key statement SnsUsesKeyForThisAccount: service principal s3.amazonaws.com is not one infra/permissions.json expects for Key"),
+    ("an expected service granted one more action", SNS_KEY_USE, SNS_KEY_USE + "              - kms:ReEncryptFrom\n",
+     "Key: grants sns.amazonaws.com kms:ReEncryptFrom"),
+    ("an expected service missing an action it needs", SNS_KEY_USE, SNS_KEY_USE.replace("              - kms:GenerateDataKey\n", ""),
+     "Key: sns.amazonaws.com lacks kms:GenerateDataKey"),
+    ("a service principal without a confused-deputy condition", TOPIC_ALARM_STATEMENT, TOPIC_ALARM_UNCONDITIONED,
+     "TopicPolicy statement GateAlarmPublishes: service principal cloudwatch.amazonaws.com without a condition"),
+    ("a service principal tied to another account's resource", "                aws:SourceArn: !GetAtt GateWatchdogRule.Arn\n",
+     "                aws:SourceArn: arn:aws:events:us-east-1:111122223333:rule/theirs\n",
+     "GateWatchdogQueuePolicy statement WatchdogRuleDelivers: service principal events.amazonaws.com without a condition"),
+    ("the account root where the template does not mean it (topic)", TOPIC_ALARM_STATEMENT,
+     TOPIC_ALARM_STATEMENT.replace("Service: cloudwatch.amazonaws.com", "AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
+     "TopicPolicy statement GateAlarmPublishes: the account root"),
+    ("another account's root in the key policy", KEY_ROOT, "              AWS: arn:aws:iam::111122223333:root\n",
+     "Key statement AccountAdministersKeyThroughIam: AWS principal arn:aws:iam::111122223333:root: only AWS services"),
+    ("a role of the stack in the key policy", KEY_ROOT, "              AWS: !GetAtt NotifyResultRole.Arn\n",
+     "Key statement AccountAdministersKeyThroughIam: a principal (AWS) that is not a literal"),
+    ("a federated principal", KEY_ROOT, "              Federated: cognito-identity.amazonaws.com\n",
+     "Key statement AccountAdministersKeyThroughIam: Federated principal"),
+    ("a topic policy statement on another resource", "            Action: sns:Publish\n            Resource: !Ref Topic\n            Condition:\n              StringEquals:",
+     '            Action: sns:Publish\n            Resource: "*"\n            Condition:\n              StringEquals:',
+     "TopicPolicy statement GateAlarmPublishes: Resource * is not the resource this policy is attached to"),
+    ("a resource policy infra/permissions.json does not list", "  GateWatchdogQueuePolicy:\n",
+     "  OtherQueuePolicy:\n", "OtherQueuePolicy: a resource policy infra/permissions.json does not list"),
+
+    # ---- SAM Policies (functions, the state machine, Globals)
+    ("a managed policy in a function's SAM Policies", START_FUNCTION_ROLE,
+     START_FUNCTION_ROLE + "      Policies: AWSLambdaBasicExecutionRole\n",
+     "StartDeploymentFunction: SAM Policies: managed policy AWSLambdaBasicExecutionRole"),
+    ("a SAM policy template on a function", START_FUNCTION_ROLE,
+     START_FUNCTION_ROLE + "      Policies:\n        - S3ReadPolicy:\n            BucketName: anything\n",
+     "StartDeploymentFunction: SAM Policies: policy template S3ReadPolicy"),
+    ("inline statements in a function's SAM Policies", START_FUNCTION_ROLE,
+     START_FUNCTION_ROLE + "      Policies:\n        - Statement:\n            - Effect: Allow\n"
+     "              Action: s3:*\n              Resource: \"*\"\n",
+     ("StartDeploymentFunction: SAM Policies: inline statements", "wildcard action s3:*")),
+    ("SAM Policies in Globals (every function)", GLOBALS_FUNCTION,
+     GLOBALS_FUNCTION + "    Policies: AmazonS3FullAccess\n",
+     "Globals.Function: SAM Policies: managed policy AmazonS3FullAccess"),
+    ("SAM Policies on the state machine", "      Role: !GetAtt StateMachineRole.Arn\n",
+     "      Role: !GetAtt StateMachineRole.Arn\n      Policies:\n        - LambdaInvokePolicy:\n            FunctionName: '*'\n",
+     "StateMachine: SAM Policies: policy template LambdaInvokePolicy"),
+
+    # ---- who runs as which role
+    ("a function running as another function's role", START_FUNCTION_ROLE,
+     "      Role: !GetAtt NotifyResultRole.Arn\n",
+     ("StartDeploymentFunction: Role NotifyResultRole is the role of notify-result", "NotifyResultRole: the role of")),
+    ("a function with no Role (SAM would make one)", "      Role: !GetAtt PollDeploymentRole.Arn\n", "",
+     "PollDeploymentFunction: Role None is not `!GetAtt <role>.Arn`"),
+    ("a function running as a role from outside the template", "      Role: !GetAtt RollbackDeploymentRole.Arn\n",
+     "      Role: arn:aws:iam::123456789012:role/admin\n",
+     "RollbackDeploymentFunction: Role arn:aws:iam::123456789012:role/admin is not `!GetAtt"),
+    ("the state machine running as a function's role", "      Role: !GetAtt StateMachineRole.Arn\n",
+     "      Role: !GetAtt PollDeploymentRole.Arn\n",
+     "StateMachine: Role PollDeploymentRole is not the role infra/permissions.json gives states.amazonaws.com"),
+    ("the schedule running as the state machine's role", "        RoleArn: !GetAtt SchedulerRole.Arn\n",
+     "        RoleArn: !GetAtt StateMachineRole.Arn\n",
+     "Schedule: Role StateMachineRole is not the role infra/permissions.json gives scheduler.amazonaws.com"),
+    ("one role for every function (Globals)", GLOBALS_FUNCTION,
+     GLOBALS_FUNCTION + "    Role: !GetAtt StartDeploymentRole.Arn\n", "Globals.Function: Role"),
+
+    # ---- trust policies
+    ("a role trusted by another service", "Service: lambda.amazonaws.com",
+     "Service: ec2.amazonaws.com", "StartDeploymentRole trust policy statement 0: trusted by {'Service': 'ec2.amazonaws.com'}, not only the service lambda.amazonaws.com"),
+    ("a role trusted by a second service too", LAMBDA_TRUST,
+     LAMBDA_TRUST.replace("Service: lambda.amazonaws.com", "Service: [lambda.amazonaws.com, edgelambda.amazonaws.com]"),
+     "StartDeploymentRole trust policy statement 0: trusted by"),
+    ("a role trusted by the account root too", LAMBDA_TRUST,
+     LAMBDA_TRUST.replace("              Service: lambda.amazonaws.com\n",
+                          "              Service: lambda.amazonaws.com\n              AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root\n"),
+     "StartDeploymentRole trust policy statement 0: trusted by"),
+    ("a role anyone may assume", LAMBDA_TRUST, LAMBDA_TRUST.replace("              Service: lambda.amazonaws.com\n", "").replace(
+        "            Principal:\n", '            Principal: "*"\n'),
+     "StartDeploymentRole trust policy statement 0: trusted by *"),
+    ("a trust policy allowing more than sts:AssumeRole", LAMBDA_TRUST,
+     LAMBDA_TRUST.replace("Action: sts:AssumeRole", "Action: [sts:AssumeRole, sts:TagSession]"),
+     "StartDeploymentRole trust policy statement 0: trust policy allows ['sts:AssumeRole', 'sts:TagSession'], not only sts:AssumeRole"),
+    ("a Deny in a trust policy", LAMBDA_TRUST,
+     LAMBDA_TRUST + "          - Effect: Deny\n            Principal:\n              Service: lambda.amazonaws.com\n"
+     "            Action: sts:AssumeRole\n",
+     "StartDeploymentRole trust policy statement 1: Effect Deny"),
+
+    # ---- resource types that grant what this does not read
+    ("a Lambda permission for everyone", METRICS_SECTION,
+     "  OpenInvoke:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n"
+     "      FunctionName: !Ref StartDeploymentFunction\n      Principal: \"*\"\n\n" + METRICS_SECTION,
+     "OpenInvoke: AWS::Lambda::Permission grants permissions this check does not read"),
+    ("an IAM user", METRICS_SECTION,
+     "  Deployer:\n    Type: AWS::IAM::User\n    Properties:\n      ManagedPolicyArns: [!Ref OperatorPolicy]\n\n" + METRICS_SECTION,
+     "Deployer: AWS::IAM::User grants permissions this check does not read"),
+]
+
+# Changes a rule must still allow (the check passes on each): a rule that rejects everything
+# proves nothing about the line it draws.
+ALLOWED = [
+    ("everyone, limited to this account by aws:PrincipalAccount", TOPIC_ALARM_STATEMENT, everyone_on_topic(
+        "            Condition:\n              StringEquals:\n                aws:PrincipalAccount: !Ref AWS::AccountId\n")
+     .replace("Action: sns:Publish\n            Resource: !Ref Topic\n            Condition:\n              StringEquals:\n                aws:PrincipalAccount",
+              "Action: sns:Subscribe\n            Resource: !Ref Topic\n            Condition:\n              StringEquals:\n                aws:PrincipalAccount")),
+    ("a Deny naming everyone (the TLS rule) on the queue too", QUEUE_STATEMENT,
+     QUEUE_STATEMENT + "          - Sid: TlsOnly\n            Effect: Deny\n            Principal: \"*\"\n"
+     "            Action: sqs:SendMessage\n            Resource: !GetAtt GateWatchdogQueue.Arn\n"
+     "            Condition:\n              Bool:\n                aws:SecureTransport: \"false\"\n"),
 ]
 
 
 def run(text):
+    """The check's exit code and what it printed, on `text` as a template file. In-process: one
+    interpreter for every mutation (a fresh one each costs cfn-lint's import, a second apiece)."""
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=INFRA, delete=False) as f:
         f.write(text)
         path = Path(f.name)
     try:
-        out = subprocess.run([sys.executable, str(INFRA / "least_privilege.py"), str(path)],
-                             capture_output=True, text=True)
-        return out.returncode, out.stdout + out.stderr
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            rc = least_privilege.main(str(path))
+        return rc, out.getvalue()
     finally:
         path.unlink()
 
@@ -94,18 +306,33 @@ def main():
     if rc != 0:
         print(f"FAIL the unbroken template does not pass:\n{out}")
         failures += 1
+    for what, old, new in ALLOWED:
+        if TEMPLATE.count(old) < 1:
+            print(f"FAIL allowed: {what}: the template no longer contains the text this change replaces")
+            failures += 1
+            continue
+        rc, out = run(TEMPLATE.replace(old, new, 1))
+        if rc != 0:
+            print(f"FAIL allowed: {what}: the check rejects what its rule allows:\n{out}")
+            failures += 1
+        else:
+            print(f"ok   allowed: {what}")
     for what, old, new, words in MUTATIONS:
         if TEMPLATE.count(old) < 1:
             print(f"FAIL {what}: the template no longer contains the text this mutation replaces")
             failures += 1
             continue
         rc, out = run(TEMPLATE.replace(old, new, 1))
-        if rc == 0 or words not in out:
-            print(f"FAIL {what}: the check {'passed' if rc == 0 else 'failed without saying'} {words!r}:\n{out}")
+        missing = [w for w in ([words] if isinstance(words, str) else words) if w not in out]
+        if rc == 0 or missing:
+            print(f"FAIL {what}: the check {'passed' if rc == 0 else 'failed without saying'} {missing!r}:\n{out}")
             failures += 1
         else:
             print(f"ok   {what}")
-    print(f"{len(MUTATIONS) + 1 - failures} of {len(MUTATIONS) + 1} least-privilege mutations caught")
+    total = len(MUTATIONS) + len(ALLOWED) + 1
+    print(f"{total - failures} of {total} least-privilege cases right ({len(MUTATIONS)} mutations caught, "
+          f"{len(ALLOWED) + 1} allowed templates passed)" if not failures else
+          f"{total - failures} of {total} least-privilege cases right")
     return 1 if failures else 0
 
 

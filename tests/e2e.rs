@@ -11,7 +11,8 @@
 //! file per feature: `deploy.rs` (one deployment's routes: success, failures, rollback,
 //! timeouts), `faults.rs` (GameSparks throttling, 5xx, hung calls), `input.rs` (input refused,
 //! the scheduler's `latest`, access denied), `concurrency.rs`, `bake.rs`, `dry_run.rs`,
-//! `wave.rs`, `operator.rs` (approvals, aborts, freezes, metrics), and `hygiene.rs` (no secrets
+//! `wave.rs`, `operator.rs` (approvals, aborts, freezes, metrics), `cli_permissions.rs` (each
+//! CLI command's AWS calls against the managed policy meant for it), and `hygiene.rs` (no secrets
 //! or panics, last). A new case goes in its feature's
 //! file (a new feature gets a new file, declared below with its `#[path]`), and into `cases()`
 //! here, before `no_secrets_or_panics`. Helpers two files share go in `e2e/common.rs`; the
@@ -31,6 +32,8 @@ mod common;
 
 #[path = "e2e/bake.rs"]
 mod bake;
+#[path = "e2e/cli_permissions.rs"]
+mod cli_permissions;
 #[path = "e2e/concurrency.rs"]
 mod concurrency;
 #[path = "e2e/deploy.rs"]
@@ -134,6 +137,9 @@ fn cases() -> Vec<Case> {
         }),
         Case::new("rollback_allowed_in_a_freeze", |ctx| {
             Box::pin(operator::rollback_allowed_in_a_freeze(ctx))
+        }),
+        Case::new("cli_calls_match_their_policies", |ctx| {
+            Box::pin(cli_permissions::cli_calls_match_their_policies(ctx))
         }),
         // Last: reads what every earlier case logged and published.
         Case::new("no_secrets_or_panics", |ctx| {

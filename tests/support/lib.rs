@@ -1,7 +1,9 @@
 //! Helpers shared by the workspace-level tests.
 
+pub mod aws_calls;
 pub mod e2e;
 pub mod gate;
+pub mod iam_actions;
 pub mod observe;
 pub mod soak;
 

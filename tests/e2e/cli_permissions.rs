@@ -1,0 +1,315 @@
+//! The `stagegate` binary, each of its commands run as an operator runs it against the local
+//! stack through a recording relay (`stagegate_tests::aws_calls`), needs exactly what the managed
+//! policy meant for that command grants (`infra/permissions.json` "policies", which
+//! `infra/least_privilege.py` holds the template's OperatorPolicy, RunnerPolicy and
+//! ReadOnlyPolicy to).
+//!
+//! Why: the local stack checks no IAM, so a command that starts calling an action its policy
+//! lacks passes every other tier and fails with AccessDenied in front of a person in the middle
+//! of a deployment; and a policy action no command calls is privilege nobody needs. Each call is
+//! turned into its IAM action by `stagegate_tests::iam_actions::TABLE`; a call the table does not
+//! know fails the case, and so does a call on a resource outside what the template's policies
+//! grant its action on (`iam_actions::Scope`: the state machine, its executions, its abort
+//! parameters, the game). Every subcommand `stagegate --help` lists must be run here and be the
+//! command of some policy.
+//!
+//! The runs: `run` (a dev deployment, its notification read with `--queue-url`) and `follow` of
+//! it; while a prod run awaits approval, `status` (stages from ListStages) and `reject`; a second
+//! prod run `approve`d, then `abort`ed while it deploys (the Parameter Store request).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use stagegate::policy::{Action, Phase};
+use stagegate::verdict::Verdict;
+use stagegate_tests::aws_calls::{Call, Recorder};
+use stagegate_tests::e2e::Ctx;
+use stagegate_tests::iam_actions::{self, Grant, Scope};
+
+use crate::common::{expect_message, input, CaseResult, V11};
+
+/// The CLI's endpoints, each a recording relay to the stack's own.
+struct Relays {
+    aws: Recorder,
+    gamesparks: Recorder,
+}
+
+impl Relays {
+    fn start(ctx: &Ctx) -> Result<Self, String> {
+        Ok(Self {
+            aws: Recorder::start(ctx.stack.aws)?,
+            gamesparks: Recorder::start(ctx.stack.emulator)?,
+        })
+    }
+
+    /// The stack's client environment with every endpoint a relay.
+    fn environment(&self, ctx: &Ctx) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> = ctx
+            .stack
+            .environment()
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("AWS_ENDPOINT_URL"))
+            .collect();
+        env.push(("AWS_ENDPOINT_URL".into(), self.aws.url()));
+        env.push(("AWS_ENDPOINT_URL_GAMESPARKS".into(), self.gamesparks.url()));
+        env
+    }
+
+    /// Runs `stagegate ARGS` to its end; its output and the calls it made, in order.
+    async fn cli(&self, ctx: &Ctx, args: &[&str]) -> Result<(String, Vec<Call>), String> {
+        self.aws.take()?;
+        self.gamesparks.take()?;
+        let out = stagegate(&self.environment(ctx), args).await?;
+        check!(
+            out.status.success(),
+            "stagegate {} exited {:?}: {}{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let mut calls = self.aws.take()?;
+        calls.extend(self.gamesparks.take()?);
+        Ok((String::from_utf8_lossy(&out.stdout).into_owned(), calls))
+    }
+}
+
+async fn stagegate(
+    env: &[(String, String)],
+    args: &[&str],
+) -> Result<std::process::Output, String> {
+    let binary = stagegate_local::target_dir(&stagegate_tests::repo_root()).join("debug/stagegate");
+    let mut command = std::process::Command::new(&binary);
+    command
+        .args(args)
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)));
+    tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| format!("stagegate: {e}"))?
+        .map_err(|e| format!("{}: {e}", binary.display()))
+}
+
+/// The subcommands `stagegate --help` lists (all but `help`).
+async fn subcommands() -> Result<BTreeSet<String>, String> {
+    let out = stagegate(&[], &["--help"]).await?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let listed: BTreeSet<String> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| *c != "help")
+        .map(str::to_owned)
+        .collect();
+    check!(
+        !listed.is_empty(),
+        "no commands in `stagegate --help`: {text}"
+    );
+    Ok(listed)
+}
+
+/// The IAM actions behind `calls`, each on a resource the template's policies grant it on; the
+/// SQS calls must be on the queue given with `--queue-url`.
+fn actions(
+    command: &str,
+    calls: &[Call],
+    scope: &Scope,
+    queue: &str,
+) -> Result<BTreeSet<String>, String> {
+    let mut actions = BTreeSet::new();
+    for call in calls {
+        match iam_actions::grant(call).map_err(|e| format!("`stagegate {command}`: {e}"))? {
+            Grant::Action(action) => {
+                if let Some(refusal) = scope.refusal(action, call) {
+                    return Err(format!("`stagegate {command}`: {refusal}"));
+                }
+                actions.insert(action.to_owned());
+            }
+            Grant::NoneNeeded => {}
+            Grant::CallersQueue(action) => check!(
+                call.form("QueueUrl").as_deref() == Some(queue),
+                "`stagegate {command}`: {action} on {:?}, not the --queue-url queue {queue}",
+                call.form("QueueUrl")
+            ),
+        }
+    }
+    Ok(actions)
+}
+
+/// Waits until the run asks for approval, and takes the request it published (the case reads
+/// each run's ending alone).
+async fn awaiting_approval(ctx: &Ctx, arn: &str) -> CaseResult {
+    ctx.wait_for_state(arn, "the approval request", Duration::from_secs(60), |s| {
+        s.phase == Phase::Approval && s.action == Action::Approve
+    })
+    .await?;
+    for _ in 0..50 {
+        let request = ctx.drain_messages().await?;
+        if !request.is_empty() {
+            check!(
+                request.len() == 1
+                    && request[0].attribute("outcome") == Some(Verdict::AwaitingApproval.as_str()),
+                "expected one AWAITING_APPROVAL message, got {:?}",
+                request
+                    .iter()
+                    .map(|m| &m.envelope.subject)
+                    .collect::<Vec<_>>()
+            );
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{arn}: no approval request published"))
+}
+
+pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
+    let permissions = stagegate_tests::repo_root().join("infra/permissions.json");
+    let text = std::fs::read_to_string(&permissions)
+        .map_err(|e| format!("{}: {e}", permissions.display()))?;
+    let policies = iam_actions::policies(&text)?;
+    let relays = Relays::start(&ctx)?;
+    let queue = ctx.stack.queue_url.clone();
+    let scope = Scope::new(&ctx.stack.state_machine_arn, "space-raiders")?;
+    let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut record = |command: &str, calls: &[Call]| -> CaseResult {
+        let found = actions(command, calls, &scope, &queue)?;
+        used.entry(command.to_owned()).or_default().extend(found);
+        Ok(())
+    };
+
+    // run, then follow the run it started.
+    let dev =
+        json!({"gameName": "space-raiders", "stageName": "dev", "snapshotId": V11}).to_string();
+    let (out, calls) = relays
+        .cli(
+            &ctx,
+            &[
+                "run",
+                "--input",
+                &dev,
+                "--name",
+                "cli-permissions-run",
+                "--poll-interval-ms",
+                "200",
+                "--queue-url",
+                &queue,
+            ],
+        )
+        .await?;
+    let arn = out
+        .lines()
+        .find_map(|l| l.strip_prefix("started "))
+        .ok_or_else(|| format!("`stagegate run` printed no execution: {out}"))?
+        .trim()
+        .to_owned();
+    check!(out.contains("result: SUCCEEDED"), "`stagegate run`: {out}");
+    record("run", &calls)?;
+    let (_, calls) = relays
+        .cli(
+            &ctx,
+            &[
+                "follow",
+                "--execution-arn",
+                &arn,
+                "--poll-interval-ms",
+                "200",
+            ],
+        )
+        .await?;
+    record("follow", &calls)?;
+
+    // status (the stages from ListStages) and reject, while a prod run awaits approval.
+    let waiting = ctx
+        .start("cli-permissions-reject", with_approval(input(V11)))
+        .await?;
+    awaiting_approval(&ctx, &waiting).await?;
+    let (out, calls) = relays
+        .cli(&ctx, &["status", "--game", "space-raiders", "--json"])
+        .await?;
+    check!(
+        out.contains(&waiting),
+        "`stagegate status` does not show the run awaiting approval: {out}"
+    );
+    record("status", &calls)?;
+    let (_, calls) = relays
+        .cli(
+            &ctx,
+            &[
+                "reject",
+                "--execution-arn",
+                &waiting,
+                "--reason",
+                "e2e: cli permissions",
+            ],
+        )
+        .await?;
+    record("reject", &calls)?;
+    let run = ctx.finish_and_read(&waiting).await?;
+    expect_message(&run, "REJECTED")?;
+
+    // approve, then abort while the approved stage deploys (10 virtual minutes, 10 s here).
+    ctx.admin(
+        "POST",
+        "/_emulator/outcomes",
+        Some(&json!({V11: {"result": "SUCCESS", "durationSeconds": 600}})),
+    )?;
+    let approved = ctx
+        .start("cli-permissions-abort", with_approval(input(V11)))
+        .await?;
+    awaiting_approval(&ctx, &approved).await?;
+    let (_, calls) = relays
+        .cli(
+            &ctx,
+            &[
+                "approve",
+                "--execution-arn",
+                &approved,
+                "--reason",
+                "e2e: cli permissions",
+            ],
+        )
+        .await?;
+    record("approve", &calls)?;
+    ctx.wait_for_state(&approved, "the deployment", Duration::from_secs(60), |s| {
+        s.phase == Phase::Deploy && !s.deployment.deployment_id.is_empty()
+    })
+    .await?;
+    let (_, calls) = relays
+        .cli(
+            &ctx,
+            &[
+                "abort",
+                "--execution-arn",
+                &approved,
+                "--reason",
+                "e2e: cli permissions",
+            ],
+        )
+        .await?;
+    record("abort", &calls)?;
+    let run = ctx.finish_and_read(&approved).await?;
+    expect_message(&run, "ABORTED")?;
+
+    let commands = subcommands().await?;
+    let ran: BTreeSet<String> = used.keys().cloned().collect();
+    check!(
+        ran == commands,
+        "`stagegate --help` lists {commands:?}; this case runs {ran:?}: run each command here"
+    );
+    let problems = iam_actions::compare(&policies, &used);
+    check!(
+        problems.is_empty(),
+        "the CLI's calls and its policies disagree:\n      {}\n    (what each command called: {used:?})",
+        problems.join("\n      ")
+    );
+    Ok(())
+}
+
+fn with_approval(mut input: Value) -> Value {
+    input["approval"] = json!({"timeoutSeconds": 600});
+    input
+}
