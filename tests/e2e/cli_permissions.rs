@@ -22,13 +22,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use stagegate::policy::{Action, Phase};
-use stagegate::verdict::Verdict;
+use stagegate::policy::Phase;
 use stagegate_tests::aws_calls::{Call, Recorder};
 use stagegate_tests::e2e::Ctx;
 use stagegate_tests::iam_actions::{self, Grant, Scope};
 
-use crate::common::{expect_message, input, CaseResult, V11};
+use crate::common::{approval_request, expect_message, input, CaseResult, V11};
 
 /// The CLI's endpoints, each a recording relay to the stack's own.
 struct Relays {
@@ -143,27 +142,7 @@ fn actions(
 /// Waits until the run asks for approval, and takes the request it published (the case reads
 /// each run's ending alone).
 async fn awaiting_approval(ctx: &Ctx, arn: &str) -> CaseResult {
-    ctx.wait_for_state(arn, "the approval request", Duration::from_secs(60), |s| {
-        s.phase == Phase::Approval && s.action == Action::Approve
-    })
-    .await?;
-    for _ in 0..50 {
-        let request = ctx.drain_messages().await?;
-        if !request.is_empty() {
-            check!(
-                request.len() == 1
-                    && request[0].attribute("outcome") == Some(Verdict::AwaitingApproval.as_str()),
-                "expected one AWAITING_APPROVAL message, got {:?}",
-                request
-                    .iter()
-                    .map(|m| &m.envelope.subject)
-                    .collect::<Vec<_>>()
-            );
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err(format!("{arn}: no approval request published"))
+    approval_request(ctx, arn).await.map(|_| ())
 }
 
 pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {

@@ -3,7 +3,12 @@
 //! published `Message`; a stage's GameSparks history). A helper two feature files need goes
 //! here; one only a feature needs stays in its file.
 
+use std::time::Duration;
+
 use stagegate::message::{DeploymentReport, Message};
+use stagegate::policy::{Action, Phase};
+use stagegate::state::GateState;
+use stagegate::verdict::Verdict;
 use stagegate_tests::e2e::{Ctx, Run, StageDeployment};
 
 use serde_json::{json, Value};
@@ -159,4 +164,31 @@ pub fn is_success(d: &StageDeployment, snapshot: &str) -> bool {
     d.snapshot_id == snapshot
         && d.state == "COMPLETED"
         && d.result_code.as_deref() == Some("SUCCESS")
+}
+
+/// Waits until the run asks for approval, and takes what was published meanwhile: exactly one
+/// AWAITING_APPROVAL message (published by the wait's own task, just after Route exits).
+pub async fn approval_request(ctx: &Ctx, arn: &str) -> Result<(GateState, Message), String> {
+    let state = ctx
+        .wait_for_state(arn, "the approval request", Duration::from_secs(60), |s| {
+            s.phase == Phase::Approval && s.action == Action::Approve
+        })
+        .await?;
+    for _ in 0..50 {
+        let mut request = ctx.drain_messages().await?;
+        if !request.is_empty() {
+            check!(
+                request.len() == 1
+                    && request[0].attribute("outcome") == Some(Verdict::AwaitingApproval.as_str()),
+                "expected one AWAITING_APPROVAL message, got {:?}",
+                request
+                    .iter()
+                    .map(|m| &m.envelope.subject)
+                    .collect::<Vec<_>>()
+            );
+            return Ok((state, request.remove(0).body));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(format!("{arn}: no approval request published"))
 }

@@ -10,15 +10,14 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use stagegate::approval::Decision;
 use stagegate::message::Message;
-use stagegate::policy::{Action, Phase};
+use stagegate::policy::Phase;
 use stagegate::state::GateState;
-use stagegate::verdict::Verdict;
 use stagegate_cli::operator::Operator;
 use stagegate_tests::e2e::{Ctx, Run};
 
 use crate::common::{
-    baked, deployment, expect_message, expect_succeeded, input, is_success, json, latest_deploy,
-    nothing_started, rollback, CaseResult, V10, V11, V12,
+    approval_request, baked, deployment, expect_message, expect_succeeded, input, is_success, json,
+    latest_deploy, nothing_started, rollback, CaseResult, V10, V11, V12,
 };
 
 fn with(mut input: Value, key: &str, value: Value) -> Value {
@@ -37,30 +36,8 @@ async fn operator(ctx: &Ctx) -> Operator {
 /// Waits until the run asks for approval, and checks what was published meanwhile: one
 /// AWAITING_APPROVAL message naming the snapshot, with nothing of the stage started.
 async fn awaiting(ctx: &Ctx, arn: &str) -> Result<GateState, String> {
-    let state = ctx
-        .wait_for_state(arn, "the approval request", Duration::from_secs(60), |s| {
-            s.phase == Phase::Approval && s.action == Action::Approve
-        })
-        .await?;
-    // The request is published by the wait's own task, just after Route exits.
-    let mut request = Vec::new();
-    for _ in 0..50 {
-        request = ctx.drain_messages().await?;
-        if !request.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    check!(
-        request.len() == 1
-            && request[0].attribute("outcome") == Some(Verdict::AwaitingApproval.as_str()),
-        "expected one AWAITING_APPROVAL message, got {:?}",
-        request
-            .iter()
-            .map(|m| &m.envelope.subject)
-            .collect::<Vec<_>>()
-    );
-    let body = &request[0].body;
+    let (state, request) = approval_request(ctx, arn).await?;
+    let body = &request;
     check!(
         body.summary.contains("stagegate approve") && body.summary.contains(V11),
         "request {}",

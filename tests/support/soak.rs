@@ -1283,15 +1283,24 @@ mod tests {
         }
     }
 
-    /// `wrong` applied to a good run makes the checker report a violation containing `says`.
-    fn soak_rejects(what: &str, wrong: impl FnOnce(&mut Soak), says: &str) {
-        let mut run = Soak::good();
+    /// `wrong` applied to a good run makes its checker report a violation containing `says`.
+    fn rejects<R>(
+        what: &str,
+        mut run: R,
+        wrong: impl FnOnce(&mut R),
+        violations: impl Fn(&R) -> Vec<String>,
+        says: &str,
+    ) {
         wrong(&mut run);
-        let found = run.violations();
+        let found = violations(&run);
         assert!(
             found.iter().any(|v| v.contains(says)),
             "{what}: no violation saying {says:?} in {found:#?}"
         );
+    }
+
+    fn soak_rejects(what: &str, wrong: impl FnOnce(&mut Soak), says: &str) {
+        rejects(what, Soak::good(), wrong, Soak::violations, says);
     }
 
     #[test]
@@ -1508,13 +1517,7 @@ mod tests {
     }
 
     fn race_rejects(what: &str, wrong: impl FnOnce(&mut Race), says: &str) {
-        let mut run = Race::good();
-        wrong(&mut run);
-        let found = run.violations();
-        assert!(
-            found.iter().any(|v| v.contains(says)),
-            "{what}: no violation saying {says:?} in {found:#?}"
-        );
+        rejects(what, Race::good(), wrong, Race::violations, says);
     }
 
     #[test]
