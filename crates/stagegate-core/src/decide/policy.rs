@@ -586,7 +586,14 @@ mod tests {
     fn abort_reasons_say_why_the_stage_is_not_rolled_back() {
         let p = Policy::default();
         let reason = |outcome, good| {
-            decide_aborted(Phase::Deploy, &classification(outcome, None), &p, good, "ops").reason
+            decide_aborted(
+                Phase::Deploy,
+                &classification(outcome, None),
+                &p,
+                good,
+                "ops",
+            )
+            .reason
         };
         assert_eq!(
             reason(Outcome::Failed, GOOD),

@@ -728,10 +728,9 @@ mod tests {
             }
             return match (c.phase, c.rollback) {
                 (Phase::Rollback, Some(Outcome::Succeeded)) => Verdict::Aborted,
-                (
-                    Phase::Rollback,
-                    Some(Outcome::Failed | Outcome::TimedOut | Outcome::Blocked),
-                ) => Verdict::RollbackFailed,
+                (Phase::Rollback, Some(Outcome::Failed | Outcome::TimedOut | Outcome::Blocked)) => {
+                    Verdict::RollbackFailed
+                }
                 // Only a deployment can "never end": in the bake phase it had succeeded.
                 (Phase::Deploy, None) if c.outcome == Outcome::TimedOut => Verdict::TimedOut,
                 (Phase::Deploy | Phase::Bake, None) => Verdict::Aborted,
