@@ -167,3 +167,173 @@ async fn only_a_state_awaiting_approval_is_published_as_a_request() {
     assert!(refused.contains("`approvalRequest.action`"), "{refused}");
     assert!(sns.published().is_empty());
 }
+
+/// A deployment still running at its deadline is watched on into its grace window at the usual
+/// backoff (not polled every second), and when the grace window ends it is reported as given up
+/// on at that poll, whatever GameSparks last updated. (`poll::handle`: `now < deadline` to `<=`;
+/// the deleted `Outcome::TimedOut` arm of `seen_at`.)
+#[tokio::test]
+async fn a_deployment_running_past_its_deadline_is_watched_then_given_up_at_the_grace_end() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let deadline = s.deployment.deadline;
+    let at = polled(&gs, &s, deadline).await;
+    assert_eq!(at.action, Action::Wait);
+    assert!(
+        at.wait_seconds >= 8,
+        "backoff, not 1 s: {}",
+        at.wait_seconds
+    );
+    let grace_end = deadline + Duration::seconds(1800);
+    let ended = polled(&gs, &at, grace_end).await;
+    assert_eq!(ended.deployment.outcome, Outcome::TimedOut);
+    assert_eq!(ended.deployment.finished_at, Some(grace_end));
+}
+
+/// GameSparks may not list a deployment it just created: a NotFound within the first minute is
+/// retried (`StageGate.Retryable`), from the minute on it is a deployment that is gone.
+/// (`poll::handle`: `<` to `<=` on `READ_AFTER_WRITE_SECONDS`.)
+#[tokio::test]
+async fn not_found_is_read_after_write_lag_only_within_the_first_minute() {
+    for (after, want) in [(59, types::RETRYABLE), (60, types::NOT_FOUND)] {
+        let gs = stage();
+        let s = started(&gs, S4).await;
+        gs.fail_next(GET, svc(ServiceErrorKind::NotFound, "GetStageDeployment"));
+        let event = serde_json::to_value(&s).unwrap_or_default();
+        let now = s.deployment.started_at + Duration::seconds(after);
+        let r = poll::handle(
+            &gs,
+            &FakeAlarms::new(),
+            &FakeAbortRequests::new(),
+            &event,
+            &FixedClock(now),
+        )
+        .await;
+        assert_eq!(error_type(r), want, "{after} s after the start");
+    }
+}
+
+/// The abort channel failing for a moment (throttled) must not stop a gate watching its
+/// deployment: a poll that waits goes on. One that would end the run, or start the next stage of
+/// a wave, is retried instead, and says which. (`settled`: its match guard, the deleted
+/// `Action::Advance` arm.)
+#[tokio::test]
+async fn a_hidden_abort_holds_up_only_the_steps_it_could_change() {
+    let throttled = || svc(ServiceErrorKind::Throttled, "GetParameter");
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let aborts = FakeAbortRequests::new();
+    aborts.fail_next(throttled());
+    let poll_with = |s: &GateState, now: OffsetDateTime| {
+        let event = serde_json::to_value(s).unwrap_or_default();
+        let (gs, aborts) = (&gs, &aborts);
+        async move { poll::handle(gs, &FakeAlarms::new(), aborts, &event, &FixedClock(now)).await }
+    };
+    let waiting = poll_with(&s, T0 + Duration::minutes(1))
+        .await
+        .unwrap_or_else(|e| panic!("a poll that waits goes on: {e}"));
+    assert_eq!(waiting.action, Action::Wait);
+    assert!(waiting.abort_unreadable.is_some());
+    // The first stage of a wave deployed: starting the next one waits for the abort channel.
+    let gs = stage();
+    let input = super::safety::wave_input(json!({}));
+    let s = super::safety::start_with(&gs, &super::safety::quiet_alarms(), &input).await;
+    super::safety::complete(&gs, &s.deployment.deployment_id);
+    let aborts = FakeAbortRequests::new();
+    aborts.fail_next(throttled());
+    let event = serde_json::to_value(&s).unwrap_or_default();
+    let r = poll::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &aborts,
+        &event,
+        &FixedClock(T0 + Duration::minutes(4)),
+    )
+    .await;
+    let err = match r {
+        Ok(s) => format!("not retried: {:?}", s.action),
+        Err(e) => format!("{}: {e}", e.error_type()),
+    };
+    assert!(err.starts_with(types::RETRYABLE), "{err}");
+    assert!(err.contains("before starting the next stage"), "{err}");
+}
+
+/// rollback-deployment redeploys only what poll-deployment decided to roll back: a run awaiting
+/// approval, or one that already rolled back, is refused before anything reaches GameSparks.
+/// (`rollback::handle`: `||` to `&&`.)
+#[tokio::test]
+async fn only_a_deployed_stage_without_a_rollback_is_rolled_back() {
+    let gs = stage();
+    let s = started_then_finished(
+        &gs,
+        S4,
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        "boom",
+    )
+    .await;
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    assert_eq!(s.action, Action::Rollback);
+    let refused = |edit: &dyn Fn(&mut GateState)| {
+        let mut state = s.clone();
+        edit(&mut state);
+        let event = serde_json::to_value(&state).unwrap_or_default();
+        let gs = &gs;
+        async move {
+            match rollback::handle(gs, &event, &FixedClock(T0 + Duration::minutes(5))).await {
+                Ok(_) => "accepted".to_owned(),
+                Err(e) => e.to_string(),
+            }
+        }
+    };
+    let twice = refused(&|s| s.rollback = Some(s.deployment.clone())).await;
+    assert!(twice.contains("never rolled back again"), "{twice}");
+    let awaiting = refused(&|s| {
+        s.phase = Phase::Approval;
+        s.approval = Some(crate::approval::Approval::request(
+            "prod",
+            crate::approval::ApprovalSpec {
+                timeout_seconds: 600,
+            },
+            Some(S2),
+            T0,
+        ));
+    })
+    .await;
+    assert!(awaiting.contains("never rolled back again"), "{awaiting}");
+    assert_eq!(gs.started_count(), 1, "only the deployment itself started");
+}
+
+/// The rollback's timeout runs from when GameSparks created it, not from when the function saw
+/// the answer; a creation time ahead of the function's clock is not believed.
+/// (`rollback::handle`: `created <= now` to `>`.)
+#[tokio::test]
+async fn the_rollbacks_timeout_runs_from_its_creation() {
+    for (created_before, started_at_creation) in [(20, true), (-20, false)] {
+        let gs = stage();
+        let s = started_then_finished(
+            &gs,
+            S4,
+            DeploymentState::Failed,
+            Some(ResultCode::UnspecifiedFailure),
+            "boom",
+        )
+        .await;
+        let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+        let now = T0 + Duration::minutes(5);
+        let created = now - Duration::seconds(created_before);
+        gs.set_now(created);
+        let event = serde_json::to_value(&s).unwrap_or_default();
+        let r = rollback::handle(&gs, &event, &FixedClock(now))
+            .await
+            .unwrap_or_else(|e| panic!("rollback failed: {e}"));
+        let watch = r.rollback.unwrap_or_else(|| panic!("no rollback"));
+        let want = if started_at_creation { created } else { now };
+        assert_eq!(watch.started_at, want, "created {created_before} s before");
+        assert_eq!(
+            watch.deadline,
+            want + Duration::seconds(1800),
+            "created {created_before} s before"
+        );
+    }
+}
