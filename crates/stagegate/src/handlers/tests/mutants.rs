@@ -337,3 +337,71 @@ async fn the_rollbacks_timeout_runs_from_its_creation() {
         );
     }
 }
+
+/// An approval asked for on a later stage of a wave is asked for when the wave reaches that
+/// stage, before anything of it is deployed; the first stage's approval is asked once, at the
+/// start (docs/operator-control.md, "Approvals"). (`start::handle_with`: `i > 0` to `== 0`, `< 0`,
+/// `>= 0` for the wave's approvals.)
+#[tokio::test]
+async fn a_wave_asks_for_a_later_stages_approval_when_it_gets_there() {
+    let gs = stage();
+    let input = with_input_stages(
+        json!(["dev", {"stageName": "prod", "approval": {"timeoutSeconds": 600}}]),
+    );
+    let s = super::safety::start_with(&gs, &FakeAlarms::new(), &input).await;
+    assert_eq!((s.stage_name.as_str(), s.action), ("dev", Action::Wait));
+    super::safety::complete(&gs, &s.deployment.deployment_id);
+    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    assert_eq!(s.action, Action::Advance, "{}", s.reason);
+    let next = advance(&gs, &s).await;
+    assert_eq!(
+        (next.stage_name.as_str(), next.phase, next.action),
+        ("prod", Phase::Approval, Action::Approve),
+        "{}",
+        next.reason
+    );
+    assert_eq!(
+        gs.started_count(),
+        1,
+        "nothing of prod deployed before the approval"
+    );
+    // An approval of the first stage is asked at the start, and never again by the wave.
+    let gs = stage();
+    let input = with_input_stages(
+        json!([{"stageName": "dev", "approval": {"timeoutSeconds": 600}}, "prod"]),
+    );
+    let s = super::safety::start_with(&gs, &FakeAlarms::new(), &input).await;
+    assert_eq!((s.stage_name.as_str(), s.action), ("dev", Action::Approve));
+    let approved = super::operator_control::answered(
+        &gs,
+        &s,
+        super::operator_control::answer("APPROVE", "ok"),
+        T0 + Duration::minutes(1),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("answer failed: {e}"));
+    assert_eq!(approved.action, Action::Wait, "{}", approved.reason);
+    super::safety::complete(&gs, &approved.deployment.deployment_id);
+    let s = polled(&gs, &approved, T0 + Duration::minutes(4)).await;
+    let next = advance(&gs, &s).await;
+    assert_eq!(
+        (next.stage_name.as_str(), next.action),
+        ("prod", Action::Wait),
+        "{}",
+        next.reason
+    );
+}
+
+fn with_input_stages(stages: Value) -> Value {
+    super::safety::with_input(json!({ "stages": stages }))
+}
+
+/// start-deployment's `advance` entry, as the workflow calls it after poll said `advance`.
+async fn advance(gs: &FakeGameSparks, state: &GateState) -> GateState {
+    let now = T0 + Duration::minutes(5);
+    gs.set_now(now);
+    let event = json!({ "advance": state });
+    start::handle(gs, &FakeAlarms::new(), &event, "r", &FixedClock(now))
+        .await
+        .unwrap_or_else(|e| panic!("advance failed: {e}"))
+}
