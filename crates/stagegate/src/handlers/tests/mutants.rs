@@ -405,3 +405,65 @@ async fn advance(gs: &FakeGameSparks, state: &GateState) -> GateState {
         .await
         .unwrap_or_else(|e| panic!("advance failed: {e}"))
 }
+
+/// The answer task acts only on a state still awaiting its answer: a state whose approval was
+/// already answered (a replayed or hand-made event), or that asks for another step, is refused
+/// and nothing is started. (`start::answered`: each `||` to `&&`.)
+#[tokio::test]
+async fn an_answer_is_taken_only_by_a_run_still_awaiting_one() {
+    use super::operator_control::{answer, answered, awaiting};
+    let gs = stage();
+    let s = awaiting(&gs).await;
+    let refusal = |edit: &dyn Fn(&mut GateState)| {
+        let mut state = s.clone();
+        edit(&mut state);
+        let gs = &gs;
+        async move {
+            match answered(
+                gs,
+                &state,
+                answer("APPROVE", "ok"),
+                T0 + Duration::minutes(1),
+            )
+            .await
+            {
+                Ok(s) => format!("accepted: {:?}", s.action),
+                Err(e) => e.to_string(),
+            }
+        }
+    };
+    let already = refusal(&|s| {
+        if let Some(a) = s.approval.as_mut() {
+            a.answer = Some(crate::approval::Answer {
+                decision: crate::approval::Decision::Reject,
+                by: None,
+                reason: None,
+                at: T0,
+            });
+        }
+    })
+    .await;
+    assert!(already.contains("`approved.action`"), "{already}");
+    let other_step = refusal(&|s| s.action = Action::Wait).await;
+    assert!(other_step.contains("`approved.action`"), "{other_step}");
+    assert_eq!(gs.started_count(), 0, "nothing started");
+}
+
+/// start-deployment reads the template's freeze windows from its environment at cold start
+/// (docs/operator-control.md, "Freeze windows"); no other test of this crate reads the variable,
+/// so setting it here races nothing. (`Settings::from_env` replaced by the default.)
+#[test]
+fn the_start_function_reads_its_freeze_windows_from_the_environment() {
+    let windows =
+        r#"[{"name": "launch", "start": "2026-03-01T11:00:00Z", "end": "2026-03-01T13:00:00Z"}]"#;
+    std::env::set_var(start::FREEZE_WINDOWS_VAR, windows);
+    let settings = start::Settings::from_env();
+    std::env::remove_var(start::FREEZE_WINDOWS_VAR);
+    let names: Vec<Option<String>> = settings
+        .unwrap_or_else(|e| panic!("settings: {e}"))
+        .freeze_windows
+        .iter()
+        .map(|w| w.name.clone())
+        .collect();
+    assert_eq!(names, [Some("launch".to_owned())]);
+}
