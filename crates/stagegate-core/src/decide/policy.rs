@@ -303,6 +303,17 @@ mod tests {
     }
     use crate::deployment::DeploymentState;
 
+    #[test]
+    fn failure_responses_are_named_as_the_input_writes_them() {
+        // The message shows the policy as the execution input spells it.
+        for r in [FailureResponse::Alert, FailureResponse::Rollback] {
+            assert_eq!(
+                serde_json::to_value(r).ok(),
+                Some(serde_json::Value::from(r.as_str()))
+            );
+        }
+    }
+
     fn classification(outcome: Outcome, code: Option<&str>) -> Classification {
         Classification {
             outcome,

@@ -467,3 +467,40 @@ fn the_start_function_reads_its_freeze_windows_from_the_environment() {
         .collect();
     assert_eq!(names, [Some("launch".to_owned())]);
 }
+
+/// An answer that would end the run (a rejection) while a throttle hid the abort channel is
+/// retried: an abort written meanwhile must win, as the operator was told. An approval goes on:
+/// the stage's start reads the channel again before deploying. (`start::answered`:
+/// `decision != Approve` to `==`.)
+#[tokio::test]
+async fn a_hidden_abort_holds_up_a_rejection_but_not_an_approval() {
+    for (decision, retried) in [("REJECT", true), ("APPROVE", false)] {
+        let gs = stage();
+        let s = super::operator_control::awaiting(&gs).await;
+        let aborts = FakeAbortRequests::new();
+        aborts.fail_next(svc(ServiceErrorKind::Throttled, "GetParameter"));
+        let mut event = serde_json::to_value(&s).unwrap_or_default();
+        event["approvalAnswer"] = super::operator_control::answer(decision, "ok");
+        let r = start::handle_with(
+            &gs,
+            &FakeAlarms::new(),
+            &aborts,
+            &json!({ "approved": event }),
+            "r",
+            &FixedClock(T0 + Duration::minutes(6)),
+            &start::Settings::default(),
+        )
+        .await;
+        match r {
+            Err(e) => {
+                assert!(retried, "{decision}: {e}");
+                assert_eq!(e.error_type(), types::RETRYABLE, "{decision}: {e}");
+            }
+            Ok(s) => {
+                assert!(!retried, "{decision} ended {:?}: {}", s.action, s.reason);
+                assert_eq!(s.action, Action::Wait, "{decision}: {}", s.reason);
+                assert_eq!(gs.started_count(), 1);
+            }
+        }
+    }
+}
