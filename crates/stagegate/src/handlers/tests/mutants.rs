@@ -504,3 +504,70 @@ async fn a_hidden_abort_holds_up_a_rejection_but_not_an_approval() {
         }
     }
 }
+
+/// A wave advances only past a stage that passed its gate: one still baking (its window open,
+/// no failure yet) is not promoted, whoever asks. (`start::advance`: `&&` to `||` in
+/// `bake_passed`, `|| !bake_passed` to `&&`.)
+#[tokio::test]
+async fn a_wave_does_not_advance_past_a_stage_still_baking() {
+    let (gs, alarms) = (stage(), super::safety::quiet_alarms());
+    let input = with_input_stages(json!([
+        {"stageName": "dev", "bake": super::safety::bake(120)},
+        "prod"
+    ]));
+    let s = super::safety::start_with(&gs, &alarms, &input).await;
+    super::safety::complete(&gs, &s.deployment.deployment_id);
+    let mut baking = super::safety::poll_at(&gs, &alarms, &s, T0 + Duration::minutes(4)).await;
+    assert_eq!(baking.phase, Phase::Bake, "{}", baking.reason);
+    baking.action = Action::Advance;
+    let event = json!({ "advance": baking });
+    let r = start::handle(
+        &gs,
+        &alarms,
+        &event,
+        "r",
+        &FixedClock(T0 + Duration::minutes(5)),
+    )
+    .await;
+    let refused = match r {
+        Ok(s) => format!("advanced to {}", s.stage_name),
+        Err(e) => e.to_string(),
+    };
+    assert!(refused.contains("`advance.outcome`"), "{refused}");
+    assert_eq!(gs.started_count(), 1, "prod was not started");
+}
+
+/// An answer that is not an abort, to a run whose abort request was read meanwhile, ends the run
+/// as the abort asked, and says who aborted, not who rejected. (`start::answered`: the
+/// `state.abort.is_some()` guard.)
+#[tokio::test]
+async fn a_rejection_after_an_abort_request_says_who_aborted() {
+    let gs = stage();
+    let s = super::operator_control::awaiting(&gs).await;
+    let aborts = FakeAbortRequests::new();
+    aborts.request(
+        RUN,
+        r#"{"by": "arn:aws:iam::1:user/ops", "reason": "bad build", "at": "2026-03-01T12:05:00Z"}"#,
+    );
+    let mut event = serde_json::to_value(&s).unwrap_or_default();
+    event["approvalAnswer"] = super::operator_control::answer("REJECT", "not now");
+    let ended = start::handle_with(
+        &gs,
+        &FakeAlarms::new(),
+        &aborts,
+        &json!({ "approved": event }),
+        "r",
+        &FixedClock(T0 + Duration::minutes(6)),
+        &start::Settings::default(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("answer failed: {e}"));
+    assert_eq!(ended.action, Action::Alert);
+    assert!(
+        ended
+            .reason
+            .starts_with("aborted by arn:aws:iam::1:user/ops (bad build) while awaiting approval"),
+        "{}",
+        ended.reason
+    );
+}
