@@ -355,6 +355,10 @@ fn round_trips_through_the_state() {
     assert_eq!(written, input);
     let read: Vec<FreezeWindow> = serde_json::from_value(written).unwrap_or_default();
     assert_eq!(read, w);
+    // Read back in another zone, the same hours are another freeze.
+    let mut elsewhere = input.clone();
+    elsewhere[1]["weekly"]["timeZone"] = json!("America/New_York");
+    assert_ne!(windows(elsewhere), w);
     // The state gets the input's rules.
     let bad = json!({"weekly": {"days": [], "from": "18:00", "to": "06:00"}});
     let e = serde_json::from_value::<FreezeWindow>(bad)

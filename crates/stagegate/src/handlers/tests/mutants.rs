@@ -571,3 +571,43 @@ async fn a_rejection_after_an_abort_request_says_who_aborted() {
         ended.reason
     );
 }
+
+/// Before a stage starts, its bake alarms are read once more (a firing alarm refuses the start).
+/// If they cannot be read, the start fails (and is retried) unless the input says to ignore read
+/// errors, in which case the stage starts (docs/input.md, bake windows). Checked at the start
+/// after an approval, where nothing read the alarms just before. (`start_stage`: the
+/// `spec.ignore_alarm_read_errors` guard.)
+#[tokio::test]
+async fn unreadable_alarms_stop_a_start_unless_the_input_ignores_read_errors() {
+    for ignore in [false, true] {
+        let (gs, alarms) = (stage(), super::safety::quiet_alarms());
+        let mut bake = super::safety::bake(120);
+        bake["ignoreAlarmReadErrors"] = json!(ignore);
+        let input =
+            super::safety::with_input(json!({"bake": bake, "approval": {"timeoutSeconds": 600}}));
+        let s = super::safety::start_with(&gs, &alarms, &input).await;
+        assert_eq!(s.action, Action::Approve, "{}", s.reason);
+        alarms.fail_next(svc(ServiceErrorKind::Throttled, "DescribeAlarms"));
+        let mut event = serde_json::to_value(&s).unwrap_or_default();
+        event["approvalAnswer"] = super::operator_control::answer("APPROVE", "ok");
+        let r = start::handle(
+            &gs,
+            &alarms,
+            &json!({ "approved": event }),
+            "r",
+            &FixedClock(T0 + Duration::minutes(6)),
+        )
+        .await;
+        match r {
+            Ok(s) => {
+                assert!(ignore, "started with unreadable alarms: {}", s.reason);
+                assert_eq!(s.action, Action::Wait, "{}", s.reason);
+            }
+            Err(e) => {
+                assert!(!ignore, "ignoring read errors, still refused: {e}");
+                assert_eq!(e.error_type(), types::RETRYABLE, "{e}");
+            }
+        }
+        assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
+    }
+}
