@@ -611,3 +611,43 @@ async fn unreadable_alarms_stop_a_start_unless_the_input_ignores_read_errors() {
         assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
     }
 }
+
+/// A retried start that finds the deployment its first attempt started (and GameSparks already
+/// ended) watches it from when GameSparks created it: the deadline stays where the first attempt
+/// put it, however late the retry (docs/workflow.md, "Retries that race a new snapshot").
+/// (`reattach`: `created <= now` to `>`.)
+#[tokio::test]
+async fn a_retried_start_keeps_the_deadline_of_the_deployment_it_reattaches_to() {
+    let gs = stage();
+    let first = started(&gs, S4).await;
+    finish(
+        &gs,
+        &first.deployment.deployment_id,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "ok",
+    );
+    let retried = start::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &input(S4),
+        "req-1",
+        &FixedClock(T0 + Duration::minutes(7)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("retried start failed: {e}"));
+    assert!(
+        retried.reason.starts_with("re-attached"),
+        "{}",
+        retried.reason
+    );
+    assert_eq!(
+        retried.deployment.deployment_id,
+        first.deployment.deployment_id
+    );
+    assert_eq!(
+        (retried.deployment.started_at, retried.deployment.deadline),
+        (first.deployment.started_at, first.deployment.deadline)
+    );
+    assert_eq!(gs.started_count(), 1);
+}
