@@ -651,3 +651,29 @@ async fn a_retried_start_keeps_the_deadline_of_the_deployment_it_reattaches_to()
     );
     assert_eq!(gs.started_count(), 1);
 }
+
+/// At the run's first start the alarms a bake names are looked up before anything else (a
+/// misspelt alarm is an input error): unreadable, they stop the start unless the input ignores
+/// read errors. (`check_alarms_exist`: the `spec.ignore_alarm_read_errors` guard.)
+#[tokio::test]
+async fn unreadable_alarms_stop_the_first_start_unless_the_input_ignores_read_errors() {
+    for ignore in [false, true] {
+        let (gs, alarms) = (stage(), super::safety::quiet_alarms());
+        let mut bake = super::safety::bake(120);
+        bake["ignoreAlarmReadErrors"] = json!(ignore);
+        let input = super::safety::with_input(json!({ "bake": bake }));
+        alarms.fail_next(svc(ServiceErrorKind::Throttled, "DescribeAlarms"));
+        let r = start::handle(&gs, &alarms, &input, "r", &FixedClock(T0)).await;
+        match r {
+            Ok(s) => {
+                assert!(ignore, "started with unreadable alarms: {}", s.reason);
+                assert_eq!(s.action, Action::Wait, "{}", s.reason);
+            }
+            Err(e) => {
+                assert!(!ignore, "ignoring read errors, still refused: {e}");
+                assert_eq!(e.error_type(), types::RETRYABLE, "{e}");
+            }
+        }
+        assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
+    }
+}
