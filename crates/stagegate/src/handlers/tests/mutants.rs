@@ -677,3 +677,19 @@ async fn unreadable_alarms_stop_the_first_start_unless_the_input_ignores_read_er
         assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
     }
 }
+
+/// The first stage of a wave refused by GameSparks (another deployment holds it) fails the task
+/// as a single stage does (`StageGate.DeploymentInProgress`, which the workflow reports as
+/// BLOCKED): nothing of the wave was deployed. Only a later stage reports the block in the state,
+/// so the message can say which stages the snapshot reached. (`is_later_stage`: `>` to `>=`.)
+#[tokio::test]
+async fn a_wave_refused_at_its_first_stage_fails_as_a_single_stage_does() {
+    let gs = stage();
+    gs.fail_next(
+        START,
+        svc(ServiceErrorKind::Conflict, "StartStageDeployment"),
+    );
+    let input = with_input_stages(json!(["dev", "prod"]));
+    let r = start::handle(&gs, &FakeAlarms::new(), &input, "r", &FixedClock(T0)).await;
+    assert_eq!(error_type(r), types::DEPLOYMENT_IN_PROGRESS);
+}
