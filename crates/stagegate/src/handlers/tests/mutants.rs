@@ -693,3 +693,31 @@ async fn a_wave_refused_at_its_first_stage_fails_as_a_single_stage_does() {
     let r = start::handle(&gs, &FakeAlarms::new(), &input, "r", &FixedClock(T0)).await;
     assert_eq!(error_type(r), types::DEPLOYMENT_IN_PROGRESS);
 }
+
+/// rollback-deployment refuses a BAKE state without its window, as poll-deployment does: only
+/// the core's own decision rolls back, and a bake decided nothing without its window.
+/// (`parse_state`: `||` to `&&` in the BAKE check, which poll's own check hides.)
+#[tokio::test]
+async fn a_bake_without_its_window_is_not_rolled_back() {
+    let gs = stage();
+    let s = started(&gs, S4).await;
+    let mut state = s.clone();
+    state.phase = Phase::Bake;
+    state.action = Action::Rollback;
+    state.previous_snapshot_id = Some(S2.into());
+    state.bake = Some(crate::bake::BakeSpec {
+        seconds: 600,
+        alarm_names: vec!["errors".into()],
+        check_interval_seconds: 60,
+        fail_on_insufficient_data: false,
+        ignore_alarm_read_errors: false,
+    });
+    let event = serde_json::to_value(&state).unwrap_or_default();
+    let refused = match rollback::handle(&gs, &event, &FixedClock(T0 + Duration::minutes(5))).await
+    {
+        Ok(s) => format!("rolled back: {}", s.reason),
+        Err(e) => e.to_string(),
+    };
+    assert!(refused.contains("`bakeWindow`"), "{refused}");
+    assert_eq!(gs.started_count(), 1);
+}
