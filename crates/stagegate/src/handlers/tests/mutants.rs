@@ -721,3 +721,32 @@ async fn a_bake_without_its_window_is_not_rolled_back() {
     assert!(refused.contains("`bakeWindow`"), "{refused}");
     assert_eq!(gs.started_count(), 1);
 }
+
+/// A retried start whose first attempt's deployment still runs replays the request with its
+/// ClientToken (GameSparks answers with the same deployment), while one that already ended is
+/// watched without another request (docs/workflow.md: "a running one is replayed through its
+/// ClientToken, a finished one is watched by the next poll"). (`start_stage`: `&&` to `||` in
+/// the re-attach filter.)
+#[tokio::test]
+async fn a_retried_start_replays_its_token_while_its_deployment_runs() {
+    let gs = stage();
+    let first = started(&gs, S4).await;
+    let retried = start::handle(
+        &gs,
+        &FakeAlarms::new(),
+        &input(S4),
+        "req-1",
+        &FixedClock(T0 + Duration::minutes(1)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("retried start failed: {e}"));
+    let tokens: Vec<String> = gs.starts().iter().map(|c| c.client_token.clone()).collect();
+    assert_eq!(tokens.len(), 2, "the retry asked GameSparks again");
+    assert_eq!(tokens[0], tokens[1], "with the same token");
+    assert_eq!(gs.started_count(), 1, "one deployment");
+    assert_eq!(
+        retried.deployment.deployment_id,
+        first.deployment.deployment_id
+    );
+    assert_eq!(retried.reason, "deployment started");
+}
