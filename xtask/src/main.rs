@@ -1,5 +1,6 @@
 //! Project tasks: `cargo xtask setup` installs the pinned local tools into the repository;
-//! `cargo xtask test` runs every test tier and prints a summary.
+//! `cargo xtask test` runs every test tier and prints a summary; `cargo xtask mutants` runs
+//! mutation testing over the decisions and the handlers (too slow for a tier).
 //!
 //! Plain std, so the task runner itself builds in a second and never waits on the SDK.
 
@@ -199,6 +200,7 @@ fn main() -> ExitCode {
                 &soak,
             )
         }
+        Some("mutants") => mutants(&args[1..]),
         // No tools to install: the simulator is plain Rust over the fakes.
         Some("sim") => passthrough(&["run", "--quiet", "-p", "stagegate-sim", "--"], &args[1..]),
         Some("setup") => match setup::run(&workspace_root(), Tools::Tests) {
@@ -226,6 +228,7 @@ fn usage() {
     println!("  bench [args]              performance figures -> bench/results.json (see bench/README.md)");
     println!("  soak [args]               200 gate runs under faults on the local stack (--executions N)");
     println!("  sim [args]                deterministic simulator: --runs N (100,000), --seed S replays one run, --only INVARIANT");
+    println!("  mutants [AREA] [-- args]  mutation testing (cargo-mutants) of core | handlers (both); not a tier: slow");
     println!("  setup                     install the pinned local tools (.venv, node_modules)");
     println!("  test [--tier <name>]...   run every test tier (or the named ones) and summarise");
     println!("\ntiers:");
@@ -307,6 +310,78 @@ fn test(args: &[String]) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         println!("some tiers failed");
+        ExitCode::FAILURE
+    }
+}
+
+/// What `cargo xtask mutants` mutates, area by area: the decisions and the handlers that act on
+/// them, where a surviving mutant is a decision no test pins down. Each mutant is judged by its
+/// own package's tests (cargo-mutants' default): the core's decisions by the tests next to them.
+const MUTANT_AREAS: &[(&str, &str)] = &[
+    ("core", "crates/stagegate-core/src/decide/**/*.rs"),
+    ("handlers", "crates/stagegate/src/handlers/**/*.rs"),
+];
+
+/// `cargo xtask mutants [core|handlers] [-- cargo-mutants args]`: each area in turn, one job at a
+/// time (`-j 1`: two cores, shared), in the `mutants` profile (Cargo.toml), the report in
+/// `.stagegate/mutants/AREA/mutants.out`. The rest of the settings (which tests run, what is
+/// excluded and why) are in `.cargo/mutants.toml`, which a plain `cargo mutants` reads too.
+fn mutants(args: &[String]) -> ExitCode {
+    let (areas, extra) = match args.iter().position(|a| a == "--") {
+        Some(i) => (&args[..i], &args[i + 1..]),
+        None => (args, &[][..]),
+    };
+    let selected: Vec<&(&str, &str)> = MUTANT_AREAS
+        .iter()
+        .filter(|(name, _)| areas.is_empty() || areas.iter().any(|a| a == name))
+        .collect();
+    if selected.len() != areas.len() && !areas.is_empty() {
+        eprintln!("xtask mutants: areas are core and handlers, got {areas:?}");
+        return ExitCode::from(2);
+    }
+    let root = workspace_root();
+    if let Err(e) = setup::cargo_mutants(&root) {
+        eprintln!("xtask mutants: {e}");
+        return ExitCode::FAILURE;
+    }
+    // One target dir beside the usual one, kept between runs: the copy cargo-mutants builds in is
+    // new each run, but the dependencies (the SDK, for the handlers) are then built once.
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("mutants");
+    let mut all_passed = true;
+    for (area, files) in selected {
+        println!("\n==> mutants: {area} ({files})");
+        let started = Instant::now();
+        let status = without_cargo_run_env(&mut Command::new(root.join(setup::CARGO_MUTANTS)))
+            .args(["mutants", "--jobs", "1", "--file", files, "--output"])
+            .arg(root.join(".stagegate/mutants").join(area))
+            .args(extra)
+            .env("CARGO_TARGET_DIR", &target)
+            .current_dir(&root)
+            .status();
+        // cargo-mutants exits 2 when a mutant was missed, 3 when some only timed out: a mutant
+        // that makes the tests loop forever (a wait of 0 s) was noticed, so it passes.
+        let (passed, what) = match status.map(|s| s.code()) {
+            Ok(Some(0)) => (true, "all caught"),
+            Ok(Some(3)) => (true, "all caught (some by timing out: timeout.txt)"),
+            Ok(Some(2)) => (false, "MISSED mutants: missed.txt"),
+            Ok(_) => (false, "did not finish: see its output above"),
+            Err(e) => {
+                eprintln!("xtask mutants: could not run cargo-mutants: {e}");
+                (false, "did not run")
+            }
+        };
+        println!(
+            "==> mutants: {area}: {what} in {:.0} s (report: .stagegate/mutants/{area}/mutants.out/)",
+            started.elapsed().as_secs_f64()
+        );
+        all_passed &= passed;
+    }
+    if all_passed {
+        ExitCode::SUCCESS
+    } else {
         ExitCode::FAILURE
     }
 }

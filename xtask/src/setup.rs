@@ -4,8 +4,8 @@
 //! soak and tests; and for the test tiers also the npm packages of `package-lock.json`
 //! (asl-validator) and AWS SAM CLI in its own venv (`.venv-sam` from `requirements-sam.txt`: its
 //! boto3 pins clash with checkov's), and cargo-deny with the RustSec advisory database for the
-//! supply-chain tier. Nothing is installed globally. A stamp of what was installed makes a second
-//! run a no-op until a pin changes.
+//! supply-chain tier; cargo-mutants only for `cargo xtask mutants`. Nothing is installed
+//! globally. A stamp of what was installed makes a second run a no-op until a pin changes.
 
 use std::fs;
 use std::path::Path;
@@ -49,10 +49,55 @@ pub const CARGO_DENY_VERSION: &str = "0.20.2";
 pub const CARGO_DENY: &str = ".stagegate/tools/bin/cargo-deny";
 
 fn cargo_deny(root: &Path) -> Result<(), String> {
-    let bin = root.join(CARGO_DENY);
-    let wanted = format!("cargo-deny {CARGO_DENY_VERSION}");
-    let installed = Command::new(&bin)
-        .arg("--version")
+    let tool = Tool {
+        name: "cargo-deny",
+        version: CARGO_DENY_VERSION,
+        bin: CARGO_DENY,
+        version_args: &["--version"],
+        how_long: "about 5 minutes",
+    };
+    cargo_tool(root, &tool)
+}
+
+/// cargo-mutants, pinned, for `cargo xtask mutants` only (no test tier runs it: see
+/// docs/testing.md). 27.1.0 is the newest release and needs Rust 1.88.
+pub const CARGO_MUTANTS_VERSION: &str = "27.1.0";
+pub const CARGO_MUTANTS: &str = ".stagegate/tools/bin/cargo-mutants";
+
+pub fn cargo_mutants(root: &Path) -> Result<(), String> {
+    let tool = Tool {
+        name: "cargo-mutants",
+        version: CARGO_MUTANTS_VERSION,
+        bin: CARGO_MUTANTS,
+        // Run as itself it only answers as a cargo subcommand.
+        version_args: &["mutants", "--version"],
+        how_long: "about 6 minutes",
+    };
+    cargo_tool(root, &tool)
+}
+
+/// A cargo tool built from crates.io into `.stagegate/tools`.
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+    bin: &'static str,
+    /// What makes the binary print `NAME VERSION`.
+    version_args: &'static [&'static str],
+    how_long: &'static str,
+}
+
+/// Builds `tool` with its own lock file, unless the pinned version is already there.
+fn cargo_tool(root: &Path, tool: &Tool) -> Result<(), String> {
+    let Tool {
+        name,
+        version,
+        bin,
+        version_args,
+        how_long,
+    } = tool;
+    let wanted = format!("{name} {version}");
+    let installed = Command::new(root.join(bin))
+        .args(*version_args)
         .output()
         .ok()
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_owned());
@@ -60,22 +105,21 @@ fn cargo_deny(root: &Path) -> Result<(), String> {
         println!("setup: {wanted} up to date (.stagegate/tools)");
         return Ok(());
     }
-    println!("setup: building {wanted} into .stagegate/tools (about 5 minutes on 2 cores, once)");
+    println!("setup: building {wanted} into .stagegate/tools ({how_long} on 2 cores, once)");
     let mut install = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo_run_env::without_cargo_run_env(&mut install);
     run_command(
         install
-            .args(["install", "--quiet", "--locked", "cargo-deny", "--version"])
-            .arg(CARGO_DENY_VERSION)
+            .args(["install", "--quiet", "--locked", name, "--version", version])
             .arg("--root")
             .arg(root.join(".stagegate/tools"))
             .arg("--target-dir")
             .arg(root.join("target/tools"))
-            // Its own profile asks for fat LTO and one codegen unit: minutes more on 2 cores for
-            // a tool that runs for a second.
+            // Their own profiles may ask for fat LTO and one codegen unit: minutes more on 2
+            // cores for a tool whose speed is not what a run waits on.
             .env("CARGO_PROFILE_RELEASE_LTO", "off")
             .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "16"),
-        "cargo install cargo-deny",
+        &format!("cargo install {name}"),
     )
 }
 

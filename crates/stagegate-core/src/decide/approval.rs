@@ -308,4 +308,73 @@ mod tests {
         let e = AbortRequest::parse("not json", "abortRequest").err();
         assert_eq!(e.map(|e| e.field), Some("abortRequest".into()));
     }
+
+    #[test]
+    fn decision_names_are_their_serialized_form() {
+        // What the message and the CLI print is what `stagegate approve|reject|abort` sends.
+        for d in [
+            Decision::Approve,
+            Decision::Reject,
+            Decision::Abort,
+            Decision::TimedOut,
+        ] {
+            assert_eq!(
+                serde_json::to_value(d).ok(),
+                Some(Value::from(d.as_str())),
+                "{d:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_request_expires_its_timeout_after_it_was_asked_and_only_approve_approves() {
+        let spec = ApprovalSpec {
+            timeout_seconds: 3600,
+        };
+        let mut a = Approval::request("prod", spec, Some("S1"), NOW);
+        assert_eq!(a.requested_at, NOW);
+        assert_eq!(a.expires_at, datetime!(2026-12-01 11:00:00 UTC));
+        assert_eq!(a.serving_snapshot_id.as_deref(), Some("S1"));
+        // Not answered yet: nothing is approved.
+        assert!(!a.approved());
+        for (decision, approved) in [
+            (Decision::Approve, true),
+            (Decision::Reject, false),
+            (Decision::Abort, false),
+            (Decision::TimedOut, false),
+        ] {
+            a.answer = Some(Answer {
+                decision,
+                by: None,
+                reason: None,
+                at: NOW,
+            });
+            assert_eq!(a.approved(), approved, "{decision:?}");
+        }
+    }
+
+    #[test]
+    fn an_at_sign_not_followed_by_a_start_time_is_part_of_the_execution_name() {
+        // A run id is `ARN@start`; an id without a start (an older state) is the ARN alone, whose
+        // name may hold an `@` of its own: the parameter names all of it.
+        let name = abort_parameter_name("arn:aws:states:us-east-1:1:execution:gate:nightly@eu");
+        assert!(
+            name.starts_with("/stagegate/abort/gate/nightly_eu-"),
+            "{name}"
+        );
+        let name = abort_parameter_name("arn:aws:states:us-east-1:1:execution:gate:nightly@17");
+        assert!(name.starts_with("/stagegate/abort/gate/nightly-"), "{name}");
+    }
+
+    #[test]
+    fn a_reason_may_use_its_whole_limit() {
+        let at = |reason: &str| json!({"decision": "REJECT", "at": "2026-12-01T10:01:00Z", "reason": reason});
+        // 1,024 bytes of two-byte characters: exactly the limit.
+        let full = "é".repeat(MAX_REASON_BYTES / 2);
+        assert_eq!(
+            parse_answer(&at(&full), NOW).map(|a| a.reason.map(|r| r.len())),
+            Ok(Some(MAX_REASON_BYTES))
+        );
+        assert!(parse_answer(&at(&format!("{full}x")), NOW).is_err());
+    }
 }

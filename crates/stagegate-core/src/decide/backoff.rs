@@ -104,6 +104,22 @@ mod tests {
     }
 
     #[test]
+    fn jitter_spreads_waits_over_the_whole_band_and_no_further() {
+        // Many deployments started by one schedule: at each attempt below the cap, their waits
+        // fill [base x (1 - JITTER), base x (1 + JITTER)] (rounded), both ends reached, none
+        // outside.
+        for (attempt, base) in [(0, 10.0), (1, 15.0), (2, 22.5)] {
+            let waits: Vec<u64> = (0..2_000)
+                .map(|k| next_wait(attempt, &format!("dep-{k}"), NOW, FAR))
+                .collect();
+            let lo = (base * (1.0 - JITTER)).round() as u64;
+            let hi = (base * (1.0 + JITTER)).round() as u64;
+            let (min, max) = (waits.iter().min(), waits.iter().max());
+            assert_eq!((min, max), (Some(&lo), Some(&hi)), "attempt {attempt}");
+        }
+    }
+
+    #[test]
     fn never_above_cap_even_for_huge_attempts() {
         for attempt in [20, 100, u32::MAX] {
             assert!(next_wait(attempt, "k", NOW, FAR) <= MAX_WAIT_SECONDS);

@@ -280,4 +280,48 @@ mod tests {
         );
         assert!(c.message.as_deref().unwrap_or("").contains("ROLLING"));
     }
+
+    #[test]
+    fn outcome_names_are_their_serialized_form() {
+        // The state, the message and the metrics all carry the name `as_str` gives.
+        for o in [
+            Outcome::InProgress,
+            Outcome::Succeeded,
+            Outcome::Failed,
+            Outcome::TimedOut,
+            Outcome::Blocked,
+            Outcome::Unchanged,
+        ] {
+            assert_eq!(
+                serde_json::to_value(o).ok(),
+                Some(serde_json::Value::from(o.as_str())),
+                "{o:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_note_keeps_what_gamesparks_said_before_it() {
+        let c = classify(
+            &dep("FAILED", None, Some("stage role missing")),
+            DEADLINE,
+            GRACE_END,
+            DEADLINE,
+        );
+        assert_eq!(
+            c.message.as_deref(),
+            Some("stage role missing (deployment FAILED and the DeploymentResult was missing)")
+        );
+        // An empty message says nothing: the note stands alone.
+        let c = classify(
+            &dep("FAILED", None, Some("")),
+            DEADLINE,
+            GRACE_END,
+            DEADLINE,
+        );
+        assert_eq!(
+            c.message.as_deref(),
+            Some("deployment FAILED and the DeploymentResult was missing")
+        );
+    }
 }

@@ -284,4 +284,16 @@ mod tests {
         );
         assert_eq!(s.problems.len(), 1);
     }
+
+    #[test]
+    fn a_stage_serving_nothing_does_not_already_serve_a_snapshot_nobody_found() {
+        // "latest" resolved to nothing (the game has no snapshot yet) on a stage that never
+        // served one: nothing matches, so no "already serves" note, only the missing rollback.
+        let s = plan_stage("dev", None, Ok(&[]), None, None);
+        assert_eq!(s.current_snapshot_id, None);
+        assert_eq!(
+            s.notes,
+            ["no known-good snapshot to roll back to: a failure would alert instead"]
+        );
+    }
 }

@@ -303,6 +303,17 @@ mod tests {
     }
     use crate::deployment::DeploymentState;
 
+    #[test]
+    fn failure_responses_are_named_as_the_input_writes_them() {
+        // The message shows the policy as the execution input spells it.
+        for r in [FailureResponse::Alert, FailureResponse::Rollback] {
+            assert_eq!(
+                serde_json::to_value(r).ok(),
+                Some(serde_json::Value::from(r.as_str()))
+            );
+        }
+    }
+
     fn classification(outcome: Outcome, code: Option<&str>) -> Classification {
         Classification {
             outcome,
@@ -497,5 +508,128 @@ mod tests {
             GOOD,
         );
         assert!(d.reason.contains("never retried"), "{}", d.reason);
+    }
+
+    /// `stagegate abort` after every poll (docs/operator-control.md, "Aborts"), written out from
+    /// the docs: the failure policy and the deadline no longer decide, the abort does.
+    fn expected_aborted(phase: Phase, outcome: Outcome, known_good: bool) -> Action {
+        match (phase, outcome) {
+            // "During a rollback: nothing more to do; the rollback is what an abort asks for":
+            // watched to its end, then reported.
+            (Phase::Rollback, Outcome::InProgress) => Action::Wait,
+            (Phase::Rollback, _) => Action::Alert,
+            // Nothing is deployed while a run awaits approval: a poll then is a routing bug.
+            (Phase::Approval, _) => Action::Alert,
+            // "A deployment still running is watched to its end (GameSparks refuses another
+            // deployment while one holds the stage)".
+            (_, Outcome::InProgress) => Action::Wait,
+            // "TIMED_OUT if the deployment never ends": GameSparks would refuse the rollback.
+            (_, Outcome::TimedOut) => Action::Alert,
+            // Nothing of this run was deployed: nothing to undo.
+            (_, Outcome::Unchanged | Outcome::Blocked) => Action::Alert,
+            // "then rolled back to the last known-good snapshot, whatever its own outcome; a
+            // baking stage is rolled back at once", if the stage has one.
+            (_, Outcome::Succeeded | Outcome::Failed) if known_good => Action::Rollback,
+            (_, Outcome::Succeeded | Outcome::Failed) => Action::Alert,
+        }
+    }
+
+    #[test]
+    fn abort_table_overrides_the_policy() {
+        let outcomes = [
+            Outcome::InProgress,
+            Outcome::Succeeded,
+            Outcome::Failed,
+            Outcome::TimedOut,
+            Outcome::Blocked,
+            Outcome::Unchanged,
+        ];
+        // Whatever the policy says: an abort undoes the stage even where the policy alerts, and
+        // never rolls back where the abort says not to.
+        let all_alert = Policy {
+            on_invalid_role: FailureResponse::Alert,
+            on_unspecified_failure: FailureResponse::Alert,
+            on_timeout: FailureResponse::Alert,
+            on_bake_failure: FailureResponse::Alert,
+            ..Policy::default()
+        };
+        let all_rollback = Policy {
+            on_invalid_role: FailureResponse::Rollback,
+            ..Policy::default()
+        };
+        let mut cases = 0;
+        for phase in [Phase::Approval, Phase::Deploy, Phase::Bake, Phase::Rollback] {
+            for outcome in outcomes {
+                for good in [GOOD, None] {
+                    for policy in [&all_alert, &all_rollback] {
+                        for late in [false, true] {
+                            for code in [None, Some("INVALID_ROLE_FAILURE")] {
+                                let c = Classification {
+                                    late,
+                                    ..classification(outcome, code)
+                                };
+                                let d = decide_aborted(phase, &c, policy, good, "ops");
+                                let want = expected_aborted(phase, outcome, good.is_some());
+                                let case = format!(
+                                    "{phase:?} {outcome:?} good={good:?} late={late} {code:?} \
+                                     {policy:?}: {}",
+                                    d.reason
+                                );
+                                assert_eq!(d.action, want, "{case}");
+                                // A rollback or an approval is judged as without an abort.
+                                if matches!(phase, Phase::Rollback | Phase::Approval) {
+                                    assert_eq!(d, decide(phase, &c, policy, good), "{case}");
+                                } else {
+                                    // The message names who aborted.
+                                    assert!(d.reason.starts_with("aborted by ops"), "{case}");
+                                }
+                                cases += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 4 * 6 * 2 * 2 * 2 * 2);
+    }
+
+    #[test]
+    fn abort_reasons_say_why_the_stage_is_not_rolled_back() {
+        let p = Policy::default();
+        let reason = |outcome, good| {
+            decide_aborted(
+                Phase::Deploy,
+                &classification(outcome, None),
+                &p,
+                good,
+                "ops",
+            )
+            .reason
+        };
+        assert_eq!(
+            reason(Outcome::Failed, GOOD),
+            "aborted by ops; rolling back to the last known-good snapshot \
+             Snapshot_2023-01-01T00:00:00.000Z"
+        );
+        assert!(
+            reason(Outcome::Succeeded, None).contains("no known-good snapshot"),
+            "{}",
+            reason(Outcome::Succeeded, None)
+        );
+        assert!(
+            reason(Outcome::TimedOut, GOOD).contains("still X at the end of its grace window"),
+            "{}",
+            reason(Outcome::TimedOut, GOOD)
+        );
+        assert!(
+            reason(Outcome::Blocked, GOOD).contains("nothing of this run was deployed"),
+            "{}",
+            reason(Outcome::Blocked, GOOD)
+        );
+        assert!(
+            reason(Outcome::InProgress, GOOD).contains("the rollback starts once it ends"),
+            "{}",
+            reason(Outcome::InProgress, GOOD)
+        );
     }
 }

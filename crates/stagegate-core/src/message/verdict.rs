@@ -446,14 +446,7 @@ mod tests {
         bake: Bake,
     }
 
-    const PHASES: [Phase; 3] = [Phase::Deploy, Phase::Bake, Phase::Rollback];
-    const ACTIONS: [Action; 5] = [
-        Action::Wait,
-        Action::Succeed,
-        Action::Rollback,
-        Action::Alert,
-        Action::Advance,
-    ];
+    const PHASES: [Phase; 4] = [Phase::Approval, Phase::Deploy, Phase::Bake, Phase::Rollback];
     const OUTCOMES: [Outcome; 6] = [
         Outcome::InProgress,
         Outcome::Succeeded,
@@ -569,6 +562,8 @@ mod tests {
                 Some(Outcome::Failed | Outcome::TimedOut | Outcome::Blocked),
                 _,
             ) => Verdict::RollbackFailed,
+            // Among the rest: the approval phase with no answer (these states carry none: the
+            // table below gives the answers), and `approve`, which asks and never ends a run.
             _ => Verdict::Error,
         }
     }
@@ -579,7 +574,7 @@ mod tests {
         let mut successes = 0;
         let mut wrong = vec![];
         for phase in PHASES {
-            for action in ACTIONS {
+            for action in Action::ALL {
                 for outcome in OUTCOMES {
                     for rollback in std::iter::once(None).chain(OUTCOMES.map(Some)) {
                         for wave in [WavePos::None, WavePos::First, WavePos::Last] {
@@ -616,8 +611,209 @@ mod tests {
                 }
             }
         }
-        assert_eq!(cases, 3 * 5 * 6 * 7 * 3 * 3 * 5);
+        assert_eq!(cases, 4 * 6 * 6 * 7 * 3 * 3 * 5);
         assert!(successes > 0);
+        assert!(
+            wrong.is_empty(),
+            "{} of {cases} combinations judged wrong, e.g.:\n{}",
+            wrong.len(),
+            wrong
+                .iter()
+                .step_by((wrong.len() / 12).max(1))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+
+    /// The operator-control dimensions the table above leaves out: a freeze that refused the
+    /// start, the approval phase with each answer, the `approve` action, and `stagegate abort`.
+    #[derive(Debug, Clone, Copy)]
+    struct OperatorCase {
+        phase: Phase,
+        action: Action,
+        outcome: Outcome,
+        rollback: Option<Outcome>,
+        /// None: no freeze; Some(started): a freeze, with a deployment id on the stage or not.
+        frozen: Option<bool>,
+        /// The approval's answer, when the run asked for one.
+        answer: Option<Option<Decision>>,
+        aborted: bool,
+    }
+
+    fn operator_state(c: &OperatorCase) -> GateState {
+        use crate::approval::{AbortRequest, Answer, Approval};
+        use crate::freeze::ActiveFreeze;
+        let mut s = state_for(&Case {
+            phase: c.phase,
+            action: c.action,
+            outcome: c.outcome,
+            rollback: c.rollback,
+            wave: WavePos::None,
+            dry_run: None,
+            bake: Bake::None,
+        });
+        let now = s.deployment.started_at;
+        if c.frozen == Some(false) {
+            s.deployment.deployment_id.clear();
+        }
+        s.frozen = c.frozen.map(|_| ActiveFreeze {
+            name: Some("launch week".into()),
+            since: now,
+            until: now,
+            open_ended: false,
+        });
+        s.approval = c.answer.map(|answer| Approval {
+            stage_name: s.stage_name.clone(),
+            timeout_seconds: 3600,
+            requested_at: now,
+            expires_at: now,
+            serving_snapshot_id: None,
+            answer: answer.map(|decision| Answer {
+                decision,
+                by: Some("qa".into()),
+                reason: None,
+                at: now,
+            }),
+        });
+        s.abort = c.aborted.then(|| AbortRequest {
+            by: Some("ops".into()),
+            reason: "wrong build".into(),
+            at: now,
+        });
+        s
+    }
+
+    /// docs/operator-control.md, written out independently of `verdict`'s own order.
+    fn expected_operator(c: &OperatorCase) -> Verdict {
+        use Action::Alert;
+        // "outcome FROZEN, nothing deployed": a freeze refuses the start (the start after an
+        // approval too, and before a later stage or an aborted one). A frozen state that shows a
+        // deployment, a rollback, or any step but the alert that ends it contradicts that, and a
+        // contradiction is an ERROR, never a quiet refusal (workflow.md: a retry inside a freeze
+        // once ended FROZEN while its deployment ran).
+        if let Some(started) = c.frozen {
+            return if !started && c.rollback.is_none() && c.action == Alert {
+                Verdict::Frozen
+            } else {
+                Verdict::Error
+            };
+        }
+        // The approval table: nothing of the stage is deployed while the run waits, so its
+        // ending is the answer's (what the deployment fields hold is an earlier stage's). An
+        // approval followed by an abort before the stage started ends ABORTED with nothing
+        // deployed. An approval (or no answer) does not end a run: it goes on.
+        if c.phase == Phase::Approval {
+            if c.action != Alert {
+                return Verdict::Error;
+            }
+            if c.aborted {
+                return Verdict::Aborted;
+            }
+            return match c.answer.flatten() {
+                Some(Decision::Reject) => Verdict::Rejected,
+                Some(Decision::TimedOut) => Verdict::ApprovalTimedOut,
+                Some(Decision::Abort) => Verdict::Aborted,
+                Some(Decision::Approve) | None => Verdict::Error,
+            };
+        }
+        // Aborted while deployed or baked: rolled back to the last known-good snapshot, "the run
+        // ends ABORTED (or ROLLBACK_FAILED if the rollback fails; TIMED_OUT if the deployment
+        // never ends)". With nothing to roll back (nothing of the run deployed, no known-good
+        // snapshot, or the abort landed before the stage started) it ends ABORTED at once. A
+        // rollback still running, or one that deployed nothing, is no ending.
+        if c.aborted {
+            if c.action != Alert {
+                return Verdict::Error;
+            }
+            return match (c.phase, c.rollback) {
+                (Phase::Rollback, Some(Outcome::Succeeded)) => Verdict::Aborted,
+                (Phase::Rollback, Some(Outcome::Failed | Outcome::TimedOut | Outcome::Blocked)) => {
+                    Verdict::RollbackFailed
+                }
+                // Only a deployment can "never end": in the bake phase it had succeeded.
+                (Phase::Deploy, None) if c.outcome == Outcome::TimedOut => Verdict::TimedOut,
+                (Phase::Deploy | Phase::Bake, None) => Verdict::Aborted,
+                _ => Verdict::Error,
+            };
+        }
+        // An approval the run asked for and had answered (or that is still pending) does not
+        // change how the stage's own deployment ends: the first table's rules.
+        expected(&Case {
+            phase: c.phase,
+            action: c.action,
+            outcome: c.outcome,
+            rollback: c.rollback,
+            wave: WavePos::None,
+            dry_run: None,
+            bake: Bake::None,
+        })
+    }
+
+    #[test]
+    fn verdict_table_with_approvals_freezes_and_aborts() {
+        let answers = [
+            None,
+            Some(None),
+            Some(Some(Decision::Approve)),
+            Some(Some(Decision::Reject)),
+            Some(Some(Decision::Abort)),
+            Some(Some(Decision::TimedOut)),
+        ];
+        let mut cases = 0;
+        let mut wrong = vec![];
+        let mut seen = std::collections::BTreeSet::new();
+        for phase in [Phase::Approval, Phase::Deploy, Phase::Bake, Phase::Rollback] {
+            for action in Action::ALL {
+                for outcome in OUTCOMES {
+                    for rollback in std::iter::once(None).chain(OUTCOMES.map(Some)) {
+                        for frozen in [None, Some(false), Some(true)] {
+                            for answer in answers {
+                                for aborted in [false, true] {
+                                    let c = OperatorCase {
+                                        phase,
+                                        action,
+                                        outcome,
+                                        rollback,
+                                        frozen,
+                                        answer,
+                                        aborted,
+                                    };
+                                    let got = verdict(Some(&operator_state(&c)), None);
+                                    let want = expected_operator(&c);
+                                    if got != want {
+                                        wrong.push(format!("{c:?}: {got:?}, want {want:?}"));
+                                    }
+                                    seen.insert(got.as_str());
+                                    cases += 1;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(cases, 4 * 6 * 6 * 7 * 3 * 6 * 2);
+        // Every ending `verdict` can reach without a dry run, a wave or a bake came up (a table
+        // whose states never reached one would test nothing about it).
+        let reached: Vec<&str> = seen.into_iter().collect();
+        assert_eq!(
+            reached,
+            [
+                "ABORTED",
+                "APPROVAL_TIMED_OUT",
+                "BLOCKED",
+                "ERROR",
+                "FAILED",
+                "FROZEN",
+                "REJECTED",
+                "ROLLBACK_FAILED",
+                "ROLLED_BACK",
+                "SUCCEEDED",
+                "TIMED_OUT",
+                "UNCHANGED"
+            ]
+        );
         assert!(
             wrong.is_empty(),
             "{} of {cases} combinations judged wrong, e.g.:\n{}",

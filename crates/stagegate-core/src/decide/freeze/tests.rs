@@ -355,6 +355,10 @@ fn round_trips_through_the_state() {
     assert_eq!(written, input);
     let read: Vec<FreezeWindow> = serde_json::from_value(written).unwrap_or_default();
     assert_eq!(read, w);
+    // Read back in another zone, the same hours are another freeze.
+    let mut elsewhere = input.clone();
+    elsewhere[1]["weekly"]["timeZone"] = json!("America/New_York");
+    assert_ne!(windows(elsewhere), w);
     // The state gets the input's rules.
     let bad = json!({"weekly": {"days": [], "from": "18:00", "to": "06:00"}});
     let e = serde_json::from_value::<FreezeWindow>(bad)
@@ -724,4 +728,14 @@ fn a_start_is_refused_inside_a_freeze_and_within_the_guard_before_one() {
     assert_eq!(at(datetime!(2026-03-01 17:59:00 UTC)), evening);
     assert_eq!(at(datetime!(2026-03-01 19:00:00 UTC)), evening);
     assert_eq!(at(datetime!(2026-03-01 20:00:00 UTC)), None);
+}
+
+#[test]
+fn the_search_for_the_next_freeze_ends_at_the_end_of_time() {
+    // A clock at the last representable day (a broken clock, or a test): the weeks ahead
+    // saturate, and the search stops there instead of going round forever.
+    let w = windows(json!([weekly(&["MON"], "09:00", "10:00", "UTC")]));
+    let end = time::Date::MAX.midnight().assume_utc();
+    assert_eq!(next_start(&w, end), None);
+    assert_eq!(next_start(&[], end), None);
 }
