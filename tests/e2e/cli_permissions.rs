@@ -13,7 +13,7 @@
 //! parameters, the game). Every subcommand `stagegate --help` lists must be run here and be the
 //! command of some policy.
 //!
-//! The runs: `run` (a dev deployment, its notification read with `--queue-url`) and `follow` of
+//! The runs: `validate` (no AWS call at all), `run` (a dev deployment, its notification read with `--queue-url`) and `follow` of
 //! it; while a prod run awaits approval, `status` (stages from ListStages) and `reject`; a second
 //! prod run `approve`d, then `abort`ed while it deploys (the Parameter Store request).
 
@@ -163,6 +163,15 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
     // run, then follow the run it started.
     let dev =
         json!({"gameName": "space-raiders", "stageName": "dev", "snapshotId": V11}).to_string();
+    // validate reads the input with the gate's parser, on this machine: it needs no AWS at all.
+    let (out, calls) = relays.cli(&ctx, &["validate", "--input", &dev]).await?;
+    check!(out.starts_with("valid: "), "`stagegate validate`: {out}");
+    check!(
+        calls.is_empty(),
+        "`stagegate validate` made {} AWS calls; it needs none",
+        calls.len()
+    );
+    let without_aws = BTreeSet::from(["validate".to_owned()]);
     let (out, calls) = relays
         .cli(
             &ctx,
@@ -274,7 +283,7 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
     expect_message(&run, "ABORTED")?;
 
     let commands = subcommands().await?;
-    let ran: BTreeSet<String> = used.keys().cloned().collect();
+    let ran: BTreeSet<String> = used.keys().chain(&without_aws).cloned().collect();
     check!(
         ran == commands,
         "`stagegate --help` lists {commands:?}; this case runs {ran:?}: run each command here"
