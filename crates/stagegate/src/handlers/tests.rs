@@ -134,6 +134,20 @@ async fn started_then_finished(
     s
 }
 
+/// S4 deployed on `gs`, and polled four minutes in: the state of a plain success, not yet
+/// notified.
+async fn deployed_and_polled(gs: &FakeGameSparks) -> GateState {
+    let s = started_then_finished(
+        gs,
+        S4,
+        DeploymentState::Completed,
+        Some(ResultCode::Success),
+        "Deployed",
+    )
+    .await;
+    polled(gs, &s, T0 + Duration::minutes(4)).await
+}
+
 async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
     match poll::handle(

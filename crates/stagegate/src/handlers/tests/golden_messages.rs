@@ -83,15 +83,7 @@ async fn run_to(verdict: Verdict) -> Ending {
         // A plain deployment, no bake (notify_result::notify_success_message).
         Verdict::Succeeded => {
             let gs = stage();
-            let s = started_then_finished(
-                &gs,
-                S4,
-                DeploymentState::Completed,
-                Some(ResultCode::Success),
-                "Deployed",
-            )
-            .await;
-            ending(polled(&gs, &s, minutes(4)).await, minutes(4))
+            ending(super::deployed_and_polled(&gs).await, minutes(4))
         }
         // INVALID_ROLE_FAILURE, alerted by policy (notify_result::notify_failed_and_timed_out).
         Verdict::Failed => {

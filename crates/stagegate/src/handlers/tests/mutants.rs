@@ -122,15 +122,7 @@ async fn an_abort_written_within_the_clock_skew_before_the_run_is_acted_on() {
 async fn the_metrics_record_is_stamped_with_the_ending_in_milliseconds() {
     use crate::fakes::FakeMetrics;
     let gs = stage();
-    let s = started_then_finished(
-        &gs,
-        S4,
-        DeploymentState::Completed,
-        Some(ResultCode::Success),
-        "Deployed",
-    )
-    .await;
-    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let s = deployed_and_polled(&gs).await;
     let event = json!({"state": s, "execution": {"Id": EXEC}});
     let metrics = FakeMetrics::default();
     let ended = T0 + Duration::minutes(4) + Duration::milliseconds(250);
@@ -598,17 +590,7 @@ async fn unreadable_alarms_stop_a_start_unless_the_input_ignores_read_errors() {
             &FixedClock(T0 + Duration::minutes(6)),
         )
         .await;
-        match r {
-            Ok(s) => {
-                assert!(ignore, "started with unreadable alarms: {}", s.reason);
-                assert_eq!(s.action, Action::Wait, "{}", s.reason);
-            }
-            Err(e) => {
-                assert!(!ignore, "ignoring read errors, still refused: {e}");
-                assert_eq!(e.error_type(), types::RETRYABLE, "{e}");
-            }
-        }
-        assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
+        started_only_if_ignoring(&gs, r, ignore);
     }
 }
 
@@ -664,17 +646,7 @@ async fn unreadable_alarms_stop_the_first_start_unless_the_input_ignores_read_er
         let input = super::safety::with_input(json!({ "bake": bake }));
         alarms.fail_next(svc(ServiceErrorKind::Throttled, "DescribeAlarms"));
         let r = start::handle(&gs, &alarms, &input, "r", &FixedClock(T0)).await;
-        match r {
-            Ok(s) => {
-                assert!(ignore, "started with unreadable alarms: {}", s.reason);
-                assert_eq!(s.action, Action::Wait, "{}", s.reason);
-            }
-            Err(e) => {
-                assert!(!ignore, "ignoring read errors, still refused: {e}");
-                assert_eq!(e.error_type(), types::RETRYABLE, "{e}");
-            }
-        }
-        assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
+        started_only_if_ignoring(&gs, r, ignore);
     }
 }
 
@@ -749,4 +721,24 @@ async fn a_retried_start_replays_its_token_while_its_deployment_runs() {
         first.deployment.deployment_id
     );
     assert_eq!(retried.reason, "deployment started");
+}
+
+/// A start whose alarms could not be read: it deploys (and waits) only when the bake ignores
+/// read errors; otherwise it fails as retryable with nothing started.
+fn started_only_if_ignoring(
+    gs: &FakeGameSparks,
+    r: Result<GateState, crate::GateError>,
+    ignore: bool,
+) {
+    match r {
+        Ok(s) => {
+            assert!(ignore, "started with unreadable alarms: {}", s.reason);
+            assert_eq!(s.action, Action::Wait, "{}", s.reason);
+        }
+        Err(e) => {
+            assert!(!ignore, "ignoring read errors, still refused: {e}");
+            assert_eq!(e.error_type(), types::RETRYABLE, "{e}");
+        }
+    }
+    assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
 }

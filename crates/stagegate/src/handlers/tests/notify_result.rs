@@ -5,15 +5,7 @@ use super::*;
 #[tokio::test]
 async fn notify_success_message() {
     let gs = stage();
-    let s = started_then_finished(
-        &gs,
-        S4,
-        DeploymentState::Completed,
-        Some(ResultCode::Success),
-        "Deployed",
-    )
-    .await;
-    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let s = deployed_and_polled(&gs).await;
     let (out, body, sns) = notified(
         &serde_json::to_value(&s).unwrap_or_default(),
         T0 + Duration::minutes(4),
@@ -290,15 +282,7 @@ async fn notify_refuses_to_call_an_unfinished_run_a_success() {
 async fn each_ending_emits_one_metrics_record_after_it_is_published() {
     use crate::fakes::FakeMetrics;
     let gs = stage();
-    let s = started_then_finished(
-        &gs,
-        S4,
-        DeploymentState::Completed,
-        Some(ResultCode::Success),
-        "Deployed",
-    )
-    .await;
-    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let s = deployed_and_polled(&gs).await;
     let event = json!({"state": s, "execution": {"Id": EXEC}});
     let (sns, metrics) = (FakeNotifier::default(), FakeMetrics::default());
     let aborts = FakeAbortRequests::new();
