@@ -148,6 +148,20 @@ async fn deployed_and_polled(gs: &FakeGameSparks) -> GateState {
     polled(gs, &s, T0 + Duration::minutes(4)).await
 }
 
+/// S4 failed on `gs` with UNSPECIFIED_FAILURE, and polled four minutes in: a run the default
+/// policy rolls back, before the rollback starts.
+async fn failed_and_polled(gs: &FakeGameSparks, message: &str) -> GateState {
+    let s = started_then_finished(
+        gs,
+        S4,
+        DeploymentState::Failed,
+        Some(ResultCode::UnspecifiedFailure),
+        message,
+    )
+    .await;
+    polled(gs, &s, T0 + Duration::minutes(4)).await
+}
+
 async fn polled(gs: &FakeGameSparks, state: &GateState, now: OffsetDateTime) -> GateState {
     let event = serde_json::to_value(state).unwrap_or_default();
     match poll::handle(

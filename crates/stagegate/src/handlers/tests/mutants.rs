@@ -256,15 +256,7 @@ async fn a_hidden_abort_holds_up_only_the_steps_it_could_change() {
 #[tokio::test]
 async fn only_a_deployed_stage_without_a_rollback_is_rolled_back() {
     let gs = stage();
-    let s = started_then_finished(
-        &gs,
-        S4,
-        DeploymentState::Failed,
-        Some(ResultCode::UnspecifiedFailure),
-        "boom",
-    )
-    .await;
-    let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let s = failed_and_polled(&gs, "boom").await;
     assert_eq!(s.action, Action::Rollback);
     let refused = |edit: &dyn Fn(&mut GateState)| {
         let mut state = s.clone();
@@ -303,15 +295,7 @@ async fn only_a_deployed_stage_without_a_rollback_is_rolled_back() {
 async fn the_rollbacks_timeout_runs_from_its_creation() {
     for (created_before, started_at_creation) in [(20, true), (-20, false)] {
         let gs = stage();
-        let s = started_then_finished(
-            &gs,
-            S4,
-            DeploymentState::Failed,
-            Some(ResultCode::UnspecifiedFailure),
-            "boom",
-        )
-        .await;
-        let s = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+        let s = failed_and_polled(&gs, "boom").await;
         let now = T0 + Duration::minutes(5);
         let created = now - Duration::seconds(created_before);
         gs.set_now(created);

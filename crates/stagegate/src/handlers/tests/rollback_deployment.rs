@@ -126,15 +126,7 @@ async fn failed_rollback_is_never_rolled_back_again() {
 async fn rollback_blocked_by_a_running_deployment_alerts() {
     // The deployment fails; before the rollback starts, someone else's deployment takes the stage.
     let gs = stage();
-    let s = started_then_finished(
-        &gs,
-        S4,
-        DeploymentState::Failed,
-        Some(ResultCode::UnspecifiedFailure),
-        "crashed",
-    )
-    .await;
-    let failed = polled(&gs, &s, T0 + Duration::minutes(4)).await;
+    let failed = failed_and_polled(&gs, "crashed").await;
     assert_eq!(failed.action, Action::Rollback);
     let other = json!({"input": {"gameName": "space-raiders", "stageName": "prod", "snapshotId": S5},
                        "execution": {"Id": "another-execution"}});
