@@ -593,15 +593,7 @@ async fn a_retried_start_keeps_the_deadline_of_the_deployment_it_reattaches_to()
         Some(ResultCode::Success),
         "ok",
     );
-    let retried = start::handle(
-        &gs,
-        &FakeAlarms::new(),
-        &input(S4),
-        "req-1",
-        &FixedClock(T0 + Duration::minutes(7)),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("retried start failed: {e}"));
+    let retried = retried_start(&gs, 7).await;
     assert!(
         retried.reason.starts_with("re-attached"),
         "{}",
@@ -687,15 +679,7 @@ async fn a_bake_without_its_window_is_not_rolled_back() {
 async fn a_retried_start_replays_its_token_while_its_deployment_runs() {
     let gs = stage();
     let first = started(&gs, S4).await;
-    let retried = start::handle(
-        &gs,
-        &FakeAlarms::new(),
-        &input(S4),
-        "req-1",
-        &FixedClock(T0 + Duration::minutes(1)),
-    )
-    .await
-    .unwrap_or_else(|e| panic!("retried start failed: {e}"));
+    let retried = retried_start(&gs, 1).await;
     let tokens: Vec<String> = gs.starts().iter().map(|c| c.client_token.clone()).collect();
     assert_eq!(tokens.len(), 2, "the retry asked GameSparks again");
     assert_eq!(tokens[0], tokens[1], "with the same token");
@@ -725,4 +709,17 @@ fn started_only_if_ignoring(
         }
     }
     assert_eq!(gs.started_count(), usize::from(ignore), "ignore={ignore}");
+}
+
+/// The same execution's start of S4 again (Step Functions retrying it), `minutes` after T0.
+async fn retried_start(gs: &FakeGameSparks, minutes: i64) -> GateState {
+    start::handle(
+        gs,
+        &FakeAlarms::new(),
+        &input(S4),
+        "req-1",
+        &FixedClock(T0 + Duration::minutes(minutes)),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("retried start failed: {e}"))
 }
