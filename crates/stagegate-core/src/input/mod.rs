@@ -4,7 +4,9 @@
 //! roll back (or not) against the user's intent.
 //!
 //! The first folder of the flow (input -> decide -> state -> message): `fields` holds the API
-//! model's rules every field is checked against, `token` the idempotent ClientTokens.
+//! model's rules every field is checked against, `raw` the input as written (and its JSON
+//! Schema, from the same rules), `seconds` the bounded numbers, `token` the idempotent
+//! ClientTokens.
 
 pub mod fields;
 mod raw;
