@@ -21,6 +21,29 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome, for tables that must cover them all (a new variant fails to compile in
+    /// `listed` until it is added here).
+    pub const ALL: [Self; 6] = [
+        Self::InProgress,
+        Self::Succeeded,
+        Self::Failed,
+        Self::TimedOut,
+        Self::Blocked,
+        Self::Unchanged,
+    ];
+
+    #[allow(dead_code)]
+    const fn listed(self) {
+        match self {
+            Self::InProgress
+            | Self::Succeeded
+            | Self::Failed
+            | Self::TimedOut
+            | Self::Blocked
+            | Self::Unchanged => {}
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::InProgress => "IN_PROGRESS",
@@ -284,14 +307,7 @@ mod tests {
     #[test]
     fn outcome_names_are_their_serialized_form() {
         // The state, the message and the metrics all carry the name `as_str` gives.
-        for o in [
-            Outcome::InProgress,
-            Outcome::Succeeded,
-            Outcome::Failed,
-            Outcome::TimedOut,
-            Outcome::Blocked,
-            Outcome::Unchanged,
-        ] {
+        for o in Outcome::ALL {
             assert_eq!(
                 serde_json::to_value(o).ok(),
                 Some(serde_json::Value::from(o.as_str())),

@@ -536,14 +536,7 @@ mod tests {
 
     #[test]
     fn abort_table_overrides_the_policy() {
-        let outcomes = [
-            Outcome::InProgress,
-            Outcome::Succeeded,
-            Outcome::Failed,
-            Outcome::TimedOut,
-            Outcome::Blocked,
-            Outcome::Unchanged,
-        ];
+        let outcomes = Outcome::ALL;
         // Whatever the policy says: an abort undoes the stage even where the policy alerts, and
         // never rolls back where the abort says not to.
         let all_alert = Policy {
