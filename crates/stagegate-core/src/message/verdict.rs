@@ -639,18 +639,25 @@ mod tests {
         aborted: bool,
     }
 
+    impl OperatorCase {
+        /// The same stage ending without approvals, freezes or aborts: the first table's case.
+        fn plain(&self) -> Case {
+            Case {
+                phase: self.phase,
+                action: self.action,
+                outcome: self.outcome,
+                rollback: self.rollback,
+                wave: WavePos::None,
+                dry_run: None,
+                bake: Bake::None,
+            }
+        }
+    }
+
     fn operator_state(c: &OperatorCase) -> GateState {
         use crate::approval::{AbortRequest, Answer, Approval};
         use crate::freeze::ActiveFreeze;
-        let mut s = state_for(&Case {
-            phase: c.phase,
-            action: c.action,
-            outcome: c.outcome,
-            rollback: c.rollback,
-            wave: WavePos::None,
-            dry_run: None,
-            bake: Bake::None,
-        });
+        let mut s = state_for(&c.plain());
         let now = s.deployment.started_at;
         if c.frozen == Some(false) {
             s.deployment.deployment_id.clear();
@@ -737,15 +744,7 @@ mod tests {
         }
         // An approval the run asked for and had answered (or that is still pending) does not
         // change how the stage's own deployment ends: the first table's rules.
-        expected(&Case {
-            phase: c.phase,
-            action: c.action,
-            outcome: c.outcome,
-            rollback: c.rollback,
-            wave: WavePos::None,
-            dry_run: None,
-            bake: Bake::None,
-        })
+        expected(&c.plain())
     }
 
     #[test]

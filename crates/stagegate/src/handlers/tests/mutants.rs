@@ -455,16 +455,12 @@ async fn a_hidden_abort_holds_up_a_rejection_but_not_an_approval() {
         let s = super::operator_control::awaiting(&gs).await;
         let aborts = FakeAbortRequests::new();
         aborts.fail_next(svc(ServiceErrorKind::Throttled, "GetParameter"));
-        let mut event = serde_json::to_value(&s).unwrap_or_default();
-        event["approvalAnswer"] = super::operator_control::answer(decision, "ok");
-        let r = start::handle_with(
+        let r = super::operator_control::answered_with(
             &gs,
-            &FakeAlarms::new(),
             &aborts,
-            &json!({ "approved": event }),
-            "r",
-            &FixedClock(T0 + Duration::minutes(6)),
-            &start::Settings::default(),
+            &s,
+            super::operator_control::answer(decision, "ok"),
+            T0 + Duration::minutes(6),
         )
         .await;
         match r {
@@ -525,16 +521,12 @@ async fn a_rejection_after_an_abort_request_says_who_aborted() {
         RUN,
         r#"{"by": "arn:aws:iam::1:user/ops", "reason": "bad build", "at": "2026-03-01T12:05:00Z"}"#,
     );
-    let mut event = serde_json::to_value(&s).unwrap_or_default();
-    event["approvalAnswer"] = super::operator_control::answer("REJECT", "not now");
-    let ended = start::handle_with(
+    let ended = super::operator_control::answered_with(
         &gs,
-        &FakeAlarms::new(),
         &aborts,
-        &json!({ "approved": event }),
-        "r",
-        &FixedClock(T0 + Duration::minutes(6)),
-        &start::Settings::default(),
+        &s,
+        super::operator_control::answer("REJECT", "not now"),
+        T0 + Duration::minutes(6),
     )
     .await
     .unwrap_or_else(|e| panic!("answer failed: {e}"));

@@ -45,6 +45,28 @@ pub(super) async fn answered(
     .await
 }
 
+/// `answered`, with the abort channel the start reads before it deploys.
+pub(super) async fn answered_with(
+    gs: &FakeGameSparks,
+    aborts: &FakeAbortRequests,
+    state: &GateState,
+    answer: Value,
+    now: OffsetDateTime,
+) -> Result<GateState, crate::error::GateError> {
+    let mut event = serde_json::to_value(state).unwrap_or_default();
+    event["approvalAnswer"] = answer;
+    start::handle_with(
+        gs,
+        &FakeAlarms::new(),
+        aborts,
+        &json!({ "approved": event }),
+        "r",
+        &FixedClock(now),
+        &start::Settings::default(),
+    )
+    .await
+}
+
 pub(super) fn answer(decision: &str, reason: &str) -> Value {
     json!({"decision": decision, "by": "arn:aws:iam::123456789012:user/ana", "reason": reason,
            "at": "2026-03-01T12:05:00Z"})
