@@ -9,7 +9,10 @@ use serde::Deserialize;
 use stagegate::aws::endpoint;
 use stagegate::handlers::notify::NotifyOutput;
 
+use stagegate::verdict::Verdict;
+
 use crate::envelope::Envelope;
+use crate::exit::Exit;
 use crate::history::{self, error_text};
 use crate::progress;
 
@@ -100,8 +103,8 @@ pub async fn start(
     Ok(arn)
 }
 
-/// Follows the execution to its end. `Ok(true)`: the requested snapshot was deployed.
-pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<bool, String> {
+/// Follows the execution to its end; the exit code is its ending's class (`Exit`).
+pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<Exit, String> {
     let started = Instant::now();
     let interval = Duration::from_millis(args.poll_interval_ms.max(100));
     let mut seen = 0i64;
@@ -133,10 +136,11 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<b
             return finish(clients, arn, args, &described).await;
         }
         if started.elapsed() > Duration::from_secs(args.timeout) {
-            return Err(format!(
-                "{arn} is still running after {} s; it continues without us",
+            eprintln!(
+                "stagegate: {arn} is still running after {} s; it continues without us",
                 args.timeout
-            ));
+            );
+            return Ok(Exit::StillRunning);
         }
         tokio::time::sleep(interval).await;
     }
@@ -147,7 +151,7 @@ async fn finish(
     arn: &str,
     args: &FollowArgs,
     described: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput,
-) -> Result<bool, String> {
+) -> Result<Exit, String> {
     let status = described
         .status()
         .map_or("UNKNOWN", |s| s.as_str())
@@ -165,17 +169,25 @@ async fn finish(
             }
         }
     }
-    let deployed = status == "SUCCEEDED";
+    let succeeded = status == "SUCCEEDED";
+    // The gate's verdict: the notification's outcome on success, the Fail state's
+    // `StageGate.<VERDICT>` otherwise. A success whose output is not understood is still the
+    // gate's success (only the gate's own endings reach Succeeded).
+    let mut verdict = error.as_deref().and_then(Verdict::from_name);
     println!();
-    if deployed {
+    if succeeded {
         /// The workflow keeps notify-result's output under `$.notification`.
         #[derive(Deserialize)]
         struct Output {
             notification: NotifyOutput,
         }
         let output = described.output().map(serde_json::from_str::<Output>);
+        verdict = Some(Verdict::Succeeded);
         match output {
-            Some(Ok(o)) => println!("result: SUCCEEDED: {}", o.notification.cause),
+            Some(Ok(o)) => {
+                verdict = Some(o.notification.outcome);
+                println!("result: {}: {}", status, o.notification.cause)
+            }
             Some(Err(e)) => println!("result: SUCCEEDED (output not understood: {e})"),
             None => println!("result: SUCCEEDED"),
         }
@@ -203,7 +215,7 @@ async fn finish(
         let line = format!("{status} {}\n", error.as_deref().unwrap_or(""));
         std::fs::write(path, line).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    Ok(deployed)
+    Ok(Exit::of_execution(verdict))
 }
 
 fn describe(event: &HistoryEvent, elapsed: f64) -> Option<String> {

@@ -5,11 +5,14 @@
 //! an execution's history (`history`) and a notification as the topic's SQS subscriber receives
 //! it (`envelope`).
 
+pub mod cli;
 pub mod envelope;
+pub mod exit;
 pub mod follow;
 pub mod history;
 pub mod operator;
 pub mod progress;
+pub mod source;
 pub mod status;
 pub mod steps;
 pub mod validate;

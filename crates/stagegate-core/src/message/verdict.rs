@@ -156,6 +156,69 @@ impl Verdict {
     pub fn fail_error(self) -> String {
         format!("StageGate.{}", self.as_str())
     }
+
+    /// The verdict a Fail state's `Error` names (`fail_error`), or the name alone.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let name = name.strip_prefix("StageGate.").unwrap_or(name);
+        Self::ALL.into_iter().find(|v| v.as_str() == name)
+    }
+
+    /// What the ending means to whoever started the run: the CLI's exit codes and a fleet's
+    /// failure budget read this, derived from the two decisions above so that paging, exit
+    /// codes and budgets cannot disagree about an outcome.
+    pub fn ending(self) -> Ending {
+        if self == Self::AwaitingApproval {
+            Ending::Pending
+        } else if self.is_success() {
+            Ending::Succeeded
+        } else if !self.needs_person() {
+            Ending::Refused
+        } else if self == Self::RolledBack {
+            Ending::RolledBack
+        } else {
+            Ending::NeedsPerson
+        }
+    }
+}
+
+/// The classes of ending a script acts on differently (`Verdict::ending`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Ending {
+    /// The requested snapshot serves the stage (deployed now or already), or a plan found the
+    /// way clear.
+    Succeeded,
+    /// Stopped as configured or asked (a freeze, a rejection, an unanswered approval, an abort,
+    /// a plan with problems): nothing of this run serves, and nobody needs to look.
+    Refused,
+    /// The deployment failed and the stage is back on its last known-good snapshot: players are
+    /// safe, and someone must find out why.
+    RolledBack,
+    /// Someone must act: the stage may serve a broken snapshot, or nobody knows what it serves.
+    NeedsPerson,
+    /// Not an ending: the run waits for an answer.
+    Pending,
+}
+
+impl Ending {
+    pub const ALL: [Self; 5] = [
+        Self::Succeeded,
+        Self::Refused,
+        Self::RolledBack,
+        Self::NeedsPerson,
+        Self::Pending,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Succeeded => "SUCCEEDED",
+            Self::Refused => "REFUSED",
+            Self::RolledBack => "ROLLED_BACK",
+            Self::NeedsPerson => "NEEDS_PERSON",
+            Self::Pending => "PENDING",
+        }
+    }
 }
 
 /// A Step Functions Catch result (`{"Error": ..., "Cause": ...}`).
@@ -356,6 +419,48 @@ mod tests {
                 | Verdict::Frozen => {}
             }
         }
+    }
+
+    #[test]
+    fn endings_follow_success_and_who_needs_a_person() {
+        let classes: Vec<(&str, &str)> = Verdict::ALL
+            .into_iter()
+            .map(|v| (v.as_str(), v.ending().as_str()))
+            .collect();
+        assert_eq!(
+            classes,
+            [
+                ("SUCCEEDED", "SUCCEEDED"),
+                ("FAILED", "NEEDS_PERSON"),
+                ("TIMED_OUT", "NEEDS_PERSON"),
+                ("ROLLED_BACK", "ROLLED_BACK"),
+                ("ROLLBACK_FAILED", "NEEDS_PERSON"),
+                ("BLOCKED", "NEEDS_PERSON"),
+                ("UNCHANGED", "SUCCEEDED"),
+                ("BAKE_FAILED", "NEEDS_PERSON"),
+                ("DRY_RUN", "SUCCEEDED"),
+                ("DRY_RUN_BLOCKED", "REFUSED"),
+                ("ERROR", "NEEDS_PERSON"),
+                ("REJECTED", "REFUSED"),
+                ("APPROVAL_TIMED_OUT", "REFUSED"),
+                ("ABORTED", "REFUSED"),
+                ("AWAITING_APPROVAL", "PENDING"),
+                ("FROZEN", "REFUSED"),
+            ]
+        );
+        // Every class is some verdict's, and every verdict is found again by its Fail error.
+        for ending in Ending::ALL {
+            assert!(
+                Verdict::ALL.iter().any(|v| v.ending() == ending),
+                "{ending:?}"
+            );
+        }
+        for v in Verdict::ALL {
+            assert_eq!(Verdict::from_name(&v.fail_error()), Some(v));
+            assert_eq!(Verdict::from_name(v.as_str()), Some(v));
+        }
+        assert_eq!(Verdict::from_name("StageGate.NOPE"), None);
+        assert_eq!(Verdict::from_name("States.TaskFailed"), None);
     }
 
     #[test]
