@@ -216,15 +216,17 @@ const ARN_MAX_BYTES: usize = 2_048;
 /// The one `AllowedPattern` whose characters are known here: printable ASCII, tab, newline and
 /// carriage return: one byte each, and two for those JSON escapes (`"`, `\`, tab, newline, CR).
 const PRINTABLE_ASCII: &str = "^[ -~\\t\\n\\r]*$";
+/// The endpoint parameter's `AllowedPattern`: characters JSON never escapes, one byte each.
+const URL: &str = "^(https?://[a-zA-Z0-9.:/_-]+)?$";
 
 /// The most bytes one character of a parameter's value can take once Lambda has JSON-escaped it:
 /// 2 within `PRINTABLE_ASCII`; otherwise 6 (a control character becomes `\u0001`; CloudFormation
 /// counts characters, and no character is more than 4 bytes in UTF-8).
 fn worst_char_bytes(pattern: Option<&str>) -> usize {
-    if pattern == Some(PRINTABLE_ASCII) {
-        2
-    } else {
-        6
+    match pattern {
+        Some(PRINTABLE_ASCII) => 2,
+        Some(URL) => 1,
+        _ => 6,
     }
 }
 
