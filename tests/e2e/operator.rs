@@ -13,6 +13,7 @@ use stagegate::message::Message;
 use stagegate::policy::Phase;
 use stagegate::state::GateState;
 use stagegate_cli::operator::Operator;
+use stagegate_cli::output::Document;
 use stagegate_tests::e2e::{Ctx, Run};
 
 use crate::common::{
@@ -362,34 +363,40 @@ pub async fn rollback_allowed_in_a_freeze(ctx: Arc<Ctx>) -> CaseResult {
     Ok(())
 }
 
-/// `stagegate status --json`, the binary as an operator runs it, while a run awaits approval of
-/// prod: prod serves v1.0.0, the pending approval names the run to answer.
+/// The binary as an operator or a script runs it, with `--output json`, around a run that awaits
+/// approval of prod: `run --no-follow` starts it and prints its document; `status` shows prod
+/// serving v1.0.0 and the pending approval naming the run to answer; `reject` answers it; and
+/// `follow` reports the refused run with exit code 4 (REFUSED) and its document.
 pub async fn status_shows_the_pending_approval(ctx: Arc<Ctx>) -> CaseResult {
-    let arn = ctx.start("status", approval(600)).await?;
+    let input = approval(600).to_string();
+    let (started, code) = cli_json(
+        &ctx,
+        &["run", "--no-follow", "--input", &input, "--output", "json"],
+    )?;
+    let arn = match started {
+        Document::Run(d) if code == Some(0) && d.status == "RUNNING" && d.exit_class == "DONE" => {
+            d.execution_arn
+        }
+        other => return Err(format!("run --no-follow exited {code:?}: {other:?}")),
+    };
     awaiting(&ctx, &arn).await?;
-    let binary = stagegate_local::target_dir(&stagegate_tests::repo_root()).join("debug/stagegate");
-    let out = std::process::Command::new(&binary)
-        .args([
+    let (report, code) = cli_json(
+        &ctx,
+        &[
             "status",
             "--game",
             "space-raiders",
             "--stages",
             "dev,prod",
-            "--json",
-        ])
-        .env_clear()
-        .envs(ctx.stack.environment())
-        .output()
-        .map_err(|e| format!("{}: {e}", binary.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    check!(
-        out.status.success(),
-        "status exited {:?}: {text}{}",
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let report: stagegate_cli::status::StatusReport =
-        serde_json::from_str(&text).map_err(|e| format!("not a StatusReport ({e}): {text}"))?;
+            "-o",
+            "json",
+        ],
+    )?;
+    let report = match report {
+        Document::Status(report) if code == Some(0) => report,
+        other => return Err(format!("status exited {code:?}: {other:?}")),
+    };
+    let text = json(&report);
     let prod = report
         .stages
         .iter()
@@ -407,10 +414,66 @@ pub async fn status_shows_the_pending_approval(ctx: Arc<Ctx>) -> CaseResult {
         "pending approval {:?}",
         prod.pending_approval
     );
-    operator(&ctx)
-        .await
-        .answer(&arn, Decision::Reject, Some("e2e: status checked"))
-        .await?;
+    let (answer, code) = cli_json(
+        &ctx,
+        &[
+            "reject",
+            "--execution-arn",
+            &arn,
+            "--reason",
+            "e2e: status checked",
+            "-o",
+            "json",
+        ],
+    )?;
+    check!(
+        code == Some(0)
+            && matches!(&answer, Document::Answer(a) if a.decision == "REJECT" && a.execution_arn == arn),
+        "reject exited {code:?}: {answer:?}"
+    );
+    let (followed, code) = cli_json(
+        &ctx,
+        &[
+            "follow",
+            "--execution-arn",
+            &arn,
+            "--poll-interval-ms",
+            "200",
+            "-o",
+            "json",
+        ],
+    )?;
+    check!(
+        code == Some(4)
+            && matches!(&followed, Document::Run(d) if d.outcome.as_deref() == Some("REJECTED")
+                && d.exit_code == 4
+                && d.exit_class == "REFUSED"
+                && d.status == "FAILED"
+                && d.error.as_deref() == Some("StageGate.REJECTED")),
+        "follow of a rejected run exited {code:?}: {followed:?}"
+    );
     let run = ctx.finish_and_read(&arn).await?;
     expect_message(&run, "REJECTED").map(|_| ())
+}
+
+/// `stagegate <args>` against the stack: stdout as the one JSON document it must be, and the
+/// exit code.
+fn cli_json(ctx: &Ctx, args: &[&str]) -> Result<(Document, Option<i32>), String> {
+    let binary = stagegate_local::target_dir(&stagegate_tests::repo_root()).join("debug/stagegate");
+    let out = std::process::Command::new(&binary)
+        .args(args)
+        .env_clear()
+        .envs(ctx.stack.environment())
+        .output()
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let document = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "stagegate {} (exit {:?}) printed no single document ({e}): {text}{}",
+            args.join(" "),
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    Ok((document, out.status.code()))
 }

@@ -17,6 +17,9 @@ struct Scenario {
     snapshot: &'static str,
     /// `SUCCEEDED`, or the Error the execution fails with.
     expect: &'static str,
+    /// The CLI's exit code for that ending: its class's (`stagegate_cli::exit::Exit`, which
+    /// xtask does not link: a test there reads this table and holds each code to the class).
+    exit_code: i32,
     /// A bake window watching this CloudWatch alarm: the demo creates it in moto (OK) before the
     /// run and sets it to ALARM as soon as the bake has begun (unless an operator acts instead).
     bake_alarm: Option<&'static str>,
@@ -58,6 +61,7 @@ const SCENARIOS: &[Scenario] = &[
         story: "deploy v1.1.0 to space-raiders/prod; it completes",
         snapshot: DEPLOYS,
         expect: "SUCCEEDED",
+        exit_code: 0,
         bake_alarm: None,
         operator: None,
         extra_input: "",
@@ -68,6 +72,7 @@ const SCENARIOS: &[Scenario] = &[
         story: "deploy v1.2.1 to space-raiders/prod; GameSparks cannot assume the stage role: alert, no rollback",
         snapshot: INVALID_ROLE,
         expect: "StageGate.FAILED",
+        exit_code: 1,
         bake_alarm: None,
         operator: None,
         extra_input: "",
@@ -78,6 +83,7 @@ const SCENARIOS: &[Scenario] = &[
         story: "deploy v1.2.0 to space-raiders/prod; it fails (UNSPECIFIED_FAILURE): roll back to the last known-good snapshot",
         snapshot: UNSPECIFIED_FAILURE,
         expect: "StageGate.ROLLED_BACK",
+        exit_code: 3,
         bake_alarm: None,
         operator: None,
         extra_input: "",
@@ -88,6 +94,7 @@ const SCENARIOS: &[Scenario] = &[
         story: "deploy v1.1.0 to space-raiders/prod with a 10-minute bake on alarm space-raiders-prod-errors; it completes, the alarm fires during the bake: roll back to the last known-good snapshot",
         snapshot: DEPLOYS,
         expect: "StageGate.ROLLED_BACK",
+        exit_code: 3,
         bake_alarm: Some("space-raiders-prod-errors"),
         operator: None,
         extra_input: "",
@@ -98,6 +105,7 @@ const SCENARIOS: &[Scenario] = &[
         story: "deploy v1.1.0 to space-raiders/prod once a person approves: the run waits (nothing deployed) until `stagegate approve` answers, then deploys",
         snapshot: DEPLOYS,
         expect: "SUCCEEDED",
+        exit_code: 0,
         bake_alarm: None,
         operator: Some(Operator {
             when: APPROVAL_PROGRESS,
@@ -112,6 +120,7 @@ const SCENARIOS: &[Scenario] = &[
         story: "deploy v1.1.0 to space-raiders/prod with a 10-minute bake; during the bake a person runs `stagegate abort`: roll back to the last known-good snapshot",
         snapshot: DEPLOYS,
         expect: "StageGate.ABORTED",
+        exit_code: 4,
         bake_alarm: Some("space-raiders-prod-errors"),
         operator: Some(Operator {
             when: BAKE_PROGRESS,
@@ -265,6 +274,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
             story: "your input".into(),
             input: input.clone(),
             expect: None,
+            expect_exit: None,
             bake_alarm: None,
             operator: None,
         }],
@@ -392,10 +402,10 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
                 got.push_str(&format!(" (the notification does not name {alarm})"));
             }
         }
-        let ok = run.expect.is_none_or(|e| e == got);
+        let ok = as_expected(run, &got, status.code());
         summary.push((
             run.story.clone(),
-            run.expect.unwrap_or("-").to_owned(),
+            expectation(run),
             got,
             ok,
             t.elapsed().as_secs_f64(),
@@ -407,7 +417,7 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
     for (story, expect, got, ok, secs, code) in &summary {
         let mark = if *ok { "ok " } else { "MISMATCH" };
         println!(
-            "  {mark} {got:<22} (expected {expect}, exit {}) {secs:>5.1} s  {story}",
+            "  {mark} {got:<22} exit {} (expected {expect}) {secs:>5.1} s  {story}",
             code.unwrap_or(-1)
         );
     }
@@ -433,6 +443,21 @@ pub fn run(root: &Path, args: &[String]) -> Result<(), String> {
         Ok(())
     } else {
         Err("some runs did not end as expected".into())
+    }
+}
+
+/// Whether a run ended as its scenario expects: the ending, and the CLI's exit code for it (a
+/// script acts on the code, so a wrong one is a mismatch even when the ending is right).
+fn as_expected(run: &Run, got: &str, code: Option<i32>) -> bool {
+    run.expect.is_none_or(|e| e == got) && run.expect_exit.is_none_or(|c| Some(c) == code)
+}
+
+/// `SUCCEEDED, exit 0`, or `-` for the user's own input.
+fn expectation(run: &Run) -> String {
+    match (run.expect, run.expect_exit) {
+        (Some(e), Some(c)) => format!("{e}, exit {c}"),
+        (Some(e), None) => e.to_owned(),
+        _ => "-".into(),
     }
 }
 
@@ -468,6 +493,7 @@ struct Run {
     story: String,
     input: String,
     expect: Option<&'static str>,
+    expect_exit: Option<i32>,
     bake_alarm: Option<&'static str>,
     operator: Option<&'static Operator>,
 }
@@ -509,6 +535,7 @@ fn scenario_run(s: &'static Scenario) -> Run {
         story: format!("{}: {}", s.name, s.story),
         input,
         expect: Some(s.expect),
+        expect_exit: Some(s.exit_code),
         bake_alarm: s.bake_alarm,
         operator: s.operator.as_ref(),
     }
@@ -618,4 +645,34 @@ fn read_env(path: &Path) -> Result<HashMap<String, String>, String> {
         }
     }
     Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_matches_on_its_ending_and_its_exit_code() {
+        let rollback = SCENARIOS
+            .iter()
+            .find(|s| s.name == "rollback")
+            .map(scenario_run)
+            .unwrap_or_else(|| panic!("no rollback scenario"));
+        assert!(as_expected(&rollback, "StageGate.ROLLED_BACK", Some(3)));
+        // The right ending with the wrong code (e.g. every failure exiting 1) is a mismatch.
+        assert!(!as_expected(&rollback, "StageGate.ROLLED_BACK", Some(1)));
+        assert!(!as_expected(&rollback, "StageGate.ROLLED_BACK", None));
+        assert!(!as_expected(&rollback, "SUCCEEDED", Some(3)));
+        assert_eq!(expectation(&rollback), "StageGate.ROLLED_BACK, exit 3");
+        let yours = Run {
+            story: "your input".into(),
+            input: "{}".into(),
+            expect: None,
+            expect_exit: None,
+            bake_alarm: None,
+            operator: None,
+        };
+        assert!(as_expected(&yours, "anything", Some(5)));
+        assert_eq!(expectation(&yours), "-");
+    }
 }

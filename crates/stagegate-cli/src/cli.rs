@@ -4,7 +4,7 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{follow, operator, status};
+use crate::{follow, operator, output, status};
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +16,9 @@ use crate::{follow, operator, status};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// `json`: one JSON document on stdout (schemas/cli-output.schema.json), progress on stderr.
+    #[arg(long, short, global = true, value_enum, default_value_t = output::Format::Text)]
+    pub output: output::Format,
 }
 
 #[derive(Subcommand)]
@@ -35,11 +38,14 @@ pub enum Command {
         /// Plan only: sets `"dryRun": true` in the input; nothing is deployed.
         #[arg(long)]
         dry_run: bool,
+        /// Start the execution, print its ARN (or the document) and exit 0 without following it.
+        #[arg(long)]
+        no_follow: bool,
         #[command(flatten)]
         follow: follow::FollowArgs,
     },
     /// Check an execution input with the gate's own parser, without AWS: exit 0 and a summary
-    /// of the run it describes (defaults filled in), or exit 1 and the field and rule it breaks.
+    /// of the run it describes (defaults filled in), or exit 2 and the field and rule it breaks.
     Validate {
         /// The execution input as JSON, or @FILE.
         #[arg(long)]
@@ -76,7 +82,7 @@ pub enum Command {
         reason: String,
     },
     /// Per stage of a game: what serves now, the last gate runs and how they ended, a pending
-    /// approval, a freeze in force. A table, or JSON with --json.
+    /// approval, a freeze in force. A table, or JSON with --output json (alias --json).
     Status(status::StatusArgs),
 }
 

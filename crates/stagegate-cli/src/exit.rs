@@ -172,4 +172,34 @@ mod tests {
             );
         }
     }
+
+    /// `cargo xtask demo` fails a scenario whose exit code is not the one in its table; xtask
+    /// does not link this crate, so its table is read here and held to the classes.
+    #[test]
+    fn the_demo_expects_each_scenarios_class_code() {
+        let demo = include_str!("../../../xtask/src/demo.rs");
+        let field = |block: &str, name: &str| -> Option<String> {
+            let rest = &block[block.find(&format!("\n        {name}: "))? + name.len() + 11..];
+            Some(rest[..rest.find(",\n")?].trim_matches('"').to_owned())
+        };
+        let table: Vec<(String, String, String)> = demo
+            .split("    Scenario {")
+            .skip(1)
+            .map(|block| {
+                let get = |name| field(block, name).unwrap_or_else(|| panic!("{name}: {block}"));
+                (get("name"), get("expect"), get("exit_code"))
+            })
+            .collect();
+        assert!(table.len() >= 6, "{table:?}");
+        for (name, expect, code) in table {
+            // `SUCCEEDED` is the execution's status: the gate's own success.
+            let verdict = Verdict::from_name(&expect);
+            assert!(verdict.is_some(), "{name}: {expect} is no verdict");
+            assert_eq!(
+                code,
+                Exit::of_execution(verdict).code().to_string(),
+                "scenario {name} ({expect})"
+            );
+        }
+    }
 }

@@ -1,8 +1,10 @@
-//! Starting an execution and following its history to the end.
+//! Starting an execution and following its history to the end. In `--output json` mode the
+//! lines a person reads go to stderr and stdout gets the one `RunDocument` (`output`).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use clap::Args;
 use serde::Deserialize;
@@ -14,6 +16,7 @@ use stagegate::verdict::Verdict;
 use crate::envelope::Envelope;
 use crate::exit::Exit;
 use crate::history::{self, error_text};
+use crate::output::{Document, Execution, Format, RunDocument};
 use crate::progress;
 
 #[derive(Args, Clone)]
@@ -98,13 +101,16 @@ pub async fn start(
         .send()
         .await
         .map_err(|e| format!("StartExecution on {state_machine}: {}", error_text(&e)))?;
-    let arn = started.execution_arn().unwrap_or_default().to_owned();
-    println!("started {arn}");
-    Ok(arn)
+    Ok(started.execution_arn().unwrap_or_default().to_owned())
 }
 
 /// Follows the execution to its end; the exit code is its ending's class (`Exit`).
-pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<Exit, String> {
+pub async fn follow(
+    clients: &Clients,
+    arn: &str,
+    args: &FollowArgs,
+    format: Format,
+) -> Result<Exit, String> {
     let started = Instant::now();
     let interval = Duration::from_millis(args.poll_interval_ms.max(100));
     let mut seen = 0i64;
@@ -129,17 +135,26 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<E
             let at = event.timestamp().map_or(0.0, |t| t.as_secs_f64());
             let elapsed = at - *first_event.get_or_insert(at);
             if let Some(line) = describe(&event, elapsed) {
-                println!("{line}");
+                format.say(&line);
             }
         }
         if done {
-            return finish(clients, arn, args, &described).await;
+            return finish(clients, arn, args, &described, format).await;
         }
         if started.elapsed() > Duration::from_secs(args.timeout) {
             eprintln!(
                 "stagegate: {arn} is still running after {} s; it continues without us",
                 args.timeout
             );
+            if format == Format::Json {
+                let execution = Execution {
+                    arn: arn.to_owned(),
+                    status: status_of(&described),
+                    duration_seconds: duration(&described),
+                    ..Execution::default()
+                };
+                Document::Run(RunDocument::new(execution, Exit::StillRunning)).print();
+            }
             return Ok(Exit::StillRunning);
         }
         tokio::time::sleep(interval).await;
@@ -150,12 +165,10 @@ async fn finish(
     clients: &Clients,
     arn: &str,
     args: &FollowArgs,
-    described: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput,
+    described: &DescribeExecutionOutput,
+    format: Format,
 ) -> Result<Exit, String> {
-    let status = described
-        .status()
-        .map_or("UNKNOWN", |s| s.as_str())
-        .to_owned();
+    let status = status_of(described);
     let (mut error, mut cause) = (
         described.error().map(str::to_owned),
         described.cause().map(str::to_owned),
@@ -174,7 +187,7 @@ async fn finish(
     // `StageGate.<VERDICT>` otherwise. A success whose output is not understood is still the
     // gate's success (only the gate's own endings reach Succeeded).
     let mut verdict = error.as_deref().and_then(Verdict::from_name);
-    println!();
+    format.say("");
     if succeeded {
         /// The workflow keeps notify-result's output under `$.notification`.
         #[derive(Deserialize)]
@@ -186,17 +199,21 @@ async fn finish(
         match output {
             Some(Ok(o)) => {
                 verdict = Some(o.notification.outcome);
-                println!("result: {}: {}", status, o.notification.cause)
+                format.say(&format!("result: {}: {}", status, o.notification.cause))
             }
-            Some(Err(e)) => println!("result: SUCCEEDED (output not understood: {e})"),
-            None => println!("result: SUCCEEDED"),
+            Some(Err(e)) => format.say(&format!("result: SUCCEEDED (output not understood: {e})")),
+            None => format.say("result: SUCCEEDED"),
         }
     } else {
-        println!("result: {status} {}", error.as_deref().unwrap_or(""));
+        format.say(&format!(
+            "result: {status} {}",
+            error.as_deref().unwrap_or("")
+        ));
         if let Some(cause) = &cause {
-            println!("cause:  {}", progress::readable_cause(cause));
+            format.say(&format!("cause:  {}", progress::readable_cause(cause)));
         }
     }
+    let mut received = None;
     if let Some(queue) = &args.queue_url {
         match notification(clients, queue, arn).await? {
             Some(envelope) => {
@@ -206,16 +223,53 @@ async fn finish(
                 }
                 let text =
                     progress::notification(&envelope, args.verbose, args.message_file.as_deref());
-                println!("\n{text}");
+                format.say(&format!("\n{text}"));
+                received = Some(envelope.message);
             }
-            None => println!("\nno notification for this execution reached {queue}"),
+            None => format.say(&format!(
+                "\nno notification for this execution reached {queue}"
+            )),
         }
     }
     if let Some(path) = &args.result_file {
         let line = format!("{status} {}\n", error.as_deref().unwrap_or(""));
         std::fs::write(path, line).map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    Ok(Exit::of_execution(verdict))
+    let exit = Exit::of_execution(verdict);
+    if format == Format::Json {
+        let execution = Execution {
+            arn: arn.to_owned(),
+            status,
+            verdict,
+            error,
+            cause,
+            notification: received,
+            duration_seconds: duration(described),
+        };
+        Document::Run(RunDocument::new(execution, exit)).print();
+    }
+    Ok(exit)
+}
+
+fn status_of(described: &DescribeExecutionOutput) -> String {
+    described
+        .status()
+        .map_or("UNKNOWN", |s| s.as_str())
+        .to_owned()
+}
+
+/// From the start to the stop, or to now while the execution runs.
+fn duration(described: &DescribeExecutionOutput) -> Option<f64> {
+    let start = described.start_date()?.as_secs_f64();
+    let stop = described.stop_date().map_or_else(
+        || {
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(start, |d| d.as_secs_f64())
+        },
+        |t| t.as_secs_f64(),
+    );
+    Some((stop - start).max(0.0))
 }
 
 fn describe(event: &HistoryEvent, elapsed: f64) -> Option<String> {

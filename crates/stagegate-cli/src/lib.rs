@@ -3,7 +3,8 @@
 //! (`status`), what a history says about a run's present (`steps`), and the two readers the
 //! workspace tests share with it, so the CLI and the e2e and soak tiers read a run the same way:
 //! an execution's history (`history`) and a notification as the topic's SQS subscriber receives
-//! it (`envelope`).
+//! it (`envelope`); and what `--output json` prints (`output`), which scripts and the e2e tier
+//! parse with the same types.
 
 pub mod cli;
 pub mod envelope;
@@ -11,6 +12,7 @@ pub mod exit;
 pub mod follow;
 pub mod history;
 pub mod operator;
+pub mod output;
 pub mod progress;
 pub mod source;
 pub mod status;

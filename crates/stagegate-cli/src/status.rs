@@ -62,9 +62,10 @@ pub struct StatusArgs {
     /// running runs are added.
     #[arg(long, env = FREEZE_WINDOWS_VAR)]
     freeze_windows: Option<String>,
-    /// Print the report as JSON (a `StatusReport`) instead of the table.
+    /// Print the report as JSON (a `StatusReport`) instead of the table: an alias of
+    /// `--output json`.
     #[arg(long)]
-    json: bool,
+    pub json: bool,
     /// AWS region (default: the standard chain).
     #[arg(long)]
     region: Option<String>,
@@ -78,17 +79,21 @@ pub struct StatusArgs {
     gamesparks_endpoint_url: Option<String>,
 }
 
-/// The report: `stagegate status --json` prints it, field names as here.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The report: `stagegate status --output json` prints it, field names as here in camelCase
+/// (`schemas/cli-output.schema.json`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub game_name: String,
     /// When the report was made (UTC).
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub at: OffsetDateTime,
     pub stages: Vec<StageStatus>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct StageStatus {
     pub stage_name: String,
     /// What the stage serves now; null when nothing does.
@@ -104,14 +109,17 @@ pub struct StageStatus {
     pub freeze: Option<ActiveFreeze>,
     /// When no freeze is in force: when the next one starts (within a year).
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<String>")]
     pub next_freeze_at: Option<OffsetDateTime>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct RunStatus {
     pub execution_arn: String,
     pub name: String,
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<String>")]
     pub started_at: Option<OffsetDateTime>,
     /// How the run ended (`outcome`): the notification's outcome (`SUCCEEDED`, `UNCHANGED`,
     /// `DRY_RUN`), the gate's error without `StageGate.` (`ROLLED_BACK`, `FROZEN`, `ABORTED`,
@@ -122,22 +130,26 @@ pub struct RunStatus {
     pub snapshot_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct PendingApproval {
     /// When the wait times out and the run ends APPROVAL_TIMED_OUT.
     #[serde(with = "time::serde::rfc3339::option")]
+    #[schemars(with = "Option<String>")]
     pub expires_at: Option<OffsetDateTime>,
     pub snapshot_id: String,
     /// The run to answer: `stagegate approve|reject --execution-arn ...`.
     pub execution_arn: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "camelCase")]
 pub struct ActiveFreeze {
     /// The first named window containing now; null if none has a name.
     pub name: Option<String>,
     /// When a deployment may start again.
     #[serde(with = "time::serde::rfc3339")]
+    #[schemars(with = "String")]
     pub until: OffsetDateTime,
 }
 

@@ -8,12 +8,38 @@
 
 use stagegate::input::{parse_execution_input, GateRequest, SnapshotChoice};
 
+/// Why an input is refused: the field and the rule (`--output json` prints them apart).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// None when the text is not JSON at all.
+    pub field: Option<String>,
+    pub rule: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.field {
+            Some(field) => write!(f, "the input is not valid: field `{field}`: {}", self.rule),
+            None => write!(f, "the input is not JSON: {}", self.rule),
+        }
+    }
+}
+
 /// The input, read and checked: what the run would do, in a few lines.
 pub fn check(text: &str) -> Result<String, String> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| format!("the input is not JSON: {e}"))?;
-    let request =
-        parse_execution_input(&value, "").map_err(|e| format!("the input is not valid: {e}"))?;
+    inspect(text).map_err(|p| p.to_string())
+}
+
+/// `check`, with the refusal's field and rule apart.
+pub fn inspect(text: &str) -> Result<String, Problem> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| Problem {
+        field: None,
+        rule: e.to_string(),
+    })?;
+    let request = parse_execution_input(&value, "").map_err(|e| Problem {
+        field: Some(e.field),
+        rule: e.rule,
+    })?;
     Ok(summary(&request))
 }
 

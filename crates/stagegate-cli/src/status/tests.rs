@@ -361,26 +361,39 @@ qa     (nothing)                          -                                     
 }
 
 #[test]
-fn the_json_document() {
+fn the_json_document_is_in_the_contracts_camel_case() {
     let r = example();
     let text = serde_json::to_string(&r).unwrap_or_default();
     let value: Value = serde_json::from_str(&text).unwrap_or_default();
-    assert_eq!(value["game_name"], "space-raiders");
+    assert_eq!(value["gameName"], "space-raiders");
     assert_eq!(value["at"], "2026-11-18T12:00:00Z");
     let prod = &value["stages"][1];
-    assert_eq!(prod["stage_name"], "prod");
-    assert_eq!(prod["serving_snapshot_id"], S0);
-    assert_eq!(
-        prod["pending_approval"]["expires_at"],
-        "2026-11-18T12:40:00Z"
-    );
-    assert_eq!(prod["pending_approval"]["snapshot_id"], S2);
+    assert_eq!(prod["stageName"], "prod");
+    assert_eq!(prod["servingSnapshotId"], S0);
+    assert_eq!(prod["pendingApproval"]["expiresAt"], "2026-11-18T12:40:00Z");
+    assert_eq!(prod["pendingApproval"]["snapshotId"], S2);
     assert_eq!(prod["runs"][1]["outcome"], "ROLLED_BACK");
-    assert_eq!(prod["runs"][1]["started_at"], "2026-10-31T10:00:00Z");
+    assert_eq!(prod["runs"][1]["startedAt"], "2026-10-31T10:00:00Z");
     assert_eq!(prod["running"][0]["name"], "wave-1");
+    assert!(prod["runs"][1]["executionArn"].is_string(), "{prod}");
+    fn snake_keys(value: &Value, found: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => map.iter().for_each(|(k, v)| {
+                if k.contains('_') {
+                    found.push(k.clone());
+                }
+                snake_keys(v, found);
+            }),
+            Value::Array(items) => items.iter().for_each(|v| snake_keys(v, found)),
+            _ => {}
+        }
+    }
+    let mut snake = Vec::new();
+    snake_keys(&value, &mut snake);
+    assert!(snake.is_empty(), "snake_case keys: {snake:?}");
     assert_eq!(prod["freeze"], Value::Null);
-    assert_eq!(prod["next_freeze_at"], "2026-11-21T00:00:00Z");
-    assert_eq!(value["stages"][2]["serving_snapshot_id"], Value::Null);
+    assert_eq!(prod["nextFreezeAt"], "2026-11-21T00:00:00Z");
+    assert_eq!(value["stages"][2]["servingSnapshotId"], Value::Null);
     let back: StatusReport = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back, r, "scripts read back what was written");
 }
