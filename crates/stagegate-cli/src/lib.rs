@@ -12,6 +12,7 @@ pub mod follow;
 pub mod history;
 pub mod operator;
 pub mod progress;
+pub mod reference;
 pub mod source;
 pub mod status;
 pub mod steps;
