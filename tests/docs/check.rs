@@ -353,11 +353,14 @@ fn env_vars(c: &mut Checker, lines: &[Line]) {
     for line in lines.iter().filter(|l| !l.fence) {
         for (at, word) in markdown::words(&line.text) {
             let shell_variable = line.text[..at].ends_with('$');
+            // `<ENDPOINT_URL>`: a placeholder for a value, not a variable.
+            let placeholder =
+                line.text[..at].ends_with('<') && line.text[at + word.len()..].starts_with('>');
             let assigned = line.block.is_some()
                 && line.text[at + word.len()..].starts_with('=')
                 && is_screaming(word)
                 && word.contains('_');
-            if shell_variable || !(is_env_name(word) || assigned) {
+            if shell_variable || placeholder || !(is_env_name(word) || assigned) {
                 continue;
             }
             let known = match word.strip_suffix('_') {

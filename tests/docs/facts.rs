@@ -345,8 +345,8 @@ fn screaming_snake(camel: &str) -> String {
     out
 }
 
-/// Long flags in the sources of every program but `stagegate`: quoted (`"--scenario"`, argparse's
-/// `"--fix"`) or clap-derived (`#[arg(long)] time_scale` is `--time-scale`).
+/// Long flags the workspace's other programs define: in a match on the arguments, with argparse,
+/// or clap-derived (`#[arg(long)] time_scale` is `--time-scale`).
 fn other_flags(root: &Path) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for dir in ["crates", "functions", "tests", "xtask", "infra", "bench"] {
@@ -360,14 +360,21 @@ fn other_flags(root: &Path) -> BTreeSet<String> {
             {
                 return;
             }
-            for quoted in text.split(['"', '\'']) {
-                if let Some(name) = quoted.strip_prefix("--") {
-                    let name: String = name
-                        .chars()
-                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
-                        .collect();
-                    if !name.is_empty() {
-                        out.insert(name);
+            // Where a program defines its flags: a match arm (`"--seed" => ...`, `"--scenario" |
+            // "--input" => ...`) or argparse's `add_argument("--time-scale", ...)`. A flag a
+            // program merely passes (the demo running `stagegate run --queue-url`) is not one.
+            for line in text.lines() {
+                for (start, _) in line.match_indices("\"--") {
+                    let rest = &line[start + 3..];
+                    let Some((name, after)) = rest.split_once('"') else {
+                        continue;
+                    };
+                    let after = after.trim_start();
+                    let defined = after.starts_with("=>")
+                        || after.starts_with('|')
+                        || line[..start].ends_with("add_argument(");
+                    if defined && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+                        out.insert(name.to_owned());
                     }
                 }
             }
@@ -424,9 +431,17 @@ fn scan_env_names(text: &str, out: &mut BTreeSet<String>) {
             }
         }
     }
-    for call in text.split("from_env(\"").skip(1) {
-        if let Some(service) = call.split('"').next().filter(|s| is_screaming(s)) {
-            out.insert(format!("AWS_ENDPOINT_URL_{service}"));
+    // A file that reads endpoint overrides (`endpoint::from_env(service)`) passes the service by
+    // its name, directly or through a helper: `from_env("SNS")`, `pick("SQS")`.
+    if text.contains("from_env(") {
+        for call in text.split("(\"").skip(1) {
+            if let Some(service) = call
+                .split_once("\")")
+                .map(|(name, _)| name)
+                .filter(|s| s.len() <= 12 && is_screaming(s) && !s.contains('_'))
+            {
+                out.insert(format!("AWS_ENDPOINT_URL_{service}"));
+            }
         }
     }
 }
@@ -586,14 +601,20 @@ mod tests {
     fn env_names_are_read_from_quotes_and_endpoint_calls() {
         let mut out = BTreeSet::new();
         scan_env_names(
-            "std::env::var(\"STAGEGATE_X\"); from_env(\"SQS\"); \"ROLLED_BACK\" os.environ['TOPIC_ARN']",
+            "std::env::var(\"STAGEGATE_X\"); from_env(\"SQS\"); pick(\"STS\"); \"ROLLED_BACK\" \
+             os.environ['TOPIC_ARN']",
             &mut out,
         );
         assert_eq!(
             out,
-            ["AWS_ENDPOINT_URL_SQS", "STAGEGATE_X", "TOPIC_ARN"]
-                .map(String::from)
-                .into()
+            [
+                "AWS_ENDPOINT_URL_SQS",
+                "AWS_ENDPOINT_URL_STS",
+                "STAGEGATE_X",
+                "TOPIC_ARN"
+            ]
+            .map(String::from)
+            .into()
         );
     }
 }
