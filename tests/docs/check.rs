@@ -16,6 +16,7 @@ use crate::markdown::{self, Line};
 pub enum Kind {
     UnknownFlag,
     FlagOnWrongCommand,
+    WrongValues,
     UnknownEnvVar,
     UnknownInputField,
     InvalidInputExample,
@@ -26,9 +27,10 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 10] = [
         Kind::UnknownFlag,
         Kind::FlagOnWrongCommand,
+        Kind::WrongValues,
         Kind::UnknownEnvVar,
         Kind::UnknownInputField,
         Kind::InvalidInputExample,
@@ -43,6 +45,7 @@ impl Kind {
         match self {
             Kind::UnknownFlag => "unknown-flag",
             Kind::FlagOnWrongCommand => "flag-on-wrong-command",
+            Kind::WrongValues => "wrong-values",
             Kind::UnknownEnvVar => "unknown-env-var",
             Kind::UnknownInputField => "unknown-input-field",
             Kind::InvalidInputExample => "invalid-input-example",
@@ -167,6 +170,7 @@ pub fn check(file: &str, text: &str, facts: &Facts) -> Vec<Mismatch> {
         found: Vec::new(),
     };
     flags(&mut checker, &lines);
+    flag_values(&mut checker, &lines);
     env_vars(&mut checker, &lines);
     outcomes(&mut checker, &lines);
     fields(&mut checker, &lines);
@@ -342,6 +346,60 @@ fn flag(c: &mut Checker, number: usize, name: &str, program: Option<&Program>) {
                     Kind::UnknownFlag,
                     format!("--{name}: no `stagegate` command has this option"),
                 );
+            }
+        }
+    }
+}
+
+/// `--scenario success|alert|rollback` lists a flag's values: all of them, and only those; a
+/// single lowercase value (`--scenario abort`) must be one of them.
+fn flag_values(c: &mut Checker, lines: &[Line]) {
+    for line in lines.iter().filter(|l| !l.fence) {
+        let units: Vec<String> = match line.block {
+            Some(_) => vec![line.text.clone()],
+            None => line.spans(),
+        };
+        for unit in units {
+            let unit = unit.replace("\\|", "|");
+            let tokens: Vec<&str> = unit.split_whitespace().collect();
+            for (i, token) in tokens.iter().enumerate() {
+                let Some(flag) = token.strip_prefix("--") else {
+                    continue;
+                };
+                let (flag, inline) = match flag.split_once('=') {
+                    Some((f, v)) => (f, Some(v)),
+                    None => (flag, tokens.get(i + 1).copied()),
+                };
+                let (Some(known), Some(given)) = (c.facts.values.get(flag), inline) else {
+                    continue;
+                };
+                let given = given.trim_matches(|ch: char| "[]()`'\",".contains(ch));
+                let listed: BTreeSet<String> = given.split('|').map(str::to_owned).collect();
+                let plain = |v: &String| {
+                    !v.is_empty()
+                        && v.chars().all(|ch| {
+                            ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-' || ch == '_'
+                        })
+                };
+                if !listed.iter().all(plain) {
+                    // A placeholder (`--time-scale X`, `--input @FILE`), not a value.
+                    continue;
+                }
+                let unknown: Vec<&str> = listed.difference(known).map(String::as_str).collect();
+                let left_out: Vec<&str> = known.difference(&listed).map(String::as_str).collect();
+                if !unknown.is_empty() {
+                    c.report(
+                        line.number,
+                        Kind::WrongValues,
+                        format!("--{flag} has no value {}", unknown.join(", ")),
+                    );
+                } else if listed.len() > 1 && !left_out.is_empty() {
+                    c.report(
+                        line.number,
+                        Kind::WrongValues,
+                        format!("--{flag}'s list leaves out {}", left_out.join(", ")),
+                    );
+                }
             }
         }
     }

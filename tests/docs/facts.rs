@@ -19,6 +19,9 @@ pub struct Facts {
     /// simulator, the test harnesses, the Python checks): a doc may show them where it does not
     /// say whose they are.
     pub other_flags: BTreeSet<String>,
+    /// A flag -> the values it takes, where they are a closed set: clap's possible values, and
+    /// the demo's `--scenario` names.
+    pub values: BTreeMap<String, BTreeSet<String>>,
     pub env_vars: BTreeSet<String>,
     pub input_schema: Value,
     pub message_schema: Value,
@@ -123,6 +126,7 @@ impl Facts {
             states,
             constants: rust_constants(&repo_root()),
             other_flags: other_flags(&repo_root()),
+            values: values(&root),
             parameters,
             counts: counts(),
         }
@@ -139,6 +143,38 @@ impl Facts {
             .into_iter()
             .any(|schema| resolve(schema, schema, &path))
     }
+}
+
+fn values(root: &clap::Command) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for command in std::iter::once(root).chain(root.get_subcommands()) {
+        for arg in command.get_arguments() {
+            let takes_value = !matches!(
+                arg.get_action(),
+                clap::ArgAction::SetTrue | clap::ArgAction::SetFalse | clap::ArgAction::Count
+            );
+            let possible = arg.get_possible_values();
+            if let (Some(long), true, false) = (arg.get_long(), takes_value, possible.is_empty()) {
+                out.entry(long.to_owned())
+                    .or_default()
+                    .extend(possible.iter().map(|v| v.get_name().to_owned()));
+            }
+        }
+    }
+    // `cargo xtask demo --scenario NAME`: the names in its SCENARIOS.
+    let demo = read("xtask/src/demo.rs");
+    let scenarios = demo
+        .split("const SCENARIOS")
+        .nth(1)
+        .and_then(|rest| rest.split("\n];").next())
+        .unwrap_or_default();
+    let names = scenarios
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("name: \""))
+        .filter_map(|l| l.split('"').next())
+        .map(str::to_owned);
+    out.entry("scenario".to_owned()).or_default().extend(names);
+    out
 }
 
 fn longs(command: &clap::Command) -> BTreeSet<String> {
@@ -564,16 +600,26 @@ mod tests {
         assert!(facts.resolves("policy.timeoutSeconds"));
         assert!(facts.resolves("bake.alarmNames"));
         assert!(!facts.resolves("policy.alarmNames"));
-        assert!(facts.verdicts.contains("ROLLED_BACK") && facts.verdicts.len() == 16);
+        assert!(
+            facts.verdicts.contains("ROLLED_BACK")
+                && facts.verdicts.len() == stagegate::verdict::Verdict::ALL.len()
+        );
         assert!(facts.states.contains("INVALID_ROLE_FAILURE") && facts.states.contains("ALARM"));
         assert!(facts.parameters.contains(&"FreezeWindows".to_owned()));
         assert!(facts.parameters.contains(&"GameName".to_owned()));
         assert!(facts.states.contains("BAKE") && facts.states.contains("NOT_STARTED"));
         assert!(facts.other_flags.contains("scenario"), "xtask demo's");
         assert!(facts.other_flags.contains("time-scale"), "the emulator's");
+        assert!(!facts.other_flags.contains("dry-run"), "stagegate's own");
+        assert!(facts.other_flags.contains("seed"), "the simulator's");
+        let scenarios = &facts.values["scenario"];
         assert!(
-            !facts.other_flags.contains("dry-run"),
-            "stagegate's own are not others'"
+            scenarios.contains("success") && scenarios.contains("abort"),
+            "{scenarios:?}"
+        );
+        assert!(
+            !facts.other_flags.contains("queue-url"),
+            "the demo passes it to stagegate; it is not the demo's"
         );
         for noun in [
             "cases",
