@@ -1,22 +1,43 @@
 //! The docs tier: README.md and every docs/*.md checked against the code, so that what a reader
-//! is told (a flag, an environment variable, an input field, an outcome, a template parameter, a
-//! figure) is what the code has. The checker (`check`) extracts these by pattern and compares them
-//! with `Facts` gathered from clap, the Verdict type, the committed schemas, the template and the
-//! sources; it knows no doc's current wording, and each kind of mismatch it reports has a planted
-//! fixture under `tests/docs_fixtures/` that it must reject. What can be generated is
-//! (`generated`: the outcome table, the input field reference; docs/cli.md in stagegate-cli).
+//! is told (a flag and its values, an environment variable, an input field or example, an outcome,
+//! a template parameter, a figure, a path, the SDK table) is what the code has. `check` runs the
+//! rules (one module each: `flags`, `variables`, `fields`, `outcomes`, `parameters`, `counts`,
+//! `paths`, `crates`) over a document's text and the `Facts` gathered from clap, the Verdict type,
+//! the committed schemas, the template, Cargo.lock and the sources; no rule knows a doc's current
+//! wording, and each kind of mismatch has a planted fixture under `tests/docs_fixtures/` that the
+//! checker must reject. What can be generated is (`generated`: the outcome table, the input field
+//! reference; docs/cli.md in stagegate-cli's `reference`).
 
 #[path = "docs/check.rs"]
 mod check;
+#[path = "docs/counts.rs"]
+mod counts;
+#[path = "docs/crates.rs"]
+mod crates;
 #[path = "docs/facts.rs"]
 mod facts;
+#[path = "docs/fields.rs"]
+mod fields;
+#[path = "docs/flags.rs"]
+mod flags;
 #[path = "docs/generated.rs"]
 mod generated;
 #[path = "docs/markdown.rs"]
 mod markdown;
+#[path = "docs/mismatch.rs"]
+mod mismatch;
+#[path = "docs/outcomes.rs"]
+mod outcomes;
+#[path = "docs/parameters.rs"]
+mod parameters;
+#[path = "docs/paths.rs"]
+mod paths;
+#[path = "docs/variables.rs"]
+mod variables;
 
-use check::{check, Kind, Mismatch};
+use check::check;
 use facts::{repo_root, Facts};
+use mismatch::{Kind, Mismatch};
 
 /// README.md and docs/*.md, by path from the repository root, sorted.
 pub fn documents() -> Vec<String> {

@@ -36,6 +36,14 @@ pub struct Facts {
     pub states: BTreeSet<String>,
     /// The template's parameters, in its order.
     pub parameters: Vec<String>,
+    /// The repository, for the paths the docs name.
+    pub root: PathBuf,
+    /// The directories under crates/, and the repository's top-level directories (not hidden,
+    /// not build output).
+    pub crate_dirs: Vec<String>,
+    pub top_dirs: Vec<String>,
+    /// Cargo.lock's AWS crates (`aws-config`, `aws-sdk-*`, `aws-smithy-*`...) and their versions.
+    pub aws_crates: BTreeMap<String, BTreeSet<String>>,
     /// A counted noun ("cases", "tiers"...) -> the figures that are true of it.
     pub counts: BTreeMap<&'static str, BTreeSet<usize>>,
 }
@@ -129,6 +137,10 @@ impl Facts {
             values: values(&root),
             parameters,
             counts: counts(),
+            crate_dirs: dirs(&repo_root().join("crates")),
+            top_dirs: dirs(&repo_root()),
+            aws_crates: aws_crates(&read("Cargo.lock")),
+            root: repo_root(),
         }
     }
 
@@ -174,6 +186,36 @@ fn values(root: &clap::Command) -> BTreeMap<String, BTreeSet<String>> {
         .filter_map(|l| l.split('"').next())
         .map(str::to_owned);
     out.entry("scenario".to_owned()).or_default().extend(names);
+    out
+}
+
+fn dirs(path: &Path) -> Vec<String> {
+    let mut out: Vec<String> = std::fs::read_dir(path)
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.path().is_dir())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| !n.starts_with('.') && n != "target" && n != "node_modules")
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+/// `name = "aws-..."` and its `version = "..."` in Cargo.lock.
+pub fn aws_crates(lock: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut name: Option<String> = None;
+    for line in lock.lines() {
+        if let Some(n) = line.strip_prefix("name = \"") {
+            name = Some(n.trim_end_matches('"').to_owned()).filter(|n| n.starts_with("aws-"));
+        } else if let (Some(n), Some(v)) = (name.take(), line.strip_prefix("version = \"")) {
+            out.entry(n)
+                .or_default()
+                .insert(v.trim_end_matches('"').to_owned());
+        }
+    }
     out
 }
 
@@ -577,6 +619,11 @@ fn counts() -> BTreeMap<&'static str, BTreeSet<usize>> {
     let n = list.lines().filter(|l| l.starts_with("    (\"")).count();
     put("mutations", n);
     put("ways", n);
+    // The checks checkov is told to skip, each with its reason, in the template.
+    put(
+        "checkov skips",
+        read("infra/template.yaml").matches("- id: CKV_").count(),
+    );
     out
 }
 
@@ -621,6 +668,10 @@ mod tests {
             !facts.other_flags.contains("queue-url"),
             "the demo passes it to stagegate; it is not the demo's"
         );
+        assert!(facts.crate_dirs.contains(&"stagegate-core".to_owned()));
+        assert!(facts.top_dirs.contains(&"crates".to_owned()));
+        assert!(!facts.top_dirs.contains(&"target".to_owned()));
+        assert!(facts.aws_crates["aws-sdk-gamesparks"].contains("0.33.0"));
         for noun in [
             "cases",
             "tiers",

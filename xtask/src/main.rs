@@ -79,7 +79,7 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "docs",
-        what: "README.md and docs/ against the code: flags (clap), variables, input fields and examples (the schema, the parser), outcomes (Verdict), template parameters, counts; a planted fixture per kind of mismatch; the generated blocks",
+        what: "README.md and docs/ against the code: flags (clap), variables, input fields and examples (the schema, the parser), outcomes (Verdict), template parameters, counts, paths, the SDK table; a planted fixture per kind of mismatch; the generated blocks",
         program: Program::Cargo,
         args: &["test", "-p", "stagegate-tests", "--test", "docs"],
         needs_tools: false,
