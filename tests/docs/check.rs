@@ -20,6 +20,7 @@ pub fn check(file: &str, text: &str, facts: &Facts) -> Vec<Mismatch> {
     flags::flag_values(&mut checker, &lines);
     variables::env_vars(&mut checker, &lines);
     outcomes::outcomes(&mut checker, &lines);
+    outcomes::outcome_tables(&mut checker, &lines);
     fields::fields(&mut checker, &lines);
     fields::json_examples(&mut checker, &lines);
     parameters::parameters(&mut checker, &lines);

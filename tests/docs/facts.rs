@@ -51,18 +51,14 @@ pub struct Facts {
 /// Environment variables read by aws-config's default chains or by tools, not by this workspace's
 /// code; the docs may name them.
 pub const EXTERNAL_ENV_VARS: &[(&str, &str)] = &[
-    ("AWS_CONFIG_FILE", "aws-config's profile file location"),
+    (
+        "AWS_CONFIG_FILE",
+        "aws-config's profile file location (with --profile)",
+    ),
     (
         "AWS_SHARED_CREDENTIALS_FILE",
-        "aws-config's credentials file",
+        "aws-config's credentials file (with --profile)",
     ),
-    ("AWS_MAX_ATTEMPTS", "aws-config's retry setting"),
-    (
-        "RUST_LOG",
-        "tracing-subscriber's EnvFilter::from_default_env",
-    ),
-    ("CARGO_TARGET_DIR", "cargo's own"),
-    ("SSL_CERT_DIR", "rustls-native-certs' trust store location"),
     (
         "SAM_CLI_BETA_RUST_CARGO_LAMBDA",
         "the SAM CLI's switch for its cargo-lambda builds",
@@ -566,7 +562,9 @@ pub fn is_env_name(word: &str) -> bool {
         && (["STAGEGATE_", "AWS_", "RUST_", "CARGO_"]
             .iter()
             .any(|p| word.starts_with(p))
-            || ["_ARN", "_URL", "_FILE"].iter().any(|s| word.ends_with(s)))
+            || ["_ARN", "_URL", "_FILE", "_DIR"]
+                .iter()
+                .any(|s| word.ends_with(s)))
 }
 
 /// The figures a doc may quote, each counted from its source.

@@ -22,10 +22,11 @@ pub enum Kind {
     MissingFromLayout,
     UnlistedCrate,
     WrongVersion,
+    IncompleteOutcomes,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::UnknownFlag,
         Kind::FlagOnWrongCommand,
         Kind::WrongValues,
@@ -40,6 +41,7 @@ impl Kind {
         Kind::MissingFromLayout,
         Kind::UnlistedCrate,
         Kind::WrongVersion,
+        Kind::IncompleteOutcomes,
     ];
 
     /// The fixtures are named after these.
@@ -59,6 +61,7 @@ impl Kind {
             Kind::MissingFromLayout => "missing-from-layout",
             Kind::UnlistedCrate => "unlisted-crate",
             Kind::WrongVersion => "wrong-version",
+            Kind::IncompleteOutcomes => "incomplete-outcomes",
         }
     }
 }

@@ -1,7 +1,10 @@
 //! Outcomes in the docs against the Verdict type: a SCREAMING word in a code span (or with an
 //! underscore in prose) must be an outcome of the gate, a state of a service it talks to (from the
 //! SDK enums), a wire value of the contracts, or a constant of the code, so a renamed or invented
-//! outcome in the docs is caught.
+//! outcome in the docs is caught. A table keyed by outcome (its first column) lists every one, so
+//! an outcome added to the core cannot be left out of a hand-written table.
+
+use std::collections::BTreeSet;
 
 use crate::facts::{is_env_name, is_screaming};
 use crate::markdown::{self, Line};
@@ -49,5 +52,55 @@ pub fn outcomes(c: &mut Checker, lines: &[Line]) {
                 );
             }
         }
+    }
+}
+
+/// A table whose rows are mostly keyed by outcomes (`| \`FAILED\` | yes | ... |`) is a table of
+/// the outcomes: all of them.
+pub fn outcome_tables(c: &mut Checker, lines: &[Line]) {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut header = 0;
+    for line in lines.iter().chain(std::iter::once(&Line {
+        number: 0,
+        text: String::new(),
+        block: None,
+        fence: false,
+    })) {
+        if let Some(cells) = line.cells() {
+            if rows.is_empty() && header == 0 {
+                header = line.number;
+            } else if !cells.first().is_some_and(|f| f.starts_with("---")) {
+                rows.push(
+                    cells
+                        .first()
+                        .map(|f| markdown::code_spans(f))
+                        .unwrap_or_default(),
+                );
+            }
+            continue;
+        }
+        let keyed = rows
+            .iter()
+            .filter(|spans| spans.iter().any(|s| c.facts.verdicts.contains(s)))
+            .count();
+        if header != 0 && keyed >= 3 && keyed * 2 >= rows.len() {
+            let listed: BTreeSet<&String> = rows.iter().flatten().collect();
+            let missing: Vec<&str> = c
+                .facts
+                .verdicts
+                .iter()
+                .filter(|v| !listed.contains(v))
+                .map(String::as_str)
+                .collect();
+            if !missing.is_empty() {
+                c.report(
+                    header,
+                    Kind::IncompleteOutcomes,
+                    format!("a table of outcomes without {}", missing.join(", ")),
+                );
+            }
+        }
+        rows.clear();
+        header = 0;
     }
 }
