@@ -6,7 +6,7 @@
 //! the committed schemas, the template, Cargo.lock and the sources; no rule knows a doc's current
 //! wording, and each kind of mismatch has a planted fixture under `tests/docs_fixtures/` that the
 //! checker must reject. What can be generated is (`generated`: the outcome table, the input field
-//! reference; docs/cli.md in stagegate-cli's `reference`).
+//! reference in `field_reference`; docs/cli.md in stagegate-cli's `reference`).
 
 #[path = "docs/check.rs"]
 mod check;
@@ -16,12 +16,18 @@ mod counts;
 mod crates;
 #[path = "docs/facts.rs"]
 mod facts;
+#[path = "docs/field_reference.rs"]
+mod field_reference;
 #[path = "docs/fields.rs"]
 mod fields;
+#[path = "docs/figures.rs"]
+mod figures;
 #[path = "docs/flags.rs"]
 mod flags;
 #[path = "docs/generated.rs"]
 mod generated;
+#[path = "docs/manifests.rs"]
+mod manifests;
 #[path = "docs/markdown.rs"]
 mod markdown;
 #[path = "docs/mismatch.rs"]
@@ -32,12 +38,15 @@ mod outcomes;
 mod parameters;
 #[path = "docs/paths.rs"]
 mod paths;
+#[path = "docs/sources.rs"]
+mod sources;
 #[path = "docs/variables.rs"]
 mod variables;
 
 use check::check;
-use facts::{repo_root, Facts};
+use facts::Facts;
 use mismatch::{Kind, Mismatch};
+use sources::repo_root;
 
 /// README.md and docs/*.md, by path from the repository root, sorted.
 pub fn documents() -> Vec<String> {

@@ -1,5 +1,5 @@
 //! Figures in the docs against their sources: "N cases", "N tiers", "three ports", "15 checkov
-//! skips"... each noun has a count taken from the code (`facts::counts`); a figure for a noun
+//! skips"... each noun has a count taken from the code (`figures::counts`); a figure for a noun
 //! nothing counts is not checked.
 
 use crate::markdown::{self, Line};

@@ -6,9 +6,9 @@
 
 use std::collections::BTreeSet;
 
-use crate::facts::{is_env_name, is_screaming};
 use crate::markdown::{self, Line};
 use crate::mismatch::{Checker, Kind};
+use crate::sources::{is_env_name, is_screaming};
 
 pub fn outcomes(c: &mut Checker, lines: &[Line]) {
     for line in lines.iter().filter(|l| l.block.is_none() && !l.fence) {

@@ -2,9 +2,9 @@
 //! (`STAGEGATE_*`, `AWS_*`, `*_ARN`, an assignment in a shell block) must be one some code of the
 //! workspace reads, or one of the few the SDK's chains read (`facts::EXTERNAL_ENV_VARS`).
 
-use crate::facts::{is_env_name, is_screaming};
 use crate::markdown::{self, Line};
 use crate::mismatch::{Checker, Kind};
+use crate::sources::{is_env_name, is_screaming};
 
 pub fn env_vars(c: &mut Checker, lines: &[Line]) {
     for line in lines.iter().filter(|l| !l.fence) {
