@@ -78,6 +78,13 @@ const TIERS: &[Tier] = &[
         needs_tools: false,
     },
     Tier {
+        name: "docs",
+        what: "README.md and docs/ against the code: flags (clap), variables, input fields and examples (the schema, the parser), outcomes (Verdict), template parameters, counts, paths, the SDK table; a planted fixture per kind of mismatch; the generated blocks",
+        program: Program::Cargo,
+        args: &["test", "-p", "stagegate-tests", "--test", "docs"],
+        needs_tools: false,
+    },
+    Tier {
         name: "sim",
         what: "deterministic simulator: 100,000 seeded gate runs through the real ASL and handlers under injected faults, every invariant checked (`cargo xtask sim`)",
         program: Program::Cargo,

@@ -14,6 +14,7 @@ pub mod history;
 pub mod operator;
 pub mod output;
 pub mod progress;
+pub mod reference;
 pub mod source;
 pub mod status;
 pub mod steps;
