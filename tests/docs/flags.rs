@@ -120,8 +120,15 @@ fn command_line(c: &mut Checker, number: usize, text: &str, program: &mut Option
 
 fn one_command(c: &mut Checker, number: usize, text: &str, program: &mut Option<Program>) {
     let mut expect_subcommand = false;
+    let mut previous = "";
     for raw in text.split_whitespace() {
         let token = raw.trim_matches(|ch: char| "[]()\"',;`".contains(ch));
+        // `cargo test -p stagegate --lib`: a package or binary named stagegate, not the program.
+        let argument = matches!(previous, "-p" | "--package" | "--bin");
+        previous = token;
+        if argument {
+            continue;
+        }
         if token == "stagegate" || token.ends_with("/stagegate") {
             *program = Some(Program::Ours(None));
             expect_subcommand = true;

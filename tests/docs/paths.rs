@@ -22,9 +22,21 @@ fn exists(root: &std::path::Path, path: &str) -> bool {
         candidates = candidates
             .into_iter()
             .flat_map(|dir| -> Vec<std::path::PathBuf> {
-                if part == "*" {
+                if let Some((prefix, suffix)) = part.split_once('*') {
+                    // `*`, `*.json`, `schema*`: one wildcard within a part.
                     std::fs::read_dir(&dir)
-                        .map(|d| d.flatten().map(|e| e.path()).collect())
+                        .map(|d| {
+                            d.flatten()
+                                .map(|e| e.path())
+                                .filter(|p| {
+                                    p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                                        n.len() >= prefix.len() + suffix.len()
+                                            && n.starts_with(prefix)
+                                            && n.ends_with(suffix)
+                                    })
+                                })
+                                .collect()
+                        })
                         .unwrap_or_default()
                 } else {
                     vec![dir.join(part)]
