@@ -1,5 +1,9 @@
-//! Starting an execution and following its history to the end.
+//! Starting an execution and following its history to the end: each poll reads the execution's
+//! status and only the history events it has not seen (`history::read_new_with`), prints them,
+//! and in a terminal keeps a live line under them (`progress::live_line`); transient failures are
+//! ridden out (`retry`), and it stops waiting at the run's own deadline (`deadline`).
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -11,10 +15,12 @@ use stagegate::handlers::notify::NotifyOutput;
 
 use stagegate::verdict::Verdict;
 
+use crate::deadline::{self, Deadline};
 use crate::envelope::Envelope;
 use crate::exit::Exit;
 use crate::history::{self, error_text};
-use crate::progress;
+use crate::progress::{self, Live};
+use crate::retry::{self, CallError, Next, Outage};
 
 #[derive(Args, Clone)]
 pub struct FollowArgs {
@@ -31,9 +37,12 @@ pub struct FollowArgs {
     /// How often to read the execution history.
     #[arg(long, default_value_t = 2000)]
     poll_interval_ms: u64,
-    /// Stop following after this many seconds (the execution keeps running).
-    #[arg(long, default_value_t = 16_500)]
-    timeout: u64,
+    /// Stop following after this many seconds (the execution keeps running; exit 5). Default:
+    /// the run's own limits, i.e. the longest its input lets it wait (approvals, deployments with
+    /// their grace windows, bakes, one rollback) plus 1,800 s, from its start; 561,600 s (the
+    /// workflow's limit) when its input cannot be read.
+    #[arg(long)]
+    timeout: Option<u64>,
     /// Write `<status> <error>` here when the execution ends (for scripts).
     #[arg(long)]
     result_file: Option<PathBuf>,
@@ -103,47 +112,187 @@ pub async fn start(
     Ok(arn)
 }
 
+/// What the polls have learnt so far: the newest event seen, the live line's state, and a
+/// failure the history recorded (some implementations record it only there).
+#[derive(Default)]
+struct Seen {
+    newest: i64,
+    first_event: Option<f64>,
+    live: Live,
+    failure: Option<(Option<String>, Option<String>)>,
+}
+
+/// Where the lines go: in a terminal, a live line stays under the printed ones, cleared before
+/// each of them and drawn again after.
+struct Screen {
+    tty: bool,
+    live_shown: bool,
+}
+
+impl Screen {
+    fn clear(&mut self) {
+        if self.live_shown {
+            print!("{}", progress::CLEAR);
+            let _ = std::io::stdout().flush();
+            self.live_shown = false;
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        self.clear();
+        println!("{text}");
+    }
+
+    fn live(&mut self, text: &str) {
+        if self.tty {
+            print!("{}", progress::redraw(text));
+            let _ = std::io::stdout().flush();
+            self.live_shown = true;
+        }
+    }
+}
+
 /// Follows the execution to its end; the exit code is its ending's class (`Exit`).
 pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<Exit, String> {
     let started = Instant::now();
     let interval = Duration::from_millis(args.poll_interval_ms.max(100));
-    let mut seen = 0i64;
-    let mut first_event: Option<f64> = None;
+    let mut screen = Screen {
+        tty: std::io::stdout().is_terminal(),
+        live_shown: false,
+    };
+    let mut seen = Seen::default();
+    let mut outage = Outage::default();
+    // An explicit --timeout counts from now; the run's own limits need its input (first poll).
+    let mut deadline = args
+        .timeout
+        .map(|t| deadline::deadline(Some(t), None, None, SystemTime::now()));
     loop {
-        // Read the status first: once it is terminal, one more history read has every event.
-        let described = clients
-            .sfn
-            .describe_execution()
+        match poll(clients, arn, &mut seen, &mut screen).await {
+            Ok(described) => {
+                outage.ended();
+                let deadline = deadline.get_or_insert_with(|| {
+                    let started_at = described
+                        .start_date()
+                        .and_then(|t| u64::try_from(t.as_nanos()).ok())
+                        .map(|n| UNIX_EPOCH + Duration::from_nanos(n));
+                    deadline::deadline(None, described.input(), started_at, SystemTime::now())
+                });
+                if described
+                    .status()
+                    .is_some_and(|s| *s != ExecutionStatus::Running)
+                {
+                    screen.clear();
+                    return finish(clients, arn, args, &described, seen.failure).await;
+                }
+                if SystemTime::now() >= deadline.at {
+                    return Ok(give_up(&mut screen, arn, deadline));
+                }
+                let now = time::OffsetDateTime::now_utc();
+                let until = time::OffsetDateTime::from(deadline.at);
+                screen.live(&progress::live_line(&seen.live, Some(until), now));
+                tokio::time::sleep(interval).await;
+            }
+            Err(e) => {
+                if let Some(d) = deadline.as_ref().filter(|d| SystemTime::now() >= d.at) {
+                    return Ok(give_up(&mut screen, arn, d));
+                }
+                screen.clear();
+                match outage.failed(e.kind, started.elapsed(), retry::clock_unit()) {
+                    Next::Fail => return Err(e.text),
+                    Next::GiveUp => {
+                        eprintln!(
+                            "stagegate: {arn} could not be read for {} s ({}); it continues \
+                             without us: `stagegate follow --execution-arn {arn}` picks it up again",
+                            retry::RIDE_OUT.as_secs(),
+                            e.text
+                        );
+                        return Ok(Exit::StillRunning);
+                    }
+                    Next::Wait(wait) => {
+                        eprintln!(
+                            "stagegate: {} (transient: reading again in {:.1} s)",
+                            e.text,
+                            wait.as_secs_f64()
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn give_up(screen: &mut Screen, arn: &str, deadline: &Deadline) -> Exit {
+    screen.clear();
+    eprintln!(
+        "stagegate: {arn} is still running at the deadline of following it ({}); it continues \
+         without us",
+        deadline.explain()
+    );
+    Exit::StillRunning
+}
+
+/// One poll: the status first (once it is terminal, the history read after it has every event),
+/// then the events not seen yet, printed.
+async fn poll(
+    clients: &Clients,
+    arn: &str,
+    seen: &mut Seen,
+    screen: &mut Screen,
+) -> Result<aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput, CallError> {
+    let described = clients
+        .sfn
+        .describe_execution()
+        .execution_arn(arn)
+        .send()
+        .await
+        .map_err(|e| CallError::of("DescribeExecution", &e))?;
+    for event in new_events(&clients.sfn, arn, seen.newest).await? {
+        seen.newest = seen.newest.max(event.id());
+        let at = event.timestamp().map_or(0.0, |t| t.as_secs_f64());
+        let elapsed = at - *seen.first_event.get_or_insert(at);
+        if let Some(d) = event.execution_failed_event_details() {
+            seen.failure = Some((d.error().map(str::to_owned), d.cause().map(str::to_owned)));
+        }
+        if let Some(entered) = event.state_entered_event_details() {
+            seen.live.entered(entered.name().unwrap_or("?"));
+        }
+        if let Some(output) = task_output(&event) {
+            seen.live.task_output(output);
+        }
+        if let Some(line) = describe(&event, elapsed) {
+            screen.line(&line);
+        }
+    }
+    Ok(described)
+}
+
+/// The history events after `seen`, oldest first: newest-first pages until one reaches `seen`
+/// (the first read takes big pages: it reads the whole history once).
+async fn new_events(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+    seen: i64,
+) -> Result<Vec<HistoryEvent>, CallError> {
+    let size = if seen == 0 {
+        1000
+    } else {
+        history::RECENT_PAGE
+    };
+    let fetch = |token: Option<String>| async move {
+        let page = sfn
+            .get_execution_history()
             .execution_arn(arn)
+            .reverse_order(true)
+            .set_next_token(token)
+            .max_results(size)
             .send()
             .await
-            .map_err(|e| format!("DescribeExecution: {}", error_text(&e)))?;
-        let done = described
-            .status()
-            .is_some_and(|s| *s != ExecutionStatus::Running);
-        for event in history::read(&clients.sfn, arn).await? {
-            if event.id() <= seen {
-                continue;
-            }
-            seen = event.id();
-            let at = event.timestamp().map_or(0.0, |t| t.as_secs_f64());
-            let elapsed = at - *first_event.get_or_insert(at);
-            if let Some(line) = describe(&event, elapsed) {
-                println!("{line}");
-            }
-        }
-        if done {
-            return finish(clients, arn, args, &described).await;
-        }
-        if started.elapsed() > Duration::from_secs(args.timeout) {
-            eprintln!(
-                "stagegate: {arn} is still running after {} s; it continues without us",
-                args.timeout
-            );
-            return Ok(Exit::StillRunning);
-        }
-        tokio::time::sleep(interval).await;
-    }
+            .map_err(|e| CallError::of("GetExecutionHistory", &e))?;
+        let events = page.events().unwrap_or_default().to_vec();
+        Ok::<_, CallError>((events, page.next_token().map(str::to_owned)))
+    };
+    history::read_new_with(fetch, HistoryEvent::id, seen).await
 }
 
 async fn finish(
@@ -151,6 +300,7 @@ async fn finish(
     arn: &str,
     args: &FollowArgs,
     described: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput,
+    recorded: Option<(Option<String>, Option<String>)>,
 ) -> Result<Exit, String> {
     let status = described
         .status()
@@ -162,11 +312,9 @@ async fn finish(
     );
     if error.is_none() {
         // Some implementations only record the failure in the history.
-        for event in history::read(&clients.sfn, arn).await? {
-            if let Some(d) = event.execution_failed_event_details() {
-                error = d.error().map(str::to_owned);
-                cause = d.cause().map(str::to_owned);
-            }
+        if let Some((e, c)) = recorded {
+            error = e;
+            cause = c;
         }
     }
     let succeeded = status == "SUCCEEDED";
@@ -218,6 +366,19 @@ async fn finish(
     Ok(Exit::of_execution(verdict))
 }
 
+/// A succeeded task's output (a gate state or the notify result).
+fn task_output(event: &HistoryEvent) -> Option<&str> {
+    match event.r#type() {
+        Some(HistoryEventType::TaskSucceeded) => event
+            .task_succeeded_event_details()
+            .and_then(|d| d.output()),
+        Some(HistoryEventType::LambdaFunctionSucceeded) => event
+            .lambda_function_succeeded_event_details()
+            .and_then(|d| d.output()),
+        _ => None,
+    }
+}
+
 fn describe(event: &HistoryEvent, elapsed: f64) -> Option<String> {
     if let Some(entered) = event.state_entered_event_details() {
         return Some(progress::state_entered(
@@ -225,15 +386,10 @@ fn describe(event: &HistoryEvent, elapsed: f64) -> Option<String> {
             entered.name().unwrap_or("?"),
         ));
     }
+    if let Some(output) = task_output(event) {
+        return progress::task_output(output);
+    }
     match event.r#type() {
-        Some(HistoryEventType::TaskSucceeded) => event
-            .task_succeeded_event_details()
-            .and_then(|d| d.output())
-            .and_then(progress::task_output),
-        Some(HistoryEventType::LambdaFunctionSucceeded) => event
-            .lambda_function_succeeded_event_details()
-            .and_then(|d| d.output())
-            .and_then(progress::task_output),
         Some(HistoryEventType::TaskFailed) => event
             .task_failed_event_details()
             .map(|d| progress::task_failed(d.error().unwrap_or("?"), d.cause().unwrap_or(""))),
