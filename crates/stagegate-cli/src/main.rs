@@ -76,7 +76,7 @@ fn main() -> ExitCode {
                 Ok(Exit::Done)
             }
             Command::Status(args) => {
-                print!("{}", status::run(&args).await?);
+                status::watch::print(&args).await?;
                 Ok(Exit::Done)
             }
         }
