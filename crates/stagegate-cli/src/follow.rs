@@ -209,6 +209,11 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<E
                         return Ok(Exit::StillRunning);
                     }
                     Next::Wait(wait) => {
+                        // Not past the deadline: following ends on time even in an outage.
+                        let wait = deadline
+                            .as_ref()
+                            .and_then(|d| d.at.duration_since(SystemTime::now()).ok())
+                            .map_or(wait, |left| wait.min(left));
                         eprintln!(
                             "stagegate: {} (transient: reading again in {:.1} s)",
                             e.text,

@@ -6,6 +6,7 @@
 
 use serde::Deserialize;
 use serde_json::Value;
+use stagegate::approval::Answer;
 use stagegate::deployment::ResultCode;
 use stagegate::handlers::notify::NotifyOutput;
 use stagegate::policy::{Action, Phase};
@@ -20,9 +21,9 @@ pub fn state_entered(elapsed_s: f64, name: &str) -> String {
     format!("[{elapsed_s:>6.1}s] {name}")
 }
 
-/// Summarises a task's output: a gate state (what the deployment is doing and what comes next)
-/// or the notify result. Both are read as the core's types: an output that is neither says so,
-/// with the field serde stopped at, rather than printing "-".
+/// Summarises a task's output: a gate state (what the deployment is doing and what comes next),
+/// an approval's answer or the notify result. Each is read as the core's type: an output that is
+/// not what it claims says so, with the field serde stopped at, rather than printing "-".
 pub fn task_output(output: &str) -> Option<String> {
     let value: Value = serde_json::from_str(output).ok()?;
     // lambda:invoke wraps the function's result in Payload.
@@ -38,6 +39,23 @@ pub fn task_output(output: &str) -> Option<String> {
                 n.subject
             ),
             Err(e) => format!("{INDENT}notify output not understood: {e}"),
+        });
+    }
+    // The task that waited for an approval returns the answer `stagegate approve|reject|abort`
+    // sent (SendTaskSuccess), not a gate state.
+    if payload.get("decision").is_some() {
+        return Some(match Answer::deserialize(&payload) {
+            Ok(a) => {
+                let mut line = format!("{INDENT}answered {}", a.decision.as_str());
+                if let Some(by) = &a.by {
+                    line.push_str(&format!(" by {by}"));
+                }
+                if let Some(reason) = &a.reason {
+                    line.push_str(&format!(": {}", short(reason, 240)));
+                }
+                line
+            }
+            Err(e) => format!("{INDENT}approval answer not understood: {e}"),
         });
     }
     match GateState::deserialize(&payload) {
@@ -494,6 +512,24 @@ mod tests {
             json!({"errorType": "StageGate.InvalidInput", "errorMessage": "bad field"}).to_string();
         assert!(task_failed("StageGate.InvalidInput", &cause)
             .ends_with("StageGate.InvalidInput: bad field"));
+    }
+
+    /// The answer to an approval (the output of the task that waited for it, as `stagegate
+    /// approve|reject|abort` sent it) is a line of its own, not "not understood as a gate state".
+    #[test]
+    fn an_approval_answer_says_who_answered_what() {
+        let answer = json!({"decision": "APPROVE", "by": "arn:aws:sts::1:assumed-role/ops/ana",
+            "reason": "release 1.1", "at": "2026-03-01T12:00:00Z"});
+        assert_eq!(
+            task_output(&answer.to_string()).as_deref().map(str::trim),
+            Some("answered APPROVE by arn:aws:sts::1:assumed-role/ops/ana: release 1.1")
+        );
+        let bare = json!({"decision": "REJECT", "by": null, "reason": null,
+            "at": "2026-03-01T12:00:00Z"});
+        assert_eq!(
+            task_output(&bare.to_string()).as_deref().map(str::trim),
+            Some("answered REJECT")
+        );
     }
 
     /// A renamed field is not printed as "-": the line says which field the contract lost.
