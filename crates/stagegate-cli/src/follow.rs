@@ -112,62 +112,136 @@ pub async fn start(
     Ok(arn)
 }
 
-/// What the polls have learnt so far: the newest event seen, the live line's state, and a
-/// failure the history recorded (some implementations record it only there).
+/// A DescribeExecution answer.
+type Described = aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput;
+
+/// A failure the history recorded (some implementations record it only there): error, cause.
+type Recorded = Option<(Option<String>, Option<String>)>;
+
+/// What following reads and how it waits: Step Functions and the clock in production (`Sfn`), a
+/// scripted run in tests, so the loop's handling of failures and events is tested without AWS.
+pub(crate) trait Source {
+    async fn describe(&self, arn: &str) -> Result<Described, CallError>;
+    /// The history events after `seen`, oldest first.
+    async fn new_events(&self, arn: &str, seen: i64) -> Result<Vec<HistoryEvent>, CallError>;
+    /// Time since following started, on a monotonic clock.
+    fn elapsed(&self) -> Duration;
+    async fn sleep(&self, wait: Duration);
+}
+
+struct Sfn<'a> {
+    sfn: &'a aws_sdk_sfn::Client,
+    started: Instant,
+}
+
+impl Source for Sfn<'_> {
+    async fn describe(&self, arn: &str) -> Result<Described, CallError> {
+        self.sfn
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+            .map_err(|e| CallError::of("DescribeExecution", &e))
+    }
+
+    async fn new_events(&self, arn: &str, seen: i64) -> Result<Vec<HistoryEvent>, CallError> {
+        new_events(self.sfn, arn, seen).await
+    }
+
+    fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    async fn sleep(&self, wait: Duration) {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// What the polls have learnt so far: the newest event seen, the live line's state, a failure
+/// the history recorded.
 #[derive(Default)]
 struct Seen {
     newest: i64,
     first_event: Option<f64>,
     live: Live,
-    failure: Option<(Option<String>, Option<String>)>,
+    failure: Recorded,
 }
 
 /// Where the lines go: in a terminal, a live line stays under the printed ones, cleared before
 /// each of them and drawn again after.
-struct Screen {
+pub(crate) struct Screen<W: Write> {
     tty: bool,
     live_shown: bool,
+    out: W,
 }
 
-impl Screen {
+impl<W: Write> Screen<W> {
     fn clear(&mut self) {
         if self.live_shown {
-            print!("{}", progress::CLEAR);
-            let _ = std::io::stdout().flush();
+            let _ = write!(self.out, "{}", progress::CLEAR);
+            let _ = self.out.flush();
             self.live_shown = false;
         }
     }
 
     fn line(&mut self, text: &str) {
         self.clear();
-        println!("{text}");
+        let _ = writeln!(self.out, "{text}");
     }
 
     fn live(&mut self, text: &str) {
         if self.tty {
-            print!("{}", progress::redraw(text));
-            let _ = std::io::stdout().flush();
+            let _ = write!(self.out, "{}", progress::redraw(text));
+            let _ = self.out.flush();
             self.live_shown = true;
         }
     }
 }
 
+/// How following ended.
+#[derive(Debug)]
+pub(crate) enum Followed {
+    /// The execution ended: its last description, and a failure its history recorded.
+    Ended(Box<Described>, Recorded),
+    /// Following stopped (the deadline, or an outage ridden out for `retry::RIDE_OUT`); the
+    /// execution goes on.
+    StillRunning,
+}
+
 /// Follows the execution to its end; the exit code is its ending's class (`Exit`).
 pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<Exit, String> {
-    let started = Instant::now();
+    let source = Sfn {
+        sfn: &clients.sfn,
+        started: Instant::now(),
+    };
     let interval = Duration::from_millis(args.poll_interval_ms.max(100));
     let mut screen = Screen {
         tty: std::io::stdout().is_terminal(),
         live_shown: false,
+        out: std::io::stdout(),
     };
+    match follow_with(&source, arn, args.timeout, interval, &mut screen).await? {
+        Followed::Ended(described, recorded) => {
+            finish(clients, arn, args, &described, recorded).await
+        }
+        Followed::StillRunning => Ok(Exit::StillRunning),
+    }
+}
+
+/// The loop: poll, print what is new, wait; ride out transient failures; stop at the deadline.
+pub(crate) async fn follow_with<S: Source, W: Write>(
+    source: &S,
+    arn: &str,
+    timeout: Option<u64>,
+    interval: Duration,
+    screen: &mut Screen<W>,
+) -> Result<Followed, String> {
     let mut seen = Seen::default();
     let mut outage = Outage::default();
     // An explicit --timeout counts from now; the run's own limits need its input (first poll).
-    let mut deadline = args
-        .timeout
-        .map(|t| deadline::deadline(Some(t), None, None, SystemTime::now()));
+    let mut deadline = timeout.map(|t| deadline::deadline(Some(t), None, None, SystemTime::now()));
     loop {
-        match poll(clients, arn, &mut seen, &mut screen).await {
+        match poll(source, arn, &mut seen, screen).await {
             Ok(described) => {
                 outage.ended();
                 let deadline = deadline.get_or_insert_with(|| {
@@ -182,22 +256,22 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<E
                     .is_some_and(|s| *s != ExecutionStatus::Running)
                 {
                     screen.clear();
-                    return finish(clients, arn, args, &described, seen.failure).await;
+                    return Ok(Followed::Ended(Box::new(described), seen.failure));
                 }
                 if SystemTime::now() >= deadline.at {
-                    return Ok(give_up(&mut screen, arn, deadline));
+                    return Ok(give_up(screen, arn, deadline));
                 }
                 let now = time::OffsetDateTime::now_utc();
                 let until = time::OffsetDateTime::from(deadline.at);
                 screen.live(&progress::live_line(&seen.live, Some(until), now));
-                tokio::time::sleep(interval).await;
+                source.sleep(interval).await;
             }
             Err(e) => {
                 if let Some(d) = deadline.as_ref().filter(|d| SystemTime::now() >= d.at) {
-                    return Ok(give_up(&mut screen, arn, d));
+                    return Ok(give_up(screen, arn, d));
                 }
                 screen.clear();
-                match outage.failed(e.kind, started.elapsed(), retry::clock_unit()) {
+                match outage.failed(e.kind, source.elapsed(), retry::clock_unit()) {
                     Next::Fail => return Err(e.text),
                     Next::GiveUp => {
                         eprintln!(
@@ -206,7 +280,7 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<E
                             retry::RIDE_OUT.as_secs(),
                             e.text
                         );
-                        return Ok(Exit::StillRunning);
+                        return Ok(Followed::StillRunning);
                     }
                     Next::Wait(wait) => {
                         // Not past the deadline: following ends on time even in an outage.
@@ -219,7 +293,7 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<E
                             e.text,
                             wait.as_secs_f64()
                         );
-                        tokio::time::sleep(wait).await;
+                        source.sleep(wait).await;
                     }
                 }
             }
@@ -227,32 +301,26 @@ pub async fn follow(clients: &Clients, arn: &str, args: &FollowArgs) -> Result<E
     }
 }
 
-fn give_up(screen: &mut Screen, arn: &str, deadline: &Deadline) -> Exit {
+fn give_up<W: Write>(screen: &mut Screen<W>, arn: &str, deadline: &Deadline) -> Followed {
     screen.clear();
     eprintln!(
         "stagegate: {arn} is still running at the deadline of following it ({}); it continues \
          without us",
         deadline.explain()
     );
-    Exit::StillRunning
+    Followed::StillRunning
 }
 
 /// One poll: the status first (once it is terminal, the history read after it has every event),
 /// then the events not seen yet, printed.
-async fn poll(
-    clients: &Clients,
+async fn poll<S: Source, W: Write>(
+    source: &S,
     arn: &str,
     seen: &mut Seen,
-    screen: &mut Screen,
-) -> Result<aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput, CallError> {
-    let described = clients
-        .sfn
-        .describe_execution()
-        .execution_arn(arn)
-        .send()
-        .await
-        .map_err(|e| CallError::of("DescribeExecution", &e))?;
-    for event in new_events(&clients.sfn, arn, seen.newest).await? {
+    screen: &mut Screen<W>,
+) -> Result<Described, CallError> {
+    let described = source.describe(arn).await?;
+    for event in source.new_events(arn, seen.newest).await? {
         seen.newest = seen.newest.max(event.id());
         let at = event.timestamp().map_or(0.0, |t| t.as_secs_f64());
         let elapsed = at - *seen.first_event.get_or_insert(at);
@@ -304,8 +372,8 @@ async fn finish(
     clients: &Clients,
     arn: &str,
     args: &FollowArgs,
-    described: &aws_sdk_sfn::operation::describe_execution::DescribeExecutionOutput,
-    recorded: Option<(Option<String>, Option<String>)>,
+    described: &Described,
+    recorded: Recorded,
 ) -> Result<Exit, String> {
     let status = described
         .status()
@@ -447,3 +515,6 @@ async fn notification(
     }
     Ok(None)
 }
+
+#[cfg(test)]
+mod tests;
