@@ -2,7 +2,8 @@
 //! paging is written and fixed once. Following a run reads it all, oldest first (1,000 events a
 //! page; a run of a long wave has more); a question about the run's present (what does it wait
 //! for, is it rolling back, what did it resolve) reads newest first and stops at the first page
-//! that answers it, instead of up to 25,000 events every time.
+//! that answers it, instead of up to 25,000 events every time; so does each poll of `follow`,
+//! which stops at the first event it has already seen (`read_new_with`).
 
 use std::future::Future;
 
@@ -65,6 +66,40 @@ where
     Err(format!(
         "GetExecutionHistory: more than {pages} pages of {RECENT_PAGE} events"
     ))
+}
+
+/// The events newer than `seen` (an event id; 0: none seen yet), oldest first: pages from `fetch`
+/// (newest first, with the next page's token) until a page reaches an event already seen or the
+/// history's start. Following a run asks this every poll: the common case is one page, however
+/// long the history already is.
+pub async fn read_new_with<T, E, F, Fut>(
+    mut fetch: F,
+    id: impl Fn(&T) -> i64,
+    seen: i64,
+) -> Result<Vec<T>, E>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), E>>,
+    E: From<String>,
+{
+    let mut new = Vec::new();
+    let mut token = None;
+    // Every page holds an event: a history of MAX_EVENTS cannot take more pages.
+    for _ in 0..MAX_EVENTS {
+        let (page, next) = fetch(token).await?;
+        let reached = page.iter().any(|e| id(e) <= seen);
+        new.extend(page.into_iter().filter(|e| id(e) > seen));
+        match next.filter(|t| !t.is_empty()) {
+            Some(next) if !reached => token = Some(next),
+            _ => {
+                new.sort_by_key(|e| id(e));
+                return Ok(new);
+            }
+        }
+    }
+    Err(E::from(format!(
+        "GetExecutionHistory: more than {MAX_EVENTS} pages"
+    )))
 }
 
 /// The newest steps of an execution's history, as far back as `enough` needs (the predicates in
@@ -130,6 +165,56 @@ mod tests {
         let items: Vec<u32> = (start.saturating_sub(9)..=start).rev().collect();
         let next = (start > 10).then(|| (start - 10).to_string());
         Ok((items, next))
+    }
+
+    /// A history of `len` events (ids 1..=len), read newest first in pages of `size`, counting
+    /// the pages read.
+    async fn history_page(
+        len: i64,
+        size: i64,
+        token: Option<String>,
+        pages: &Cell<u32>,
+    ) -> Result<(Vec<i64>, Option<String>), String> {
+        pages.set(pages.get() + 1);
+        let top: i64 = token
+            .as_deref()
+            .map_or(Ok(len), str::parse)
+            .map_err(|e| format!("{e}"))?;
+        let items: Vec<i64> = (1.max(top - size + 1)..=top).rev().collect();
+        let next = (top > size).then(|| (top - size).to_string());
+        Ok((items, next))
+    }
+
+    #[tokio::test]
+    async fn a_poll_reads_only_the_pages_of_new_events() {
+        let pages = &Cell::new(0);
+        let read = |len: i64, seen: i64| {
+            pages.set(0);
+            read_new_with(
+                move |t| history_page(len, 100, t, pages),
+                |e: &i64| *e,
+                seen,
+            )
+        };
+        // The first read of a long history reads it all, once, oldest first.
+        let all = read(2_550, 0).await;
+        assert_eq!(all.as_ref().map(Vec::len), Ok(2_550));
+        assert_eq!(
+            all.as_ref().map(|a| a.windows(2).all(|w| w[0] < w[1])),
+            Ok(true)
+        );
+        assert_eq!(pages.get(), 26);
+        // Three new events: one page, only them, in order.
+        assert_eq!(read(2_553, 2_550).await, Ok(vec![2_551, 2_552, 2_553]));
+        assert_eq!(pages.get(), 1);
+        // Nothing new: still one page, nothing printed twice.
+        assert_eq!(read(2_553, 2_553).await, Ok(vec![]));
+        assert_eq!(pages.get(), 1);
+        // More new events than a page: the pages that hold them, and no further.
+        let many = read(2_803, 2_553).await;
+        assert_eq!(many.as_ref().map(Vec::len), Ok(250));
+        assert_eq!(many.as_ref().map(|m| m.first().copied()), Ok(Some(2_554)));
+        assert_eq!(pages.get(), 3);
     }
 
     #[tokio::test]

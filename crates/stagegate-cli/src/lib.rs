@@ -1,4 +1,5 @@
-//! The `stagegate` command's library: following an execution (`follow`), the lines a person sees
+//! The `stagegate` command's library: following an execution (`follow`; when it stops waiting:
+//! `deadline`; which failures it rides out: `retry`), the lines a person sees
 //! (`progress`), answering approvals and aborting (`operator`), a game's stages at a glance
 //! (`status`), what a history says about a run's present (`steps`), and the two readers the
 //! workspace tests share with it, so the CLI and the e2e and soak tiers read a run the same way:
@@ -7,6 +8,7 @@
 //! parse with the same types.
 
 pub mod cli;
+pub mod deadline;
 pub mod envelope;
 pub mod exit;
 pub mod follow;
@@ -15,6 +17,7 @@ pub mod operator;
 pub mod output;
 pub mod progress;
 pub mod reference;
+pub mod retry;
 pub mod source;
 pub mod status;
 pub mod steps;

@@ -131,10 +131,7 @@ fn main() -> ExitCode {
             Command::Status(mut args) => {
                 // `--output json` and `--json` print the same `StatusReport`.
                 args.json = format == Format::Json;
-                print!("{}", status::run(&args).await?);
-                if format == Format::Json {
-                    println!();
-                }
+                status::watch::print(&args).await?;
                 Ok(Exit::Done)
             }
         }

@@ -1,11 +1,17 @@
-//! What a person following a gate sees: one line per step, from the execution history.
+//! What a person following a gate sees: one line per step, from the execution history; and, when
+//! the output is a terminal, one live line under them (`Live`, `live_line`), rewritten in place,
+//! that says what the run is doing and how long each wait has left: the bake, the approval, the
+//! follower's own deadline. A run waits hours with nothing new in its history; without it the
+//! screen looks hung. Not a terminal: the plain lines only, as a log or a script wants them.
 
 use serde::Deserialize;
 use serde_json::Value;
+use stagegate::approval::Answer;
 use stagegate::deployment::ResultCode;
 use stagegate::handlers::notify::NotifyOutput;
 use stagegate::policy::{Action, Phase};
 use stagegate::state::{rfc3339, GateState};
+use time::OffsetDateTime;
 
 use crate::envelope::Envelope;
 
@@ -15,9 +21,9 @@ pub fn state_entered(elapsed_s: f64, name: &str) -> String {
     format!("[{elapsed_s:>6.1}s] {name}")
 }
 
-/// Summarises a task's output: a gate state (what the deployment is doing and what comes next)
-/// or the notify result. Both are read as the core's types: an output that is neither says so,
-/// with the field serde stopped at, rather than printing "-".
+/// Summarises a task's output: a gate state (what the deployment is doing and what comes next),
+/// an approval's answer or the notify result. Each is read as the core's type: an output that is
+/// not what it claims says so, with the field serde stopped at, rather than printing "-".
 pub fn task_output(output: &str) -> Option<String> {
     let value: Value = serde_json::from_str(output).ok()?;
     // lambda:invoke wraps the function's result in Payload.
@@ -33,6 +39,23 @@ pub fn task_output(output: &str) -> Option<String> {
                 n.subject
             ),
             Err(e) => format!("{INDENT}notify output not understood: {e}"),
+        });
+    }
+    // The task that waited for an approval returns the answer `stagegate approve|reject|abort`
+    // sent (SendTaskSuccess), not a gate state.
+    if payload.get("decision").is_some() {
+        return Some(match Answer::deserialize(&payload) {
+            Ok(a) => {
+                let mut line = format!("{INDENT}answered {}", a.decision.as_str());
+                if let Some(by) = &a.by {
+                    line.push_str(&format!(" by {by}"));
+                }
+                if let Some(reason) = &a.reason {
+                    line.push_str(&format!(": {}", short(reason, 240)));
+                }
+                line
+            }
+            Err(e) => format!("{INDENT}approval answer not understood: {e}"),
         });
     }
     match GateState::deserialize(&payload) {
@@ -133,6 +156,93 @@ fn shown(id: &str) -> &str {
         "-"
     } else {
         id
+    }
+}
+
+/// What the live line knows: the state the run is in, and the ends of its current waits, as the
+/// history says them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Live {
+    pub state: String,
+    /// The bake window's end, while the run bakes.
+    pub bake_until: Option<OffsetDateTime>,
+    /// When the pending approval times out, while the run waits for one.
+    pub approval_until: Option<OffsetDateTime>,
+}
+
+impl Live {
+    /// A state was entered.
+    pub fn entered(&mut self, name: &str) {
+        name.clone_into(&mut self.state);
+    }
+
+    /// A task returned `output`: a gate state says which wait the run is in (none: both end).
+    pub fn task_output(&mut self, output: &str) {
+        let Some(state) = serde_json::from_str::<Value>(output)
+            .ok()
+            .map(|v| match v {
+                Value::Object(mut o) if o.contains_key("Payload") => {
+                    o.remove("Payload").unwrap_or_default()
+                }
+                other => other,
+            })
+            .and_then(|payload| GateState::deserialize(&payload).ok())
+        else {
+            return;
+        };
+        let waiting = state.action == Action::Wait && state.abort.is_none();
+        self.bake_until = state
+            .bake_window
+            .as_ref()
+            .filter(|_| waiting && state.phase == Phase::Bake)
+            .map(|w| w.ends_at);
+        self.approval_until = state
+            .approval
+            .as_ref()
+            .filter(|a| state.phase == Phase::Approval && a.answer.is_none())
+            .map(|a| a.expires_at);
+    }
+}
+
+/// The live line at `now`: `Poll | bake 4m10s left | approval 12m00s left to answer | stops
+/// waiting in 2h59m`; the follower's deadline is left out when unknown.
+pub fn live_line(live: &Live, deadline: Option<OffsetDateTime>, now: OffsetDateTime) -> String {
+    let mut parts = vec![if live.state.is_empty() {
+        "starting".to_owned()
+    } else {
+        live.state.clone()
+    }];
+    if let Some(end) = live.bake_until {
+        parts.push(format!("bake {} left", left(end, now)));
+    }
+    if let Some(end) = live.approval_until {
+        parts.push(format!("approval {} left to answer", left(end, now)));
+    }
+    if let Some(end) = deadline {
+        parts.push(format!("stops waiting in {}", left(end, now)));
+    }
+    parts.join(" | ")
+}
+
+/// The live line drawn over the current terminal line: back to its start, the text, the rest of
+/// the line cleared (a shorter line leaves nothing of the longer one before it).
+pub fn redraw(line: &str) -> String {
+    format!("\r{line}\x1b[K")
+}
+
+/// Clears the live line so an ordinary line can be printed in its place.
+pub const CLEAR: &str = "\r\x1b[K";
+
+/// Time from `now` to `end`, to the second below an hour, to the minute above; 0s once past.
+fn left(end: OffsetDateTime, now: OffsetDateTime) -> String {
+    let secs = (end - now).whole_seconds().max(0);
+    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
+    if h > 0 {
+        format!("{h}h{m:02}m")
+    } else if m > 0 {
+        format!("{m}m{s:02}s")
+    } else {
+        format!("{s}s")
     }
 }
 
@@ -274,6 +384,60 @@ mod tests {
     }
 
     #[test]
+    fn the_live_line_counts_down_the_waits_it_is_in() {
+        let mut live = Live::default();
+        let deadline = Some(T + time::Duration::seconds(3 * 3600 + 125));
+        assert_eq!(
+            live_line(&live, deadline, T),
+            "starting | stops waiting in 3h02m"
+        );
+        live.entered("Poll");
+        // Baking: the window's end.
+        let mut s = state(Action::Wait, Phase::Bake);
+        s.bake_window = Some(BakeWindow {
+            started_at: T,
+            ends_at: T + time::Duration::seconds(250),
+            checks: 1,
+            readings: vec![],
+            ignored_read_errors: 0,
+            last_read_error: None,
+            failure: None,
+            passed_at: None,
+        });
+        live.task_output(&invoked(&s));
+        assert_eq!(
+            live_line(&live, deadline, T),
+            "Poll | bake 4m10s left | stops waiting in 3h02m"
+        );
+        assert_eq!(
+            live_line(&live, None, T + time::Duration::seconds(300)),
+            "Poll | bake 0s left"
+        );
+        // Awaiting approval: the time left to answer; the bake is over.
+        live.entered("AwaitApproval");
+        let mut s = state(Action::Wait, Phase::Approval);
+        s.approval = Some(stagegate::approval::Approval {
+            stage_name: "prod".into(),
+            timeout_seconds: 3600,
+            requested_at: T,
+            expires_at: T + time::Duration::seconds(3600),
+            serving_snapshot_id: None,
+            answer: None,
+        });
+        live.task_output(&invoked(&s));
+        assert_eq!(
+            live_line(&live, None, T + time::Duration::seconds(59)),
+            "AwaitApproval | approval 59m01s left to answer"
+        );
+        // Deploying: no wait of its own to show; an output that is not a gate state changes
+        // nothing.
+        live.task_output(&invoked(&state(Action::Wait, Phase::Deploy)));
+        live.task_output("not json");
+        assert_eq!(live_line(&live, None, T), "AwaitApproval");
+        assert_eq!(redraw("x"), "\rx\x1b[K");
+    }
+
+    #[test]
     fn waiting_deployment() {
         let s = state(Action::Wait, Phase::Deploy);
         assert_eq!(
@@ -348,6 +512,24 @@ mod tests {
             json!({"errorType": "StageGate.InvalidInput", "errorMessage": "bad field"}).to_string();
         assert!(task_failed("StageGate.InvalidInput", &cause)
             .ends_with("StageGate.InvalidInput: bad field"));
+    }
+
+    /// The answer to an approval (the output of the task that waited for it, as `stagegate
+    /// approve|reject|abort` sent it) is a line of its own, not "not understood as a gate state".
+    #[test]
+    fn an_approval_answer_says_who_answered_what() {
+        let answer = json!({"decision": "APPROVE", "by": "arn:aws:sts::1:assumed-role/ops/ana",
+            "reason": "release 1.1", "at": "2026-03-01T12:00:00Z"});
+        assert_eq!(
+            task_output(&answer.to_string()).as_deref().map(str::trim),
+            Some("answered APPROVE by arn:aws:sts::1:assumed-role/ops/ana: release 1.1")
+        );
+        let bare = json!({"decision": "REJECT", "by": null, "reason": null,
+            "at": "2026-03-01T12:00:00Z"});
+        assert_eq!(
+            task_output(&bare.to_string()).as_deref().map(str::trim),
+            Some("answered REJECT")
+        );
     }
 
     /// A renamed field is not printed as "-": the line says which field the contract lost.

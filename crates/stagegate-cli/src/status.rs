@@ -1,7 +1,8 @@
 //! `stagegate status`: per stage of a game, what serves now, the last gate runs and how they
 //! ended, an approval waiting for an answer and a freeze in force, as a table a person reads at a
-//! glance or as JSON (`StatusReport`) for scripts. It exists so that "what is on prod, and what
-//! is the gate doing to it" is one command instead of the console of two services.
+//! glance or as JSON (`StatusReport`) for scripts, once or again and again (`--watch`, `watch`).
+//! It exists so that "what is on prod, and what is the gate doing to it" is one command instead
+//! of the console of two services.
 //!
 //! Where things come from: the stages from GameSparks `ListStages` (or `--stages`), what a stage
 //! serves from its deployment history (`stagegate::history::serving_snapshot`, the rule the
@@ -66,6 +67,16 @@ pub struct StatusArgs {
     /// `--output json`.
     #[arg(long)]
     pub json: bool,
+    /// Print the report again every --interval seconds until interrupted: in a terminal redrawn
+    /// in place, otherwise one report after another, separated by a blank line.
+    #[arg(long)]
+    watch: bool,
+    /// Seconds between reports with --watch.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    interval: u64,
+    /// With --watch: stop after this many reports (for scripts).
+    #[arg(long, requires = "watch", value_parser = clap::value_parser!(u64).range(1..))]
+    count: Option<u64>,
     /// AWS region (default: the standard chain).
     #[arg(long)]
     region: Option<String>,
@@ -756,6 +767,8 @@ async fn describe(sfn: &aws_sdk_sfn::Client, arn: &str, game: &str) -> Result<Ex
     }
     Ok(execution)
 }
+
+pub mod watch;
 
 #[cfg(test)]
 mod tests;

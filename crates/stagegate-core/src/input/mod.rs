@@ -6,9 +6,10 @@
 //! The first folder of the flow (input -> decide -> state -> message): `fields` holds the API
 //! model's rules every field is checked against, `raw` the input as written (and its JSON
 //! Schema, from the same rules), `seconds` the bounded numbers, `token` the idempotent
-//! ClientTokens.
+//! ClientTokens, `longest` the longest a run of the input may last.
 
 pub mod fields;
+mod longest;
 mod raw;
 mod seconds;
 pub mod token;
