@@ -5,14 +5,18 @@
 //! an execution's history (`history`) and a notification as the topic's SQS subscriber receives
 //! it (`envelope`).
 
+pub mod aws;
 pub mod cli;
 pub mod envelope;
+pub mod errors;
 pub mod exit;
 pub mod follow;
 pub mod history;
+pub mod manual;
 pub mod operator;
 pub mod progress;
 pub mod source;
 pub mod status;
 pub mod steps;
+pub mod target;
 pub mod validate;
