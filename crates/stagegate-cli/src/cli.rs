@@ -250,6 +250,119 @@ mod tests {
         assert_eq!(fine.map(|c| check_arguments(&c.command)).ok(), Some(Ok(())));
     }
 
+    const MACHINE: &str = "arn:aws:states:eu-west-1:1:stateMachine:gate";
+    const RUN: &str = "arn:aws:states:eu-west-1:1:execution:gate:run-1";
+
+    fn parsed(args: &[&str]) -> Result<Command, String> {
+        Cli::try_parse_from(std::iter::once("stagegate").chain(args.iter().copied()))
+            .map(|c| c.command)
+            .map_err(|e| e.kind().to_string())
+    }
+
+    #[test]
+    fn run_and_validate_take_an_input_or_a_game_and_a_stage() {
+        let sm = ["--state-machine-arn", MACHINE];
+        let run = |rest: &[&str]| parsed(&[&["run"][..], &sm, rest].concat());
+        assert!(run(&["--input", "{}"]).is_ok());
+        let Ok(Command::Run { input, .. }) = run(&["--game", "g", "--stage", "dev"]) else {
+            panic!("--game and --stage were refused")
+        };
+        assert_eq!(
+            (input.game.as_deref(), input.stage.as_deref(), input.snapshot.as_str()),
+            (Some("g"), Some("dev"), "latest")
+        );
+        assert!(run(&["--game", "g", "--stage", "dev", "--snapshot", "v1"]).is_ok());
+        // Neither, both, or half of the common case: refused by clap.
+        for refused in [
+            &[][..],
+            &["--input", "{}", "--game", "g", "--stage", "dev"],
+            &["--input", "{}", "--snapshot", "v1"],
+            &["--game", "g"],
+            &["--stage", "dev"],
+        ] {
+            assert!(run(refused).is_err(), "{refused:?} was accepted");
+        }
+        assert!(parsed(&["validate", "--game", "g", "--stage", "dev"]).is_ok());
+        assert!(parsed(&["validate"]).is_err());
+    }
+
+    #[test]
+    fn an_execution_is_named_by_name_with_the_state_machine_or_by_arn() {
+        for verb in ["approve", "follow"] {
+            for flag in ["--execution", "--execution-arn"] {
+                let by_arn = parsed(&[verb, flag, RUN]).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(check_arguments(&by_arn), Ok(()), "{verb} {flag}");
+            }
+            let by_name = parsed(&[verb, "--execution", "run-1", "--state-machine-arn", MACHINE])
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(check_arguments(&by_name), Ok(()), "{verb}");
+            let context = error_context(&by_name, |_| None);
+            assert_eq!(context.execution.as_deref(), Some(RUN), "{verb}");
+        }
+    }
+
+    #[test]
+    fn an_arn_of_the_wrong_kind_or_region_is_refused_before_any_aws_call() {
+        let refused = |args: &[&str]| {
+            parsed(args)
+                .and_then(|c| check_arguments(&c))
+                .err()
+                .unwrap_or_default()
+        };
+        assert!(refused(&["abort", "--execution-arn", MACHINE, "--reason", "r"])
+            .starts_with("--execution is a state machine ARN"));
+        assert!(refused(&["run", "--state-machine-arn", RUN, "--input", "{}"])
+            .starts_with("--state-machine-arn is an execution ARN"));
+        assert!(refused(&["status", "--game", "g", "--state-machine-arn", RUN])
+            .starts_with("--state-machine-arn is an execution ARN"));
+        assert!(
+            refused(&["follow", "--execution", RUN, "--region", "us-east-1"])
+                .starts_with("--region us-east-1 contradicts the ARN")
+        );
+        assert!(refused(&[
+            "reject",
+            "--execution",
+            "run-1",
+            "--state-machine-arn",
+            "arn:aws:lambda:eu-west-1:1:function:f",
+            "--reason",
+            "r"
+        ])
+        .contains("not of Step Functions"));
+    }
+
+    #[test]
+    fn a_failure_names_the_endpoint_option_or_variable_that_set_it() {
+        let status = parsed(&[
+            "status",
+            "--game",
+            "g",
+            "--state-machine-arn",
+            MACHINE,
+            "--gamesparks-endpoint-url",
+            "http://127.0.0.1:1",
+            "--profile",
+            "ops",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let context = error_context(&status, |var| {
+            (var == "AWS_ENDPOINT_URL").then(|| "http://localhost:4566".to_owned())
+        });
+        assert_eq!(context.profile.as_deref(), Some("ops"));
+        let set: Vec<(&str, &str)> = context
+            .endpoints
+            .iter()
+            .map(|e| (e.service, e.set_by.as_str()))
+            .collect();
+        assert_eq!(
+            set,
+            [
+                ("Step Functions", "AWS_ENDPOINT_URL"),
+                ("GameSparks", "--gamesparks-endpoint-url")
+            ]
+        );
+    }
+
     #[test]
     fn help_prints_the_exit_codes() {
         use clap::CommandFactory;
