@@ -268,7 +268,11 @@ mod tests {
             panic!("--game and --stage were refused")
         };
         assert_eq!(
-            (input.game.as_deref(), input.stage.as_deref(), input.snapshot.as_str()),
+            (
+                input.game.as_deref(),
+                input.stage.as_deref(),
+                input.snapshot.as_str()
+            ),
             (Some("g"), Some("dev"), "latest")
         );
         assert!(run(&["--game", "g", "--stage", "dev", "--snapshot", "v1"]).is_ok());
@@ -309,12 +313,18 @@ mod tests {
                 .err()
                 .unwrap_or_default()
         };
-        assert!(refused(&["abort", "--execution-arn", MACHINE, "--reason", "r"])
-            .starts_with("--execution is a state machine ARN"));
-        assert!(refused(&["run", "--state-machine-arn", RUN, "--input", "{}"])
-            .starts_with("--state-machine-arn is an execution ARN"));
-        assert!(refused(&["status", "--game", "g", "--state-machine-arn", RUN])
-            .starts_with("--state-machine-arn is an execution ARN"));
+        assert!(
+            refused(&["abort", "--execution-arn", MACHINE, "--reason", "r"])
+                .starts_with("--execution is a state machine ARN")
+        );
+        assert!(
+            refused(&["run", "--state-machine-arn", RUN, "--input", "{}"])
+                .starts_with("--state-machine-arn is an execution ARN")
+        );
+        assert!(
+            refused(&["status", "--game", "g", "--state-machine-arn", RUN])
+                .starts_with("--state-machine-arn is an execution ARN")
+        );
         assert!(
             refused(&["follow", "--execution", RUN, "--region", "us-east-1"])
                 .starts_with("--region us-east-1 contradicts the ARN")

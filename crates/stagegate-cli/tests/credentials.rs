@@ -20,7 +20,13 @@ fn scratch(name: &str) -> PathBuf {
 /// leave the machine (the endpoint is a closed local port, instance metadata off).
 fn follow(home: &Path, env: &[(&str, &str)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_stagegate"))
-        .args(["follow", "--execution", "run-1", "--state-machine-arn", MACHINE])
+        .args([
+            "follow",
+            "--execution",
+            "run-1",
+            "--state-machine-arn",
+            MACHINE,
+        ])
         .env_clear()
         .env("HOME", home)
         .env("AWS_CONFIG_FILE", home.join("config"))
