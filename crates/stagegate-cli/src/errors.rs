@@ -1,8 +1,8 @@
 //! What to do about a failure, said to the person who ran the command.
 //!
-//! The SDK's errors name what broke in its own terms ("dispatch failure: io error", "no
-//! providers in chain provided credentials", "requires following cargo feature(s) enabled:
-//! credentials-sso"), which a person in the middle of a deployment cannot act on. Every command
+//! The SDK's errors name what broke in its own terms ("dispatch failure: io error", "the
+//! credential provider was not enabled: no providers in chain provided credentials", "requires
+//! following cargo feature(s) enabled: credentials-sso"), which a person in the middle of a deployment cannot act on. Every command
 //! ends with one message (`Result<_, String>`, the sources of an SDK error joined by
 //! `history::error_text`); this module recognises the few failures that have one fix (no
 //! credentials, no region, an SSO profile, an endpoint that cannot be reached, an execution that
@@ -33,8 +33,7 @@ pub fn classify(message: &str) -> Option<Problem> {
         Some(Problem::SsoProfile)
     } else if has("was not defined") && has("profile") {
         Some(Problem::UnknownProfile)
-    } else if has("no providers in chain provided credentials")
-        || has("the credential provider was not enabled")
+    } else if has("the credential provider was not enabled")
         || has("did not contain credential information")
     {
         Some(Problem::NoCredentials)
@@ -170,8 +169,8 @@ pub fn fix(problem: Problem, context: &Context) -> String {
                     .collect();
                 format!(
                     "An endpoint could not be reached; the command was pointed at:\n{}\n\
-                     Is it running (the local stack: `cargo run --bin stagegate-local`)? Otherwise correct or \
-                     unset what set it to use AWS's own endpoints.",
+                     Is it running (the local stack: `cargo run --bin stagegate-local`)? \
+                     Otherwise correct or unset what set it to use AWS's own endpoints.",
                     listed.join("\n")
                 )
             }
@@ -232,6 +231,13 @@ mod tests {
         for needle in ["AWS_PROFILE", "aws configure", "AWS_ACCESS_KEY_ID", "`ops`"] {
             assert!(said.contains(needle), "{needle}: {said}");
         }
+        // A profile with neither keys nor a way to get them, as the profile provider says it.
+        let empty = Sdk::construction_failure(
+            aws_credential_types::provider::error::CredentialsError::invalid_configuration(
+                "profile `ops` did not contain credential information",
+            ),
+        );
+        assert_eq!(classify(&error_text(&empty)), Some(Problem::NoCredentials));
     }
 
     #[test]
