@@ -272,6 +272,28 @@ mod tests {
     }
 
     #[test]
+    fn a_profile_that_does_not_exist_is_named() {
+        let error = Sdk::dispatch_failure(ConnectorError::other(
+            aws_credential_types::provider::error::CredentialsError::invalid_configuration(
+                "profile `nope` was not defined: could not find source profile nope referenced \
+                 from the root profile",
+            )
+            .into(),
+            None,
+        ));
+        let context = Context {
+            profile: Some("nope".into()),
+            ..Context::default()
+        };
+        let said = explain(&error_text(&error), &context);
+        assert!(
+            said.contains("The profile `nope` is in neither ~/.aws/config nor"),
+            "{said}"
+        );
+        assert!(said.contains("aws configure --profile nope"), "{said}");
+    }
+
+    #[test]
     fn an_unreachable_endpoint_is_named_with_what_set_it() {
         let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
         let error = Sdk::dispatch_failure(ConnectorError::io(refused.into()));
