@@ -317,6 +317,8 @@ mod tests {
             .contains("SQS at http://localhost:4566 (set by --endpoint-url)"));
         let stalled = Sdk::dispatch_failure(ConnectorError::timeout("read timeout".into()));
         assert!(explain(&error_text(&stalled), &Context::default()).contains("HTTPS_PROXY"));
+        let attempt = Sdk::timeout_error("attempt timeout");
+        assert_eq!(classify(&error_text(&attempt)), Some(Problem::Unreachable));
     }
 
     #[test]
