@@ -16,9 +16,10 @@ use crate::validate;
 
 /// The execution input of `run` and `validate`: `--input`, or the three fields of the common case.
 #[derive(Args, Clone, Debug)]
+#[group(required = true, multiple = true)]
 pub struct InputArgs {
     /// The execution input: JSON, @FILE, file://PATH, or - (stdin).
-    #[arg(long, required_unless_present = "game", conflicts_with_all = ["game", "stage", "snapshot"])]
+    #[arg(long, conflicts_with_all = ["game", "stage", "snapshot"])]
     pub input: Option<String>,
     /// The game (GameSparks game name), instead of --input: with --stage, the input
     /// {"gameName": GAME, "stageName": STAGE, "snapshotId": SNAPSHOT}.
