@@ -3,7 +3,10 @@
 //! (`status`), what a history says about a run's present (`steps`), and the two readers the
 //! workspace tests share with it, so the CLI and the e2e and soak tiers read a run the same way:
 //! an execution's history (`history`) and a notification as the topic's SQS subscriber receives
-//! it (`envelope`).
+//! it (`envelope`). Before any of that: what the person named (`target`: an execution by name or
+//! ARN, checked for its kind), the input (`source`), the one AWS configuration every command
+//! loads (`aws`: profile, region, timeouts), the fix a failure needs (`errors`), and what is
+//! generated from the clap definitions (`manual`: completions, the man page).
 
 pub mod aws;
 pub mod cli;
