@@ -182,8 +182,9 @@ pub fn fix(problem: Problem, context: &Context) -> String {
                 .unwrap_or("the execution given");
             format!(
                 "There is no execution {execution} in this account and region: check its name, \
-                 the state machine, the region and the profile. `stagegate status --game GAME` \
-                 lists a game's runs by name."
+                 the state machine, the region and the profile (AWS_REGION or the profile's \
+                 region is used before the ARN's). `stagegate status --game GAME` lists a game's \
+                 runs by name."
             )
         }
     }
@@ -337,6 +338,7 @@ mod tests {
             "{said}"
         );
         assert!(said.contains("stagegate status"), "{said}");
+        assert!(said.contains("AWS_REGION"), "{said}");
     }
 
     #[test]
