@@ -13,9 +13,12 @@
 //! parameters, the game). Every subcommand `stagegate --help` lists must be run here and be the
 //! command of some policy.
 //!
-//! The runs: `validate` (no AWS call at all), `run` (a dev deployment, its notification read with `--queue-url`) and `follow` of
-//! it; while a prod run awaits approval, `status` (stages from ListStages) and `reject`; a second
-//! prod run `approve`d, then `abort`ed while it deploys (the Parameter Store request).
+//! The runs: `validate`, `completions` and `man` (no AWS call at all), `run` (a dev deployment
+//! given as `--game/--stage/--snapshot`, its notification read with `--queue-url`) and `follow`
+//! of it; while a prod run awaits approval, `status` (stages from ListStages) and `reject` (the
+//! run by its name, with STATE_MACHINE_ARN); a second prod run `approve`d, then `abort`ed by name
+//! while it deploys (the Parameter Store request). Naming a run builds its ARN on this machine:
+//! the calls, and so the policies, are those of the ARN.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -171,14 +174,32 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
         "`stagegate validate` made {} AWS calls; it needs none",
         calls.len()
     );
-    let without_aws = BTreeSet::from(["validate".to_owned()]);
+    let mut without_aws = BTreeSet::from(["validate".to_owned()]);
+    // Generated from the clap definitions: no AWS either.
+    for (command, args) in [
+        ("completions", &["completions", "bash"][..]),
+        ("man", &["man"][..]),
+    ] {
+        let (out, calls) = relays.cli(&ctx, args).await?;
+        check!(out.contains("approve"), "`stagegate {command}`: {out}");
+        check!(
+            calls.is_empty(),
+            "`stagegate {command}` made {} AWS calls; it needs none",
+            calls.len()
+        );
+        without_aws.insert(command.to_owned());
+    }
     let (out, calls) = relays
         .cli(
             &ctx,
             &[
                 "run",
-                "--input",
-                &dev,
+                "--game",
+                "space-raiders",
+                "--stage",
+                "dev",
+                "--snapshot",
+                V11,
                 "--name",
                 "cli-permissions-run",
                 "--poll-interval-ms",
@@ -228,8 +249,8 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
             &ctx,
             &[
                 "reject",
-                "--execution-arn",
-                &waiting,
+                "--execution",
+                name_of(&waiting),
                 "--reason",
                 "e2e: cli permissions",
             ],
@@ -271,8 +292,8 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
             &ctx,
             &[
                 "abort",
-                "--execution-arn",
-                &approved,
+                "--execution",
+                name_of(&approved),
                 "--reason",
                 "e2e: cli permissions",
             ],
@@ -295,6 +316,11 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
         problems.join("\n      ")
     );
     Ok(())
+}
+
+/// An execution's name, as `stagegate status` shows it: the last part of its ARN.
+fn name_of(arn: &str) -> &str {
+    arn.rsplit(':').next().unwrap_or(arn)
 }
 
 fn with_approval(mut input: Value) -> Value {

@@ -58,7 +58,16 @@ const TIERS: &[Tier] = &[
         what: "unit tests next to the code (decisions, handlers on fakes, adapters)",
         program: Program::Cargo,
         needs_tools: false,
-        args: &["test", "--workspace", "--all-features", "--lib", "--bins"],
+        // And the CLI's credential fixes, which need the built binary (crates/stagegate-cli/tests).
+        args: &[
+            "test",
+            "--workspace",
+            "--all-features",
+            "--lib",
+            "--bins",
+            "--test",
+            "credentials",
+        ],
     },
     Tier {
         name: "properties",

@@ -4,7 +4,10 @@
 
 use clap::{Parser, Subcommand};
 
-use crate::{follow, operator, output, status};
+use crate::aws::{self, AwsArgs};
+use crate::source::InputArgs;
+use crate::target::{self, Kind};
+use crate::{errors, follow, operator, output, status};
 
 #[derive(Parser)]
 #[command(
@@ -29,9 +32,8 @@ pub enum Command {
         /// The gate's state machine.
         #[arg(long, env = "STATE_MACHINE_ARN")]
         state_machine_arn: String,
-        /// The execution input as JSON, or @FILE.
-        #[arg(long)]
-        input: String,
+        #[command(flatten)]
+        input: InputArgs,
         /// Execution name (default: stagegate-<time>).
         #[arg(long)]
         name: Option<String>,
@@ -47,14 +49,13 @@ pub enum Command {
     /// Check an execution input with the gate's own parser, without AWS: exit 0 and a summary
     /// of the run it describes (defaults filled in), or exit 2 and the field and rule it breaks.
     Validate {
-        /// The execution input as JSON, or @FILE.
-        #[arg(long)]
-        input: String,
+        #[command(flatten)]
+        input: InputArgs,
     },
     /// Follow an execution that is already running.
     Follow {
-        #[arg(long)]
-        execution_arn: String,
+        #[command(flatten)]
+        execution: ExecutionArgs,
         #[command(flatten)]
         follow: follow::FollowArgs,
     },
@@ -84,15 +85,41 @@ pub enum Command {
     /// Per stage of a game: what serves now, the last gate runs and how they ended, a pending
     /// approval, a freeze in force. A table, or JSON with --output json (alias --json).
     Status(status::StatusArgs),
+    /// Print the shell completion script for SHELL to stdout, e.g. `stagegate completions bash >
+    /// ~/.local/share/bash-completion/completions/stagegate` (no AWS call).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, e.g. `stagegate man | man -l -` (no AWS call).
+    Man,
+}
+
+/// The execution a command acts on, by name or by ARN.
+#[derive(clap::Args, Clone, Debug)]
+pub struct ExecutionArgs {
+    /// The execution: its name, as `stagegate status` shows it (with --state-machine-arn), or
+    /// its ARN.
+    #[arg(long, visible_alias = "execution-arn", value_name = "NAME|ARN")]
+    pub execution: String,
+    /// The gate's state machine, to find an execution by its name.
+    #[arg(long, env = "STATE_MACHINE_ARN")]
+    pub state_machine_arn: Option<String>,
+}
+
+impl ExecutionArgs {
+    /// The execution's ARN; a name or an ARN of the wrong kind is refused with what was given.
+    pub fn arn(&self) -> Result<String, String> {
+        target::execution_arn(&self.execution, self.state_machine_arn.as_deref())
+    }
 }
 
 #[derive(clap::Args)]
 pub struct Target {
-    #[arg(long)]
-    pub execution_arn: String,
-    /// AWS region (default: the standard chain).
-    #[arg(long)]
-    pub region: Option<String>,
+    #[command(flatten)]
+    pub execution: ExecutionArgs,
+    #[command(flatten)]
+    pub aws: AwsArgs,
     /// Endpoint for Step Functions, SSM and STS, e.g. the local stack (also AWS_ENDPOINT_URL_SFN,
     /// AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL).
     #[arg(long)]
@@ -100,20 +127,102 @@ pub struct Target {
 }
 
 impl Target {
-    pub async fn operator(&self) -> operator::Operator {
-        operator::Operator::new(self.region.clone(), self.endpoint_url.clone()).await
+    /// The clients for the execution, and its ARN.
+    pub async fn operator(&self) -> Result<(operator::Operator, String), String> {
+        let arn = self.execution.arn()?;
+        let operator = operator::Operator::new(&self.aws, self.endpoint_url.clone(), &arn).await?;
+        Ok((operator, arn))
     }
 }
 
 /// What the arguments alone can tell is wrong, before any AWS call (clients included: the region
-/// chain may already ask the instance metadata service).
+/// chain may already ask the instance metadata service): a reason the gate would refuse, an ARN
+/// of the wrong kind, a --region that is not the ARN's.
 pub fn check_arguments(command: &Command) -> Result<(), String> {
     match command {
-        Command::Approve { reason, .. } => operator::check_reason(reason.as_deref()),
-        Command::Reject { reason, .. } | Command::Abort { reason, .. } => {
-            operator::check_reason(Some(reason))
+        Command::Run {
+            state_machine_arn,
+            follow,
+            ..
+        } => {
+            target::expect(state_machine_arn, Kind::StateMachine, "--state-machine-arn")?;
+            region_agrees(&follow.aws, state_machine_arn)
         }
-        _ => Ok(()),
+        Command::Follow { execution, follow } => region_agrees(&follow.aws, &execution.arn()?),
+        Command::Approve { reason, target } => {
+            operator::check_reason(reason.as_deref())?;
+            region_agrees(&target.aws, &target.execution.arn()?)
+        }
+        Command::Reject { reason, target } | Command::Abort { reason, target } => {
+            operator::check_reason(Some(reason))?;
+            region_agrees(&target.aws, &target.execution.arn()?)
+        }
+        Command::Status(args) => {
+            target::expect(
+                &args.state_machine_arn,
+                Kind::StateMachine,
+                "--state-machine-arn",
+            )?;
+            region_agrees(&args.aws, &args.state_machine_arn)
+        }
+        Command::Validate { .. } | Command::Completions { .. } | Command::Man => Ok(()),
+    }
+}
+
+fn region_agrees(args: &AwsArgs, arn: &str) -> Result<(), String> {
+    aws::choose_region(args.region.as_deref(), None, Some(arn)).map(|_| ())
+}
+
+/// What a failure's fix may name (`errors::explain`): the profile, the endpoints the command was
+/// pointed at and what pointed it there, the execution. `lookup` reads the environment.
+pub fn error_context(
+    command: &Command,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> errors::Context {
+    let with = |aws: &AwsArgs, execution: Option<String>| errors::Context {
+        profile: aws.profile.clone(),
+        endpoints: Vec::new(),
+        execution,
+    };
+    const SFN: (&str, &str) = ("Step Functions", "SFN");
+    match command {
+        Command::Run { follow, .. } | Command::Follow { follow, .. } => {
+            let execution = match command {
+                Command::Follow { execution, .. } => execution.arn().ok(),
+                _ => None,
+            };
+            with(&follow.aws, execution).with_endpoints(
+                follow.endpoint_url.as_deref(),
+                "--endpoint-url",
+                &[SFN, ("SQS", "SQS")],
+                lookup,
+            )
+        }
+        Command::Approve { target, .. }
+        | Command::Reject { target, .. }
+        | Command::Abort { target, .. } => with(&target.aws, target.execution.arn().ok())
+            .with_endpoints(
+                target.endpoint_url.as_deref(),
+                "--endpoint-url",
+                &[SFN, ("SSM", "SSM"), ("STS", "STS")],
+                lookup,
+            ),
+        Command::Status(args) => with(&args.aws, None)
+            .with_endpoints(
+                args.endpoint_url.as_deref(),
+                "--endpoint-url",
+                &[SFN],
+                &lookup,
+            )
+            .with_endpoints(
+                args.gamesparks_endpoint_url.as_deref(),
+                "--gamesparks-endpoint-url",
+                &[("GameSparks", "GAMESPARKS")],
+                &lookup,
+            ),
+        Command::Validate { .. } | Command::Completions { .. } | Command::Man => {
+            errors::Context::default()
+        }
     }
 }
 
@@ -145,6 +254,129 @@ mod tests {
         }
         let fine = Cli::try_parse_from(["stagegate", "approve", "--execution-arn", arn]);
         assert_eq!(fine.map(|c| check_arguments(&c.command)).ok(), Some(Ok(())));
+    }
+
+    const MACHINE: &str = "arn:aws:states:eu-west-1:1:stateMachine:gate";
+    const RUN: &str = "arn:aws:states:eu-west-1:1:execution:gate:run-1";
+
+    fn parsed(args: &[&str]) -> Result<Command, String> {
+        Cli::try_parse_from(std::iter::once("stagegate").chain(args.iter().copied()))
+            .map(|c| c.command)
+            .map_err(|e| e.kind().to_string())
+    }
+
+    #[test]
+    fn run_and_validate_take_an_input_or_a_game_and_a_stage() {
+        let sm = ["--state-machine-arn", MACHINE];
+        let run = |rest: &[&str]| parsed(&[&["run"][..], &sm, rest].concat());
+        assert!(run(&["--input", "{}"]).is_ok());
+        let Ok(Command::Run { input, .. }) = run(&["--game", "g", "--stage", "dev"]) else {
+            panic!("--game and --stage were refused")
+        };
+        assert_eq!(
+            (
+                input.game.as_deref(),
+                input.stage.as_deref(),
+                input.snapshot.as_str()
+            ),
+            (Some("g"), Some("dev"), "latest")
+        );
+        assert!(run(&["--game", "g", "--stage", "dev", "--snapshot", "v1"]).is_ok());
+        // Neither, both, or half of the common case: refused by clap.
+        for refused in [
+            &[][..],
+            &["--input", "{}", "--game", "g", "--stage", "dev"],
+            &["--input", "{}", "--snapshot", "v1"],
+            &["--game", "g"],
+            &["--stage", "dev"],
+        ] {
+            assert!(run(refused).is_err(), "{refused:?} was accepted");
+        }
+        assert!(parsed(&["validate", "--game", "g", "--stage", "dev"]).is_ok());
+        assert!(parsed(&["validate"]).is_err());
+    }
+
+    #[test]
+    fn an_execution_is_named_by_name_with_the_state_machine_or_by_arn() {
+        for verb in ["approve", "follow"] {
+            for flag in ["--execution", "--execution-arn"] {
+                let by_arn = parsed(&[verb, flag, RUN]).unwrap_or_else(|e| panic!("{e}"));
+                assert_eq!(check_arguments(&by_arn), Ok(()), "{verb} {flag}");
+            }
+            let by_name = parsed(&[verb, "--execution", "run-1", "--state-machine-arn", MACHINE])
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(check_arguments(&by_name), Ok(()), "{verb}");
+            let context = error_context(&by_name, |_| None);
+            assert_eq!(context.execution.as_deref(), Some(RUN), "{verb}");
+        }
+    }
+
+    #[test]
+    fn an_arn_of_the_wrong_kind_or_region_is_refused_before_any_aws_call() {
+        let refused = |args: &[&str]| {
+            parsed(args)
+                .and_then(|c| check_arguments(&c))
+                .err()
+                .unwrap_or_default()
+        };
+        assert!(
+            refused(&["abort", "--execution-arn", MACHINE, "--reason", "r"])
+                .starts_with("--execution is a state machine ARN")
+        );
+        assert!(
+            refused(&["run", "--state-machine-arn", RUN, "--input", "{}"])
+                .starts_with("--state-machine-arn is an execution ARN")
+        );
+        assert!(
+            refused(&["status", "--game", "g", "--state-machine-arn", RUN])
+                .starts_with("--state-machine-arn is an execution ARN")
+        );
+        assert!(
+            refused(&["follow", "--execution", RUN, "--region", "us-east-1"])
+                .starts_with("--region us-east-1 contradicts the ARN")
+        );
+        assert!(refused(&[
+            "reject",
+            "--execution",
+            "run-1",
+            "--state-machine-arn",
+            "arn:aws:lambda:eu-west-1:1:function:f",
+            "--reason",
+            "r"
+        ])
+        .contains("not of Step Functions"));
+    }
+
+    #[test]
+    fn a_failure_names_the_endpoint_option_or_variable_that_set_it() {
+        let status = parsed(&[
+            "status",
+            "--game",
+            "g",
+            "--state-machine-arn",
+            MACHINE,
+            "--gamesparks-endpoint-url",
+            "http://127.0.0.1:1",
+            "--profile",
+            "ops",
+        ])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let context = error_context(&status, |var| {
+            (var == "AWS_ENDPOINT_URL").then(|| "http://localhost:4566".to_owned())
+        });
+        assert_eq!(context.profile.as_deref(), Some("ops"));
+        let set: Vec<(&str, &str)> = context
+            .endpoints
+            .iter()
+            .map(|e| (e.service, e.set_by.as_str()))
+            .collect();
+        assert_eq!(
+            set,
+            [
+                ("Step Functions", "AWS_ENDPOINT_URL"),
+                ("GameSparks", "--gamesparks-endpoint-url")
+            ]
+        );
     }
 
     #[test]

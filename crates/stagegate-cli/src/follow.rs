@@ -11,7 +11,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use aws_sdk_sfn::types::{ExecutionStatus, HistoryEvent, HistoryEventType};
 use clap::Args;
 use serde::Deserialize;
-use stagegate::aws::endpoint;
 use stagegate::handlers::notify::NotifyOutput;
 
 use stagegate::verdict::Verdict;
@@ -26,13 +25,12 @@ use crate::retry::{self, CallError, Next, Outage};
 
 #[derive(Args, Clone)]
 pub struct FollowArgs {
-    /// AWS region (default: the standard chain).
-    #[arg(long)]
-    region: Option<String>,
+    #[command(flatten)]
+    pub aws: crate::aws::AwsArgs,
     /// Endpoint for Step Functions and SQS, e.g. the local stack (also AWS_ENDPOINT_URL_SFN,
     /// AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL).
     #[arg(long)]
-    endpoint_url: Option<String>,
+    pub endpoint_url: Option<String>,
     /// An SQS queue subscribed to the gate's topic: print the notification it receives.
     #[arg(long)]
     queue_url: Option<String>,
@@ -62,17 +60,10 @@ pub struct Clients {
 }
 
 impl Clients {
-    pub async fn new(args: &FollowArgs) -> Self {
-        let mut loader = aws_config::from_env().http_connector(stagegate_http::connector());
-        if let Some(region) = &args.region {
-            loader = loader.region(aws_sdk_sfn::config::Region::new(region.clone()));
-        }
-        let config = loader.load().await;
-        let pick = |service: &str| {
-            args.endpoint_url
-                .clone()
-                .or_else(|| endpoint::from_env(service))
-        };
+    /// The clients for following `arn` (the state machine a run starts on, or the execution).
+    pub async fn new(args: &FollowArgs, arn: &str) -> Result<Self, String> {
+        let config = crate::aws::load(&args.aws, Some(arn)).await?;
+        let pick = |service: &str| crate::aws::endpoint_url(args.endpoint_url.as_deref(), service);
         let mut sfn = aws_sdk_sfn::config::Builder::from(&config);
         if let Some(url) = pick("SFN") {
             sfn = sfn.endpoint_url(url);
@@ -81,10 +72,10 @@ impl Clients {
         if let Some(url) = pick("SQS") {
             sqs = sqs.endpoint_url(url);
         }
-        Self {
+        Ok(Self {
             sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
-        }
+        })
     }
 }
 

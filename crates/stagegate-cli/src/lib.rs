@@ -6,13 +6,20 @@
 //! an execution's history (`history`) and a notification as the topic's SQS subscriber receives
 //! it (`envelope`); and what `--output json` prints (`output`), which scripts and the e2e tier
 //! parse with the same types.
+//! Before any of that: what the person named (`target`: an execution by name or
+//! ARN, checked for its kind), the input (`source`), the one AWS configuration every command
+//! loads (`aws`: profile, region, timeouts), the fix a failure needs (`errors`), and what is
+//! generated from the clap definitions (`manual`: completions, the man page).
 
+pub mod aws;
 pub mod cli;
 pub mod deadline;
 pub mod envelope;
+pub mod errors;
 pub mod exit;
 pub mod follow;
 pub mod history;
+pub mod manual;
 pub mod operator;
 pub mod output;
 pub mod progress;
@@ -21,4 +28,5 @@ pub mod retry;
 pub mod source;
 pub mod status;
 pub mod steps;
+pub mod target;
 pub mod validate;

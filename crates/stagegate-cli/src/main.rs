@@ -7,12 +7,12 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use stagegate::approval::Decision;
-use stagegate_cli::cli::{check_arguments, Cli, Command};
+use stagegate_cli::cli::{check_arguments, error_context, Cli, Command};
 use stagegate_cli::exit::Exit;
 use stagegate_cli::output::{
     self, AnswerDocument, Document, Format, RunDocument, ValidateDocument,
 };
-use stagegate_cli::{follow, source, status, validate};
+use stagegate_cli::{errors, follow, manual, source, status, validate};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -32,6 +32,8 @@ fn main() -> ExitCode {
     if let Err(message) = check_arguments(&cli.command) {
         return fail(&message, format);
     }
+    // Read before the command is taken apart: what a failure's fix names.
+    let context = error_context(&cli.command, |var| std::env::var(var).ok());
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => return fail(&e.to_string(), format),
@@ -47,7 +49,7 @@ fn main() -> ExitCode {
                 follow,
             } => {
                 let input = source::run_input(&input, dry_run)?;
-                let clients = follow::Clients::new(&follow).await;
+                let clients = follow::Clients::new(&follow, &state_machine_arn).await?;
                 let arn = follow::start(&clients, &state_machine_arn, &input, name).await?;
                 if no_follow {
                     match format {
@@ -60,7 +62,7 @@ fn main() -> ExitCode {
                 follow::follow(&clients, &arn, &follow, format).await
             }
             Command::Validate { input } => {
-                let checked = validate::inspect(&source::read_text(&input)?);
+                let checked = validate::inspect(&input.text()?);
                 if format == Format::Json {
                     let document = ValidateDocument::new(&checked);
                     Document::Validate(document).print();
@@ -82,51 +84,29 @@ fn main() -> ExitCode {
                     Err(problem) => Err(problem.to_string()),
                 }
             }
-            Command::Follow {
-                execution_arn,
-                follow,
-            } => {
-                let clients = follow::Clients::new(&follow).await;
-                follow::follow(&clients, &execution_arn, &follow, format).await
+            Command::Follow { execution, follow } => {
+                let arn = execution.arn()?;
+                let clients = follow::Clients::new(&follow, &arn).await?;
+                follow::follow(&clients, &arn, &follow, format).await
             }
             Command::Approve { target, reason } => {
-                let done = target
-                    .operator()
-                    .await
-                    .answer(&target.execution_arn, Decision::Approve, reason.as_deref())
+                let (operator, arn) = target.operator().await?;
+                let done = operator
+                    .answer(&arn, Decision::Approve, reason.as_deref())
                     .await?;
-                Ok(answered(
-                    format,
-                    &target.execution_arn,
-                    Decision::Approve,
-                    done,
-                ))
+                Ok(answered(format, &arn, Decision::Approve, done))
             }
             Command::Reject { target, reason } => {
-                let done = target
-                    .operator()
-                    .await
-                    .answer(&target.execution_arn, Decision::Reject, Some(&reason))
+                let (operator, arn) = target.operator().await?;
+                let done = operator
+                    .answer(&arn, Decision::Reject, Some(&reason))
                     .await?;
-                Ok(answered(
-                    format,
-                    &target.execution_arn,
-                    Decision::Reject,
-                    done,
-                ))
+                Ok(answered(format, &arn, Decision::Reject, done))
             }
             Command::Abort { target, reason } => {
-                let done = target
-                    .operator()
-                    .await
-                    .abort(&target.execution_arn, &reason)
-                    .await?;
-                Ok(answered(
-                    format,
-                    &target.execution_arn,
-                    Decision::Abort,
-                    done,
-                ))
+                let (operator, arn) = target.operator().await?;
+                let done = operator.abort(&arn, &reason).await?;
+                Ok(answered(format, &arn, Decision::Abort, done))
             }
             Command::Status(mut args) => {
                 // `--output json` and `--json` print the same `StatusReport`.
@@ -134,11 +114,13 @@ fn main() -> ExitCode {
                 status::watch::print(&args).await?;
                 Ok(Exit::Done)
             }
+            Command::Completions { shell } => print_bytes(&manual::completions(shell)),
+            Command::Man => print_bytes(&manual::man_page()?),
         }
     });
     match result {
         Ok(exit) => ExitCode::from(exit.code()),
-        Err(message) => fail(&message, format),
+        Err(message) => fail(&errors::explain(&message, &context), format),
     }
 }
 
@@ -148,6 +130,14 @@ fn answered(format: Format, arn: &str, decision: Decision, done: String) -> Exit
         Format::Json => Document::Answer(AnswerDocument::new(arn, decision, done)).print(),
     }
     Exit::Done
+}
+
+fn print_bytes(bytes: &[u8]) -> Result<Exit, String> {
+    use std::io::Write;
+    std::io::stdout()
+        .write_all(bytes)
+        .map_err(|e| format!("writing to stdout: {e}"))?;
+    Ok(Exit::Done)
 }
 
 /// The command failed: the message on stderr, and in json mode the `ErrorDocument` on stdout.

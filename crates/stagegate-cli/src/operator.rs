@@ -14,7 +14,6 @@ use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde_json::json;
 use stagegate::approval::Decision;
-use stagegate::aws::endpoint;
 use time::OffsetDateTime;
 
 use crate::history::{self, error_text};
@@ -66,13 +65,14 @@ impl Operator {
         }
     }
 
-    pub async fn new(region: Option<String>, endpoint_url: Option<String>) -> Self {
-        let mut loader = aws_config::from_env().http_connector(stagegate_http::connector());
-        if let Some(region) = region {
-            loader = loader.region(aws_sdk_sfn::config::Region::new(region));
-        }
-        let config = loader.load().await;
-        let pick = |service: &str| endpoint_url.clone().or_else(|| endpoint::from_env(service));
+    /// For acting on the execution `arn` (whose region is the default one).
+    pub async fn new(
+        aws: &crate::aws::AwsArgs,
+        endpoint_url: Option<String>,
+        arn: &str,
+    ) -> Result<Self, String> {
+        let config = crate::aws::load(aws, Some(arn)).await?;
+        let pick = |service: &str| crate::aws::endpoint_url(endpoint_url.as_deref(), service);
         let mut sfn = aws_sdk_sfn::config::Builder::from(&config);
         if let Some(url) = pick("SFN") {
             sfn = sfn.endpoint_url(url);
@@ -85,11 +85,11 @@ impl Operator {
         if let Some(url) = pick("STS") {
             sts = sts.endpoint_url(url);
         }
-        Self {
+        Ok(Self {
             sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
             ssm: aws_sdk_ssm::Client::from_conf(ssm.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
-        }
+        })
     }
 
     /// Who is answering: recorded with the answer (CloudTrail keeps the authoritative record).

@@ -16,7 +16,6 @@
 //! Everything that decides what is shown (a run's outcome, the stages a run input covers, the
 //! report, the table) is a function of what was read, tested here without AWS.
 
-use std::path::PathBuf;
 
 use aws_sdk_sfn::types::ExecutionStatus;
 use clap::Args;
@@ -48,7 +47,7 @@ pub struct StatusArgs {
     game: String,
     /// The gate's state machine, whose executions are the runs.
     #[arg(long, env = "STATE_MACHINE_ARN")]
-    state_machine_arn: String,
+    pub(crate) state_machine_arn: String,
     /// Only these stages, comma-separated, in this order (default: the game's stages, from
     /// GameSparks ListStages).
     #[arg(long, value_delimiter = ',')]
@@ -77,17 +76,16 @@ pub struct StatusArgs {
     /// With --watch: stop after this many reports (for scripts).
     #[arg(long, requires = "watch", value_parser = clap::value_parser!(u64).range(1..))]
     count: Option<u64>,
-    /// AWS region (default: the standard chain).
-    #[arg(long)]
-    region: Option<String>,
+    #[command(flatten)]
+    pub(crate) aws: crate::aws::AwsArgs,
     /// Endpoint for Step Functions, e.g. the local stack (also AWS_ENDPOINT_URL_SFN,
     /// AWS_ENDPOINT_URL).
     #[arg(long)]
-    endpoint_url: Option<String>,
+    pub(crate) endpoint_url: Option<String>,
     /// Endpoint for GameSparks, e.g. the local emulator (also AWS_ENDPOINT_URL_GAMESPARKS,
     /// AWS_ENDPOINT_URL).
     #[arg(long)]
-    gamesparks_endpoint_url: Option<String>,
+    pub(crate) gamesparks_endpoint_url: Option<String>,
 }
 
 /// The report: `stagegate status --output json` prints it, field names as here in camelCase
@@ -515,11 +513,7 @@ pub fn config_windows(text: Option<&str>) -> Result<Vec<FreezeWindow>, String> {
     let Some(text) = text.filter(|t| !t.trim().is_empty()) else {
         return Ok(Vec::new());
     };
-    let text = match text.strip_prefix('@') {
-        Some(path) => std::fs::read_to_string(PathBuf::from(path))
-            .map_err(|e| format!("--freeze-windows {path}: {e}"))?,
-        None => text.to_owned(),
-    };
+    let text = crate::source::read_flag("--freeze-windows", text)?;
     let value: Value = serde_json::from_str(&text)
         .map_err(|e| format!("--freeze-windows ({FREEZE_WINDOWS_VAR}) is not JSON: {e}"))?;
     freeze::parse_windows(&value, "--freeze-windows").map_err(|e| e.to_string())
@@ -531,41 +525,31 @@ struct Clients {
 }
 
 impl Clients {
-    async fn new(args: &StatusArgs) -> Self {
-        let mut loader = aws_config::from_env().http_connector(stagegate_http::connector());
-        if let Some(region) = &args.region {
-            loader = loader.region(aws_sdk_sfn::config::Region::new(region.clone()));
-        }
-        let config = loader.load().await;
+    async fn new(args: &StatusArgs) -> Result<Self, String> {
+        let config = crate::aws::load(&args.aws, Some(&args.state_machine_arn)).await?;
         let mut sfn = aws_sdk_sfn::config::Builder::from(&config);
-        if let Some(url) = args
-            .endpoint_url
-            .clone()
-            .or_else(|| endpoint::from_env("SFN"))
-        {
+        if let Some(url) = crate::aws::endpoint_url(args.endpoint_url.as_deref(), "SFN") {
             sfn = sfn.endpoint_url(url);
         }
         // As `GameSparksDeployments::from_config` builds it, with the option first.
         let mut gamesparks = aws_sdk_gamesparks::config::Builder::from(&config)
             .endpoint_resolver(endpoint::GAMESPARKS);
-        if let Some(url) = args
-            .gamesparks_endpoint_url
-            .clone()
-            .or_else(|| endpoint::from_env("GAMESPARKS"))
+        if let Some(url) =
+            crate::aws::endpoint_url(args.gamesparks_endpoint_url.as_deref(), "GAMESPARKS")
         {
             gamesparks = gamesparks.endpoint_url(url);
         }
-        Self {
+        Ok(Self {
             sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
             gamesparks: aws_sdk_gamesparks::Client::from_conf(gamesparks.build()),
-        }
+        })
     }
 }
 
 /// Reads everything and returns what to print.
 pub async fn run(args: &StatusArgs) -> Result<String, String> {
     let windows = config_windows(args.freeze_windows.as_deref())?;
-    let clients = Clients::new(args).await;
+    let clients = Clients::new(args).await?;
     // To the second: what a person reads, and what a script compares.
     let now = OffsetDateTime::now_utc();
     let at = now.replace_nanosecond(0).unwrap_or(now);

@@ -416,6 +416,16 @@ fn freeze_windows_from_the_option() {
         .err()
         .unwrap_or_default();
     assert!(missing.contains("/nonexistent/windows.json"), "{missing}");
+    // The AWS CLI's `file://` reads a file, as `--input` does.
+    let path = std::env::temp_dir().join(format!("stagegate-windows-{}.json", std::process::id()));
+    let written = std::fs::write(
+        &path,
+        r#"[{"start": "2026-12-20T00:00:00Z", "end": "2027-01-04T00:00:00Z"}]"#,
+    );
+    assert!(written.is_ok(), "{written:?}");
+    let from_file = config_windows(Some(&format!("file://{}", path.display())));
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(from_file.map(|w| w.len()), Ok(1));
 }
 
 #[test]
