@@ -199,7 +199,9 @@ fn dirs(path: &Path) -> Vec<String> {
 fn longs(command: &clap::Command) -> BTreeSet<String> {
     command
         .get_arguments()
-        .filter_map(|a| a.get_long())
+        // A visible alias (`--execution-arn` for `--execution`) is a flag a reader may use.
+        .filter_map(|a| a.get_long_and_visible_aliases())
+        .flatten()
         .map(str::to_owned)
         .collect()
 }

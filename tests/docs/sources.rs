@@ -49,16 +49,19 @@ fn scan_env_names(text: &str, out: &mut BTreeSet<String>) {
             }
         }
     }
-    // A file that reads endpoint overrides (`endpoint::from_env(service)`) passes the service by
-    // its name, directly or through a helper: `from_env("SNS")`, `pick("SQS")`.
-    if text.contains("from_env(") {
-        for call in text.split("(\"").skip(1) {
-            if let Some(service) = call
-                .split_once("\")")
-                .map(|(name, _)| name)
-                .filter(|s| s.len() <= 12 && is_screaming(s) && !s.contains('_'))
+    // A file that reads endpoint overrides (`endpoint::from_env(service)`, or the CLI's
+    // `aws::endpoint_url(option, service)`) passes the service by its name as a call's last
+    // argument, directly or through a helper: `from_env("SNS")`, `pick("SQS")`,
+    // `endpoint_url(option, "SFN")`.
+    if text.contains("from_env(") || text.contains("endpoint_url(") {
+        for call in text.split('"').skip(1).step_by(2).zip(text.split('"').skip(2).step_by(2)) {
+            let (literal, after) = call;
+            if after.starts_with(')')
+                && literal.len() <= 12
+                && is_screaming(literal)
+                && !literal.contains('_')
             {
-                out.insert(format!("AWS_ENDPOINT_URL_{service}"));
+                out.insert(format!("AWS_ENDPOINT_URL_{literal}"));
             }
         }
     }
@@ -270,5 +273,12 @@ mod tests {
             .map(String::from)
             .into()
         );
+        // The CLI's helper takes the service as its last argument.
+        let mut cli = BTreeSet::new();
+        scan_env_names(
+            "crate::aws::endpoint_url(args.endpoint_url.as_deref(), \"SFN\"); \"SQS\" + x",
+            &mut cli,
+        );
+        assert_eq!(cli, ["AWS_ENDPOINT_URL_SFN".to_owned()].into());
     }
 }
