@@ -19,6 +19,7 @@ pub fn content(name: &str, input_schema: &Value) -> Option<String> {
     match name {
         "outcomes" => Some(outcomes()),
         "input-fields" => Some(input_fields(input_schema)),
+        "exit-codes" => Some(exit_codes()),
         _ => None,
     }
 }
@@ -105,6 +106,25 @@ pub fn outcomes() -> String {
     out
 }
 
+/// The CLI's exit codes, what each means and the outcomes that end with it (`Exit`).
+pub fn exit_codes() -> String {
+    let mut out = String::from("| exit | meaning |\n|---|---|\n");
+    for exit in Exit::ALL {
+        let verdicts: Vec<String> = exit.verdicts().iter().map(|v| format!("`{v}`")).collect();
+        let listed = if verdicts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", verdicts.join(", "))
+        };
+        out.push_str(&format!(
+            "| {} | {}{listed} |\n",
+            exit.code(),
+            exit.meaning()
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,6 +192,7 @@ mod tests {
         for (doc, name) in [
             ("docs/workflow.md", "outcomes"),
             ("docs/input.md", "input-fields"),
+            ("README.md", "exit-codes"),
         ] {
             assert!(
                 names.contains(&(doc.to_owned(), name.to_owned())),
@@ -189,6 +210,16 @@ mod tests {
         ));
         assert!(table.contains("| `UNCHANGED` | succeeds | `SUCCEEDED` | no | 0 |"));
         assert!(table.contains("| `AWAITING_APPROVAL` | goes on (not an ending) | `PENDING` |"));
+    }
+
+    #[test]
+    fn the_exit_code_table_has_every_code_and_its_outcomes() {
+        let table = exit_codes();
+        assert_eq!(table.lines().count(), 2 + Exit::ALL.len());
+        assert!(table.contains(
+            "| 3 | the deployment failed and the stage was rolled back (`ROLLED_BACK`) |"
+        ));
+        assert!(table.contains("| 2 | the command failed: "));
     }
 
     #[test]

@@ -54,7 +54,12 @@ fn scan_env_names(text: &str, out: &mut BTreeSet<String>) {
     // argument, directly or through a helper: `from_env("SNS")`, `pick("SQS")`,
     // `endpoint_url(option, "SFN")`.
     if text.contains("from_env(") || text.contains("endpoint_url(") {
-        for call in text.split('"').skip(1).step_by(2).zip(text.split('"').skip(2).step_by(2)) {
+        for call in text
+            .split('"')
+            .skip(1)
+            .step_by(2)
+            .zip(text.split('"').skip(2).step_by(2))
+        {
             let (literal, after) = call;
             if after.starts_with(')')
                 && literal.len() <= 12

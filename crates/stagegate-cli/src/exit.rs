@@ -64,7 +64,9 @@ impl Exit {
             Self::Done => {
                 "succeeded, unchanged or a clear dry run; or the command did what it was asked"
             }
-            Self::NeedsPerson => "the gate ended in a way someone must act on",
+            Self::NeedsPerson => {
+                "the gate ended in a way someone must act on, or the execution was stopped outside it"
+            }
             Self::Error => {
                 "the command failed: arguments, an invalid input (nothing started), AWS access"
             }

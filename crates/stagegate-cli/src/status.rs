@@ -16,7 +16,6 @@
 //! Everything that decides what is shown (a run's outcome, the stages a run input covers, the
 //! report, the table) is a function of what was read, tested here without AWS.
 
-
 use aws_sdk_sfn::types::ExecutionStatus;
 use clap::Args;
 use serde::{Deserialize, Serialize};
