@@ -1,4 +1,4 @@
-//! Field rules taken from the GameSparks API model (botocore 1.31.0, `../shared/reference/`).
+//! Field rules taken from the GameSparks API model (botocore 1.31.0's `gamesparks/2021-08-17/service-2.json`).
 //!
 //! Validating here, before any call, turns a typo in an execution input into an error that names
 //! the field and the rule, instead of a ValidationException from the service halfway through a run.
