@@ -371,13 +371,7 @@ async fn new_events(
         history::RECENT_PAGE
     };
     let fetch = |token: Option<String>| async move {
-        let page = sfn
-            .get_execution_history()
-            .execution_arn(arn)
-            .reverse_order(true)
-            .set_next_token(token)
-            .max_results(size)
-            .send()
+        let page = history::newest_first(sfn, arn, size, token)
             .await
             .map_err(|e| CallError::of("GetExecutionHistory", &e))?;
         let events = page.events().unwrap_or_default().to_vec();

@@ -7,6 +7,10 @@
 
 use std::future::Future;
 
+use aws_sdk_sfn::error::SdkError;
+use aws_sdk_sfn::operation::get_execution_history::{
+    GetExecutionHistoryError, GetExecutionHistoryOutput,
+};
 use aws_sdk_sfn::types::HistoryEvent;
 
 use crate::steps::{self, Step};
@@ -102,6 +106,23 @@ where
     )))
 }
 
+/// One page of an execution's history, newest first: what a question about the run's present
+/// and each poll of `follow` read.
+pub async fn newest_first(
+    sfn: &aws_sdk_sfn::Client,
+    arn: &str,
+    size: i32,
+    token: Option<String>,
+) -> Result<GetExecutionHistoryOutput, SdkError<GetExecutionHistoryError>> {
+    sfn.get_execution_history()
+        .execution_arn(arn)
+        .reverse_order(true)
+        .set_next_token(token)
+        .max_results(size)
+        .send()
+        .await
+}
+
 /// The newest steps of an execution's history, as far back as `enough` needs (the predicates in
 /// `steps`), in chronological order.
 pub async fn recent_steps(
@@ -110,13 +131,7 @@ pub async fn recent_steps(
     enough: impl Fn(&[Step]) -> bool,
 ) -> Result<Vec<Step>, String> {
     let fetch = |token: Option<String>| async move {
-        let page = sfn
-            .get_execution_history()
-            .execution_arn(arn)
-            .reverse_order(true)
-            .set_next_token(token)
-            .max_results(RECENT_PAGE)
-            .send()
+        let page = newest_first(sfn, arn, RECENT_PAGE, token)
             .await
             .map_err(|e| format!("GetExecutionHistory: {}", error_text(&e)))?;
         let events: Vec<(i64, Step)> = page
