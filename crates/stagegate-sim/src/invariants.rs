@@ -33,6 +33,7 @@ pub const INVARIANTS: &[(&str, &str)] = &[
     ("abort-own", "an abort of another or an earlier run never ends this one ABORTED; an abort this run accepted ends it ABORTED (or a rollback it reports), and nothing new is deployed after it"),
     ("approval", "nothing is deployed on a stage that asks for approval without an approval delivered first"),
     ("blocked-truly", "BLOCKED only when another deployment held the stage or a bake alarm fired"),
+    ("exit-class", "a failed execution's error names the message's verdict, so the CLI's exit code (read from the error) and the page (the message's needsPerson) come from one class"),
 ];
 
 /// What the world looked like when the run began.
@@ -122,6 +123,21 @@ pub fn check(
     let Some(message) = terminal.first().copied() else {
         return v;
     };
+    // exit-class: `stagegate follow` classes a failed run by the Fail state's error
+    // (`Verdict::from_name`), the pager by the message; both must be the same verdict.
+    if let (Ending::Failed { error, .. }, false) = (&record.ending, lost) {
+        match Verdict::from_name(error) {
+            Some(read) if read == outcome => {}
+            read => fail(
+                "exit-class",
+                format!(
+                    "the execution failed with {error} (the CLI reads {}) but the message says {}",
+                    read.map_or("no verdict", Verdict::as_str),
+                    outcome.as_str()
+                ),
+            ),
+        }
+    }
     // watched
     if outcome != Verdict::Error {
         let named = named_ids(message);
