@@ -28,6 +28,10 @@ pub struct Cli {
 pub enum Command {
     /// Start an execution and follow it to the end (the input is validated first, as `validate`
     /// does: an invalid one starts nothing).
+    // clap renders the input group as `<--input|--game|--stage|--snapshot>`, as if one of the four
+    // would do; the usage says what each form needs.
+    #[command(override_usage = "stagegate run [OPTIONS] --state-machine-arn <ARN> \
+        (--input <INPUT> | --game <GAME> --stage <STAGE> [--snapshot <SNAPSHOT>])")]
     Run {
         /// The gate's state machine.
         #[arg(long, env = "STATE_MACHINE_ARN")]
@@ -48,6 +52,8 @@ pub enum Command {
     },
     /// Check an execution input with the gate's own parser, without AWS: exit 0 and a summary
     /// of the run it describes (defaults filled in), or exit 2 and the field and rule it breaks.
+    #[command(override_usage = "stagegate validate [OPTIONS] \
+        (--input <INPUT> | --game <GAME> --stage <STAGE> [--snapshot <SNAPSHOT>])")]
     Validate {
         #[command(flatten)]
         input: InputArgs,
@@ -377,6 +383,23 @@ mod tests {
                 ("GameSparks", "--gamesparks-endpoint-url")
             ]
         );
+    }
+
+    #[test]
+    fn the_usage_says_what_each_input_form_needs() {
+        use clap::CommandFactory;
+        for name in ["run", "validate"] {
+            let usage = Cli::command()
+                .find_subcommand_mut(name)
+                .map(|c| c.render_usage().to_string())
+                .unwrap_or_default();
+            assert!(
+                usage.contains(
+                    "(--input <INPUT> | --game <GAME> --stage <STAGE> [--snapshot <SNAPSHOT>])"
+                ),
+                "{name}: {usage}"
+            );
+        }
     }
 
     #[test]
