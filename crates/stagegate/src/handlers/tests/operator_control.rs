@@ -33,22 +33,13 @@ pub(super) async fn answered(
     answer: Value,
     now: OffsetDateTime,
 ) -> Result<GateState, crate::error::GateError> {
-    let mut event = serde_json::to_value(state).unwrap_or_default();
-    event["approvalAnswer"] = answer;
-    start::handle(
-        gs,
-        &FakeAlarms::new(),
-        &json!({ "approved": event }),
-        "r",
-        &FixedClock(now),
-    )
-    .await
+    answered_with(gs, &crate::ports::NoAbortRequests, state, answer, now).await
 }
 
 /// `answered`, with the abort channel the start reads before it deploys.
 pub(super) async fn answered_with(
     gs: &FakeGameSparks,
-    aborts: &FakeAbortRequests,
+    aborts: &impl crate::ports::AbortRequests,
     state: &GateState,
     answer: Value,
     now: OffsetDateTime,
