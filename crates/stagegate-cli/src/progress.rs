@@ -371,6 +371,7 @@ mod tests {
             abort_unreadable: None,
             freeze_windows: vec![],
             frozen: None,
+            decisions: Default::default(),
             phase,
             action,
             reason: "r".into(),

@@ -10,9 +10,13 @@
 //!   (what a failure leads to: the next `Action`), `backoff` (the next wait, with deterministic
 //!   jitter), `bake` (alarm checks of a bake window), `history` ("latest", what serves, the last
 //!   known-good snapshot), `plan` (dry runs), `wave` (promotion waves), `advance` (what follows a
-//!   deployed stage), `approval` and `freeze` (operator control).
+//!   deployed stage), `approval` and `freeze` (operator control), `starting` (whether a stage
+//!   starts: a step function over the facts the start read).
 //! - **state/**: the gate state the workflow carries between tasks (`state`), `deployment`
-//!   (GameSparks' deployment and snapshot, as the gate sees them), `timefmt`.
+//!   (GameSparks' deployment and snapshot, as the gate sees them), `evidence` (the decision
+//!   record: each decision with the facts it was taken on, bounded), `timefmt`.
+//! - **explain/**: `replay` (today's core re-decides a run's recorded decisions, or a proposed
+//!   policy does: a what-if) and `story` (the run told decision by decision).
 //! - **message/**: the SNS message's body, the published contract (`message`), `verdict` (what the
 //!   run amounted to), `notification` (renders the message, subject and attributes), `metrics`
 //!   (the run's EMF record and cost), `errortype` (the stable `errorType` names the workflow
@@ -21,16 +25,20 @@
 //! The handlers that combine these over the ports, and the AWS adapters, are in `stagegate`.
 
 pub mod decide;
+pub mod explain;
 pub mod input;
 pub mod message;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod state;
 
-pub use decide::{advance, approval, backoff, bake, classify, freeze, history, plan, policy, wave};
+pub use decide::{
+    advance, approval, backoff, bake, classify, freeze, history, plan, policy, starting, wave,
+};
+pub use explain::{replay, story};
 pub use input::{fields, token};
 pub use message::{errortype, metrics, notification, verdict};
-pub use state::{deployment, timefmt};
+pub use state::{deployment, evidence, timefmt};
 
 #[cfg(test)]
 mod layering;

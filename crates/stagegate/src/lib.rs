@@ -25,6 +25,7 @@ pub mod fakes;
 
 pub use error::GateError;
 pub use stagegate_core::{
-    advance, approval, backoff, bake, classify, deployment, errortype, fields, freeze, history,
-    input, message, metrics, notification, plan, policy, state, timefmt, token, verdict, wave,
+    advance, approval, backoff, bake, classify, deployment, errortype, evidence, explain, fields,
+    freeze, history, input, message, metrics, notification, plan, policy, starting, state, timefmt,
+    token, verdict, wave,
 };

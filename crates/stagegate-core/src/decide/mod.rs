@@ -8,6 +8,8 @@
 //! - `history`: "latest", what serves a stage, its last known-good snapshot.
 //! - `plan`: a dry run's plan; `wave`: promotion waves.
 //! - `approval`, `freeze`: a person's answer and abort, and the windows no stage may start in.
+//! - `starting`: whether a stage starts (reattach, aborted, frozen, unchanged, alarm firing,
+//!   approval first, deploy), as a step function that names the fact it still needs.
 
 pub mod advance;
 pub mod approval;
@@ -18,4 +20,5 @@ pub mod freeze;
 pub mod history;
 pub mod plan;
 pub mod policy;
+pub mod starting;
 pub mod wave;

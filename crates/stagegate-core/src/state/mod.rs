@@ -4,9 +4,11 @@
 //! set by the core, so the state machine only routes on those fields.
 //!
 //! Its folder holds what the state is made of: `deployment` (GameSparks' deployments and
-//! snapshots as the gate sees them) and `timefmt` (the RFC 3339 form every timestamp takes).
+//! snapshots as the gate sees them), `evidence` (the decision record) and `timefmt` (the RFC 3339
+//! form every timestamp takes).
 
 pub mod deployment;
+pub mod evidence;
 pub mod timefmt;
 
 use serde::{Deserialize, Serialize};
@@ -75,6 +77,13 @@ pub struct GateState {
     /// The freeze that refused to start the current stage.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frozen: Option<ActiveFreeze>,
+    /// Every decision so far with the facts it was taken on (`evidence`): what `stagegate
+    /// explain` tells and `stagegate replay` re-decides.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::evidence::DecisionLog::is_empty"
+    )]
+    pub decisions: crate::evidence::DecisionLog,
     pub phase: Phase,
     pub action: Action,
     pub reason: String,

@@ -10,6 +10,7 @@ use crate::classify::{classify, Classification, Outcome};
 use crate::clock::Clock;
 use crate::deployment::ResultCode;
 use crate::error::GateError;
+use crate::evidence::{self, BakeEvidence, Entry, Evidence, Seen};
 use crate::fields::InvalidInput;
 use crate::policy::{decide, decide_aborted, decide_bake_failure, Action, Decision, Phase};
 use crate::ports::{AbortRequests, Alarms, ServiceError, ServiceErrorKind, StageDeployments};
@@ -52,6 +53,19 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
             if let Some(window) = state.bake_window.as_mut() {
                 window.checks = window.checks.saturating_add(1);
             }
+            let entry = Entry {
+                at: now,
+                stage_name: state.stage_name.clone(),
+                evidence: Evidence::Bake {
+                    checks: state.bake_window.as_ref().map_or(0, |w| w.checks),
+                    failure: None,
+                    aborted_by: Some(by),
+                    known_good: state.previous_snapshot_id.clone(),
+                },
+                decided: decision.action,
+                reason: decision.reason.clone(),
+            };
+            state.decisions.push(entry);
             state.action = decision.action;
             state.reason = decision.reason;
             state.wait_seconds = 0;
@@ -129,6 +143,33 @@ pub async fn handle<D: StageDeployments, A: Alarms, R: AbortRequests>(
             state.previous_snapshot_id.as_deref(),
         ),
     };
+    // The decision's evidence: a deployment still running is only counted (its looks change
+    // nothing); one that ended, or that ends the watch, is kept with what was read.
+    let seen = Seen::of(&deployment);
+    if classification.outcome == Outcome::InProgress && decision.action == Action::Wait {
+        state.decisions.quiet_poll(&seen, now);
+    } else {
+        let outcome = match state.phase {
+            Phase::Deploy => state.deployment.outcome,
+            _ => classification.outcome,
+        };
+        let entry = Entry {
+            at: now,
+            stage_name: state.stage_name.clone(),
+            evidence: Evidence::Poll {
+                phase: state.phase,
+                seen,
+                deadline,
+                grace_end,
+                aborted_by: super::aborted_by(&state),
+                known_good: state.previous_snapshot_id.clone(),
+                outcome,
+            },
+            decided: decision.action,
+            reason: decision.reason.clone(),
+        };
+        state.decisions.push(entry);
+    }
     if decision.action == Action::Succeed && state.phase == Phase::Deploy {
         let (next, wait) = after_deployment_succeeded(&mut state, now);
         if state.phase == Phase::Bake {
@@ -230,6 +271,8 @@ async fn check_bake<A: Alarms>(
         })
         .map_err(|e| e.to_string());
     let step = bake::check(&spec, &mut window, reading, now);
+    let checks = window.checks;
+    let quiet: Vec<String> = window.readings.iter().map(|r| r.state.clone()).collect();
     state.bake_window = Some(window);
     let (decision, wait) = match &step {
         BakeStep::Continue(wait) => (
@@ -256,6 +299,36 @@ async fn check_bake<A: Alarms>(
         );
     } else {
         tracing::info!(stage = %stage, action = ?decision.action, wait_seconds = wait, "bake alarms checked");
+    }
+    match &step {
+        BakeStep::Continue(_) => {
+            let states: Vec<&str> = quiet.iter().map(String::as_str).collect();
+            state.decisions.quiet_bake_check(&states, now);
+        }
+        BakeStep::Passed | BakeStep::Failed(_) => {
+            let failure = match &step {
+                BakeStep::Failed(f) => Some(BakeEvidence {
+                    alarm: f.alarm,
+                    alarm_state: f.alarm_state.clone(),
+                    reason: evidence::cut(&f.reason),
+                    failing: u32::try_from(f.failing.len()).unwrap_or(u32::MAX),
+                }),
+                _ => None,
+            };
+            let entry = Entry {
+                at: now,
+                stage_name: stage.stage_name.clone(),
+                evidence: Evidence::Bake {
+                    checks,
+                    failure,
+                    aborted_by: None,
+                    known_good: state.previous_snapshot_id.clone(),
+                },
+                decided: decision.action,
+                reason: decision.reason.clone(),
+            };
+            state.decisions.push(entry);
+        }
     }
     state.action = decision.action;
     state.reason = decision.reason;

@@ -12,6 +12,7 @@ use crate::classify::Outcome;
 use crate::clock::Clock;
 use crate::deployment::{Deployment, DeploymentAction, DeploymentState};
 use crate::error::GateError;
+use crate::evidence::{self, Entry, Evidence};
 use crate::fields::InvalidInput;
 use crate::freeze::{self, ActiveFreeze, FreezeWindow};
 use crate::history::{latest_snapshot, rollback_target, serving_snapshot};
@@ -20,6 +21,9 @@ use crate::paging::collect_all;
 use crate::plan::{plan_stage, Plan};
 use crate::policy::{Action, Phase};
 use crate::ports::{AbortRequests, Alarms, ServiceError, ServiceErrorKind, StageDeployments};
+use crate::starting::{
+    self, AlarmsSeen, FiringAlarm, Need, OwnDeployment, StartDecision, StartFacts, Step,
+};
 use crate::state::{GateState, Watch};
 use crate::token::{client_token, Purpose};
 use crate::wave::{Wave, WaveStage};
@@ -147,6 +151,7 @@ pub async fn handle_with<D: StageDeployments, A: Alarms, R: AbortRequests>(
         abort_unreadable: None,
         freeze_windows: request.freeze_windows.clone(),
         frozen: None,
+        decisions: Default::default(),
         phase: Phase::Deploy,
         action: Action::Alert,
         reason: String::new(),
@@ -222,12 +227,26 @@ async fn answered<D: StageDeployments, A: Alarms, R: AbortRequests>(
     }
     tracing::info!(stage = %state.stage(), decision = decision.as_str(), %by, "approval answered");
     if let Some(a) = state.approval.as_mut() {
-        a.answer = Some(answer);
+        a.answer = Some(answer.clone());
     }
     let snapshot = state.deployment.snapshot_id.clone();
     let stage = state.stage_name.clone();
+    let aborted_by = super::aborted_by(&state);
+    let record = |state: &mut GateState, decided: Action, reason: String| {
+        state.decisions.push(Entry {
+            at: now,
+            stage_name: stage.clone(),
+            evidence: Evidence::Answer {
+                answer: answer.clone(),
+                aborted_by: aborted_by.clone(),
+            },
+            decided,
+            reason,
+        });
+    };
     state.reason = match decision {
         approval::Decision::Approve => {
+            record(&mut state, Action::Wait, format!("approved by {by}"));
             state.phase = Phase::Deploy;
             return start_stage(ports, state, None, clock, settings).await;
         }
@@ -248,6 +267,8 @@ async fn answered<D: StageDeployments, A: Alarms, R: AbortRequests>(
     state.deployment.finished_at = Some(now);
     state.action = Action::Alert;
     state.wait_seconds = 0;
+    let reason = state.reason.clone();
+    record(&mut state, Action::Alert, reason);
     Ok(state)
 }
 
@@ -381,75 +402,94 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
         None => history.clone(),
     };
     state.previous_snapshot_id = rollback_target(&before, &snapshot_id).map(str::to_owned);
-    let own_running = own.as_ref().is_some_and(|o| o.state.is_active());
-    if let Some(o) = own.filter(|o| !o.state.is_active() && approval.is_none()) {
-        return Ok(reattach(state, o, clock.now()));
-    }
-    // An abort that landed before this stage started (between two stages of a wave, while the
-    // approval was answered, before the first task ran) stops the run here: nothing more is
-    // deployed only to be rolled back (simulator seed 1245). Stages that passed keep theirs, as
-    // when a later stage fails. This run's own running deployment is still re-attached to below;
-    // the poll then reads the abort and undoes it.
-    if !own_running {
-        if state.abort.is_none() {
-            super::read_abort(aborts, &mut state, clock).await;
-        }
-        if let Some(by) = super::aborted_by(&state) {
-            return Ok(aborted_before_start(state, &by, clock.now()));
-        }
-    }
-    // Checked on every start of a stage: the first, after an approval (which may have waited
-    // into a freeze), and each later stage of a wave. A rollback never is, and neither is this
-    // run's own running deployment: the start below only re-attaches to it (its ClientToken
-    // replays it; anyone else's running deployment makes GameSparks refuse, never start).
-    if !own_running {
-        if let Some(active) = freeze::refuses_start(&windows(settings, &state), clock.now()) {
-            return Ok(frozen(state, active, clock.now()));
-        }
-    }
-
-    // A bake alarm already firing would fail the bake at its first check: deploying would only
-    // put the stage through a deployment and a rollback for nothing. Unless this snapshot is
-    // already deploying there: that may be this very task's first attempt, which the start below
-    // re-attaches to (through the ClientToken) instead of leaving it running unreported.
+    // A deployment of this snapshot running on the stage may be this very task's first attempt,
+    // which the start below re-attaches to (through the ClientToken) instead of leaving it
+    // running unreported.
     let maybe_ours = history
         .iter()
         .any(|d| d.state.is_active() && d.snapshot_id.as_deref() == Some(snapshot_id.as_str()));
-    if !maybe_ours && is_unchanged_latest(&state, serving_snapshot(&history)) {
-        return Ok(unchanged(state, clock.now()));
-    }
-    if let Some(spec) = state.bake.as_ref().filter(|_| !maybe_ours) {
-        match alarms.describe_alarms(&spec.alarm_names).await {
-            Ok(found) => {
-                if let Some(firing) = found.iter().find(|a| bake::is_failing(spec, &a.state)) {
-                    let message = format!(
-                        "bake alarm {} is {} ({}); the gate does not deploy while a bake alarm fires",
-                        firing.name,
-                        firing.state,
-                        firing.reason.as_deref().unwrap_or("no reason given")
-                    );
-                    return Ok(blocked(state, message, clock.now()));
-                }
+    let mut facts = StartFacts {
+        snapshot_id: snapshot_id.clone(),
+        requested_latest: state.requested_snapshot_id == crate::input::LATEST,
+        later_stage: is_later_stage(&state),
+        approval: approval.is_some(),
+        bake: state.bake.is_some(),
+        own: own.as_ref().map(|o| OwnDeployment {
+            deployment_id: o.id.clone(),
+            state: o.state.clone(),
+        }),
+        serving: serving_snapshot(&history).map(str::to_owned),
+        snapshot_deploying: maybe_ours,
+        aborted: state.abort.is_some().then(|| super::aborted_by(&state)),
+        alarms: None,
+    };
+    // The core decides (`starting::step`, where the rules and their reasons are); the start
+    // only reads what it asks for, lazily: the abort channel, then the alarms.
+    let windows = windows(settings, &state);
+    let (decision, now) = loop {
+        let now = clock.now();
+        match starting::step(&facts, &windows, now) {
+            Step::Decided(d) => break (d, now),
+            Step::Needs(Need::Abort) => {
+                super::read_abort(aborts, &mut state, clock).await;
+                facts.aborted = Some(super::aborted_by(&state));
             }
-            Err(e) if spec.ignore_alarm_read_errors => {
-                tracing::warn!(stage = %stage, error = %e, "bake alarms unreadable before the deployment; ignored as the input asks");
-            }
-            Err(e) => {
-                return Err(GateError::service(
-                    format!("reading the bake alarms of {stage}"),
-                    e,
-                ))
+            Step::Needs(Need::Alarms) => {
+                facts.alarms = Some(read_alarms(alarms, &state).await?);
             }
         }
+    };
+    if state.decisions.template_freeze_windows.is_empty() {
+        state
+            .decisions
+            .template_freeze_windows
+            .clone_from(&settings.freeze_windows);
     }
-
-    if let Some(spec) = approval.filter(|_| !maybe_ours) {
-        return Ok(ask_approval(
-            state,
-            spec,
-            serving_snapshot(&history),
-            clock.now(),
-        ));
+    let record = |state: &mut GateState, decision: StartDecision| {
+        let entry = Entry {
+            at: now,
+            stage_name: state.stage_name.clone(),
+            evidence: Evidence::Start {
+                facts: facts.clone(),
+                decision,
+            },
+            decided: state.action,
+            reason: state.reason.clone(),
+        };
+        state.decisions.push(entry);
+    };
+    let mut state = match decision.clone() {
+        StartDecision::Deploy => state,
+        StartDecision::Reattach => match own {
+            Some(o) => reattach(state, o, now),
+            None => state,
+        },
+        StartDecision::Aborted { by } => aborted_before_start(state, &by, now),
+        StartDecision::Frozen { freeze } => frozen(state, freeze, now),
+        StartDecision::Unchanged => unchanged(state, now),
+        StartDecision::AlarmFiring { alarm } => {
+            let name = state.bake.as_ref().map_or("", |b| b.name(alarm.alarm));
+            let message = format!(
+                "bake alarm {name} is {} ({}); the gate does not deploy while a bake alarm fires",
+                alarm.state,
+                alarm.reason.as_deref().unwrap_or("no reason given")
+            );
+            blocked(state, message, now)
+        }
+        StartDecision::AlarmsUnreadable { error } => {
+            return Err(GateError::service(
+                format!("reading the bake alarms of {stage}"),
+                ServiceError::new(ServiceErrorKind::Other, "DescribeAlarms", error),
+            ))
+        }
+        StartDecision::AskApproval => match approval {
+            Some(spec) => ask_approval(state, spec, facts.serving.as_deref(), now),
+            None => state,
+        },
+    };
+    if decision != StartDecision::Deploy {
+        record(&mut state, decision);
+        return Ok(state);
     }
 
     let token = client_token(&token_key(&state), Purpose::Deploy);
@@ -471,7 +511,9 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
             // Later stages of a wave report the block in the state, so the notification can
             // still say which stages the snapshot already reached.
             let message = format!("GameSparks refused the deployment: {}", e.message);
-            return Ok(blocked(state, message, clock.now()));
+            let mut state = blocked(state, message, clock.now());
+            record(&mut state, StartDecision::Deploy);
+            return Ok(state);
         }
         Err(e) => {
             return Err(GateError::service(
@@ -521,7 +563,60 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
     state.deployment = watching(started, snapshot_id, started_at, deadline);
     state.action = Action::Wait;
     state.reason = "deployment started".into();
+    record(&mut state, StartDecision::Deploy);
     Ok(state)
+}
+
+/// The stage's bake alarms as the start's decision needs them: the first failing one in full, the
+/// rest counted by state. An unreadable read is a fact when the input says to ignore it, else an
+/// error Step Functions retries (no start without the evidence).
+async fn read_alarms<A: Alarms>(alarms: &A, state: &GateState) -> Result<AlarmsSeen, GateError> {
+    let Some(spec) = state.bake.as_ref() else {
+        return Ok(AlarmsSeen {
+            states: Default::default(),
+            firing: None,
+            unreadable: None,
+            ignore_read_errors: false,
+        });
+    };
+    match alarms.describe_alarms(&spec.alarm_names).await {
+        Ok(found) => {
+            let mut states = std::collections::BTreeMap::new();
+            for a in &found {
+                *states.entry(a.state.clone()).or_insert(0u32) += 1;
+            }
+            // The first failing alarm in `alarmNames` order, by its position there.
+            let firing = spec.alarm_names.iter().enumerate().find_map(|(i, name)| {
+                let a = found
+                    .iter()
+                    .find(|a| &a.name == name && bake::is_failing(spec, &a.state))?;
+                Some(FiringAlarm {
+                    alarm: i,
+                    state: a.state.clone(),
+                    reason: a.reason.as_deref().map(evidence::cut),
+                })
+            });
+            Ok(AlarmsSeen {
+                states,
+                firing,
+                unreadable: None,
+                ignore_read_errors: spec.ignore_alarm_read_errors,
+            })
+        }
+        Err(e) if spec.ignore_alarm_read_errors => {
+            tracing::warn!(stage = %state.stage(), error = %e, "bake alarms unreadable before the deployment; ignored as the input asks");
+            Ok(AlarmsSeen {
+                states: Default::default(),
+                firing: None,
+                unreadable: Some(evidence::cut(&e.to_string())),
+                ignore_read_errors: true,
+            })
+        }
+        Err(e) => Err(GateError::service(
+            format!("reading the bake alarms of {}", state.stage()),
+            e,
+        )),
+    }
 }
 
 /// This run's own deployment of the snapshot on this stage, if an earlier attempt started it:
@@ -619,16 +714,6 @@ pub(crate) fn token_key(state: &GateState) -> String {
         Some(_) => format!("{}#{}", state.run(), state.stage_name),
         None => state.run().to_owned(),
     }
-}
-
-/// A scheduled run asks for "latest" every night; on a night without a new snapshot that is the
-/// one the (first) stage already serves. Redeploying it would put a healthy stage through a
-/// deployment for nothing, and a failure there could only alert, so the run ends UNCHANGED
-/// instead. A snapshot asked for by id is redeployed: someone chose to.
-fn is_unchanged_latest(state: &GateState, serving: Option<&str>) -> bool {
-    state.requested_snapshot_id == crate::input::LATEST
-        && !is_later_stage(state)
-        && serving == Some(state.deployment.snapshot_id.as_str())
 }
 
 fn unchanged(mut state: GateState, now: time::OffsetDateTime) -> GateState {
