@@ -7,7 +7,11 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 use stagegate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCode};
+use stagegate::evidence::Evidence;
 use stagegate::message::Message;
+use stagegate::replay::replay;
+use stagegate::starting::StartDecision;
+use stagegate::state::GateState;
 use stagegate::verdict::Verdict;
 use time::OffsetDateTime;
 
@@ -34,6 +38,7 @@ pub const INVARIANTS: &[(&str, &str)] = &[
     ("approval", "nothing is deployed on a stage that asks for approval without an approval delivered first"),
     ("blocked-truly", "BLOCKED only when another deployment held the stage or a bake alarm fired"),
     ("exit-class", "a failed execution's error names the message's verdict, so the CLI's exit code (read from the error) and the page (the message's needsPerson) come from one class"),
+    ("replays", "the run's decision record replays to the same decisions with today's core, and a run that started a deployment recorded the start that did"),
 ];
 
 /// What the world looked like when the run began.
@@ -136,6 +141,41 @@ pub fn check(
                     outcome.as_str()
                 ),
             ),
+        }
+    }
+    // replays: `stagegate replay` re-decides the run from its own record alone.
+    if let Some(state) = record
+        .final_state
+        .as_ref()
+        .and_then(|s| serde_json::from_value::<GateState>(s.clone()).ok())
+    {
+        let replayed = replay(&state, None);
+        for d in &replayed.differences {
+            fail(
+                "replays",
+                format!(
+                    "decision {} ({} on {}) was {} but replays as {}: {}",
+                    d.index, d.kind, d.stage_name, d.recorded, d.replayed, d.replayed_reason
+                ),
+            );
+        }
+        let started = state.decisions.entries.iter().any(|e| {
+            matches!(
+                &e.evidence,
+                Evidence::Start {
+                    decision: StartDecision::Deploy | StartDecision::Reattach,
+                    ..
+                }
+            )
+        });
+        if !gate.is_empty() && outcome != Verdict::Error && !started {
+            fail(
+                "replays",
+                format!(
+                    "the gate started {} deployment(s) but its record holds no start that deployed",
+                    gate.len()
+                ),
+            );
         }
     }
     // watched

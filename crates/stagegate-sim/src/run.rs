@@ -57,6 +57,8 @@ pub struct Record {
     pub delivered: Vec<Delivered>,
     /// When `stagegate abort` of this run was accepted, and in which phase the run was.
     pub abort_accepted: Option<(OffsetDateTime, String)>,
+    /// The gate state the run entered Notify (or NotifyError) with: its decision record.
+    pub final_state: Option<serde_json::Value>,
 }
 
 /// The operator and the other actors that act on the execution itself (answers, aborts).
@@ -103,6 +105,7 @@ impl Runner<'_> {
             ended_at: started,
             delivered: vec![],
             abort_accepted: None,
+            final_state: None,
         };
         let mut input = scenario.input();
         let mut current = self.workflow.start_at.clone();
@@ -128,6 +131,7 @@ impl Runner<'_> {
             // after that task began may come too late for it, as in Step Functions.
             if matches!(current.as_str(), "Notify" | "NotifyError") && record.decided_at.is_none() {
                 record.decided_at = Some(last_task_began.unwrap_or(self.world.now()));
+                record.final_state = Some(input.clone());
             }
             let state = match self.workflow.state(&current) {
                 Ok(s) => s.clone(),

@@ -75,9 +75,12 @@ pub struct StartFacts {
     /// attempt): the start only re-attaches to it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub snapshot_deploying: bool,
-    /// The abort read: `Some(None)` nobody asked, `Some(Some(who))` aborted; `None` not read.
+    /// The abort channel was read (or the abort was known already).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub abort_read: bool,
+    /// Who aborted the run and why, when someone did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub aborted: Option<Option<String>>,
+    pub aborted_by: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alarms: Option<AlarmsSeen>,
 }
@@ -157,10 +160,11 @@ pub fn step(facts: &StartFacts, windows: &[FreezeWindow], now: OffsetDateTime) -
         return Step::Decided(StartDecision::Reattach);
     }
     if !own_running {
-        match &facts.aborted {
-            None => return Step::Needs(Need::Abort),
-            Some(Some(by)) => return Step::Decided(StartDecision::Aborted { by: by.clone() }),
-            Some(None) => {}
+        if !facts.abort_read {
+            return Step::Needs(Need::Abort);
+        }
+        if let Some(by) = &facts.aborted_by {
+            return Step::Decided(StartDecision::Aborted { by: by.clone() });
         }
         if let Some(freeze) = freeze::refuses_start(windows, now) {
             return Step::Decided(StartDecision::Frozen { freeze });
@@ -217,7 +221,8 @@ mod tests {
             own: None,
             serving: Some("s-old".into()),
             snapshot_deploying: false,
-            aborted: Some(None),
+            abort_read: true,
+            aborted_by: None,
             alarms: None,
         }
     }
@@ -240,9 +245,19 @@ mod tests {
     }
 
     #[test]
+    fn the_facts_round_trip_as_recorded() {
+        // Replay decides on the facts as read back: "read, nobody aborted" must not come back
+        // as "not read" (an `Option<Option<_>>` would: both serialize to null).
+        let f = facts();
+        let back: Option<StartFacts> =
+            serde_json::from_value(serde_json::to_value(&f).unwrap_or_default()).ok();
+        assert_eq!(back, Some(f));
+    }
+
+    #[test]
     fn the_abort_is_read_first_unless_the_runs_own_deployment_runs() {
         let mut f = facts();
-        f.aborted = None;
+        f.abort_read = false;
         assert_eq!(step(&f, &[], NOW), Step::Needs(Need::Abort));
         f.own = Some(OwnDeployment {
             deployment_id: "d-1".into(),
@@ -250,7 +265,8 @@ mod tests {
         });
         f.snapshot_deploying = true;
         assert_eq!(step(&f, &[], NOW), Step::Decided(StartDecision::Deploy));
-        f.aborted = Some(Some("ops".into()));
+        f.abort_read = true;
+        f.aborted_by = Some("ops".into());
         f.own = None;
         f.snapshot_deploying = false;
         assert_eq!(decided(&f), StartDecision::Aborted { by: "ops".into() });
@@ -259,7 +275,7 @@ mod tests {
     #[test]
     fn an_ended_own_deployment_is_reattached_through_a_freeze() {
         let mut f = facts();
-        f.aborted = None;
+        f.abort_read = false;
         f.own = Some(OwnDeployment {
             deployment_id: "d-1".into(),
             state: DeploymentState::Completed,

@@ -420,7 +420,8 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
         }),
         serving: serving_snapshot(&history).map(str::to_owned),
         snapshot_deploying: maybe_ours,
-        aborted: state.abort.is_some().then(|| super::aborted_by(&state)),
+        abort_read: state.abort.is_some(),
+        aborted_by: super::aborted_by(&state),
         alarms: None,
     };
     // The core decides (`starting::step`, where the rules and their reasons are); the start
@@ -432,7 +433,8 @@ async fn start_stage<D: StageDeployments, A: Alarms, R: AbortRequests>(
             Step::Decided(d) => break (d, now),
             Step::Needs(Need::Abort) => {
                 super::read_abort(aborts, &mut state, clock).await;
-                facts.aborted = Some(super::aborted_by(&state));
+                facts.abort_read = true;
+                facts.aborted_by = super::aborted_by(&state);
             }
             Step::Needs(Need::Alarms) => {
                 facts.alarms = Some(read_alarms(alarms, &state).await?);
