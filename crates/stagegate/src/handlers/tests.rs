@@ -236,6 +236,7 @@ fn finish(
 
 // One file per function; shared fixtures above. New handler tests go in the file of the function
 // they drive; cross-cutting routes (bake, dry run, waves, limits) in `safety`.
+mod decision_record;
 mod notify_result;
 mod operator_control;
 mod poll_deployment;
