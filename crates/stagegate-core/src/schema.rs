@@ -1,5 +1,6 @@
-//! The JSON Schemas of the two wire contracts, generated from the types rather than kept by hand:
-//! the execution input (what starts a run) and the message (what every run publishes). They are
+//! The JSON Schemas of the wire contracts, generated from the types rather than kept by hand:
+//! the execution input (what starts a run), the message (what every run publishes) and the
+//! decision record (what a run decided, on which evidence). They are
 //! committed under `schemas/` for people and tools outside Rust; the test below regenerates them
 //! and fails on any difference (`STAGEGATE_BLESS=1` rewrites them after an intended change, and
 //! is refused where `CI` is set).
@@ -22,6 +23,12 @@ pub fn message() -> Schema {
         }
     }
     schema
+}
+
+/// `schemas/decision-record.schema.json`: the decision record a gate state carries (`decisions`),
+/// what `stagegate explain` and `stagegate replay` read, and the S3 record keeps.
+pub fn decision_record() -> Schema {
+    schemars::schema_for!(crate::evidence::DecisionLog)
 }
 
 /// `additionalProperties: false` on every object schema with `properties` that says nothing of
@@ -77,6 +84,7 @@ mod tests {
         let results = [
             check("execution-input.schema.json", &execution_input()),
             check("message.schema.json", &message()),
+            check("decision-record.schema.json", &decision_record()),
         ];
         let problems: Vec<String> = results.into_iter().filter_map(Result::err).collect();
         assert!(problems.is_empty(), "{}", problems.join("\n"));

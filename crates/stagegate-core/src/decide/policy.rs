@@ -68,6 +68,7 @@ impl Default for Policy {
 
 /// Which deployment the gate is watching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Phase {
     /// Waiting for a person to approve the current stage; nothing of it is deployed or baking.

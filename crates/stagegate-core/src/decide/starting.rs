@@ -16,6 +16,7 @@ use crate::freeze::{self, ActiveFreeze, FreezeWindow};
 
 /// This run's own deployment of the snapshot on the stage, started by an earlier attempt of the
 /// task (found by `own_earlier` in the start handler), as read.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnDeployment {
@@ -25,6 +26,7 @@ pub struct OwnDeployment {
 
 /// The stage's bake alarms as read just before the start: the first failing one in full, the
 /// others as a count per state (all-OK readings change nothing, so they are not kept one by one).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlarmsSeen {
@@ -43,6 +45,7 @@ pub struct AlarmsSeen {
 
 /// A failing alarm, by its position in the stage's `alarmNames` (the state stores each name once:
 /// a hundred names of 255 four-byte characters cost a tenth of the payload limit per copy).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FiringAlarm {
@@ -52,6 +55,7 @@ pub struct FiringAlarm {
 }
 
 /// What a stage start knows. `None` in `aborted_by` or `alarms` means "not read".
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StartFacts {
@@ -93,6 +97,7 @@ pub enum Need {
 }
 
 /// What the start does with the stage.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "decision")]
 pub enum StartDecision {

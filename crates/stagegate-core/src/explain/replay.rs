@@ -17,6 +17,7 @@ use crate::starting::{self, Step};
 use crate::state::GateState;
 
 /// One decision that today's core (or the proposed policy) takes differently.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Difference {
@@ -31,6 +32,7 @@ pub struct Difference {
 }
 
 /// What a replay found.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Replay {

@@ -14,10 +14,12 @@ use crate::state::GateState;
 use crate::verdict::{verdict, Verdict};
 
 /// One decision, told.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Line {
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub at: OffsetDateTime,
     pub stage_name: String,
     pub kind: String,
@@ -30,6 +32,7 @@ pub struct Line {
 }
 
 /// The whole story of a run.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Story {

@@ -28,6 +28,7 @@ pub const MAX_TEXT_BYTES: usize = 256;
 /// The stagegate version that took the decisions: a replay names it next to today's.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DecisionLog {
@@ -53,6 +54,7 @@ fn is_zero(n: &u32) -> bool {
 }
 
 /// Looks that changed nothing: a deployment still running, a bake with every alarm quiet.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Quiet {
@@ -85,10 +87,12 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0100_0000_01b3;
 
 /// One decision: when, on which stage, what it was based on, and what the run did next.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Entry {
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub at: OffsetDateTime,
     pub stage_name: String,
     #[serde(flatten)]
@@ -101,6 +105,7 @@ pub struct Entry {
 }
 
 /// What a decision was based on, by kind.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum Evidence {
@@ -121,8 +126,10 @@ pub enum Evidence {
         phase: Phase,
         seen: Seen,
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "schema", schemars(with = "String"))]
         deadline: OffsetDateTime,
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "schema", schemars(with = "String"))]
         grace_end: OffsetDateTime,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         aborted_by: Option<String>,
@@ -153,6 +160,7 @@ impl Evidence {
 }
 
 /// A deployment as a poll read it.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Seen {
@@ -162,6 +170,7 @@ pub struct Seen {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     #[serde(default, with = "time::serde::rfc3339::option")]
+    #[cfg_attr(feature = "schema", schemars(with = "Option<String>"))]
     pub last_updated: Option<OffsetDateTime>,
 }
 
@@ -193,6 +202,7 @@ impl Seen {
 
 /// Why a bake failed. The alarm is named by its position in the stage's `alarmNames`, as
 /// everywhere in the state (each name is stored once).
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BakeEvidence {

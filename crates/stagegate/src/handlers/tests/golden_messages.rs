@@ -529,6 +529,50 @@ async fn golden_messages_match_the_committed_examples() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
+/// Every outcome's run replays to the same decisions from its own record (what `stagegate replay`
+/// does with a real history), and the record is what `schemas/decision-record.schema.json` says.
+#[tokio::test]
+async fn every_outcomes_record_replays_and_matches_its_schema() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/decision-record.schema.json");
+    let schema: Value = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_else(|| panic!("{} unreadable", path.display()));
+    let validator = jsonschema::validator_for(&schema).unwrap_or_else(|e| panic!("schema: {e}"));
+    let mut recorded = 0;
+    for verdict in ALL {
+        let end = run_to(verdict).await;
+        // A Catch output is the task's input with `error`: the state is still the gate state.
+        let Ok(state) = serde_json::from_value::<crate::state::GateState>(end.state.clone()) else {
+            continue;
+        };
+        let replayed = crate::replay::replay(&state, None);
+        assert!(
+            replayed.same(),
+            "{}: {:?}",
+            verdict.as_str(),
+            replayed.differences
+        );
+        let record = serde_json::to_value(&state.decisions).unwrap_or_default();
+        let errors: Vec<String> = validator
+            .iter_errors(&record)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{}: {errors:?}\n{record:#}",
+            verdict.as_str()
+        );
+        recorded += usize::from(!state.decisions.entries.is_empty());
+    }
+    // Every outcome but the dry runs and an error before the first decision keeps a record.
+    assert!(
+        recorded >= 12,
+        "only {recorded} outcomes recorded a decision"
+    );
+}
+
 #[test]
 fn blessing_is_refused_in_ci() {
     for ci in ["true", "1", ""] {
