@@ -5,7 +5,7 @@
 //! `stagegate_core::classify` and `stagegate_core::decide::classify` name the same module):
 //!
 //! - **input/**: the execution input (`input`, every error naming its field), `fields` (the API
-//!   model's rules), `token` (idempotent ClientTokens).
+//!   model's rules), `token` (idempotent ClientTokens), `fleet` (many games under one budget).
 //! - **decide/**: `classify` (what a deployment's state means, against the deadline), `policy`
 //!   (what a failure leads to: the next `Action`), `backoff` (the next wait, with deterministic
 //!   jitter), `bake` (alarm checks of a bake window), `history` ("latest", what serves, the last
@@ -33,10 +33,11 @@ pub mod schema;
 pub mod state;
 
 pub use decide::{
-    advance, approval, backoff, bake, classify, freeze, history, plan, policy, starting, wave,
+    advance, approval, backoff, bake, budget, classify, freeze, history, plan, policy, starting,
+    wave,
 };
 pub use explain::{replay, story};
-pub use input::{fields, token};
+pub use input::{fields, fleet, token};
 pub use message::{errortype, metrics, notification, verdict};
 pub use state::{deployment, evidence, timefmt};
 

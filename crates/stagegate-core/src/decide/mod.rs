@@ -8,6 +8,8 @@
 //! - `history`: "latest", what serves a stage, its last known-good snapshot.
 //! - `plan`: a dry run's plan; `wave`: promotion waves.
 //! - `approval`, `freeze`: a person's answer and abort, and the windows no stage may start in.
+//! - `budget`: a fleet's batches (canaries first) and, between batches, whether its failure
+//!   budget lets the next one start.
 //! - `starting`: whether a stage starts (reattach, aborted, frozen, unchanged, alarm firing,
 //!   approval first, deploy), as a step function that names the fact it still needs.
 
@@ -15,6 +17,7 @@ pub mod advance;
 pub mod approval;
 pub mod backoff;
 pub mod bake;
+pub mod budget;
 pub mod classify;
 pub mod freeze;
 pub mod history;

@@ -9,6 +9,7 @@
 //! ClientTokens, `longest` the longest a run of the input may last.
 
 pub mod fields;
+pub mod fleet;
 mod longest;
 mod raw;
 mod seconds;

@@ -1,0 +1,264 @@
+//! A fleet input: many games' gates started by one run under one failure budget.
+//!
+//! Each game is the gate's own execution input, parsed by the same parser (its errors prefixed
+//! `games[3].`), so a fleet cannot ask a game for anything a single run could not. What is the
+//! fleet's own is checked here before anything starts: at least one game, no game and stage twice
+//! (two gates racing on one stage), canaries that are in the fleet, a budget and a batch size in
+//! range. Every error names the item and the rule; nothing is started on a bad fleet.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::budget::Budget;
+use crate::fields::{self, InvalidInput};
+use crate::input::{parse_execution_input, GateRequest};
+
+/// More games than this are more than one Distributed Map run should carry (and the items then
+/// travel through S3, not the execution input).
+pub const MAX_FLEET_GAMES: usize = 10_000;
+/// The largest batch: Step Functions runs up to 10,000 child executions of a Distributed Map at
+/// once, but GameSparks' and Step Functions' per-account token buckets are the real bound; a
+/// thousand at once already asks StartExecution for a burst (docs/fleet.md, when it lands).
+pub const MAX_BATCH_SIZE: usize = 1_000;
+pub const DEFAULT_BATCH_SIZE: usize = 20;
+
+/// What to do with games already promoted when the budget is breached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum OnBreach {
+    /// Leave them as they are (each gate decided on its own game).
+    #[default]
+    Leave,
+    /// Roll them back too.
+    Rollback,
+}
+
+/// A parsed, checked fleet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FleetRequest {
+    pub fleet_name: String,
+    pub games: Vec<GateRequest>,
+    /// The items (positions in `games`) that run first, alone.
+    pub canaries: Vec<usize>,
+    pub budget: Budget,
+    pub batch_size: usize,
+    pub on_breach: OnBreach,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawFleet {
+    fleet_name: String,
+    games: Vec<Value>,
+    #[serde(default)]
+    canaries: Vec<String>,
+    #[serde(default)]
+    canary_count: Option<usize>,
+    budget: Budget,
+    #[serde(default)]
+    batch_size: Option<usize>,
+    #[serde(default)]
+    on_breach: OnBreach,
+}
+
+/// Parses and checks a fleet input.
+pub fn parse_fleet(value: &Value) -> Result<FleetRequest, InvalidInput> {
+    let raw: RawFleet = fields::from_value(value, "")?;
+    fields::resource_name("fleetName", &raw.fleet_name)?;
+    if raw.games.is_empty() || raw.games.len() > MAX_FLEET_GAMES {
+        return Err(InvalidInput::new(
+            "games",
+            format!(
+                "must list 1-{MAX_FLEET_GAMES} games, got {}",
+                raw.games.len()
+            ),
+        ));
+    }
+    let mut games = Vec::with_capacity(raw.games.len());
+    let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for (i, item) in raw.games.iter().enumerate() {
+        let game = parse_execution_input(item, &format!("games[{i}]."))?;
+        for stage in &game.stages {
+            let key = (game.game_name.clone(), stage.stage_name.clone());
+            if let Some(first) = seen.insert(key, i) {
+                return Err(InvalidInput::new(
+                    format!("games[{i}]"),
+                    format!(
+                        "gates {}/{} again (games[{first}] does): a stage is gated once per fleet run, or two gates would race on it",
+                        game.game_name, stage.stage_name
+                    ),
+                ));
+            }
+        }
+        games.push(game);
+    }
+    let canaries = match (raw.canaries.is_empty(), raw.canary_count) {
+        (false, Some(_)) => {
+            return Err(InvalidInput::new(
+                "canaryCount",
+                "give canaries by name or by count, not both",
+            ))
+        }
+        (true, None) => vec![],
+        (true, Some(n)) if n < games.len() => (0..n).collect(),
+        (true, Some(n)) => {
+            return Err(InvalidInput::new(
+                "canaryCount",
+                format!(
+                    "must be less than the {} games (some must remain after the canaries), got {n}",
+                    games.len()
+                ),
+            ))
+        }
+        (false, None) => {
+            let mut picked = vec![];
+            for (c, name) in raw.canaries.iter().enumerate() {
+                let Some(i) = games.iter().position(|g| &g.game_name == name) else {
+                    return Err(InvalidInput::new(
+                        format!("canaries[{c}]"),
+                        format!("names {name:?}, which is not a game of this fleet"),
+                    ));
+                };
+                if picked.contains(&i) {
+                    return Err(InvalidInput::new(
+                        format!("canaries[{c}]"),
+                        format!("names {name:?} twice"),
+                    ));
+                }
+                picked.push(i);
+            }
+            if picked.len() >= games.len() {
+                return Err(InvalidInput::new(
+                    "canaries",
+                    "must leave at least one game after the canaries",
+                ));
+            }
+            picked
+        }
+    };
+    if raw.budget.max_failure_percent > 100 {
+        return Err(InvalidInput::new(
+            "budget.maxFailurePercent",
+            format!(
+                "must be 0-100 (percent of the fleet's games), got {}",
+                raw.budget.max_failure_percent
+            ),
+        ));
+    }
+    let batch_size = raw.batch_size.unwrap_or(DEFAULT_BATCH_SIZE);
+    if !(1..=MAX_BATCH_SIZE).contains(&batch_size) {
+        return Err(InvalidInput::new(
+            "batchSize",
+            format!("must be 1-{MAX_BATCH_SIZE}, got {batch_size}"),
+        ));
+    }
+    Ok(FleetRequest {
+        fleet_name: raw.fleet_name,
+        games,
+        canaries,
+        budget: raw.budget,
+        batch_size,
+        on_breach: raw.on_breach,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn game(name: &str) -> Value {
+        json!({"gameName": name, "stageName": "prod", "snapshotId": "latest"})
+    }
+
+    fn fleet(games: Vec<Value>, extra: Value) -> Value {
+        let mut v =
+            json!({"fleetName": "nightly", "games": games, "budget": {"maxFailurePercent": 5}});
+        if let (Some(o), Some(more)) = (v.as_object_mut(), extra.as_object()) {
+            for (k, x) in more {
+                o.insert(k.clone(), x.clone());
+            }
+        }
+        v
+    }
+
+    fn error(v: &Value) -> InvalidInput {
+        match parse_fleet(v) {
+            Err(e) => e,
+            Ok(f) => panic!("accepted {f:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fleet_parses_each_game_as_a_gate_input() {
+        let f = parse_fleet(&fleet(
+            (0..5).map(|i| game(&format!("g{i}"))).collect(),
+            json!({"canaries": ["g3"], "batchSize": 2}),
+        ));
+        let f = f.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.games.len(), 5);
+        assert_eq!(f.canaries, vec![3]);
+        assert_eq!(f.batch_size, 2);
+        assert_eq!(f.on_breach, OnBreach::Leave);
+        assert_eq!(f.budget.allowed(f.games.len()), 0);
+    }
+
+    #[test]
+    fn a_bad_fleet_names_the_item_and_the_rule() {
+        let e = error(&fleet(vec![], json!({})));
+        assert_eq!(e.field, "games");
+        assert!(e.rule.contains("1-10000"), "{e}");
+
+        let e = error(&fleet(vec![game("a"), game("b"), game("a")], json!({})));
+        assert_eq!(e.field, "games[2]");
+        assert!(
+            e.rule.contains("a/prod") && e.rule.contains("games[0]"),
+            "{e}"
+        );
+
+        let mut bad = game("b");
+        bad["stageName"] = json!("no spaces allowed");
+        let e = error(&fleet(vec![game("a"), bad], json!({})));
+        assert_eq!(e.field, "games[1].stageName");
+
+        let e = error(&fleet(
+            vec![game("a"), game("b")],
+            json!({"budget": {"maxFailurePercent": 120}}),
+        ));
+        assert_eq!(e.field, "budget.maxFailurePercent");
+
+        let e = error(&fleet(
+            vec![game("a"), game("b")],
+            json!({"canaries": ["zz"]}),
+        ));
+        assert_eq!(e.field, "canaries[0]");
+        assert!(e.rule.contains("not a game of this fleet"), "{e}");
+
+        let e = error(&fleet(
+            vec![game("a"), game("b")],
+            json!({"canaryCount": 2}),
+        ));
+        assert_eq!(e.field, "canaryCount");
+
+        let e = error(&fleet(vec![game("a")], json!({"batchSize": 0})));
+        assert_eq!(e.field, "batchSize");
+
+        let e = error(&fleet(vec![game("a")], json!({"budgett": {}})));
+        assert!(
+            e.rule.contains("budgett") || e.field.contains("budgett"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn one_game_on_two_stages_is_fine_but_a_stage_twice_is_not() {
+        let two = json!({"gameName": "a", "stages": [{"stageName": "staging"}, {"stageName": "prod"}], "snapshotId": "latest"});
+        assert!(parse_fleet(&fleet(vec![two.clone(), game("b")], json!({}))).is_ok());
+        let e = error(&fleet(vec![two, game("a")], json!({})));
+        assert_eq!(e.field, "games[1]");
+        assert!(e.rule.contains("a/prod"), "{e}");
+    }
+}
