@@ -15,6 +15,9 @@ What it adds to a plain `moto_server`:
   so Retry/Catch match the Rust errorType names (a 500 would crash moto's engine instead).
 * Wait states, Retry intervals and the state machine's TimeoutSeconds run `--time-scale` times
   faster (a 60 s Wait at scale 60 takes 1 s).
+* A Distributed Map's ItemReader and `states:startExecution(.sync:2)` child executions work
+  (`install_nested_executions`: three casing and serialization fixes, and MOTO_PORT set to the
+  port moto serves on), for a fleet of gates (issue 28's spike).
 
 Prints `local-aws listening on http://HOST:PORT (lambda -> ENDPOINT, time scale X)` on stdout
 once ready (with `--port 0` the chosen port), logs one line per Lambda invocation on stderr, and
@@ -27,6 +30,7 @@ import argparse
 import http.client
 import json
 import logging
+import os
 import signal
 import socket
 import sys
@@ -296,6 +300,57 @@ def install_time_scale(scale: float) -> None:
 # ------------------------------------------------------------------------------------------ main
 
 
+def install_nested_executions() -> None:
+    """Makes moto's `states:startExecution(.sync/.sync:2)` integration work as on AWS (found in
+    the issue 28 spike, moto 5.2.5): the request reaches botocore in the ASL's casing
+    (`StateMachineArn`), which botocore's serializer does not know (KeyError); moto's server
+    answers `executionArn` where the integration reads `ExecutionArn`; and the `.sync:2` result
+    keeps `StartDate`/`StopDate` as datetimes, which the parent's DescribeExecution then fails to
+    serialize (HTTP 500). Without a `Name`, moto names every child "None"; the fleet always names
+    its children, so that is left as it is."""
+    from datetime import datetime as _dt
+
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
+        state_task_service_sfn as sfn_task,
+    )
+
+    cls = sfn_task.StateTaskServiceSfn
+    original_normalise = cls._normalise_parameters
+    original_eval = cls._eval_service_task
+
+    def lower_first(key: str) -> str:
+        return key[:1].lower() + key[1:]
+
+    def upper_first(key: str) -> str:
+        return key[:1].upper() + key[1:]
+
+    def plain(value):
+        if isinstance(value, _dt):
+            return value.isoformat()
+        return value
+
+    def api_casing(response: dict) -> dict:
+        # Only the API's own members: a child's Input and Output are the caller's JSON.
+        return {upper_first(k): plain(v) for k, v in response.items()}
+
+    def normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):
+        original_normalise(self, parameters, boto_service_name, service_action_name)
+        for key in list(parameters):
+            parameters[lower_first(key)] = parameters.pop(key)
+
+    def eval_service_task(self, env, *args, **kwargs):
+        original_eval(self, env, *args, **kwargs)
+        env.stack.append(api_casing(env.stack.pop()))
+
+    def normalise_response(self, response, boto_service_name=None, service_action_name=None):
+        for key in list(response):
+            response[upper_first(key)] = plain(response.pop(key))
+
+    cls._normalise_parameters = normalise_parameters
+    cls._eval_service_task = eval_service_task
+    cls._normalise_response = normalise_response
+
+
 def _condense_asl_failure(record: logging.LogRecord) -> bool:
     """moto logs every failure event (each caught task error, each Fail state) at ERROR with the
     repr of the whole state; keep one short line at INFO (the execution history has the rest)."""
@@ -349,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     install_lambda_client(adapter.url, function_timeout + 10)
     install_time_scale(args.time_scale)
     install_composite_alarms()
+    install_nested_executions()
 
     server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
     starter = threading.Thread(target=server.start, daemon=True)
@@ -358,6 +414,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"local-aws: moto did not start on {args.host}:{args.port}", file=sys.stderr)
         return 1
     host, port = server.get_host_and_port()
+    # moto's interpreter calls its own services (an ItemReader's S3 read, a child execution's
+    # start) at http://localhost:$MOTO_PORT, 5000 unless told: tell it the port it serves on.
+    os.environ["MOTO_PORT"] = str(port)
 
     stop = threading.Event()
 

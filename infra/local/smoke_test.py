@@ -638,6 +638,58 @@ def check_scenario(name: str, sfn, functions: FakeFunctions, execution_arn: str,
     return f"{desc['status']}{' ' + desc['error'] if desc.get('error') else ''}; {len(entered)} states"
 
 
+def check_nested_map(session, endpoint: str, cfg: Config) -> str:
+    """A Distributed Map reading its items from S3 and running each as a child execution
+    (`states:startExecution.sync:2`), as a fleet of gates will: every child runs under its own
+    name, a failed child is caught into its item's result (not swallowed: moto 5.2.5 ends a Map
+    whose iterations fail SUCCEEDED with nulls), and the others' outputs come back."""
+    sfn = session.client("stepfunctions", endpoint_url=endpoint, config=cfg)
+    s3 = session.client("s3", endpoint_url=endpoint, config=cfg)
+    role = f"arn:aws:iam::{ACCOUNT}:role/stagegate-fleet"
+    child = {"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "F"}],
+              "Default": "S"},
+        "F": {"Type": "Fail", "Error": "StageGate.FAILED", "Cause": "planted"},
+        "S": {"Type": "Pass", "Parameters": {"outcome": "SUCCEEDED", "game.$": "$.game"}, "End": True}}}
+    child_arn = sfn.create_state_machine(name="nested-gate", definition=json.dumps(child), roleArn=role)[
+        "stateMachineArn"]
+    gate = {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+            "Parameters": {"StateMachineArn": child_arn, "Input.$": "$", "Name.$": "$.game"},
+            "ResultSelector": {"game.$": "$.Output.game", "status.$": "$.Status"},
+            "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Caught"}], "End": True}
+    caught = {"Type": "Pass", "Parameters": {"game.$": "$.game", "status": "FAILED", "error.$": "$.error.Error"},
+              "End": True}
+    parent = {"StartAt": "Fleet", "States": {"Fleet": {
+        "Type": "Map", "MaxConcurrency": 3,
+        "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                       "Parameters": {"Bucket": "nested-fleet", "Key": "items.json"}},
+        "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                          "StartAt": "Gate", "States": {"Gate": gate, "Caught": caught}},
+        "End": True}}}
+    s3.create_bucket(Bucket="nested-fleet")
+    failing = {2, 5}
+    items = [{"game": f"nested-{i}", "fail": i in failing} for i in range(8)]
+    s3.put_object(Bucket="nested-fleet", Key="items.json", Body=json.dumps(items))
+    parent_arn = sfn.create_state_machine(name="nested-fleet", definition=json.dumps(parent), roleArn=role)[
+        "stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=parent_arn, input="{}")["executionArn"]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        desc = sfn.describe_execution(executionArn=execution)
+        if desc["status"] != "RUNNING":
+            break
+        time.sleep(0.2)
+    assert desc["status"] == "SUCCEEDED", f"the fleet ended {desc['status']}: {desc.get('cause')}"
+    results = json.loads(desc["output"])
+    want = [{"game": f"nested-{i}", "status": "FAILED", "error": "States.TaskFailed"} if i in failing
+            else {"game": f"nested-{i}", "status": "SUCCEEDED"} for i in range(8)]
+    assert results == want, f"item results {results}"
+    children = sfn.list_executions(stateMachineArn=child_arn)["executions"]
+    names = sorted(c["name"] for c in children)
+    assert names == sorted(i["game"] for i in items), f"children {names}"
+    return f"{len(children)} child executions from an S3 item list, {len(failing)} failures caught"
+
+
 def check_choice_guards(asl: dict) -> str:
     """On AWS a Choice rule that compares a path the state lacks fails the execution with
     States.Runtime (no Catch, no message); moto follows Default instead, so the `no-action`
@@ -732,6 +784,13 @@ def main() -> int:
         sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"})
         functions = FakeFunctions(sns, topic_arn)
         holder["f"] = functions
+
+        try:
+            print(f"ok   {'nested-map':<18} {check_nested_map(session, endpoint, cfg)}")
+            passed += 1
+        except AssertionError as err:
+            print(f"FAIL {'nested-map':<18} {err}")
+            failed += 1
 
         definition = ASL.read_text()
         try:
