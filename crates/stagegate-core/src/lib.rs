@@ -34,7 +34,7 @@ pub mod state;
 
 pub use decide::{
     advance, approval, backoff, bake, budget, classify, freeze, history, plan, policy, starting,
-    wave,
+    tally, wave,
 };
 pub use explain::{replay, story};
 pub use input::{fields, fleet, token};

@@ -9,7 +9,8 @@
 //! - `plan`: a dry run's plan; `wave`: promotion waves.
 //! - `approval`, `freeze`: a person's answer and abort, and the windows no stage may start in.
 //! - `budget`: a fleet's batches (canaries first) and, between batches, whether its failure
-//!   budget lets the next one start.
+//!   budget lets the next one start; `tally`: what each game's gate ended as, read from its
+//!   child execution's result.
 //! - `starting`: whether a stage starts (reattach, aborted, frozen, unchanged, alarm firing,
 //!   approval first, deploy), as a step function that names the fact it still needs.
 
@@ -24,4 +25,5 @@ pub mod history;
 pub mod plan;
 pub mod policy;
 pub mod starting;
+pub mod tally;
 pub mod wave;
