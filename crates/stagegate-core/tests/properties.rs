@@ -642,3 +642,97 @@ proptest! {
         }
     }
 }
+
+/// A fleet run as the fleet workflow will drive it: batch after batch until `next` says
+/// otherwise, every game of a started batch finishing (nothing running is stopped).
+fn run_fleet(
+    items: usize,
+    canaries: &[usize],
+    size: usize,
+    failing: &[bool],
+    budget: &stagegate_core::budget::Budget,
+) -> (stagegate_core::budget::Next, Vec<usize>) {
+    use stagegate_core::budget::{batches, next, GameEnding, Next};
+    let plan = batches(items, canaries, size);
+    let mut endings = vec![];
+    let mut started = vec![];
+    for done in 0..=plan.len() {
+        match next(&plan, done, &endings, budget, !canaries.is_empty()) {
+            Next::Batch { batch } => {
+                for &item in &plan[batch] {
+                    started.push(item);
+                    let verdict = if failing[item] {
+                        Verdict::RolledBack
+                    } else {
+                        Verdict::Succeeded
+                    };
+                    endings.push(GameEnding { item, verdict });
+                }
+            }
+            other => return (other, started),
+        }
+    }
+    (Next::Done, started)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2048))]
+
+    /// The fleet's budget, for any fleet: each game starts at most once; with failures within the
+    /// budget every game runs; past it, the fleet stops at the first batch boundary after the
+    /// failure that passed it, having started no game after that; a failed canary wave starts
+    /// nothing else.
+    #[test]
+    fn a_fleet_keeps_its_budget(
+        items in 1usize..300,
+        size in 1usize..40,
+        percent in 0u8..=100,
+        canary_count in 0usize..4,
+        canary_allowance in 0u32..2,
+        seed in any::<u64>(),
+        rate in 0u32..40,
+    ) {
+        use stagegate_core::budget::{Budget, Next};
+        let canaries: Vec<usize> = (0..canary_count.min(items.saturating_sub(1))).collect();
+        let failing: Vec<bool> = (0..items)
+            .map(|i| (seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add((i as u64).wrapping_mul(1_442_695_040_888_963_407)) >> 33) % 100 < u64::from(rate))
+            .collect();
+        let budget = Budget { max_failure_percent: percent, canary_max_failures: canary_allowance };
+        let allowed = items * usize::from(percent) / 100;
+        let (end, started) = run_fleet(items, &canaries, size, &failing, &budget);
+        let mut unique = started.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        prop_assert_eq!(unique.len(), started.len(), "a game started twice");
+        let failed_started = started.iter().filter(|&&i| failing[i]).count();
+        let canary_failed = canaries.iter().filter(|&&i| failing[i]).count();
+        let total_failed = failing.iter().filter(|f| **f).count();
+        match end {
+            Next::Done => {
+                prop_assert_eq!(started.len(), items);
+                prop_assert!(total_failed <= allowed);
+                prop_assert!(canaries.is_empty() || canary_failed <= canary_allowance as usize);
+            }
+            Next::Stopped { failed, not_started, .. } => {
+                prop_assert_eq!(started.len() + not_started, items);
+                let canary_stop = !canaries.is_empty() && canary_failed > canary_allowance as usize;
+                if canary_stop {
+                    prop_assert_eq!(failed, canary_failed);
+                    prop_assert_eq!(started.len(), canaries.len(), "games after a failed canary wave");
+                } else {
+                    prop_assert_eq!(failed, failed_started);
+                    prop_assert!(failed_started > allowed, "stopped within budget");
+                    // Without its last batch the run was within the budget: it stopped at the
+                    // first batch boundary past it, not later.
+                    let plan = stagegate_core::budget::batches(items, &canaries, size);
+                    let ran = plan.iter().scan(0, |n, b| { *n += b.len(); Some(*n) }).position(|n| n == started.len());
+                    let before_last: usize = ran.map_or(0, |last| {
+                        plan.iter().take(last).flatten().filter(|&&i| failing[i]).count()
+                    });
+                    prop_assert!(before_last <= allowed, "ran a batch after the budget was spent");
+                }
+            }
+            Next::Batch { .. } => prop_assert!(false, "the run did not end"),
+        }
+    }
+}
