@@ -107,7 +107,7 @@ pub struct Entry {
 /// What a decision was based on, by kind.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", tag = "kind")]
+#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
 pub enum Evidence {
     /// The checks of a stage's start (`start::step`) and what they decided.
     Start {
@@ -319,6 +319,27 @@ mod tests {
         let e = entry("approved");
         let v = serde_json::to_value(&e).unwrap_or_default();
         assert_eq!(v["kind"], "answer");
+        // Every member in the contract's camelCase, the kinds' own included.
+        assert!(v.get("abortedBy").is_none() && v.get("aborted_by").is_none());
+        let poll = Evidence::Poll {
+            phase: Phase::Deploy,
+            seen: Seen {
+                deployment_id: "d".into(),
+                state: DeploymentState::Completed,
+                result_code: None,
+                message: None,
+                last_updated: None,
+            },
+            deadline: T,
+            grace_end: T,
+            aborted_by: Some("ops".into()),
+            known_good: None,
+            outcome: Outcome::Failed,
+        };
+        let p = serde_json::to_value(&poll).unwrap_or_default();
+        for member in ["graceEnd", "abortedBy", "knownGood"] {
+            assert!(p.get(member).is_some(), "{member} in {p}");
+        }
         assert_eq!(serde_json::from_value::<Entry>(v).ok(), Some(e));
     }
 }
