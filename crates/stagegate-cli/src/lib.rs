@@ -25,6 +25,7 @@ pub mod output;
 pub mod progress;
 pub mod reference;
 pub mod retry;
+pub mod saved;
 pub mod source;
 pub mod status;
 pub mod steps;
