@@ -299,4 +299,6 @@ pub async fn fetch(
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod fixture;
+#[cfg(test)]
+pub(crate) mod tests;
