@@ -144,3 +144,77 @@ fn from_a_directory_reads_its_json_files_in_name_order() {
     assert_eq!(names, ["a.json", "b.json"]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn parsed(args: &[&str]) -> Result<crate::cli::Command, String> {
+    use clap::Parser;
+    crate::cli::Cli::try_parse_from(std::iter::once("stagegate").chain(args.iter().copied()))
+        .map(|c| c.command)
+        .map_err(|e| e.kind().to_string())
+        .and_then(|c| crate::cli::check_arguments(&c).map(|()| c))
+}
+
+#[test]
+fn replay_takes_one_source_of_runs_and_since_needs_the_state_machine() {
+    const MACHINE: &str = "arn:aws:states:eu-west-1:1:stateMachine:gate";
+    assert!(parsed(&["replay", "--from", "tests/golden/histories"]).is_ok());
+    assert!(parsed(&[
+        "replay",
+        "--execution",
+        "run-1",
+        "--state-machine-arn",
+        MACHINE
+    ])
+    .is_ok());
+    assert!(parsed(&["replay", "--since", "30d", "--state-machine-arn", MACHINE]).is_ok());
+    for refused in [
+        &["replay"][..],
+        &[
+            "replay",
+            "--from",
+            "d",
+            "--since",
+            "1d",
+            "--state-machine-arn",
+            MACHINE,
+        ],
+        &["replay", "--since", "1d"],
+        &[
+            "replay",
+            "--since",
+            "1d",
+            "--state-machine-arn",
+            fixture::ARN,
+        ],
+        &["replay", "--execution", "run-1"],
+    ] {
+        assert!(parsed(refused).is_err(), "{refused:?} was accepted");
+    }
+    assert!(parsed(&["explain", "--history", "h.json"]).is_ok());
+    assert!(parsed(&[
+        "explain",
+        "--execution",
+        fixture::ARN,
+        "--save-history",
+        "h.json"
+    ])
+    .is_ok());
+    for refused in [
+        &["explain"][..],
+        &[
+            "explain",
+            "--history",
+            "h.json",
+            "--execution",
+            fixture::ARN,
+        ],
+        &[
+            "explain",
+            "--history",
+            "h.json",
+            "--save-history",
+            "again.json",
+        ],
+    ] {
+        assert!(parsed(refused).is_err(), "{refused:?} was accepted");
+    }
+}
