@@ -187,3 +187,19 @@ fn explain_tells_the_rule_a_rolled_back_run_followed() {
     assert_eq!(document["story"]["verdict"], "ROLLED_BACK");
     assert_eq!(document["notification"]["outcome"], "ROLLED_BACK");
 }
+
+#[test]
+fn a_run_without_a_record_is_listed_as_no_record_not_as_same() {
+    // A dry run records no decisions (it plans, it decides nothing it would act on).
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/golden/no-record");
+    let (code, document) = stagegate(&["replay", "--from", &dir.to_string_lossy(), "-o", "json"]);
+    let results: Vec<&Value> = document["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| &r["result"])
+        .collect();
+    assert_eq!(results, [&Value::from("no record")], "{document}");
+    assert_eq!(document["summary"]["noRecord"], 1);
+    assert_eq!(code, Some(0), "nothing differs: {document}");
+}

@@ -218,3 +218,13 @@ fn replay_takes_one_source_of_runs_and_since_needs_the_state_machine() {
         assert!(parsed(refused).is_err(), "{refused:?} was accepted");
     }
 }
+
+#[test]
+fn a_start_replays_the_same_though_its_abort_read_did_not_survive_the_round_trip() {
+    let run = replay_run("success.json", Ok(fixture::started()), None);
+    let Outcome::Replayed(replayed) = &run.outcome else {
+        panic!("{run:?}")
+    };
+    assert_eq!(replayed.decisions, 2);
+    assert_eq!(replayed.differences, [], "{run:?}");
+}

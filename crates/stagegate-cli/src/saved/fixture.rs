@@ -52,3 +52,25 @@ pub fn recorded() -> SavedHistory {
 pub fn unrecorded() -> SavedHistory {
     history_of(super::tests::gate_state("deployed"))
 }
+
+/// A start that read the abort (nobody asked) and deployed, as the record holds it after a
+/// round trip through Step Functions: `aborted` (`Some(None)`, written `null`) is gone.
+pub fn deploy_start() -> Value {
+    json!({
+        "at": "2026-12-07T03:00:00Z", "stageName": "prod", "kind": "start",
+        "facts": {"snapshotId": "v2", "requestedLatest": false, "serving": "v1"},
+        "decision": "deploy", "decided": "wait", "reason": "deployment started"
+    })
+}
+
+/// A successful run whose record holds its start and its ending poll.
+pub fn started() -> SavedHistory {
+    let mut state = super::tests::gate_state("the requested snapshot is deployed");
+    let mut poll = invalid_role_poll();
+    poll["seen"] = json!({"deploymentId": "d-1", "state": "COMPLETED", "resultCode": "SUCCESS"});
+    poll["outcome"] = json!("SUCCEEDED");
+    poll["decided"] = json!("succeed");
+    poll["reason"] = json!("the requested snapshot is deployed");
+    state["decisions"] = json!({"version": "0.1.0", "entries": [deploy_start(), poll]});
+    history_of(state)
+}
