@@ -86,6 +86,12 @@ fn an_unreadable_history_is_an_error_and_exits_2_whatever_else_differs() {
     assert_eq!(runs[1].result(), "error");
     assert_eq!(exit(&runs), Exit::Error);
     assert!(render(&runs, None).contains("gone.json: error: reading gone.json"));
+    let document = document(&runs, None);
+    assert_eq!(
+        document.runs[1].error.as_deref(),
+        Some("reading gone.json: not found")
+    );
+    assert_eq!((document.exit_code, document.summary.errors), (2, 1));
 }
 
 #[test]
