@@ -250,12 +250,13 @@ pub fn error_context(
             &[SFN],
             lookup,
         ),
-        Command::Replay(args) => with(&args.aws, args.arn()).with_endpoints(
-            args.endpoint_url.as_deref(),
-            "--endpoint-url",
-            &[SFN],
-            lookup,
-        ),
+        Command::Replay(args) => with(&args.aws, args.execution.as_ref().and(args.arn()))
+            .with_endpoints(
+                args.endpoint_url.as_deref(),
+                "--endpoint-url",
+                &[SFN],
+                lookup,
+            ),
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => {
             errors::Context::default()
         }
