@@ -573,27 +573,6 @@ fn parse_notification(text: &str) -> Result<Notification, String> {
     Ok(Notification { body, envelope })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A notification whose body is not the contract fails the case that drained it, with
-    /// serde's reason (which field) and the body.
-    #[test]
-    fn a_body_that_is_not_a_message_is_an_error_naming_the_field() {
-        let envelope = json!({
-            "Subject": "stagegate SUCCEEDED: space-raiders/prod",
-            "Message": json!({"outcome": "SUCCEEDED", "summary": 7}).to_string(),
-        });
-        let err = parse_notification(&envelope.to_string()).unwrap_err();
-        assert!(
-            err.contains("not a stagegate message") && err.contains("\"summary\":7"),
-            "{err}"
-        );
-        assert!(parse_notification("not json").is_err());
-    }
-}
-
 /// Where `STAGEGATE_RECORD_HISTORIES` asks finished executions' histories to be saved: the
 /// golden histories (tests/golden/histories) that `stagegate replay` and `explain` are tested on
 /// are recorded from the e2e cases this way, so they are what the real ASL and functions wrote.
@@ -614,4 +593,25 @@ fn record_history(arn: &str, events: &[aws_sdk_sfn::types::HistoryEvent]) -> Res
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let name = arn.rsplit(':').next().unwrap_or("execution");
     saved.write(&dir.join(format!("{name}.json")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A notification whose body is not the contract fails the case that drained it, with
+    /// serde's reason (which field) and the body.
+    #[test]
+    fn a_body_that_is_not_a_message_is_an_error_naming_the_field() {
+        let envelope = json!({
+            "Subject": "stagegate SUCCEEDED: space-raiders/prod",
+            "Message": json!({"outcome": "SUCCEEDED", "summary": 7}).to_string(),
+        });
+        let err = parse_notification(&envelope.to_string()).unwrap_err();
+        assert!(
+            err.contains("not a stagegate message") && err.contains("\"summary\":7"),
+            "{err}"
+        );
+        assert!(parse_notification("not json").is_err());
+    }
 }
