@@ -15,9 +15,10 @@
 //!
 //! The runs: `validate`, `completions` and `man` (no AWS call at all), `run` (a dev deployment
 //! given as `--game/--stage/--snapshot`, its notification read with `--queue-url`), `follow`,
-//! `explain -o json` and `replay` of it; while a prod run awaits approval, `status` (stages from ListStages) and `reject` (the
-//! run by its name, with STATE_MACHINE_ARN); a second prod run `approve`d, then `abort`ed by name
-//! while it deploys (the Parameter Store request). Naming a run builds its ARN on this machine:
+//! `explain -o json` and `replay` of it, and `replay --since` of every run so far; while a prod
+//! run awaits approval, `status` (stages from ListStages) and `reject` (the run by its name, with
+//! STATE_MACHINE_ARN); a second prod run `approve`d, then `abort`ed by name while it deploys (the
+//! Parameter Store request). Naming a run builds its ARN on this machine:
 //! the calls, and so the policies, are those of the ARN.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -259,6 +260,26 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
     check!(
         out.contains(": same (") && out.contains(" 0 differ, 0 no record, 0 error(s)"),
         "`stagegate replay` of the dev run: {out}"
+    );
+    record("replay", &calls)?;
+    // Every run of the state machine this hour (this e2e run's, all ended): ListExecutions paged
+    // to the window's edge, then each history read, paced.
+    let (out, calls) = relays
+        .cli(&ctx, &["replay", "--since", "1h", "-o", "json"])
+        .await?;
+    let Ok(Document::Replay(replayed)) = serde_json::from_str::<Document>(&out) else {
+        return Err(format!("`stagegate replay --since 1h -o json`: {out}"));
+    };
+    let s = &replayed.summary;
+    check!(
+        replayed
+            .runs
+            .iter()
+            .any(|r| r.source == arn && r.result == "same")
+            && s.runs_that_differ == 0
+            && s.errors == 0
+            && s.runs == replayed.runs.len(),
+        "`stagegate replay --since 1h`: {out}"
     );
     record("replay", &calls)?;
 
