@@ -14,10 +14,11 @@
 //! command of some policy.
 //!
 //! The runs: `validate`, `completions` and `man` (no AWS call at all), `run` (a dev deployment
-//! given as `--game/--stage/--snapshot`, its notification read with `--queue-url`) and `follow`
-//! of it; while a prod run awaits approval, `status` (stages from ListStages) and `reject` (the
-//! run by its name, with STATE_MACHINE_ARN); a second prod run `approve`d, then `abort`ed by name
-//! while it deploys (the Parameter Store request). Naming a run builds its ARN on this machine:
+//! given as `--game/--stage/--snapshot`, its notification read with `--queue-url`), `follow`,
+//! `explain -o json` and `replay` of it, and `replay --since` of every run so far; while a prod
+//! run awaits approval, `status` (stages from ListStages) and `reject` (the run by its name, with
+//! STATE_MACHINE_ARN); a second prod run `approve`d, then `abort`ed by name while it deploys (the
+//! Parameter Store request). Naming a run builds its ARN on this machine:
 //! the calls, and so the policies, are those of the ARN.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -26,6 +27,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 use stagegate::policy::Phase;
+use stagegate_cli::output::Document;
 use stagegate_tests::aws_calls::{Call, Recorder};
 use stagegate_tests::e2e::Ctx;
 use stagegate_tests::iam_actions::{self, Grant, Scope};
@@ -230,6 +232,56 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
         )
         .await?;
     record("follow", &calls)?;
+    // explain and replay read the finished run's decision record back from its history.
+    let (out, calls) = relays
+        .cli(&ctx, &["explain", "--execution-arn", &arn, "-o", "json"])
+        .await?;
+    let explained = serde_json::from_str::<Document>(&out)
+        .map_err(|e| format!("`stagegate explain -o json` printed no document ({e}): {out}"))?;
+    let Document::Explain(explained) = explained else {
+        return Err(format!("`stagegate explain -o json`: {out}"));
+    };
+    let told = explained
+        .story
+        .as_ref()
+        .map(|s| (s.lines.len(), s.verdict.as_str()));
+    let published = explained
+        .notification
+        .as_ref()
+        .map(|n| n["outcome"].clone());
+    check!(
+        matches!(told, Some((n, "SUCCEEDED")) if n > 0) && published == Some(json!("SUCCEEDED")),
+        "`stagegate explain` of the dev run: {out}"
+    );
+    record("explain", &calls)?;
+    let (out, calls) = relays
+        .cli(&ctx, &["replay", "--execution", name_of(&arn)])
+        .await?;
+    check!(
+        out.contains(": same (") && out.contains(" 0 differ, 0 no record, 0 error(s)"),
+        "`stagegate replay` of the dev run: {out}"
+    );
+    record("replay", &calls)?;
+    // Every run of the state machine this hour (this e2e run's, all ended): ListExecutions paged
+    // to the window's edge, then each history read, paced.
+    let (out, calls) = relays
+        .cli(&ctx, &["replay", "--since", "1h", "-o", "json"])
+        .await?;
+    let Ok(Document::Replay(replayed)) = serde_json::from_str::<Document>(&out) else {
+        return Err(format!("`stagegate replay --since 1h -o json`: {out}"));
+    };
+    let s = &replayed.summary;
+    check!(
+        replayed
+            .runs
+            .iter()
+            .any(|r| r.source == arn && r.result == "same")
+            && s.runs_that_differ == 0
+            && s.errors == 0
+            && s.runs == replayed.runs.len(),
+        "`stagegate replay --since 1h`: {out}"
+    );
+    record("replay", &calls)?;
 
     // status (the stages from ListStages) and reject, while a prod run awaits approval.
     let waiting = ctx

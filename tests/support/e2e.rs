@@ -311,7 +311,9 @@ impl Ctx {
         };
         let mut states = Vec::new();
         let mut failure = (None, None);
-        for event in history::read(sfn, &arn).await? {
+        let events = history::read(sfn, &arn).await?;
+        record_history(&arn, &events)?;
+        for event in &events {
             if let Some(entered) = event.state_entered_event_details() {
                 states.push(entered.name().unwrap_or_default().to_owned());
             }
@@ -569,6 +571,28 @@ fn parse_notification(text: &str) -> Result<Notification, String> {
         .body()
         .map_err(|e| format!("{e}: {}", envelope.message))?;
     Ok(Notification { body, envelope })
+}
+
+/// Where `STAGEGATE_RECORD_HISTORIES` asks finished executions' histories to be saved: the
+/// golden histories (tests/golden/histories) that `stagegate replay` and `explain` are tested on
+/// are recorded from the e2e cases this way, so they are what the real ASL and functions wrote.
+pub const RECORD_HISTORIES: &str = "STAGEGATE_RECORD_HISTORIES";
+
+/// Saves a finished execution's history, trimmed to what explain and replay read, as
+/// `<dir>/<execution name>.json`, when recording is asked for. A history with no gate state (an
+/// input refused before the start) has nothing to replay and is not saved.
+fn record_history(arn: &str, events: &[aws_sdk_sfn::types::HistoryEvent]) -> Result<(), String> {
+    let Some(dir) = std::env::var_os(RECORD_HISTORIES).filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    let saved = stagegate_cli::saved::SavedHistory::of(arn, events).trimmed();
+    if !matches!(saved.said(), Ok(said) if said.state.is_some()) {
+        return Ok(());
+    }
+    let dir = std::path::PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let name = arn.rsplit(':').next().unwrap_or("execution");
+    saved.write(&dir.join(format!("{name}.json")))
 }
 
 #[cfg(test)]

@@ -124,7 +124,7 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "integration",
-        what: "tests/: sample events; the four handlers on the real SDK against the emulator; the CLI binary's -o json without AWS",
+        what: "tests/: sample events; the four handlers on the real SDK against the emulator; the CLI binary's -o json without AWS; explain and replay of the golden histories",
         program: Program::Cargo,
         args: &[
             "test",
@@ -138,6 +138,8 @@ const TIERS: &[Tier] = &[
             "integration",
             "--test",
             "output_json",
+            "--test",
+            "golden",
         ],
         needs_tools: false,
     },

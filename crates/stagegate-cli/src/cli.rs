@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::aws::{self, AwsArgs};
 use crate::source::InputArgs;
 use crate::target::{self, Kind};
-use crate::{errors, follow, operator, output, status};
+use crate::{errors, explain, follow, operator, output, replay, status};
 
 #[derive(Parser)]
 #[command(
@@ -91,6 +91,13 @@ pub enum Command {
     /// Per stage of a game: what serves now, the last gate runs and how they ended, a pending
     /// approval, a freeze in force. A table, or JSON with --output json (alias --json).
     Status(status::StatusArgs),
+    /// Why a run did what it did: each decision its gate state recorded, with the evidence, the
+    /// rule that applied and what followed; the quiet looks counted; the verdict and what was
+    /// published (docs/explain.md).
+    Explain(explain::ExplainArgs),
+    /// Re-decide past runs with this version's core, under their own policy or a proposed one
+    /// (--policy, a what-if): which decisions would differ. Exit 0 none, 1 some, 2 unreadable.
+    Replay(replay::ReplayArgs),
     /// Print the shell completion script for SHELL to stdout, e.g. `stagegate completions bash >
     /// ~/.local/share/bash-completion/completions/stagegate` (no AWS call).
     Completions {
@@ -171,6 +178,17 @@ pub fn check_arguments(command: &Command) -> Result<(), String> {
             )?;
             region_agrees(&args.aws, &args.state_machine_arn)
         }
+        Command::Explain(args) => match args.arn()? {
+            Some(arn) => region_agrees(&args.aws, &arn),
+            None => Ok(()),
+        },
+        Command::Replay(args) => {
+            args.check()?;
+            match args.arn() {
+                Some(arn) if args.from.is_none() => region_agrees(&args.aws, &arn),
+                _ => Ok(()),
+            }
+        }
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
@@ -225,6 +243,19 @@ pub fn error_context(
                 "--gamesparks-endpoint-url",
                 &[("GameSparks", "GAMESPARKS")],
                 &lookup,
+            ),
+        Command::Explain(args) => with(&args.aws, args.arn().ok().flatten()).with_endpoints(
+            args.endpoint_url.as_deref(),
+            "--endpoint-url",
+            &[SFN],
+            lookup,
+        ),
+        Command::Replay(args) => with(&args.aws, args.execution.as_ref().and(args.arn()))
+            .with_endpoints(
+                args.endpoint_url.as_deref(),
+                "--endpoint-url",
+                &[SFN],
+                lookup,
             ),
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => {
             errors::Context::default()

@@ -11,7 +11,8 @@ pub enum Exit {
     /// the command did what it was asked (an answer delivered, a report printed, a valid input).
     Done,
     /// The gate ended in a way someone must act on (FAILED, TIMED_OUT, ROLLBACK_FAILED, BLOCKED,
-    /// BAKE_FAILED, ERROR), or the execution stopped outside the gate's own endings.
+    /// BAKE_FAILED, ERROR), or the execution stopped outside the gate's own endings; or `replay`
+    /// found a past decision that would be taken differently.
     NeedsPerson,
     /// The command itself failed: arguments, an invalid input (nothing started), AWS access.
     Error,
@@ -65,7 +66,8 @@ impl Exit {
                 "succeeded, unchanged or a clear dry run; or the command did what it was asked"
             }
             Self::NeedsPerson => {
-                "the gate ended in a way someone must act on, or the execution was stopped outside it"
+                "the gate ended in a way someone must act on, or the execution was stopped outside \
+                 it; or a replay found a decision that would be taken differently"
             }
             Self::Error => {
                 "the command failed: arguments, an invalid input (nothing started), AWS access"

@@ -9,7 +9,9 @@
 //! Before any of that: what the person named (`target`: an execution by name or
 //! ARN, checked for its kind), the input (`source`), the one AWS configuration every command
 //! loads (`aws`: profile, region, timeouts), the fix a failure needs (`errors`), and what is
-//! generated from the clap definitions (`manual`: completions, the man page).
+//! generated from the clap definitions (`manual`: completions, the man page). A run's decisions
+//! read back: `explain` tells them, `replay` re-decides them, both from the newest gate state of
+//! a history (`saved`, from Step Functions or a file).
 
 pub mod aws;
 pub mod cli;
@@ -17,6 +19,7 @@ pub mod deadline;
 pub mod envelope;
 pub mod errors;
 pub mod exit;
+pub mod explain;
 pub mod follow;
 pub mod history;
 pub mod manual;
@@ -24,7 +27,9 @@ pub mod operator;
 pub mod output;
 pub mod progress;
 pub mod reference;
+pub mod replay;
 pub mod retry;
+pub mod saved;
 pub mod source;
 pub mod status;
 pub mod steps;

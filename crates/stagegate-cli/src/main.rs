@@ -12,7 +12,7 @@ use stagegate_cli::exit::Exit;
 use stagegate_cli::output::{
     self, AnswerDocument, Document, Format, RunDocument, ValidateDocument,
 };
-use stagegate_cli::{errors, follow, manual, source, status, validate};
+use stagegate_cli::{errors, explain, follow, manual, replay, source, status, validate};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -113,6 +113,25 @@ fn main() -> ExitCode {
                 args.json = format == Format::Json;
                 status::watch::print(&args).await?;
                 Ok(Exit::Done)
+            }
+            Command::Explain(args) => {
+                let (history, source) = explain::history(&args).await?;
+                let explained = explain::explain(&history, &source)?;
+                match format {
+                    Format::Text => print!("{}", explain::render(&explained)),
+                    Format::Json => Document::Explain(explain::document(&explained)).print(),
+                }
+                Ok(Exit::Done)
+            }
+            Command::Replay(args) => {
+                let (runs, what_if) = replay::run(&args).await?;
+                match format {
+                    Format::Text => print!("{}", replay::render(&runs, what_if.as_ref())),
+                    Format::Json => {
+                        Document::Replay(replay::document(&runs, what_if.as_ref())).print()
+                    }
+                }
+                Ok(replay::exit(&runs))
             }
             Command::Completions { shell } => print_bytes(&manual::completions(shell)),
             Command::Man => print_bytes(&manual::man_page()?),

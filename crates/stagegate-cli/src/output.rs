@@ -20,6 +20,12 @@ use crate::exit::Exit;
 use crate::status::StatusReport;
 use crate::validate::Problem;
 
+mod decisions;
+pub use decisions::{
+    DifferenceDocument, ExplainDocument, LineDocument, ReplayDocument, ReplaySummary,
+    RunReplayDocument, StoryDocument,
+};
+
 /// `--output`: the lines a person reads, or one JSON document for scripts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -213,7 +219,7 @@ impl ErrorDocument {
 
 /// Every document `--output json` prints, one per command kind: the schema's root. Untagged:
 /// each is told apart by the members it requires (`executionArn` and `status`, `valid`,
-/// `decision`, `gameName`, or `error` alone).
+/// `decision`, `gameName`, `source` and `story`, `runs` and `summary`, or `error` alone).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Document {
@@ -221,6 +227,8 @@ pub enum Document {
     Validate(ValidateDocument),
     Answer(AnswerDocument),
     Status(StatusReport),
+    Explain(ExplainDocument),
+    Replay(ReplayDocument),
     Error(ErrorDocument),
 }
 

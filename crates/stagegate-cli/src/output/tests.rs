@@ -94,9 +94,36 @@ fn every_document() -> Vec<Document> {
         )));
     }
     documents.push(Document::Status(status_report()));
+    documents.extend(decision_documents());
     documents.push(Document::Error(ErrorDocument::new(
         "DescribeExecution: denied",
     )));
+    documents
+}
+
+/// `explain` of a run with a record, one without, one with no gate state; `replay` of each kind
+/// of result, and under a what-if.
+fn decision_documents() -> Vec<Document> {
+    use crate::saved::{fixture, SavedHistory};
+    use crate::{explain, replay};
+    let mut documents = Vec::new();
+    for history in [
+        fixture::recorded(),
+        fixture::unrecorded(),
+        SavedHistory::default(),
+    ] {
+        if let Ok(e) = explain::explain(&history, fixture::ARN) {
+            documents.push(Document::Explain(explain::document(&e)));
+        }
+    }
+    let what_if = replay::PolicyOverride::parse(r#"{"onInvalidRole": "rollback"}"#, "p").ok();
+    let runs = [
+        replay::replay_run("a.json", Ok(fixture::recorded()), what_if.as_ref()),
+        replay::replay_run("b.json", Ok(fixture::unrecorded()), None),
+        replay::replay_run("c.json", Err("unreadable".into()), None),
+    ];
+    documents.push(Document::Replay(replay::document(&runs, what_if.as_ref())));
+    documents.push(Document::Replay(replay::document(&runs[1..2], None)));
     documents
 }
 
