@@ -145,21 +145,6 @@ fn gate_value(text: &str) -> Option<Value> {
     Some(value)
 }
 
-/// Gives each recorded start back the abort read that its JSON cannot carry. The core records
-/// "nobody asked" as `aborted: Some(None)`, written `null`; serde reads a `null` double option
-/// back as `None` ("not read"), and the next task writes the state without it, so a replay would
-/// answer "today's start would read the abort first" for every start. A start that decided had
-/// read it (`starting::step` asks for it before any decision that consults it), and an abort
-/// that was asked for (`Some(Some(by))`) survives: `None` here always meant nobody asked. (The
-/// fix belongs in the core: a deserializer that keeps `null` apart from absent.)
-fn restore_abort_reads(state: &mut GateState) {
-    for entry in &mut state.decisions.entries {
-        if let stagegate::evidence::Evidence::Start { facts, .. } = &mut entry.evidence {
-            facts.aborted.get_or_insert(None);
-        }
-    }
-}
-
 impl SavedHistory {
     pub fn of(execution_arn: &str, events: &[HistoryEvent]) -> Self {
         Self {
@@ -219,8 +204,7 @@ impl SavedHistory {
                 notification = value.get("notification").filter(|n| n.is_object()).cloned();
             }
             match serde_json::from_value::<GateState>(value) {
-                Ok(mut state) => {
-                    restore_abort_reads(&mut state);
+                Ok(state) => {
                     return Ok(Said {
                         state: Some(state),
                         notification,

@@ -226,7 +226,10 @@ fn replay_takes_one_source_of_runs_and_since_needs_the_state_machine() {
 }
 
 #[test]
-fn a_start_replays_the_same_though_its_abort_read_did_not_survive_the_round_trip() {
+fn a_start_replays_the_same_after_its_json_round_trip() {
+    // "Abort read, nobody aborted" must come back from the JSON as read (it once came back as
+    // "not read", and every start replayed as "needs Abort").
+
     let run = replay_run("success.json", Ok(fixture::started()), None);
     let Outcome::Replayed(replayed) = &run.outcome else {
         panic!("{run:?}")

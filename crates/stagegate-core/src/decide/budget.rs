@@ -63,7 +63,11 @@ pub struct GameEnding {
 /// What the fleet does after a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "next")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "next"
+)]
 pub enum Next {
     /// Start batch `batch`.
     Batch { batch: usize },

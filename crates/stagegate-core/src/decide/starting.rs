@@ -99,7 +99,11 @@ pub enum Need {
 /// What the start does with the stage.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "decision")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "decision"
+)]
 pub enum StartDecision {
     /// An earlier attempt's deployment ended already: watch it as it was.
     Reattach,

@@ -107,7 +107,11 @@ pub struct Entry {
 /// What a decision was based on, by kind.
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", rename_all_fields = "camelCase", tag = "kind")]
+#[serde(
+    rename_all = "camelCase",
+    rename_all_fields = "camelCase",
+    tag = "kind"
+)]
 pub enum Evidence {
     /// The checks of a stage's start (`start::step`) and what they decided.
     Start {
