@@ -80,6 +80,41 @@ pub trait AbortRequests: Send + Sync {
         &self,
         run_id: &str,
     ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+
+    /// The key answers to approvals are signed with (`approval::signature`), as Parameter Store
+    /// holds it (base64), if it exists. It sits beside the abort requests because start-deployment
+    /// reads both there with one client; a channel without it (`NoAbortRequests`, direct invokes)
+    /// has none, and every answer sent to it is refused.
+    fn answer_key(&self) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send {
+        async { Ok(None) }
+    }
+}
+
+/// Where the answer function keeps the key it signs answers with, and creates it on first use.
+pub trait AnswerKeys: Send + Sync {
+    /// The key's value (base64), if it exists.
+    fn read_key(&self) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
+
+    /// Creates the key with `value` unless it exists: true when this call created it (two cold
+    /// starts racing create one key, and both then use it).
+    fn create_key(&self, value: &str) -> impl Future<Output = Result<bool, ServiceError>> + Send;
+}
+
+/// The approval waits of the gate's executions, as the answer function reaches them.
+pub trait ApprovalWaits: Send + Sync {
+    /// One page of the execution's history, newest first (`reverseOrder`).
+    fn recent_steps(
+        &self,
+        execution_arn: &str,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<crate::approval::wait::Step>, ServiceError>> + Send;
+
+    /// Answers the wait whose task token is `token` with `output` (SendTaskSuccess).
+    fn send_answer(
+        &self,
+        token: &str,
+        output: &str,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
 }
 
 /// No abort requests: for the handlers' plain `handle`, which runs without the channel (tests,
