@@ -13,11 +13,22 @@ use crate::ports::{AbortRequests, ServiceError};
 #[derive(Debug, Clone)]
 pub struct SsmAbortRequests {
     client: Client,
+    /// The answer key's parameter (`aws::answer_key`), read with the same client.
+    answer_key: Option<String>,
 }
 
 impl SsmAbortRequests {
     pub fn new(client: Client) -> Self {
-        Self { client }
+        Self {
+            client,
+            answer_key: None,
+        }
+    }
+
+    /// Reads the answer key from the parameter `name` too (start-deployment).
+    pub fn with_answer_key(mut self, name: Option<String>) -> Self {
+        self.answer_key = name.filter(|n| !n.trim().is_empty());
+        self
     }
 
     /// Honours `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL`.
@@ -59,6 +70,13 @@ impl AbortRequests for SsmAbortRequests {
             // The usual answer: nobody asked to abort this run.
             Err(SdkError::ServiceError(reply)) if reply.err().is_parameter_not_found() => Ok(()),
             Err(e) => Err(service_error("DeleteParameter", e)),
+        }
+    }
+
+    async fn answer_key(&self) -> Result<Option<String>, ServiceError> {
+        match &self.answer_key {
+            Some(name) => super::answer_key::read(&self.client, name).await,
+            None => Ok(None),
         }
     }
 }
