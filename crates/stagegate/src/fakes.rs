@@ -726,7 +726,7 @@ impl AbortRequests for FakeAbortRequests {
         Ok(())
     }
 
-    async fn answer_key(&self) -> Result<Option<String>, ServiceError> {
+    async fn answer_key(&self, _run_id: &str) -> Result<Option<String>, ServiceError> {
         let mut t = self.lock();
         if let Some(e) = t.key_failures.pop_front() {
             return Err(e);
@@ -748,6 +748,8 @@ struct KeyTable {
     creates: usize,
     /// Another cold start creates the key between this call's read and its create.
     raced_by: Option<String>,
+    /// The parameter names read or created, in order.
+    names: Vec<String>,
 }
 
 impl FakeAnswerKeys {
@@ -782,19 +784,26 @@ impl FakeAnswerKeys {
     pub fn creates(&self) -> usize {
         self.lock().creates
     }
+
+    /// The parameter names read or created, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.lock().names.clone()
+    }
 }
 
 impl crate::ports::AnswerKeys for FakeAnswerKeys {
-    async fn read_key(&self) -> Result<Option<String>, ServiceError> {
+    async fn read_key(&self, name: &str) -> Result<Option<String>, ServiceError> {
         let mut t = self.lock();
+        t.names.push(name.to_owned());
         if let Some(e) = t.failures.pop_front() {
             return Err(e);
         }
         Ok(t.value.clone())
     }
 
-    async fn create_key(&self, value: &str) -> Result<bool, ServiceError> {
+    async fn create_key(&self, name: &str, value: &str) -> Result<bool, ServiceError> {
         let mut t = self.lock();
+        t.names.push(name.to_owned());
         if let Some(e) = t.failures.pop_front() {
             return Err(e);
         }

@@ -85,19 +85,31 @@ pub trait AbortRequests: Send + Sync {
     /// holds it (base64), if it exists. It sits beside the abort requests because start-deployment
     /// reads both there with one client; a channel without it (`NoAbortRequests`, direct invokes)
     /// has none, and every answer sent to it is refused.
-    fn answer_key(&self) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send {
+    /// `run_id` names the state machine whose key it is (`approval::answer_key_parameter_name`).
+    fn answer_key(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send {
+        let _ = run_id;
         async { Ok(None) }
     }
 }
 
 /// Where the answer function keeps the key it signs answers with, and creates it on first use.
 pub trait AnswerKeys: Send + Sync {
-    /// The key's value (base64), if it exists.
-    fn read_key(&self) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
+    /// The value (base64) of the key parameter `name`, if it exists.
+    fn read_key(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
 
-    /// Creates the key with `value` unless it exists: true when this call created it (two cold
-    /// starts racing create one key, and both then use it).
-    fn create_key(&self, value: &str) -> impl Future<Output = Result<bool, ServiceError>> + Send;
+    /// Creates the key parameter `name` with `value` unless it exists: true when this call
+    /// created it (two first answers racing create one key, and both then use it).
+    fn create_key(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<bool, ServiceError>> + Send;
 }
 
 /// The approval waits of the gate's executions, as the answer function reaches them.

@@ -9,8 +9,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
 use stagegate::aws::{self, SsmAnswerKeys};
 use stagegate::clock::SystemClock;
-use stagegate::error::GateError;
-use stagegate::handlers::answer::{self, ANSWER_KEY_VAR};
+use stagegate::handlers::answer;
 use stagegate::startup::Startup;
 use stagegate::{preflight, telemetry};
 
@@ -27,17 +26,9 @@ async fn main() -> Result<(), Error> {
     startup.mark("preflight and logging");
     let clock = SystemClock::from_env()?;
     let config = aws::lambda_config()?;
-    let key_parameter = std::env::var(ANSWER_KEY_VAR)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .ok_or_else(|| {
-            GateError::Configuration(format!(
-                "{ANSWER_KEY_VAR} is not set (the template sets it to the answer key's parameter)"
-            ))
-        })?;
     startup.mark("clock and SDK config");
     let waits = sfn::SfnApprovalWaits::from_config(&config);
-    let keys = SsmAnswerKeys::from_config(&config, key_parameter);
+    let keys = SsmAnswerKeys::from_config(&config);
     startup.mark("Step Functions and SSM clients");
     startup.report();
     let (waits, keys, clock) = (&waits, &keys, &clock);

@@ -24,9 +24,7 @@ async fn main() -> Result<(), Error> {
     startup.mark("GameSparks client");
     let alarms = CloudWatchAlarms::from_config(&config);
     startup.mark("CloudWatch client");
-    // The same client reads the key answers to approvals are signed with.
-    let aborts = SsmAbortRequests::from_config(&config)
-        .with_answer_key(std::env::var(handlers::answer::ANSWER_KEY_VAR).ok());
+    let aborts = SsmAbortRequests::from_config(&config);
     startup.mark("SSM client");
     let settings = handlers::start::Settings::from_env()?;
     startup.mark("settings (freeze windows)");

@@ -291,6 +291,38 @@ pub fn abort_parameter_name(run_id: &str) -> String {
 /// Every abort parameter lives under this path (the template's IAM policies name it).
 pub const ABORT_PARAMETER_PREFIX: &str = "/stagegate/abort/";
 
+/// The key answers to approvals are signed with lives here, one per state machine.
+pub const ANSWER_KEY_PREFIX: &str = "/stagegate/answer-key/";
+
+/// The parameter holding the answer key (`signature`) of the state machine that ran `run_id` (a
+/// run id or an execution ARN): `/stagegate/answer-key/<state machine>`. Derived like the abort
+/// parameters, from the execution, not from a variable: start-deployment's 4 KB of environment
+/// are spent on `FreezeWindows`, and the answer function and the gate must name the same key.
+pub fn answer_key_parameter_name(run_id: &str) -> String {
+    let execution_arn = match run_id.rsplit_once('@') {
+        Some((arn, start)) if start.bytes().all(|b| b.is_ascii_digit()) => arn,
+        _ => run_id,
+    };
+    let mut parts = execution_arn.rsplitn(3, ':');
+    let _name = parts.next();
+    let machine = parts.next().unwrap_or_default();
+    format!("{ANSWER_KEY_PREFIX}{}", safe_name(machine, 80))
+}
+
+/// A parameter name's part from any text: `[a-zA-Z0-9_.-]` kept, anything else `_`.
+fn safe_name(s: &str, max: usize) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(max)
+        .collect()
+}
+
 fn check_bytes(field: &str, value: Option<&str>, max: usize) -> Result<(), InvalidInput> {
     match value {
         Some(v) if v.len() > max => Err(InvalidInput::new(
@@ -361,6 +393,18 @@ mod tests {
         assert!(
             first.starts_with("/stagegate/abort/stagegate-gate/run_1__-"),
             "{first}"
+        );
+    }
+
+    #[test]
+    fn the_answer_key_is_the_state_machines_whatever_the_run() {
+        let arn = "arn:aws:states:us-east-1:1:execution:stack-gate:run 1";
+        let key = answer_key_parameter_name(arn);
+        assert_eq!(key, "/stagegate/answer-key/stack-gate");
+        assert_eq!(answer_key_parameter_name(&format!("{arn}@1772366400")), key);
+        assert_eq!(
+            answer_key_parameter_name("arn:aws:states:us-east-1:1:execution:other-gate:run 1"),
+            "/stagegate/answer-key/other-gate"
         );
     }
 

@@ -1,5 +1,5 @@
-//! The key answers to approvals are signed with, as one Parameter Store SecureString
-//! (`/stagegate/<stack>/answer-key`, the functions' `STAGEGATE_ANSWER_KEY_PARAMETER`). The answer
+//! The key answers to approvals are signed with, as one Parameter Store SecureString per state
+//! machine (`approval::answer_key_parameter_name`: `/stagegate/answer-key/<state machine>`). The answer
 //! function creates it on first use and signs with it; start-deployment reads it to check each
 //! answer. IAM lets only those two roles read it and only the answer function write it, so the
 //! key needs no deploy-time secret and no rotation machinery: deleting the parameter makes the
@@ -31,38 +31,34 @@ pub(crate) async fn read(client: &Client, name: &str) -> Result<Option<String>, 
 #[derive(Debug, Clone)]
 pub struct SsmAnswerKeys {
     client: Client,
-    name: String,
 }
 
 impl SsmAnswerKeys {
-    pub fn new(client: Client, name: impl Into<String>) -> Self {
-        Self {
-            client,
-            name: name.into(),
-        }
+    pub fn new(client: Client) -> Self {
+        Self { client }
     }
 
     /// Honours `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL`.
-    pub fn from_config(config: &aws_config::SdkConfig, name: impl Into<String>) -> Self {
+    pub fn from_config(config: &aws_config::SdkConfig) -> Self {
         let mut builder =
             aws_sdk_ssm::config::Builder::from(config).endpoint_resolver(super::endpoint::SSM);
         if let Some(url) = super::endpoint::from_env("SSM") {
             builder = builder.endpoint_url(url);
         }
-        Self::new(Client::from_conf(builder.build()), name)
+        Self::new(Client::from_conf(builder.build()))
     }
 }
 
 impl AnswerKeys for SsmAnswerKeys {
-    async fn read_key(&self) -> Result<Option<String>, ServiceError> {
-        read(&self.client, &self.name).await
+    async fn read_key(&self, name: &str) -> Result<Option<String>, ServiceError> {
+        read(&self.client, name).await
     }
 
-    async fn create_key(&self, value: &str) -> Result<bool, ServiceError> {
+    async fn create_key(&self, name: &str, value: &str) -> Result<bool, ServiceError> {
         let reply = self
             .client
             .put_parameter()
-            .name(&self.name)
+            .name(name)
             .value(value)
             .r#type(ParameterType::SecureString)
             .tier(ParameterTier::Standard)

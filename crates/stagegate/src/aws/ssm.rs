@@ -7,28 +7,17 @@ use aws_sdk_ssm::error::SdkError;
 use aws_sdk_ssm::Client;
 
 use super::{endpoint, service_error};
-use crate::approval::abort_parameter_name;
+use crate::approval::{abort_parameter_name, answer_key_parameter_name};
 use crate::ports::{AbortRequests, ServiceError};
 
 #[derive(Debug, Clone)]
 pub struct SsmAbortRequests {
     client: Client,
-    /// The answer key's parameter (`aws::answer_key`), read with the same client.
-    answer_key: Option<String>,
 }
 
 impl SsmAbortRequests {
     pub fn new(client: Client) -> Self {
-        Self {
-            client,
-            answer_key: None,
-        }
-    }
-
-    /// Reads the answer key from the parameter `name` too (start-deployment).
-    pub fn with_answer_key(mut self, name: Option<String>) -> Self {
-        self.answer_key = name.filter(|n| !n.trim().is_empty());
-        self
+        Self { client }
     }
 
     /// Honours `AWS_ENDPOINT_URL_SSM` / `AWS_ENDPOINT_URL`.
@@ -73,10 +62,8 @@ impl AbortRequests for SsmAbortRequests {
         }
     }
 
-    async fn answer_key(&self) -> Result<Option<String>, ServiceError> {
-        match &self.answer_key {
-            Some(name) => super::answer_key::read(&self.client, name).await,
-            None => Ok(None),
-        }
+    /// The answer key (`aws::answer_key`), read with the same client.
+    async fn answer_key(&self, run_id: &str) -> Result<Option<String>, ServiceError> {
+        super::answer_key::read(&self.client, &answer_key_parameter_name(run_id)).await
     }
 }

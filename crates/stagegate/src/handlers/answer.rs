@@ -13,12 +13,11 @@ use serde_json::{json, Value};
 
 use crate::approval::signature::{self, KEY_BYTES};
 use crate::approval::wait::{self, Step};
-use crate::approval::{Answer, Decision, MAX_IDENTITY_BYTES, MAX_REASON_BYTES};
+use crate::approval::{
+    answer_key_parameter_name, Answer, Decision, MAX_IDENTITY_BYTES, MAX_REASON_BYTES,
+};
 use crate::clock::Clock;
 use crate::ports::{AnswerKeys, ApprovalWaits, ServiceError, ServiceErrorKind};
-
-/// The variable the template sets to the key's parameter name (`/stagegate/<stack>/answer-key`).
-pub const ANSWER_KEY_VAR: &str = "STAGEGATE_ANSWER_KEY_PARAMETER";
 
 /// A history page is at most 100 events and a history at most 25,000: the pending wait is in the
 /// newest few, so this bound only stops a loop.
@@ -129,7 +128,7 @@ async fn answer<W: ApprovalWaits, K: AnswerKeys>(
             format!("{arn} is not waiting for an approval"),
         ));
     };
-    let key = signing_key(keys, fresh_key).await?;
+    let key = signing_key(keys, &answer_key_parameter_name(arn), fresh_key).await?;
     let mut answer = Answer {
         decision,
         by: Some(by.clone()),
@@ -230,21 +229,26 @@ async fn pending<W: ApprovalWaits>(waits: &W, arn: &str) -> Result<wait::Pending
 /// The key: read, or created on first use (and read again if another call created it first).
 async fn signing_key<K: AnswerKeys>(
     keys: &K,
+    name: &str,
     fresh_key: impl FnOnce() -> Result<[u8; KEY_BYTES], String>,
 ) -> Result<Vec<u8>, Reply> {
     let bytes = |text: &str| {
         super::verify_answer::key_bytes(text).map_err(|e| Reply::error(500, e.to_string()))
     };
-    if let Some(text) = keys.read_key().await.map_err(|e| upstream(&e))? {
+    if let Some(text) = keys.read_key(name).await.map_err(|e| upstream(&e))? {
         return bytes(&text);
     }
     let fresh = fresh_key().map_err(|e| Reply::error(500, format!("no random key: {e}")))?;
     let text = aws_smithy_types::base64::encode(fresh);
-    if keys.create_key(&text).await.map_err(|e| upstream(&e))? {
+    if keys
+        .create_key(name, &text)
+        .await
+        .map_err(|e| upstream(&e))?
+    {
         tracing::info!("created the answer key");
         return Ok(fresh.to_vec());
     }
-    match keys.read_key().await.map_err(|e| upstream(&e))? {
+    match keys.read_key(name).await.map_err(|e| upstream(&e))? {
         Some(text) => bytes(&text),
         None => Err(Reply::error(
             503,

@@ -112,7 +112,7 @@ async fn refusal<R: AbortRequests>(
             "it is not signed (answers go through the answer function, which signs them)".into(),
         ));
     };
-    let key = match aborts.answer_key().await {
+    let key = match aborts.answer_key(state.run()).await {
         Ok(Some(text)) => key_bytes(&text)?,
         Ok(None) => {
             return Ok(Some(

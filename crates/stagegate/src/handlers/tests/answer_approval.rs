@@ -147,6 +147,13 @@ async fn the_answer_is_signed_for_the_verified_caller_sent_once_and_taken_by_the
         (Some("APPROVE"), Some(ANA))
     );
     assert_eq!(keys.creates(), 1, "the key is made on first use");
+    assert!(
+        keys.names()
+            .iter()
+            .all(|n| n == "/stagegate/answer-key/stagegate"),
+        "the gate's own key: {:?}",
+        keys.names()
+    );
     // The gate, reading the key the function made, takes it.
     let aborts = FakeAbortRequests::new();
     aborts.set_answer_key(&keys.value().unwrap_or_default());

@@ -114,7 +114,10 @@ impl<R: crate::ports::AbortRequests> crate::ports::AbortRequests for WithKey<'_,
         self.0.clear_abort_request(run_id).await
     }
 
-    async fn answer_key(&self) -> Result<Option<String>, crate::ports::ServiceError> {
+    async fn answer_key(
+        &self,
+        _run_id: &str,
+    ) -> Result<Option<String>, crate::ports::ServiceError> {
         Ok(Some(answer_key_text()))
     }
 }
