@@ -18,6 +18,7 @@ use crate::approval::{
 };
 use crate::clock::Clock;
 use crate::ports::{AnswerKeys, ApprovalWaits, ServiceError, ServiceErrorKind};
+use crate::state::GateState;
 
 /// A history page is at most 100 events and a history at most 25,000: the pending wait is in the
 /// newest few, so this bound only stops a loop.
@@ -129,16 +130,14 @@ async fn answer<W: ApprovalWaits, K: AnswerKeys>(
         ));
     };
     let key = signing_key(keys, &answer_key_parameter_name(arn), fresh_key).await?;
-    let mut answer = Answer {
+    let answer = Answer {
         decision,
         by: Some(by.clone()),
         reason: request.reason.clone(),
         at: clock.now(),
         signature: None,
     };
-    let signed = signature::sign(&key, &answer.signed(state.run(), approval))
-        .map_err(|e| Reply::error(500, e.to_string()))?;
-    answer.signature = Some(signed);
+    let answer = sign(&key, &state, answer).map_err(|e| Reply::error(500, e.to_string()))?;
     let output = serde_json::to_string(&answer)
         .map_err(|e| Reply::error(500, format!("the answer could not be written: {e}")))?;
     if let Err(e) = waits.send_answer(&pending.token, &output).await {
@@ -156,6 +155,24 @@ async fn answer<W: ApprovalWaits, K: AnswerKeys>(
             "at": crate::timefmt::rfc3339(answer.at),
         }),
     })
+}
+
+/// `answer` signed for the approval `state` waits for, with `key`: what this function sends (and
+/// what the simulator's answer function does). A state with no approval signs nothing.
+pub fn sign(
+    key: &[u8],
+    state: &GateState,
+    mut answer: Answer,
+) -> Result<Answer, signature::WeakKey> {
+    if let Some(approval) = state.approval.as_ref() {
+        answer.signature = Some(signature::sign(key, &answer.signed(state.run(), approval))?);
+    }
+    Ok(answer)
+}
+
+/// A key as its parameter holds it (base64).
+pub fn key_text(key: &[u8]) -> String {
+    aws_smithy_types::base64::encode(key)
 }
 
 /// The caller IAM verified; none (a URL without AWS_IAM auth, a direct invoke) is refused.
@@ -239,7 +256,7 @@ async fn signing_key<K: AnswerKeys>(
         return bytes(&text);
     }
     let fresh = fresh_key().map_err(|e| Reply::error(500, format!("no random key: {e}")))?;
-    let text = aws_smithy_types::base64::encode(fresh);
+    let text = key_text(&fresh);
     if keys
         .create_key(name, &text)
         .await
