@@ -284,13 +284,15 @@ fn upstream(e: &ServiceError) -> Reply {
 /// call failed.
 fn sent_error(arn: &str, e: ServiceError) -> Reply {
     match e.code.as_deref() {
-        Some("TaskTimedOut" | "TaskDoesNotExist" | "InvalidToken") => Reply::error(
-            409,
-            format!(
-                "the wait of {arn} ended before the answer arrived ({}); `stagegate follow` shows how",
-                e.code.as_deref().unwrap_or_default()
-            ),
-        ),
+        Some(code @ ("TaskTimedOut" | "TaskDoesNotExist" | "InvalidToken")) => Reply {
+            status: 409,
+            body: json!({
+                "error": format!(
+                    "the wait of {arn} ended before the answer arrived ({code}); `stagegate follow` shows how"
+                ),
+                "code": code,
+            }),
+        },
         _ => upstream(&e),
     }
 }
