@@ -830,6 +830,8 @@ struct WaitTable {
     /// Execution ARN -> its steps, oldest first.
     histories: std::collections::BTreeMap<String, Vec<crate::approval::wait::Step>>,
     page_size: usize,
+    /// Pages come oldest first, as moto sends them (it ignores `reverseOrder`).
+    oldest_first: bool,
     sent: Vec<(String, String)>,
     send_failures: VecDeque<ServiceError>,
 }
@@ -843,6 +845,12 @@ impl FakeApprovalWaits {
 
     fn lock(&self) -> MutexGuard<'_, WaitTable> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers history reads oldest first, whatever was asked (moto's Step Functions does).
+    pub fn ignoring_reverse_order(self) -> Self {
+        self.lock().oldest_first = true;
+        self
     }
 
     /// The execution `arn` has these steps (oldest first).
@@ -866,7 +874,7 @@ impl crate::ports::ApprovalWaits for FakeApprovalWaits {
         &self,
         execution_arn: &str,
         next_token: Option<String>,
-    ) -> Result<Page<crate::approval::wait::Step>, ServiceError> {
+    ) -> Result<Page<(i64, crate::approval::wait::Step)>, ServiceError> {
         let t = self.lock();
         let Some(steps) = t.histories.get(execution_arn) else {
             return Err(ServiceError::new(
@@ -876,7 +884,18 @@ impl crate::ports::ApprovalWaits for FakeApprovalWaits {
             ));
         };
         let from: usize = next_token.and_then(|t| t.parse().ok()).unwrap_or(0);
-        let newest_first: Vec<_> = steps.iter().rev().cloned().collect();
+        let newest_first: Vec<_> = steps
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, s)| (i64::try_from(i).unwrap_or(i64::MAX) + 1, s))
+            .rev()
+            .collect();
+        let newest_first: Vec<_> = if t.oldest_first {
+            newest_first.into_iter().rev().collect()
+        } else {
+            newest_first
+        };
         let items: Vec<_> = newest_first
             .iter()
             .skip(from)

@@ -114,12 +114,14 @@ pub trait AnswerKeys: Send + Sync {
 
 /// The approval waits of the gate's executions, as the answer function reaches them.
 pub trait ApprovalWaits: Send + Sync {
-    /// One page of the execution's history, newest first (`reverseOrder`).
+    /// One page of the execution's history asked newest first (`reverseOrder`), each step with
+    /// its event id: ids grow with time, so the order is the ids', whatever order a page came in
+    /// (moto's, for one, ignores `reverseOrder`).
     fn recent_steps(
         &self,
         execution_arn: &str,
         next_token: Option<String>,
-    ) -> impl Future<Output = Result<Page<crate::approval::wait::Step>, ServiceError>> + Send;
+    ) -> impl Future<Output = Result<Page<(i64, crate::approval::wait::Step)>, ServiceError>> + Send;
 
     /// Answers the wait whose task token is `token` with `output` (SendTaskSuccess).
     fn send_answer(

@@ -34,7 +34,7 @@ impl ApprovalWaits for SfnApprovalWaits {
         &self,
         execution_arn: &str,
         next_token: Option<String>,
-    ) -> Result<Page<Step>, ServiceError> {
+    ) -> Result<Page<(i64, Step)>, ServiceError> {
         let page = self
             .client
             .get_execution_history()
@@ -46,7 +46,12 @@ impl ApprovalWaits for SfnApprovalWaits {
             .await
             .map_err(|e| error("GetExecutionHistory", e))?;
         Ok(Page {
-            items: page.events().unwrap_or_default().iter().map(step).collect(),
+            items: page
+                .events()
+                .unwrap_or_default()
+                .iter()
+                .map(|e| (e.id(), step(e)))
+                .collect(),
             next_token: page.next_token().map(str::to_owned),
         })
     }

@@ -222,7 +222,7 @@ fn request(event: &Value) -> Result<Request, Reply> {
 
 /// The run's open approval wait, from its history read newest first.
 async fn pending<W: ApprovalWaits>(waits: &W, arn: &str) -> Result<wait::PendingWait, Reply> {
-    let mut newest_first: Vec<Step> = vec![];
+    let mut read: Vec<(i64, Step)> = vec![];
     let mut token = None;
     for _ in 0..MAX_PAGES {
         let page = waits
@@ -232,13 +232,16 @@ async fn pending<W: ApprovalWaits>(waits: &W, arn: &str) -> Result<wait::Pending
                 ServiceErrorKind::NotFound => Reply::error(404, format!("{arn}: {e}")),
                 _ => upstream(&e),
             })?;
-        newest_first.extend(page.items);
+        read.extend(page.items);
         token = page.next_token;
-        if token.is_none() || wait::has_gate_state(&newest_first) {
+        let steps: Vec<Step> = read.iter().map(|(_, s)| s.clone()).collect();
+        if token.is_none() || wait::has_gate_state(&steps) {
             break;
         }
     }
-    let chronological: Vec<Step> = newest_first.into_iter().rev().collect();
+    // Event ids grow with time: chronological whatever order the pages came in.
+    read.sort_by_key(|(id, _)| *id);
+    let chronological: Vec<Step> = read.into_iter().map(|(_, s)| s).collect();
     wait::pending_wait(&chronological)
         .ok_or_else(|| Reply::error(409, format!("{arn} is not waiting for an approval")))
 }

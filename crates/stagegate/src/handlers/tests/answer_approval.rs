@@ -180,6 +180,18 @@ async fn the_answer_is_signed_for_the_verified_caller_sent_once_and_taken_by_the
     assert_eq!((again.status, keys.creates()), (200, 1));
 }
 
+/// moto's GetExecutionHistory ignores `reverseOrder`: the wait is found by event ids, not by the
+/// order the events came in (the local stack's first answers all found "no pending approval").
+#[tokio::test]
+async fn the_pending_wait_is_found_whatever_order_the_history_comes_in() {
+    let gs = stage();
+    let waits = FakeApprovalWaits::new().ignoring_reverse_order();
+    waits.set_history(EXEC, waiting_history(&awaiting(&gs).await));
+    let reply = call(&waits, &FakeAnswerKeys::new(), &request(Some(ANA), body("approve"))).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(waits.sent().len(), 1);
+}
+
 #[tokio::test]
 async fn a_key_made_by_another_call_first_is_the_one_used() {
     let gs = stage();
