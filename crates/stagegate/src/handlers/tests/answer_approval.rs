@@ -187,7 +187,12 @@ async fn the_pending_wait_is_found_whatever_order_the_history_comes_in() {
     let gs = stage();
     let waits = FakeApprovalWaits::new().ignoring_reverse_order();
     waits.set_history(EXEC, waiting_history(&awaiting(&gs).await));
-    let reply = call(&waits, &FakeAnswerKeys::new(), &request(Some(ANA), body("approve"))).await;
+    let reply = call(
+        &waits,
+        &FakeAnswerKeys::new(),
+        &request(Some(ANA), body("approve")),
+    )
+    .await;
     assert_eq!(reply.status, 200, "{reply:?}");
     assert_eq!(waits.sent().len(), 1);
 }
