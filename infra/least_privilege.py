@@ -22,7 +22,8 @@ Identity policies:
 - every resource is the gate's own: GameSparks only the configured game and its stages (exact
   ARNs), CloudWatch only this account's alarms under BakeAlarmNamePrefix, SNS its topic, Lambda its
   functions, Step Functions its state machine (or, for the execution actions, exactly its
-  executions), SSM exactly its abort parameters, KMS its key, SQS its queues, Logs the role's own
+  executions), SSM exactly its abort parameters or its answer key (read only by start-deployment
+  and answer-approval, written only by answer-approval), KMS its key, SQS its queues, Logs the role's own
   log group; `Resource: "*"` only for actions that have no resource-level permissions.
 
 Trust policies: each statement allows exactly sts:AssumeRole to exactly the service
@@ -69,6 +70,14 @@ EXECUTIONS_ARN = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:
 ABORT_PARAMETERS_ARN = (
     "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stagegate/abort/" + MACHINE_NAME + "/*"
 )
+# The key answers to approvals are signed with (crates/stagegate/src/aws/answer_key.rs): only
+# start-deployment (which checks answers) and answer-approval (which signs them) may read it, and
+# only answer-approval may write it. Anyone else who could read it could sign an answer as anyone.
+ANSWER_KEY_ARN = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stagegate/answer-key/" + MACHINE_NAME
+ANSWER_KEY_USERS = {
+    "ssm:GetParameter": {"StartDeploymentRole", "AnswerApprovalRole"},
+    "ssm:PutParameter": {"AnswerApprovalRole"},
+}
 # Step Functions actions on executions (resource type `execution`); every other states action
 # must name the state machine itself.
 STATES_EXECUTION_ACTIONS = {"states:DescribeExecution", "states:GetExecutionHistory", "states:StopExecution"}
@@ -256,9 +265,15 @@ class Checker:
                     if rest is None or (rest != "*" and ("*" in rest or "?" in rest)):
                         self.problem(f"{where}: CloudWatch resource {r} is not an alarm ARN under BakeAlarmNamePrefix")
             elif service == "ssm":
-                if not resources_ or any(sub_text(r) != ABORT_PARAMETERS_ARN for r in resources_):
-                    self.problem(f"{where}: {action}: SSM resource {resources_} is not this gate's abort parameters "
-                                 f"({ABORT_PARAMETERS_ARN})")
+                key_users = ANSWER_KEY_USERS.get(action, set())
+                for r in resources_ or [None]:
+                    if sub_text(r) == ANSWER_KEY_ARN:
+                        if role not in key_users:
+                            self.problem(f"{where}: {action} on the answer key ({ANSWER_KEY_ARN}): only "
+                                         f"{', '.join(sorted(key_users)) or 'no role'} may")
+                    elif sub_text(r) != ABORT_PARAMETERS_ARN:
+                        self.problem(f"{where}: {action}: SSM resource {resources_} is not this gate's abort "
+                                     f"parameters ({ABORT_PARAMETERS_ARN}) nor its answer key")
             elif action in STATES_EXECUTION_ACTIONS:
                 if not resources_ or any(sub_text(r) != EXECUTIONS_ARN for r in resources_):
                     self.problem(f"{where}: {action}: resource {resources_} is not this state machine's executions "

@@ -83,8 +83,8 @@ LAMBDA_TRUST = """            Principal:
 """
 START_FUNCTION_ROLE = "      Role: !GetAtt StartDeploymentRole.Arn\n"
 GLOBALS_FUNCTION = "    Tracing: Active\n"
-ANSWER_APPROVALS = """            Action: states:SendTaskSuccess
-            Resource: "*"
+ANSWER_APPROVALS = """            Action: lambda:InvokeFunctionUrl
+            Resource: !GetAtt AnswerApprovalFunction.Arn
 """
 METRICS_SECTION = "  # ---------------------------------------------------------------- metrics\n"
 
@@ -127,8 +127,17 @@ MUTATIONS = [
     ("every gate's abort parameters (a prefix of the gate's own)", ABORT_READ,
      ABORT_READ.replace("${AWS::StackName}-gate/*", "*"),
      ("StartDeploymentRole statement AbortRequestsRead: ssm:GetParameter: SSM resource", "is not this gate's abort parameters")),
+    ("operators writing the answer key (they could sign answers as anyone)",
+     "Action: ssm:PutParameter\n            Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stagegate/abort/${AWS::StackName}-gate/*",
+     "Action: ssm:PutParameter\n            Resource: !Sub arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/stagegate/answer-key/${AWS::StackName}-gate",
+     ("OperatorPolicy statement RequestAborts: ssm:PutParameter on the answer key", "only AnswerApprovalRole may")),
+    ("start-deployment writing the answer key",
+     "              - Sid: AnswerKeyRead\n                Effect: Allow\n                Action: ssm:GetParameter\n",
+     "              - Sid: AnswerKeyRead\n                Effect: Allow\n                Action: [ssm:GetParameter, ssm:PutParameter]\n",
+     ("StartDeploymentRole statement AnswerKeyRead: ssm:PutParameter on the answer key", "only AnswerApprovalRole may")),
     ("operators reading every state machine's executions",
-     "execution:${AWS::StackName}-gate:*", "execution:*",
+     OPERATOR_READS + "            Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-gate:*",
+     OPERATOR_READS + "            Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:*",
      ("OperatorPolicy statement ReadGateExecutions: states:DescribeExecution: resource", "is not this state machine's executions")),
     ("an operator action infra/permissions.json does not list", OPERATOR_READS,
      OPERATOR_READS + "              - states:StopExecution\n", "OperatorPolicy: grants states:StopExecution"),
@@ -154,7 +163,7 @@ MUTATIONS = [
      "                NotAction:\n                  - iam:*\n                Action:\n                  - gamesparks:ListSnapshots\n",
      "StartDeploymentRole: NotAction at StartDeploymentRole.Properties.Policies[0]"),
     ("NotResource in the operator policy", ANSWER_APPROVALS,
-     "            Action: states:SendTaskSuccess\n            NotResource: arn:aws:states:::nothing\n",
+     "            Action: lambda:InvokeFunctionUrl\n            NotResource: arn:aws:lambda:::nothing\n",
      "OperatorPolicy: NotResource at"),
     ("NotPrincipal in the topic policy's Deny", TLS_ONLY,
      TLS_ONLY.replace('Principal: "*"', "NotPrincipal:\n              Service: cloudwatch.amazonaws.com"),

@@ -114,6 +114,9 @@ fn cases() -> Vec<Case> {
         Case::new("approval_approved", |ctx| {
             Box::pin(operator::approval_approved(ctx))
         }),
+        Case::new("forged_answer_is_refused", |ctx| {
+            Box::pin(operator::forged_answer_is_refused(ctx))
+        }),
         Case::new("approval_rejected", |ctx| {
             Box::pin(operator::approval_rejected(ctx))
         }),

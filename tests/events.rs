@@ -120,6 +120,23 @@ async fn every_sample_event_fits_its_function() {
                 assert_eq!(out.outcome, want, "{name}");
                 assert_eq!(sns.published().len(), 1);
             }
+            // A function URL request as Lambda delivers it; `.unsigned`: without the IAM
+            // identity AuthType AWS_IAM adds, so it is refused before any call.
+            "answer-approval" => {
+                let waits = stagegate::fakes::FakeApprovalWaits::new();
+                let keys = stagegate::fakes::FakeAnswerKeys::new();
+                let reply = handlers::answer::handle(
+                    &waits,
+                    &keys,
+                    || Ok([7; 32]),
+                    &event,
+                    &FixedClock(now),
+                )
+                .await;
+                assert!(name.contains(".unsigned."), "no expectation for {name}");
+                assert_eq!(reply.status, 403, "{name}: {reply:?}");
+                assert!(waits.sent().is_empty() && keys.value().is_none(), "{name}");
+            }
             other => panic!("{name}: no function named {other}"),
         }
     }

@@ -38,6 +38,8 @@ use crate::common::{approval_request, expect_message, input, CaseResult, V11};
 struct Relays {
     aws: Recorder,
     gamesparks: Recorder,
+    /// The answer function's URL (`--answer-url`, as STAGEGATE_ANSWER_URL).
+    answer: Recorder,
 }
 
 impl Relays {
@@ -45,6 +47,7 @@ impl Relays {
         Ok(Self {
             aws: Recorder::start(ctx.stack.aws)?,
             gamesparks: Recorder::start(ctx.stack.emulator)?,
+            answer: Recorder::start(ctx.stack.answer_url.addr)?,
         })
     }
 
@@ -54,8 +57,12 @@ impl Relays {
             .stack
             .environment()
             .into_iter()
-            .filter(|(k, _)| !k.starts_with("AWS_ENDPOINT_URL"))
+            .filter(|(k, _)| !k.starts_with("AWS_ENDPOINT_URL") && k != "STAGEGATE_ANSWER_URL")
             .collect();
+        env.push((
+            "STAGEGATE_ANSWER_URL".into(),
+            format!("{}/", self.answer.url()),
+        ));
         env.push(("AWS_ENDPOINT_URL".into(), self.aws.url()));
         env.push(("AWS_ENDPOINT_URL_GAMESPARKS".into(), self.gamesparks.url()));
         env
@@ -65,6 +72,7 @@ impl Relays {
     async fn cli(&self, ctx: &Ctx, args: &[&str]) -> Result<(String, Vec<Call>), String> {
         self.aws.take()?;
         self.gamesparks.take()?;
+        self.answer.take()?;
         let out = stagegate(&self.environment(ctx), args).await?;
         check!(
             out.status.success(),
@@ -76,6 +84,7 @@ impl Relays {
         );
         let mut calls = self.aws.take()?;
         calls.extend(self.gamesparks.take()?);
+        calls.extend(self.answer.take()?);
         Ok((String::from_utf8_lossy(&out.stdout).into_owned(), calls))
     }
 }

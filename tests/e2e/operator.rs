@@ -1,5 +1,7 @@
-//! Operator control on the real workflow: approvals answered with the CLI's own code (the task
-//! token found in the execution history, SendTaskSuccess on moto), a timeout that fires, aborts
+//! Operator control on the real workflow: approvals answered with the CLI's own code through the
+//! answer function's URL (the local stack's front stands in for Lambda's IAM check and hands the
+//! function the caller; the function finds the token and calls SendTaskSuccess on moto), a forged
+//! answer sent with SendTaskSuccess directly and refused, a timeout that fires, aborts
 //! through Parameter Store while deploying, baking and waiting, freeze windows that refuse a start
 //! but never a rollback, and each run's metrics record read back from the functions' log and
 //! checked against the run (its state transitions are the states the history shows entered).
@@ -14,6 +16,7 @@ use stagegate::policy::Phase;
 use stagegate::state::GateState;
 use stagegate_cli::operator::Operator;
 use stagegate_cli::output::Document;
+use stagegate_local::function_url::LOCAL_CALLER_ARN;
 use stagegate_tests::e2e::{Ctx, Run};
 
 use crate::common::{
@@ -32,6 +35,8 @@ fn approval(timeout: u64) -> Value {
 
 async fn operator(ctx: &Ctx) -> Operator {
     Operator::from_sdk_config(&ctx.stack.sdk_config().await)
+        .with_answer_url(Some(&ctx.stack.answer_url.url()))
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Waits until the run asks for approval, and checks what was published meanwhile: one
@@ -123,9 +128,11 @@ pub async fn approval_approved(ctx: Arc<Ctx>) -> CaseResult {
         .as_ref()
         .and_then(|a| a.answer.as_ref())
         .ok_or_else(|| format!("no answer recorded: {}", json(&body)))?;
+    // Who approved is the caller IAM verified, as the answer function signed it.
     check!(
         answer.decision == Decision::Approve
-            && answer.by.as_deref().is_some_and(|b| b.starts_with("arn:"))
+            && answer.by.as_deref() == Some(LOCAL_CALLER_ARN)
+            && answer.signature.is_some()
             && answer.reason.as_deref() == Some("e2e: QA signed off"),
         "answer {}",
         json(answer)
@@ -168,6 +175,74 @@ pub async fn approval_rejected(ctx: Arc<Ctx>) -> CaseResult {
         "a finished run accepted an answer: {again:?}"
     );
     metrics_match(&ctx, &run, &body)
+}
+
+/// Someone holding `states:SendTaskSuccess` and the token (it is in the history) answers as
+/// someone else, without the answer function: the gate refuses it, nothing is deployed, the run
+/// waits again for the time left, and the answer given through the answer function is taken and
+/// names the verified caller.
+pub async fn forged_answer_is_refused(ctx: Arc<Ctx>) -> CaseResult {
+    // An hour on the gate's clock (a minute here): room for the forgery and the real answer.
+    let arn = ctx.start("forged-answer", approval(3600)).await?;
+    awaiting(&ctx, &arn).await?;
+    let sfn = aws_sdk_sfn::Client::new(&ctx.stack.sdk_config().await);
+    let steps =
+        stagegate_cli::history::recent_steps(&sfn, &arn, stagegate_cli::steps::has_gate_state)
+            .await?;
+    let pending = stagegate_cli::steps::pending_approval(&steps)
+        .ok_or_else(|| format!("{arn}: no pending approval in the history"))?;
+    let boss = "arn:aws:iam::123456789012:user/boss";
+    let forged = json!({"decision": "APPROVE", "by": boss, "reason": "trust me",
+                        "at": "2026-03-01T12:00:00Z"});
+    sfn.send_task_success()
+        .task_token(&pending.token)
+        .output(forged.to_string())
+        .send()
+        .await
+        .map_err(|e| format!("SendTaskSuccess (the forgery): {e:?}"))?;
+    let refused = ctx
+        .wait_for_state(&arn, "the refusal", Duration::from_secs(60), |s| {
+            s.approval.as_ref().is_some_and(|a| !a.refused.is_empty())
+        })
+        .await?;
+    let a = refused.approval.as_ref().ok_or("no approval")?;
+    check!(
+        refused.action == stagegate::policy::Action::Approve
+            && a.answer.is_none()
+            && a.refused[0].by.as_deref() == Some(boss)
+            && a.wait_seconds < a.timeout_seconds,
+        "refused state {}",
+        json(&refused)
+    );
+    // Asked again: a second request, and still nothing deployed.
+    approval_request(&ctx, &arn).await?;
+    nothing_started(&ctx, "after a forged approval")?;
+    operator(&ctx)
+        .await
+        .answer(&arn, Decision::Approve, Some("e2e: the real approval"))
+        .await?;
+    let run = ctx.finish_and_read(&arn).await?;
+    expect_succeeded(&run)?;
+    check!(
+        run.count("AwaitApproval") == 2 && run.count("Answered") == 2,
+        "states {:?}",
+        run.states
+    );
+    let body = expect_message(&run, "SUCCEEDED")?;
+    let approval = body.approval.as_ref().ok_or("no approval in the message")?;
+    check!(
+        approval.answer.as_ref().and_then(|a| a.by.as_deref()) == Some(LOCAL_CALLER_ARN)
+            && approval.refused.len() == 1
+            && approval.refused[0].by.as_deref() == Some(boss),
+        "message approval {}",
+        json(approval)
+    );
+    check!(
+        body.summary.contains(LOCAL_CALLER_ARN) || json(&body).contains(LOCAL_CALLER_ARN),
+        "the message does not name the verified caller: {}",
+        body.summary
+    );
+    Ok(())
 }
 
 /// The shortest timeout the input allows, 60 s, on Step Functions' own clock (moto does not run

@@ -81,6 +81,12 @@ pub const TABLE: &[(&str, &str, Grant)] = &[
         Grant::Action("ssm:DeleteParameter"),
     ),
     ("sts", "Action=GetCallerIdentity", Grant::NoneNeeded),
+    // `--answer-url`: the answer function's URL (AuthType AWS_IAM), signed for `lambda`.
+    (
+        "lambda",
+        "POST /",
+        Grant::Action("lambda:InvokeFunctionUrl"),
+    ),
     (
         "sqs",
         "Action=ReceiveMessage",
@@ -196,6 +202,9 @@ impl Scope {
         let machine = &self.machine;
         Some(match action {
             "states:SendTaskSuccess" | "states:SendTaskFailure" => return None,
+            // The request goes to the answer function's own URL, which is what the policy
+            // names (`!GetAtt AnswerApprovalFunction.Arn`): the URL is the resource.
+            "lambda:InvokeFunctionUrl" => return None,
             "states:StartExecution" | "states:ListExecutions" => {
                 vec![self.arn("states", &format!("stateMachine:{machine}"))]
             }

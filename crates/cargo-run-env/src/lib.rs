@@ -15,11 +15,12 @@ use std::process::Command;
 /// with these `--bin`s): one feature resolution, so no dependency is compiled twice. `cargo
 /// lambda watch` builds each function on its own, which resolves the same features because
 /// stagegate-http enables hyper's server side as the emulator does (see its Cargo.toml).
-pub const LOCAL_BINARIES: [&str; 7] = [
+pub const LOCAL_BINARIES: [&str; 8] = [
     "start-deployment",
     "poll-deployment",
     "rollback-deployment",
     "notify-result",
+    "answer-approval",
     "gamesparks-local",
     "stagegate",
     "stagegate-local",
@@ -153,11 +154,12 @@ mod one_build {
     use super::*;
 
     /// The packages of `LOCAL_BINARIES`, for `cargo tree` (which selects packages, not bins).
-    const PACKAGES: [&str; 7] = [
+    const PACKAGES: [&str; 8] = [
         "start-deployment",
         "poll-deployment",
         "rollback-deployment",
         "notify-result",
+        "answer-approval",
         "gamesparks-local",
         "stagegate-cli",
         "stagegate-local",
@@ -197,7 +199,7 @@ mod one_build {
     fn a_function_built_alone_needs_nothing_the_one_build_did_not_build() {
         assert_eq!(LOCAL_BINARIES.len(), PACKAGES.len());
         let all = features(&PACKAGES);
-        for function in &PACKAGES[..4] {
+        for function in &PACKAGES[..5] {
             let differ: Vec<String> = features(&[function])
                 .into_iter()
                 .filter(|(p, f)| all.get(p) != Some(f))

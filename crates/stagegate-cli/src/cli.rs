@@ -137,13 +137,19 @@ pub struct Target {
     /// AWS_ENDPOINT_URL_SSM, AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL).
     #[arg(long)]
     pub endpoint_url: Option<String>,
+    /// The answer function's URL (the stack's AnswerUrl output): answers to an approval go there,
+    /// signed with SigV4, and the gate takes no other.
+    #[arg(long, env = "STAGEGATE_ANSWER_URL", value_name = "URL")]
+    pub answer_url: Option<String>,
 }
 
 impl Target {
     /// The clients for the execution, and its ARN.
     pub async fn operator(&self) -> Result<(operator::Operator, String), String> {
         let arn = self.execution.arn()?;
-        let operator = operator::Operator::new(&self.aws, self.endpoint_url.clone(), &arn).await?;
+        let operator = operator::Operator::new(&self.aws, self.endpoint_url.clone(), &arn)
+            .await?
+            .with_answer_url(self.answer_url.as_deref())?;
         Ok((operator, arn))
     }
 }

@@ -1,15 +1,15 @@
 //! `stagegate approve | reject | abort`: a person's say in a running gate.
 //!
-//! An approval is answered through the task token of the workflow's `AwaitApproval` wait, found
-//! in the execution's history (it is never published), with `SendTaskSuccess`: the answer is data
-//! the core decides on, so every answer ends in one notification. An abort of a stage being
+//! An approval is answered through the answer function's URL (`--answer-url`, SigV4-signed):
+//! it finds the wait's task token itself, signs the answer with the caller IAM verified, and
+//! sends it; the gate takes no other answer (docs/operator-control.md). The answer is data the
+//! core decides on, so every answer ends in one notification. An abort of a stage being
 //! deployed or baked is a Parameter Store request the poll reads (see `stagegate::aws::ssm` for
 //! why); while the run awaits approval the abort answers the wait instead, and a run already
 //! rolling back or ending needs none. Each answer records who gave it (STS GetCallerIdentity) and
 //! why. What to do in each case, and when Step Functions refuses an answer because the wait is
 //! over, is decided in `decide` from the newest steps of the history; this file only calls AWS.
 
-use aws_sdk_sfn::error::ProvideErrorMetadata;
 use aws_sdk_sfn::types::ExecutionStatus;
 use aws_sdk_ssm::types::{ParameterTier, ParameterType};
 use serde_json::json;
@@ -19,8 +19,10 @@ use time::OffsetDateTime;
 use crate::history::{self, error_text};
 use crate::steps::{self, Step, WaitFate};
 
+mod answer_url;
 mod decide;
 mod request;
+pub use answer_url::AnswerUrl;
 pub use request::check_reason;
 
 pub use crate::steps::{pending_approval, step, Pending, AWAIT_APPROVAL};
@@ -52,7 +54,12 @@ pub struct Operator {
     sfn: aws_sdk_sfn::Client,
     ssm: aws_sdk_ssm::Client,
     sts: aws_sdk_sts::Client,
+    config: aws_config::SdkConfig,
+    answer_url: Option<AnswerUrl>,
 }
+
+/// What a command that must answer a wait says without `--answer-url`.
+pub const NO_ANSWER_URL: &str = "answering an approval needs the answer function's URL: add      --answer-url URL (or set STAGEGATE_ANSWER_URL), the stack's AnswerUrl output; answers sent      with SendTaskSuccess directly are refused by the gate";
 
 impl Operator {
     /// From a ready SDK configuration (its endpoint, region and credentials for every service):
@@ -62,7 +69,19 @@ impl Operator {
             sfn: aws_sdk_sfn::Client::new(config),
             ssm: aws_sdk_ssm::Client::new(config),
             sts: aws_sdk_sts::Client::new(config),
+            config: config.clone(),
+            answer_url: None,
         }
+    }
+
+    /// Answers go to the answer function at `url` (None: a command that must answer says what
+    /// to add).
+    pub fn with_answer_url(mut self, url: Option<&str>) -> Result<Self, String> {
+        self.answer_url = match url.filter(|u| !u.trim().is_empty()) {
+            Some(u) => Some(AnswerUrl::new(u, &self.config)?),
+            None => None,
+        };
+        Ok(self)
     }
 
     /// For acting on the execution `arn` (whose region is the default one).
@@ -89,6 +108,8 @@ impl Operator {
             sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
             ssm: aws_sdk_ssm::Client::from_conf(ssm.build()),
             sts: aws_sdk_sts::Client::from_conf(sts.build()),
+            config,
+            answer_url: None,
         })
     }
 
@@ -140,21 +161,23 @@ impl Operator {
         reason: Option<&str>,
     ) -> Result<String, String> {
         check_reason(reason)?;
+        if self.answer_url.is_none() {
+            return Err(NO_ANSWER_URL.to_owned());
+        }
         self.running(arn).await?;
         let steps = self.recent(arn, steps::has_gate_state).await?;
         let Some(pending) = steps::pending_approval(&steps) else {
             return Err(format!("{arn} is not waiting for an approval"));
         };
-        let by = self.caller().await?;
-        match self.send(&pending, decision, &by, reason).await {
-            Ok(()) => {}
+        let by = match self.send(arn, decision, reason).await {
+            Ok(by) => by,
             Err(SendError::Other(text)) => return Err(text),
             Err(SendError::Refused(refusal)) => {
                 let (fate, unread) = self.fate(arn, &pending).await;
                 let text = decide::answer_refused(decision, &pending, refusal, &fate);
                 return Err(with_unread(text, unread));
             }
-        }
+        };
         Ok(match decision {
             Decision::Approve => format!(
                 "approved {} on {} as {by}; the gate deploys it now",
@@ -182,37 +205,32 @@ impl Operator {
         }
     }
 
+    /// Sends the answer through the answer function; Ok(who answered, as IAM verified it).
     async fn send(
         &self,
-        pending: &Pending,
+        arn: &str,
         decision: Decision,
-        by: &str,
         reason: Option<&str>,
-    ) -> Result<(), SendError> {
-        request::check_identity(by).map_err(SendError::Other)?;
-        let now = OffsetDateTime::now_utc();
-        let output = json!({
-            "decision": decision,
-            "by": by,
-            "reason": reason,
-            "at": stagegate::timefmt::rfc3339(now),
-        });
-        let sent = self
-            .sfn
-            .send_task_success()
-            .task_token(&pending.token)
-            .output(output.to_string())
-            .send()
-            .await;
-        match sent {
-            Ok(_) => Ok(()),
-            Err(e) => match Refusal::from_code(e.code()) {
-                Some(refusal) => Err(SendError::Refused(refusal)),
-                None => Err(SendError::Other(format!(
-                    "SendTaskSuccess: {}",
-                    error_text(&e)
-                ))),
-            },
+    ) -> Result<String, SendError> {
+        let Some(endpoint) = &self.answer_url else {
+            return Err(SendError::Other(NO_ANSWER_URL.to_owned()));
+        };
+        let word = match decision {
+            Decision::Approve => "approve",
+            Decision::Reject => "reject",
+            _ => "abort",
+        };
+        let body = json!({"executionArn": arn, "decision": word, "reason": reason});
+        let reply = endpoint.post(&body).await.map_err(SendError::Other)?;
+        match reply.status {
+            200 => Ok(reply.body["by"].as_str().unwrap_or("unknown").to_owned()),
+            // The wait is over (answered, timed out) or was never there: what the history says
+            // about it is what the person needs.
+            409 => Err(SendError::Refused(
+                Refusal::from_code(reply.body["code"].as_str())
+                    .unwrap_or(Refusal::TaskDoesNotExist),
+            )),
+            _ => Err(SendError::Other(reply.error())),
         }
     }
 
@@ -235,11 +253,14 @@ impl Operator {
             }
             AbortPlan::AnswerWait(pending) => pending,
         };
-        let refusal = match self
-            .send(&pending, Decision::Abort, &by, Some(reason))
-            .await
-        {
-            Ok(()) => {
+        if self.answer_url.is_none() {
+            return Err(format!(
+                "{} is waiting for approval: an abort answers the wait. {NO_ANSWER_URL}",
+                pending.stage_name
+            ));
+        }
+        let refusal = match self.send(arn, Decision::Abort, Some(reason)).await {
+            Ok(by) => {
                 return Ok(format!(
                     "aborted as {by} while {} on {} awaited approval; nothing of it was deployed",
                     pending.snapshot_id, pending.stage_name

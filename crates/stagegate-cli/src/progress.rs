@@ -424,6 +424,8 @@ mod tests {
             expires_at: T + time::Duration::seconds(3600),
             serving_snapshot_id: None,
             answer: None,
+            wait_seconds: 3600,
+            refused: vec![],
         });
         live.task_output(&invoked(&s));
         assert_eq!(

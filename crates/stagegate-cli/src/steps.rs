@@ -10,8 +10,9 @@
 use aws_sdk_sfn::types::{HistoryEvent, HistoryEventType};
 use serde_json::Value;
 
-/// The state that waits for the answer (infra/statemachine).
-pub const AWAIT_APPROVAL: &str = "AwaitApproval";
+/// The state that waits for the answer, and a history event reduced: the core's, shared with
+/// the answer function, which finds the pending wait the same way.
+pub use stagegate::approval::wait::{Step, AWAIT_APPROVAL};
 /// The state that redeploys the last known-good snapshot.
 pub const ROLLBACK: &str = "Rollback";
 /// The states a run is in once its outcome is decided: nothing it reads changes it any more.
@@ -32,30 +33,6 @@ pub struct Pending {
     pub stage_name: String,
     pub snapshot_id: String,
     pub expires_at: Option<String>,
-}
-
-/// One history event, reduced to what the questions here need.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Step {
-    /// A state entered, with its input (JSON text; empty when the history left it out).
-    Entered {
-        name: String,
-        input: String,
-    },
-    /// A state exited, with its output (JSON text).
-    Exited {
-        name: String,
-        output: String,
-    },
-    /// A task scheduled with these parameters (JSON text).
-    Scheduled(String),
-    /// A task (the approval wait) timed out.
-    TaskTimedOut,
-    /// A task failed with this error (after its retries, before a Catch).
-    TaskFailed(String),
-    /// The execution failed with this error.
-    ExecutionFailed(String),
-    Other,
 }
 
 pub fn step(event: &HistoryEvent) -> Step {
@@ -88,13 +65,7 @@ pub fn step(event: &HistoryEvent) -> Step {
     }
 }
 
-/// A state's input as a gate state: an object with a `phase` (Accept's and Start's inputs, and a
-/// run that failed before it had a gate state, have none).
-fn gate_state(input: &str) -> Option<Value> {
-    let value: Value = serde_json::from_str(input).ok()?;
-    value.get("phase")?.as_str()?;
-    Some(value)
-}
+use stagegate::approval::wait::gate_state;
 
 /// The task token of a scheduled `AwaitApproval` task's parameters.
 fn token_of(parameters: &str) -> Option<String> {
@@ -106,9 +77,7 @@ fn token_of(parameters: &str) -> Option<String> {
 /// a state entered with a gate state as its input. While a run waits for approval that is
 /// `AwaitApproval` itself, so the wait's scheduled task (newer) has been read too.
 pub fn has_gate_state(steps: &[Step]) -> bool {
-    steps
-        .iter()
-        .any(|s| matches!(s, Step::Entered { input, .. } if gate_state(input).is_some()))
+    stagegate::approval::wait::has_gate_state(steps)
 }
 
 /// Enough read to say how the wait of `token` ended: its scheduled task (all after it is newer).
@@ -123,27 +92,15 @@ pub fn has_wait_of(token: &str) -> impl Fn(&[Step]) -> bool + '_ {
 /// The approval still waiting for an answer: the last `AwaitApproval` task scheduled and not
 /// exited since. `steps` in chronological order.
 pub fn pending_approval(steps: &[Step]) -> Option<Pending> {
-    let mut current = "";
-    let mut pending = None;
-    for s in steps {
-        match s {
-            Step::Entered { name, .. } => current = name,
-            Step::Exited { name, .. } if name == AWAIT_APPROVAL => pending = None,
-            Step::Scheduled(parameters) if current == AWAIT_APPROVAL => {
-                let p: Value = serde_json::from_str(parameters).unwrap_or_default();
-                let payload = &p["Payload"];
-                let request = &payload["approvalRequest"];
-                pending = payload["taskToken"].as_str().map(|token| Pending {
-                    token: token.to_owned(),
-                    stage_name: request["stageName"].as_str().unwrap_or("?").to_owned(),
-                    snapshot_id: request["snapshotId"].as_str().unwrap_or("?").to_owned(),
-                    expires_at: request["approval"]["expiresAt"].as_str().map(str::to_owned),
-                });
-            }
-            _ => {}
+    stagegate::approval::wait::pending_wait(steps).map(|wait| {
+        let request = &wait.request;
+        Pending {
+            stage_name: request["stageName"].as_str().unwrap_or("?").to_owned(),
+            snapshot_id: request["snapshotId"].as_str().unwrap_or("?").to_owned(),
+            expires_at: request["approval"]["expiresAt"].as_str().map(str::to_owned),
+            token: wait.token,
         }
-    }
-    pending
+    })
 }
 
 /// The newest state entered, and the newest gate state (the input of the newest state entered

@@ -4,12 +4,14 @@
 //! - `gamesparks-local` (the GameSparks emulator) at a time scale,
 //! - moto 5.2.5 through `infra/local/local_aws.py`: Step Functions executing the real ASL, SNS,
 //!   SQS and CloudWatch alarms (the bake window's); its Lambda tasks go to
-//! - `cargo lambda watch`, serving the four functions with endpoints and the virtual clock set.
+//! - `cargo lambda watch`, serving the five functions with endpoints and the virtual clock set,
+//!   and the answer function's URL in front of it (`function_url`: Lambda's IAM check stood in).
 //!
 //! It then creates the SNS topic, an SQS queue subscribed to it (what a subscriber receives) and
 //! the state machine from `infra/statemachine/deployment-gate.asl.json`. Everything it started
 //! stops when the `Stack` is dropped.
 
+pub mod function_url;
 pub mod http;
 pub mod process;
 pub mod proxy;
@@ -24,16 +26,18 @@ use std::time::Duration;
 use serde_json::Value;
 
 use cargo_run_env::without_cargo_run_env;
+use function_url::FunctionUrl;
 use process::{free_port, Service};
 use proxy::FaultProxy;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
-pub const FUNCTIONS: [&str; 4] = [
+pub const FUNCTIONS: [&str; 5] = [
     "start-deployment",
     "poll-deployment",
     "rollback-deployment",
     "notify-result",
+    "answer-approval",
 ];
 /// Dummy credentials for the local stack only. Tests assert they never appear in logs or messages.
 pub const ACCESS_KEY_ID: &str = "AKIASTAGEGATELOCAL01";
@@ -116,6 +120,8 @@ pub struct Stack {
     pub log_dir: PathBuf,
     /// Between the functions and SNS, when `Options::sns_fault_proxy` was set.
     pub sns_proxy: Option<FaultProxy>,
+    /// The answer function's URL (`stagegate approve --answer-url`).
+    pub answer_url: FunctionUrl,
     // Stopped in reverse order of start: functions, then the local AWS, then the emulator.
     services: Mutex<Vec<Service>>,
 }
@@ -237,8 +243,10 @@ impl Stack {
             // The bake window's DescribeAlarms: moto's CloudWatch (alarms set with
             // `Clients::cloudwatch`, e.g. PutMetricAlarm + SetAlarmState).
             .env("AWS_ENDPOINT_URL_CLOUDWATCH", format!("http://{aws_addr}"))
-            // Abort requests (`stagegate abort`): moto's Parameter Store.
+            // Abort requests (`stagegate abort`) and the answer key: moto's Parameter Store.
             .env("AWS_ENDPOINT_URL_SSM", format!("http://{aws_addr}"))
+            // The answer function's history reads and SendTaskSuccess: moto's Step Functions.
+            .env("AWS_ENDPOINT_URL_SFN", format!("http://{aws_addr}"))
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -262,6 +270,11 @@ impl Stack {
             warm(&mut watch, lambda_addr, function)?;
         }
         services.push(watch);
+        let answer_url = FunctionUrl::start(lambda_addr, "answer-approval")?;
+        say(&format!(
+            "answer-approval's function URL on {}",
+            answer_url.url()
+        ));
 
         // Subscribed only now, so the warm-up's notification never reaches a reader.
         let queue_url = clients
@@ -310,6 +323,7 @@ impl Stack {
             time_origin,
             log_dir: options.log_dir.clone(),
             sns_proxy,
+            answer_url,
             services: Mutex::new(services),
         })
     }
@@ -364,6 +378,7 @@ impl Stack {
         if let Some(proxy) = &self.sns_proxy {
             proxy.stop();
         }
+        self.answer_url.stop();
     }
 
     fn services(&self) -> MutexGuard<'_, Vec<Service>> {
@@ -389,6 +404,7 @@ impl Stack {
             ("TOPIC_ARN".into(), self.topic_arn.clone()),
             ("QUEUE_URL".into(), self.queue_url.clone()),
             ("LAMBDA_PORT".into(), self.lambda.port().to_string()),
+            ("STAGEGATE_ANSWER_URL".into(), self.answer_url.url()),
         ]
     }
 }

@@ -36,10 +36,13 @@ pub enum FaultKind {
     AlarmFires,
     /// A Retry the workflow allows was taken.
     Retried,
+    /// Someone holding SendTaskSuccess and the token answered the wait without the answer
+    /// function: unsigned, signed for another run, or a "timeout" before the approval expired.
+    ForgedAnswer,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 14] = [
+    pub const ALL: [FaultKind; 15] = [
         FaultKind::LambdaStoppedAfterEffect,
         FaultKind::LambdaRefused,
         FaultKind::Throttle,
@@ -54,6 +57,7 @@ impl FaultKind {
         FaultKind::NewSnapshot,
         FaultKind::AlarmFires,
         FaultKind::Retried,
+        FaultKind::ForgedAnswer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -72,6 +76,7 @@ impl FaultKind {
             Self::NewSnapshot => "new-snapshot-mid-run",
             Self::AlarmFires => "bake-alarm-fires",
             Self::Retried => "retry-taken",
+            Self::ForgedAnswer => "forged-answer",
         }
     }
 }

@@ -37,6 +37,7 @@ pub const INVARIANTS: &[(&str, &str)] = &[
     ("abort-own", "an abort of another or an earlier run never ends this one ABORTED; an abort this run accepted ends it ABORTED (or a rollback it reports), and nothing new is deployed after it"),
     ("approval", "nothing is deployed on a stage that asks for approval without an approval delivered first"),
     ("blocked-truly", "BLOCKED only when another deployment held the stage or a bake alarm fired"),
+    ("forged-never-answers", "an answer that did not come through the answer function (unsigned, signed for another run, its claim changed, a timeout before the expiry) never deploys, rejects or times out a stage"),
     ("exit-class", "a failed execution's error names the message's verdict, so the CLI's exit code (read from the error) and the page (the message's needsPerson) come from one class"),
     ("replays", "the run's decision record replays to the same decisions with today's core, and a run that started a deployment recorded the start that did"),
 ];
@@ -371,6 +372,59 @@ pub fn check(
                     d.id, scenario.resolved
                 ),
             );
+        }
+    }
+    // forged-never-answers
+    for f in &record.forged {
+        let genuine = |want: Answer| {
+            record
+                .delivered
+                .iter()
+                .any(|a| a.stage == f.stage && a.answer == want)
+        };
+        let what = format!(
+            "a forged {} of {} at {}",
+            f.decision,
+            f.stage,
+            stagegate::timefmt::rfc3339(f.at)
+        );
+        match f.decision {
+            "APPROVE" => {
+                let deployed = gate.iter().any(|(stage, d)| {
+                    stage == &f.stage
+                        && !is_rollback(d)
+                        && invoked.get(&d.id).is_some_and(|began| *began > f.at)
+                });
+                if deployed && !genuine(Answer::Approve) {
+                    fail("forged-never-answers", format!("{what} deployed the stage"));
+                }
+            }
+            // Another stage's genuine rejection may end the run REJECTED.
+            "REJECT"
+                if outcome == Verdict::Rejected
+                    && !record.delivered.iter().any(|a| a.answer == Answer::Reject) =>
+            {
+                fail(
+                    "forged-never-answers",
+                    format!("{what} ended the run REJECTED"),
+                );
+            }
+            "TIMED_OUT" if outcome == Verdict::ApprovalTimedOut => {
+                // The gate may call a wait with less than its shortest (60 s) left timed out.
+                let expires = terminal
+                    .first()
+                    .and_then(|m| m.approval.as_ref())
+                    .map(|a| a.expires_at - time::Duration::seconds(60));
+                if let (Some(expires), Some(decided)) = (expires, record.decided_at) {
+                    if decided < expires {
+                        fail(
+                            "forged-never-answers",
+                            format!("{what} ended the run APPROVAL_TIMED_OUT before its approval expired"),
+                        );
+                    }
+                }
+            }
+            _ => {}
         }
     }
     // blocked-truly

@@ -8,6 +8,7 @@
 //! wait with its timeout, and the operator who answers it or aborts the run.
 
 use serde_json::{json, Value};
+use stagegate::approval::{Answer as GateAnswer, Decision};
 use stagegate::clock::Clock;
 use stagegate::handlers::{notify, poll, rollback, start};
 use time::{Duration, OffsetDateTime};
@@ -15,7 +16,7 @@ use time::{Duration, OffsetDateTime};
 use crate::asl::{self, Context, State, Task, Workflow};
 use crate::faults::FaultKind;
 use crate::scenario::{Answer, Scenario};
-use crate::world::{Ports, World};
+use crate::world::{Ports, World, ANSWER_KEY};
 
 /// How an execution ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,15 @@ pub struct Delivered {
     pub at: OffsetDateTime,
 }
 
+/// An answer someone sent without the answer function (the `forged-answer` fault).
+#[derive(Debug, Clone)]
+pub struct Forged {
+    pub stage: String,
+    /// What it asked for: APPROVE, REJECT, ABORT, or TIMED_OUT (the Catch's JSON, sent early).
+    pub decision: &'static str,
+    pub at: OffsetDateTime,
+}
+
 /// What the execution did, as its history would show it.
 #[derive(Debug, Clone)]
 pub struct Record {
@@ -55,6 +65,7 @@ pub struct Record {
     pub decided_at: Option<OffsetDateTime>,
     pub ended_at: OffsetDateTime,
     pub delivered: Vec<Delivered>,
+    pub forged: Vec<Forged>,
     /// When `stagegate abort` of this run was accepted, and in which phase the run was.
     pub abort_accepted: Option<(OffsetDateTime, String)>,
     /// The gate state the run entered Notify (or NotifyError) with: its decision record.
@@ -69,6 +80,9 @@ struct Operator<'a> {
     next_answer: usize,
     abort_due: Option<OffsetDateTime>,
     other_abort_due: Option<OffsetDateTime>,
+    /// A forged answer interrupted the wait of this stage that began then: the wait asked
+    /// again keeps the person's plan (their answer comes when it would have).
+    resumed: Option<(String, OffsetDateTime)>,
 }
 
 const MAX_TRANSITIONS: u32 = 20_000;
@@ -96,6 +110,7 @@ impl Runner<'_> {
             next_answer: 0,
             abort_due: scenario.abort_at,
             other_abort_due: scenario.other_abort_at,
+            resumed: None,
         };
         let mut record = Record {
             ending: Ending::Stuck("not started".into()),
@@ -104,6 +119,7 @@ impl Runner<'_> {
             decided_at: None,
             ended_at: started,
             delivered: vec![],
+            forged: vec![],
             abort_accepted: None,
             final_state: None,
         };
@@ -387,27 +403,45 @@ impl Runner<'_> {
             .and_then(|v| v.as_u64())
             .or(task.timeout_seconds)
             .unwrap_or(99_999_999);
-        let began = self.world.now();
-        let expires = began + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX / 2));
+        let now = self.world.now();
+        let expires = now + Duration::seconds(i64::try_from(timeout).unwrap_or(i64::MAX / 2));
         let stage = input
             .get("approval")
             .and_then(|a| a.get("stageName"))
             .and_then(Value::as_str)
             .unwrap_or("?")
             .to_owned();
+        // Asked again after a forged answer: the same person's plan, from the first wait.
+        let began = match op.resumed.take() {
+            Some((s, first)) if s == stage => {
+                op.next_answer = op.next_answer.saturating_sub(1);
+                first
+            }
+            _ => now,
+        };
         let plan = op.scenario.answers.get(op.next_answer).copied();
         op.next_answer += 1;
-        let planned = plan
-            .filter(|p| p.answer != Answer::Silence)
-            .map(|p| (began + Duration::seconds(p.after_seconds), p.answer));
+        let planned = plan.filter(|p| p.answer != Answer::Silence).map(|p| {
+            (
+                (began + Duration::seconds(p.after_seconds)).max(now),
+                p.answer,
+            )
+        });
         let abort = op
             .abort_due
             .filter(|t| *t < expires)
-            .map(|t| (t.max(began), Answer::Abort));
+            .map(|t| (t.max(now), Answer::Abort));
         let first = match (planned, abort) {
             (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
             (a, b) => a.or(b),
         };
+        let due = first.map_or(expires, |(t, _)| t.min(expires));
+        if self.faults && due > now && self.world.chance(120) {
+            let at = now + Duration::seconds(i64::try_from(self.world.draw(0, 3600)).unwrap_or(0));
+            if at < due {
+                return Ok(self.forge(input, &stage, at, began, op, record));
+            }
+        }
         match first.filter(|(t, _)| *t < expires) {
             Some((at, answer)) => {
                 self.world.clock.set(at.max(self.world.now()));
@@ -424,16 +458,17 @@ impl Runner<'_> {
                 );
                 record.delivered.push(Delivered { stage, answer, at });
                 let decision = match answer {
-                    Answer::Approve => "APPROVE",
-                    Answer::Reject => "REJECT",
-                    _ => "ABORT",
+                    Answer::Approve => Decision::Approve,
+                    Answer::Reject => Decision::Reject,
+                    _ => Decision::Abort,
                 };
-                Ok(json!({
-                    "decision": decision,
-                    "by": "arn:aws:iam::123456789012:user/sim-operator",
-                    "reason": "simulated",
-                    "at": stagegate::timefmt::rfc3339(at),
-                }))
+                // Through the answer function: signed for this run, stage and approval.
+                Ok(signed(
+                    input,
+                    decision,
+                    "arn:aws:iam::123456789012:user/sim-operator",
+                    at,
+                ))
             }
             None => {
                 self.world.clock.set(expires.max(self.world.now()));
@@ -450,6 +485,55 @@ impl Runner<'_> {
                 ))
             }
         }
+    }
+
+    /// A forged answer to the wait at `at`: the output of a SendTaskSuccess that did not go
+    /// through the answer function. The wait asked again resumes the person's plan.
+    fn forge(
+        &self,
+        input: &Value,
+        stage: &str,
+        at: OffsetDateTime,
+        began: OffsetDateTime,
+        op: &mut Operator<'_>,
+        record: &mut Record,
+    ) -> Value {
+        self.world.clock.set(at.max(self.world.now()));
+        self.world.settle();
+        op.resumed = Some((stage.to_owned(), began));
+        let boss = "arn:aws:iam::123456789012:user/boss";
+        let (decision, output) = match self.world.draw(0, 3) {
+            0 => ("APPROVE", {
+                let mut a = signed(input, Decision::Approve, boss, at);
+                a["signature"] = Value::Null;
+                a
+            }),
+            1 => ("APPROVE", {
+                // Signed by the answer function, for another run: replayed here.
+                let mut other = input.clone();
+                other["runId"] = json!(format!("{}-earlier", op.run_id));
+                signed(&other, Decision::Approve, boss, at)
+            }),
+            2 => ("REJECT", {
+                let mut a = signed(input, Decision::Reject, boss, at);
+                a["by"] = json!("arn:aws:iam::123456789012:user/someone-else");
+                a
+            }),
+            _ => (
+                "TIMED_OUT",
+                json!({"Error": "States.Timeout", "Cause": "forged"}),
+            ),
+        };
+        self.world.note(
+            FaultKind::ForgedAnswer,
+            format!("{decision} of {stage}, forged"),
+        );
+        record.forged.push(Forged {
+            stage: stage.to_owned(),
+            decision,
+            at,
+        });
+        output
     }
 
     /// Invokes one function as Lambda would, with the scenario's faults.
@@ -579,4 +663,23 @@ fn abort_text(at: OffsetDateTime) -> String {
 
 fn to_value<T: serde::Serialize>(v: T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+/// `decision` by `by` at `at`, signed for the approval `state` waits for, as the answer function
+/// sends it (a state the gate would not read signs nothing, and the gate refuses it).
+fn signed(state: &Value, decision: Decision, by: &str, at: OffsetDateTime) -> Value {
+    let answer = GateAnswer {
+        decision,
+        by: Some(by.to_owned()),
+        reason: Some("simulated".into()),
+        at,
+        signature: None,
+    };
+    let answer = match stagegate::handlers::parse_state(state) {
+        Ok(s) => {
+            stagegate::handlers::answer::sign(&ANSWER_KEY, &s, answer.clone()).unwrap_or(answer)
+        }
+        Err(_) => answer,
+    };
+    serde_json::to_value(answer).unwrap_or(Value::Null)
 }

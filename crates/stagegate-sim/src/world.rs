@@ -26,6 +26,9 @@ use time::{Duration, OffsetDateTime};
 use crate::faults::{Fault, FaultKind};
 use gamesparks_local::rng::Rng;
 
+/// The key the simulated answer function signs with (the world's Parameter Store holds it).
+pub const ANSWER_KEY: [u8; 32] = [0x5a; 32];
+
 /// The one clock every participant reads: the handlers (through `Clock`), the fakes and the
 /// workflow model. Milliseconds since the Unix epoch.
 #[derive(Debug)]
@@ -149,7 +152,11 @@ impl World {
         Self {
             gs,
             alarms: FakeAlarms::new(),
-            aborts: FakeAbortRequests::new(),
+            aborts: {
+                let aborts = FakeAbortRequests::new();
+                aborts.set_answer_key(&stagegate::handlers::answer::key_text(&ANSWER_KEY));
+                aborts
+            },
             sns: FakeNotifier::default(),
             metrics: FakeMetrics::default(),
             clock: SimClock::new(start),
@@ -623,6 +630,11 @@ impl AbortRequests for Ports<'_> {
     async fn clear_abort_request(&self, run_id: &str) -> Result<(), ServiceError> {
         let call = self.0.aborts.clear_abort_request(run_id);
         self.through(Service::Ssm, "DeleteParameter", call).await
+    }
+
+    async fn answer_key(&self, run_id: &str) -> Result<Option<String>, ServiceError> {
+        let call = self.0.aborts.answer_key(run_id);
+        self.through(Service::Ssm, "GetParameter", call).await
     }
 }
 

@@ -653,6 +653,8 @@ struct AbortTable {
     failures: VecDeque<ServiceError>,
     reads: usize,
     deletes: usize,
+    answer_key: Option<String>,
+    key_failures: VecDeque<ServiceError>,
 }
 
 impl FakeAbortRequests {
@@ -689,6 +691,16 @@ impl FakeAbortRequests {
     pub fn stored(&self) -> Vec<String> {
         self.lock().requests.keys().cloned().collect()
     }
+
+    /// The answer key's parameter value (base64) from now on.
+    pub fn set_answer_key(&self, text: &str) {
+        self.lock().answer_key = Some(text.to_owned());
+    }
+
+    /// The next read of the answer key fails with `error`.
+    pub fn fail_next_key_read(&self, error: ServiceError) {
+        self.lock().key_failures.push_back(error);
+    }
 }
 
 impl AbortRequests for FakeAbortRequests {
@@ -711,6 +723,198 @@ impl AbortRequests for FakeAbortRequests {
         }
         t.requests
             .remove(&crate::approval::abort_parameter_name(run_id));
+        Ok(())
+    }
+
+    async fn answer_key(&self, _run_id: &str) -> Result<Option<String>, ServiceError> {
+        let mut t = self.lock();
+        if let Some(e) = t.key_failures.pop_front() {
+            return Err(e);
+        }
+        Ok(t.answer_key.clone())
+    }
+}
+
+/// The answer key's parameter, as the answer function finds and creates it.
+#[derive(Debug, Default)]
+pub struct FakeAnswerKeys {
+    inner: Mutex<KeyTable>,
+}
+
+#[derive(Debug, Default)]
+struct KeyTable {
+    value: Option<String>,
+    failures: VecDeque<ServiceError>,
+    creates: usize,
+    /// Another cold start creates the key between this call's read and its create.
+    raced_by: Option<String>,
+    /// The parameter names read or created, in order.
+    names: Vec<String>,
+}
+
+impl FakeAnswerKeys {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, KeyTable> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn with_key(text: &str) -> Self {
+        let keys = Self::default();
+        keys.lock().value = Some(text.to_owned());
+        keys
+    }
+
+    /// The next call fails with `error`.
+    pub fn fail_next(&self, error: ServiceError) {
+        self.lock().failures.push_back(error);
+    }
+
+    /// Someone else creates the key with `text` just before this call's create.
+    pub fn race_create(&self, text: &str) {
+        self.lock().raced_by = Some(text.to_owned());
+    }
+
+    pub fn value(&self) -> Option<String> {
+        self.lock().value.clone()
+    }
+
+    pub fn creates(&self) -> usize {
+        self.lock().creates
+    }
+
+    /// The parameter names read or created, in order.
+    pub fn names(&self) -> Vec<String> {
+        self.lock().names.clone()
+    }
+}
+
+impl crate::ports::AnswerKeys for FakeAnswerKeys {
+    async fn read_key(&self, name: &str) -> Result<Option<String>, ServiceError> {
+        let mut t = self.lock();
+        t.names.push(name.to_owned());
+        if let Some(e) = t.failures.pop_front() {
+            return Err(e);
+        }
+        Ok(t.value.clone())
+    }
+
+    async fn create_key(&self, name: &str, value: &str) -> Result<bool, ServiceError> {
+        let mut t = self.lock();
+        t.names.push(name.to_owned());
+        if let Some(e) = t.failures.pop_front() {
+            return Err(e);
+        }
+        if let Some(other) = t.raced_by.take() {
+            t.value = Some(other);
+        }
+        if t.value.is_some() {
+            return Ok(false);
+        }
+        t.creates += 1;
+        t.value = Some(value.to_owned());
+        Ok(true)
+    }
+}
+
+/// An execution's history and its wait's answers, as the answer function reaches them.
+#[derive(Debug, Default)]
+pub struct FakeApprovalWaits {
+    inner: Mutex<WaitTable>,
+}
+
+#[derive(Debug, Default)]
+struct WaitTable {
+    /// Execution ARN -> its steps, oldest first.
+    histories: std::collections::BTreeMap<String, Vec<crate::approval::wait::Step>>,
+    page_size: usize,
+    /// Pages come oldest first, as moto sends them (it ignores `reverseOrder`).
+    oldest_first: bool,
+    sent: Vec<(String, String)>,
+    send_failures: VecDeque<ServiceError>,
+}
+
+impl FakeApprovalWaits {
+    pub fn new() -> Self {
+        let waits = Self::default();
+        waits.lock().page_size = 2;
+        waits
+    }
+
+    fn lock(&self) -> MutexGuard<'_, WaitTable> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Answers history reads oldest first, whatever was asked (moto's Step Functions does).
+    pub fn ignoring_reverse_order(self) -> Self {
+        self.lock().oldest_first = true;
+        self
+    }
+
+    /// The execution `arn` has these steps (oldest first).
+    pub fn set_history(&self, arn: &str, steps: Vec<crate::approval::wait::Step>) {
+        self.lock().histories.insert(arn.to_owned(), steps);
+    }
+
+    /// The next SendTaskSuccess fails with `error`.
+    pub fn fail_next_send(&self, error: ServiceError) {
+        self.lock().send_failures.push_back(error);
+    }
+
+    /// Every answer sent: (task token, output).
+    pub fn sent(&self) -> Vec<(String, String)> {
+        self.lock().sent.clone()
+    }
+}
+
+impl crate::ports::ApprovalWaits for FakeApprovalWaits {
+    async fn recent_steps(
+        &self,
+        execution_arn: &str,
+        next_token: Option<String>,
+    ) -> Result<Page<(i64, crate::approval::wait::Step)>, ServiceError> {
+        let t = self.lock();
+        let Some(steps) = t.histories.get(execution_arn) else {
+            return Err(ServiceError::new(
+                ServiceErrorKind::NotFound,
+                "GetExecutionHistory",
+                format!("Execution Does Not Exist: '{execution_arn}'"),
+            ));
+        };
+        let from: usize = next_token.and_then(|t| t.parse().ok()).unwrap_or(0);
+        let newest_first: Vec<_> = steps
+            .iter()
+            .cloned()
+            .enumerate()
+            .map(|(i, s)| (i64::try_from(i).unwrap_or(i64::MAX) + 1, s))
+            .rev()
+            .collect();
+        let newest_first: Vec<_> = if t.oldest_first {
+            newest_first.into_iter().rev().collect()
+        } else {
+            newest_first
+        };
+        let items: Vec<_> = newest_first
+            .iter()
+            .skip(from)
+            .take(t.page_size)
+            .cloned()
+            .collect();
+        let next = from + items.len();
+        Ok(Page {
+            items,
+            next_token: (next < newest_first.len()).then(|| next.to_string()),
+        })
+    }
+
+    async fn send_answer(&self, token: &str, output: &str) -> Result<(), ServiceError> {
+        let mut t = self.lock();
+        if let Some(e) = t.send_failures.pop_front() {
+            return Err(e);
+        }
+        t.sent.push((token.to_owned(), output.to_owned()));
         Ok(())
     }
 }

@@ -80,6 +80,55 @@ pub trait AbortRequests: Send + Sync {
         &self,
         run_id: &str,
     ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+
+    /// The key answers to approvals are signed with (`approval::signature`), as Parameter Store
+    /// holds it (base64), if it exists. It sits beside the abort requests because start-deployment
+    /// reads both there with one client; a channel without it (`NoAbortRequests`, direct invokes)
+    /// has none, and every answer sent to it is refused.
+    /// `run_id` names the state machine whose key it is (`approval::answer_key_parameter_name`).
+    fn answer_key(
+        &self,
+        run_id: &str,
+    ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send {
+        let _ = run_id;
+        async { Ok(None) }
+    }
+}
+
+/// Where the answer function keeps the key it signs answers with, and creates it on first use.
+pub trait AnswerKeys: Send + Sync {
+    /// The value (base64) of the key parameter `name`, if it exists.
+    fn read_key(
+        &self,
+        name: &str,
+    ) -> impl Future<Output = Result<Option<String>, ServiceError>> + Send;
+
+    /// Creates the key parameter `name` with `value` unless it exists: true when this call
+    /// created it (two first answers racing create one key, and both then use it).
+    fn create_key(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> impl Future<Output = Result<bool, ServiceError>> + Send;
+}
+
+/// The approval waits of the gate's executions, as the answer function reaches them.
+pub trait ApprovalWaits: Send + Sync {
+    /// One page of the execution's history asked newest first (`reverseOrder`), each step with
+    /// its event id: ids grow with time, so the order is the ids', whatever order a page came in
+    /// (moto's, for one, ignores `reverseOrder`).
+    fn recent_steps(
+        &self,
+        execution_arn: &str,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<(i64, crate::approval::wait::Step)>, ServiceError>> + Send;
+
+    /// Answers the wait whose task token is `token` with `output` (SendTaskSuccess).
+    fn send_answer(
+        &self,
+        token: &str,
+        output: &str,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
 }
 
 /// No abort requests: for the handlers' plain `handle`, which runs without the channel (tests,

@@ -8,15 +8,14 @@ use super::SavedHistory;
 
 pub const ARN: &str = "arn:aws:states:eu-west-1:1:execution:gate:run-1";
 
-/// The decision record: the poll that found the role refused. (The core writes the fields of an
-/// evidence kind in snake_case, `grace_end`, `known_good`: its enum renames only the kinds.)
+/// The decision record: the poll that found the role refused.
 pub fn invalid_role_poll() -> Value {
     json!({
         "at": "2026-12-07T03:05:00Z", "stageName": "prod", "kind": "poll", "phase": "DEPLOY",
         "seen": {"deploymentId": "d-1", "state": "FAILED", "resultCode": "INVALID_ROLE_FAILURE",
                  "message": "cannot assume role"},
-        "deadline": "2026-12-07T03:10:00Z", "grace_end": "2026-12-07T03:20:00Z",
-        "known_good": "v1", "outcome": "FAILED", "decided": "alert",
+        "deadline": "2026-12-07T03:10:00Z", "graceEnd": "2026-12-07T03:20:00Z",
+        "knownGood": "v1", "outcome": "FAILED", "decided": "alert",
         "reason": "onInvalidRole: alert"
     })
 }
@@ -54,11 +53,11 @@ pub fn unrecorded() -> SavedHistory {
 }
 
 /// A start that read the abort (nobody asked) and deployed, as the record holds it after a
-/// round trip through Step Functions: `aborted` (`Some(None)`, written `null`) is gone.
+/// round trip through Step Functions (`abortRead`, no `abortedBy`).
 pub fn deploy_start() -> Value {
     json!({
         "at": "2026-12-07T03:00:00Z", "stageName": "prod", "kind": "start",
-        "facts": {"snapshotId": "v2", "requestedLatest": false, "serving": "v1"},
+        "facts": {"snapshotId": "v2", "requestedLatest": false, "serving": "v1", "abortRead": true},
         "decision": "deploy", "decided": "wait", "reason": "deployment started"
     })
 }

@@ -13,6 +13,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::fields::InvalidInput;
 
+pub mod signature;
+pub mod wait;
+
 /// The bounds of `approval.timeoutSeconds`: at least a minute for a person to answer, at most a
 /// day (a run waiting longer holds its stage's slot in the operators' heads, not in GameSparks).
 pub const MIN_TIMEOUT_SECONDS: u64 = 60;
@@ -68,6 +71,44 @@ pub struct Answer {
     #[serde(with = "time::serde::rfc3339")]
     #[cfg_attr(feature = "schema", schemars(with = "String"))]
     pub at: OffsetDateTime,
+    /// The answer function's signature (`signature`): the gate takes no answer without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+}
+
+impl Answer {
+    /// What the signature of this answer to `approval` of the run `run` covers.
+    pub fn signed<'a>(&'a self, run: &'a str, approval: &'a Approval) -> signature::Signed<'a> {
+        signature::Signed {
+            run,
+            stage: &approval.stage_name,
+            requested_at: approval.requested_at,
+            decision: self.decision,
+            by: self.by.as_deref().unwrap_or_default(),
+            at: self.at,
+            reason: self.reason.as_deref(),
+        }
+    }
+}
+
+/// How many refused answers a state keeps: enough to see who tried, bounded so that someone
+/// sending answers in a loop cannot grow the state past Step Functions' 256 KB.
+pub const MAX_REFUSED: usize = 5;
+
+/// An answer the gate did not take (unsigned, signed for something else, a timeout before the
+/// approval expired): the run went on waiting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct RefusedAnswer {
+    /// Who the answer claimed to be from: a claim, not an identity.
+    pub by: Option<String>,
+    pub decision: Decision,
+    /// When the gate refused it.
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "schema", schemars(with = "String"))]
+    pub at: OffsetDateTime,
+    pub why: String,
 }
 
 /// The approval the run asked for on its current stage, and its answer once there is one.
@@ -87,6 +128,14 @@ pub struct Approval {
     /// The snapshot the stage served when the approval was asked for.
     pub serving_snapshot_id: Option<String>,
     pub answer: Option<Answer>,
+    /// How long the current wait lasts (the workflow's `TimeoutSecondsPath`): the whole timeout
+    /// at first, what is left of it once an answer was refused. A state from before this field
+    /// had none: 0, and its wait read `timeoutSeconds`.
+    #[serde(default)]
+    pub wait_seconds: u64,
+    /// The newest answers refused (at most `MAX_REFUSED`), oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedAnswer>,
 }
 
 impl Approval {
@@ -104,7 +153,25 @@ impl Approval {
             expires_at: now + Duration::seconds(timeout),
             serving_snapshot_id: serving.map(str::to_owned),
             answer: None,
+            wait_seconds: spec.timeout_seconds,
+            refused: vec![],
         }
+    }
+
+    /// Whole seconds left until the approval expires, if a person can still be given the
+    /// workflow's shortest wait (`MIN_TIMEOUT_SECONDS`); None: it is as good as timed out.
+    pub fn remaining_seconds(&self, now: OffsetDateTime) -> Option<u64> {
+        let left = (self.expires_at - now).whole_seconds();
+        u64::try_from(left)
+            .ok()
+            .filter(|s| *s >= MIN_TIMEOUT_SECONDS)
+    }
+
+    /// Keeps `refused`, dropping the oldest beyond `MAX_REFUSED`.
+    pub fn refuse(&mut self, refused: RefusedAnswer) {
+        self.refused.push(refused);
+        let excess = self.refused.len().saturating_sub(MAX_REFUSED);
+        self.refused.drain(..excess);
     }
 
     pub fn approved(&self) -> bool {
@@ -125,6 +192,7 @@ pub fn parse_answer(value: &Value, now: OffsetDateTime) -> Result<Answer, Invali
             by: None,
             reason: None,
             at: now,
+            signature: None,
         });
     }
     if let Some(error) = value.get("Error") {
@@ -223,6 +291,38 @@ pub fn abort_parameter_name(run_id: &str) -> String {
 /// Every abort parameter lives under this path (the template's IAM policies name it).
 pub const ABORT_PARAMETER_PREFIX: &str = "/stagegate/abort/";
 
+/// The key answers to approvals are signed with lives here, one per state machine.
+pub const ANSWER_KEY_PREFIX: &str = "/stagegate/answer-key/";
+
+/// The parameter holding the answer key (`signature`) of the state machine that ran `run_id` (a
+/// run id or an execution ARN): `/stagegate/answer-key/<state machine>`. Derived like the abort
+/// parameters, from the execution, not from a variable: start-deployment's 4 KB of environment
+/// are spent on `FreezeWindows`, and the answer function and the gate must name the same key.
+pub fn answer_key_parameter_name(run_id: &str) -> String {
+    let execution_arn = match run_id.rsplit_once('@') {
+        Some((arn, start)) if start.bytes().all(|b| b.is_ascii_digit()) => arn,
+        _ => run_id,
+    };
+    let mut parts = execution_arn.rsplitn(3, ':');
+    let _name = parts.next();
+    let machine = parts.next().unwrap_or_default();
+    format!("{ANSWER_KEY_PREFIX}{}", safe_name(machine, 80))
+}
+
+/// A parameter name's part from any text: `[a-zA-Z0-9_.-]` kept, anything else `_`.
+fn safe_name(s: &str, max: usize) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(max)
+        .collect()
+}
+
 fn check_bytes(field: &str, value: Option<&str>, max: usize) -> Result<(), InvalidInput> {
     match value {
         Some(v) if v.len() > max => Err(InvalidInput::new(
@@ -297,6 +397,18 @@ mod tests {
     }
 
     #[test]
+    fn the_answer_key_is_the_state_machines_whatever_the_run() {
+        let arn = "arn:aws:states:us-east-1:1:execution:stack-gate:run 1";
+        let key = answer_key_parameter_name(arn);
+        assert_eq!(key, "/stagegate/answer-key/stack-gate");
+        assert_eq!(answer_key_parameter_name(&format!("{arn}@1772366400")), key);
+        assert_eq!(
+            answer_key_parameter_name("arn:aws:states:us-east-1:1:execution:other-gate:run 1"),
+            "/stagegate/answer-key/other-gate"
+        );
+    }
+
+    #[test]
     fn abort_requests_are_validated() {
         let ok = AbortRequest::parse(
             r#"{"by": "arn:aws:iam::1:user/ana", "reason": "bad metrics", "at": "2026-12-01T10:00:00Z"}"#,
@@ -348,6 +460,7 @@ mod tests {
                 by: None,
                 reason: None,
                 at: NOW,
+                signature: None,
             });
             assert_eq!(a.approved(), approved, "{decision:?}");
         }

@@ -784,7 +784,10 @@ mod tests {
                 by: Some("qa".into()),
                 reason: None,
                 at: now,
+                signature: None,
             }),
+            wait_seconds: 3600,
+            refused: vec![],
         });
         s.abort = c.aborted.then(|| AbortRequest {
             by: Some("ops".into()),

@@ -278,6 +278,7 @@ mod tests {
                     by: Some("arn:aws:iam::1:user/ana".into()),
                     reason: None,
                     at: T,
+                    signature: None,
                 },
                 aborted_by: None,
             },

@@ -2,6 +2,7 @@
 //! aws-config 0.56: the last generation that has GameSparks). Clients are built once per cold
 //! start by the functions' `main`, from [`lambda_config`].
 
+pub mod answer_key;
 pub mod cloudwatch;
 pub mod endpoint;
 pub mod gamesparks;
@@ -19,6 +20,7 @@ use aws_smithy_async::rt::sleep::default_async_sleep;
 use crate::error::GateError;
 use crate::ports::{ServiceError, ServiceErrorKind};
 
+pub use answer_key::SsmAnswerKeys;
 pub use cloudwatch::CloudWatchAlarms;
 pub use gamesparks::GameSparksDeployments;
 pub use sns::SnsNotifier;

@@ -7,7 +7,7 @@ use aws_sdk_ssm::error::SdkError;
 use aws_sdk_ssm::Client;
 
 use super::{endpoint, service_error};
-use crate::approval::abort_parameter_name;
+use crate::approval::{abort_parameter_name, answer_key_parameter_name};
 use crate::ports::{AbortRequests, ServiceError};
 
 #[derive(Debug, Clone)]
@@ -60,5 +60,10 @@ impl AbortRequests for SsmAbortRequests {
             Err(SdkError::ServiceError(reply)) if reply.err().is_parameter_not_found() => Ok(()),
             Err(e) => Err(service_error("DeleteParameter", e)),
         }
+    }
+
+    /// The answer key (`aws::answer_key`), read with the same client.
+    async fn answer_key(&self, run_id: &str) -> Result<Option<String>, ServiceError> {
+        super::answer_key::read(&self.client, &answer_key_parameter_name(run_id)).await
     }
 }

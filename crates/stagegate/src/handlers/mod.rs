@@ -1,10 +1,13 @@
-//! The four gate functions, generic over the ports. `functions/*/src/main.rs` wires each to the
+//! The gate's functions (the four of the workflow, and the answer to an approval), generic over
+//! the ports. `functions/*/src/main.rs` wires each to the
 //! AWS adapters; tests drive them with `fakes`.
 
+pub mod answer;
 pub mod notify;
 pub mod poll;
 pub mod rollback;
 pub mod start;
+mod verify_answer;
 
 use serde_json::Value;
 

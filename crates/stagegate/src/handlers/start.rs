@@ -200,6 +200,10 @@ async fn answered<D: StageDeployments, A: Alarms, R: AbortRequests>(
         e.field = format!("approved.{}", e.field);
         e
     })?;
+    let answer = match super::verify_answer::check(ports.aborts, &mut state, answer, now).await? {
+        super::verify_answer::Checked::Take(answer) => answer,
+        super::verify_answer::Checked::Refused => return Ok(state),
+    };
     let decision = answer.decision;
     let by = answer
         .by

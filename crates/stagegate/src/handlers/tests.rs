@@ -236,12 +236,14 @@ fn finish(
 
 // One file per function; shared fixtures above. New handler tests go in the file of the function
 // they drive; cross-cutting routes (bake, dry run, waves, limits) in `safety`.
+mod answer_approval;
 mod decision_record;
 mod notify_result;
 mod operator_control;
 mod poll_deployment;
 mod rollback_deployment;
 mod start_deployment;
+mod verified_answers;
 
 mod golden_messages;
 mod interleavings;

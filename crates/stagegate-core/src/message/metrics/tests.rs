@@ -368,6 +368,7 @@ fn approved(mut s: GateState, decision: Option<Decision>) -> GateState {
         by: None,
         reason: None,
         at: at(1),
+        signature: None,
     });
     s.approval = Some(a);
     s

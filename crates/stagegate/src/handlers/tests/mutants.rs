@@ -415,6 +415,7 @@ async fn an_answer_is_taken_only_by_a_run_still_awaiting_one() {
                 by: None,
                 reason: None,
                 at: T0,
+                signature: None,
             });
         }
     })
@@ -557,13 +558,16 @@ async fn unreadable_alarms_stop_a_start_unless_the_input_ignores_read_errors() {
         assert_eq!(s.action, Action::Approve, "{}", s.reason);
         alarms.fail_next(svc(ServiceErrorKind::Throttled, "DescribeAlarms"));
         let mut event = serde_json::to_value(&s).unwrap_or_default();
-        event["approvalAnswer"] = super::operator_control::answer("APPROVE", "ok");
-        let r = start::handle(
+        event["approvalAnswer"] =
+            super::operator_control::signed(&s, super::operator_control::answer("APPROVE", "ok"));
+        let r = start::handle_with(
             &gs,
             &alarms,
+            &super::operator_control::WithKey(&crate::ports::NoAbortRequests),
             &json!({ "approved": event }),
             "r",
             &FixedClock(T0 + Duration::minutes(6)),
+            &start::Settings::default(),
         )
         .await;
         started_only_if_ignoring(&gs, r, ignore);

@@ -36,8 +36,22 @@ pub(super) async fn answered(
     answered_with(gs, &crate::ports::NoAbortRequests, state, answer, now).await
 }
 
-/// `answered`, with the abort channel the start reads before it deploys.
+/// `answered`, with the abort channel the start reads before it deploys. A person's answer goes
+/// through the answer function, which signs it: so does this (`signed`), with the key the channel
+/// serves (`WithKey`). The tests of unsigned and forged answers send theirs with `answered_raw`.
 pub(super) async fn answered_with(
+    gs: &FakeGameSparks,
+    aborts: &impl crate::ports::AbortRequests,
+    state: &GateState,
+    answer: Value,
+    now: OffsetDateTime,
+) -> Result<GateState, crate::error::GateError> {
+    let answer = signed(state, answer);
+    answered_raw(gs, &WithKey(aborts), state, answer, now).await
+}
+
+/// The workflow hands start-deployment `answer` as it is, over `aborts` (and its key, if any).
+pub(super) async fn answered_raw(
     gs: &FakeGameSparks,
     aborts: &impl crate::ports::AbortRequests,
     state: &GateState,
@@ -56,6 +70,56 @@ pub(super) async fn answered_with(
         &start::Settings::default(),
     )
     .await
+}
+
+/// The key the tests' answer function signs with.
+pub(super) const ANSWER_KEY: [u8; 32] = [42; 32];
+
+pub(super) fn answer_key_text() -> String {
+    aws_smithy_types::base64::encode(ANSWER_KEY)
+}
+
+/// `answer` (a person's, with `decision`, `by`, `reason` and `at`) signed for `state`'s approval
+/// as the answer function signs it; anything else (the wait's timeout, garbage) as it is.
+pub(super) fn signed(state: &GateState, answer: Value) -> Value {
+    let (Some(approval), Ok(mut parsed)) = (
+        state.approval.as_ref(),
+        serde_json::from_value::<crate::approval::Answer>(answer.clone()),
+    ) else {
+        return answer;
+    };
+    if parsed.signature.is_some() || parsed.decision == Decision::TimedOut {
+        return answer;
+    }
+    let signed = parsed.signed(state.run(), approval);
+    parsed.signature = Some(
+        crate::approval::signature::sign(&ANSWER_KEY, &signed).unwrap_or_else(|e| panic!("{e}")),
+    );
+    serde_json::to_value(parsed).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// An abort channel that also serves the answer key (`ANSWER_KEY`), as start-deployment's SSM
+/// adapter does.
+pub(super) struct WithKey<'a, R>(pub &'a R);
+
+impl<R: crate::ports::AbortRequests> crate::ports::AbortRequests for WithKey<'_, R> {
+    async fn abort_request(
+        &self,
+        run_id: &str,
+    ) -> Result<Option<String>, crate::ports::ServiceError> {
+        self.0.abort_request(run_id).await
+    }
+
+    async fn clear_abort_request(&self, run_id: &str) -> Result<(), crate::ports::ServiceError> {
+        self.0.clear_abort_request(run_id).await
+    }
+
+    async fn answer_key(
+        &self,
+        _run_id: &str,
+    ) -> Result<Option<String>, crate::ports::ServiceError> {
+        Ok(Some(answer_key_text()))
+    }
 }
 
 pub(super) fn answer(decision: &str, reason: &str) -> Value {

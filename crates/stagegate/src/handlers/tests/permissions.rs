@@ -243,3 +243,70 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
     );
     assert_eq!(missing("notify-result", &notify_used), Vec::<String>::new());
 }
+
+/// answer-approval reads the history, makes the key on first use, and answers: each call is its
+/// role's, and its role holds nothing more (people answer through it, not with SendTaskSuccess).
+#[tokio::test]
+async fn every_call_the_answer_function_makes_is_granted_to_its_role() {
+    use crate::approval::wait::{Step, AWAIT_APPROVAL};
+    use crate::fakes::{FakeAnswerKeys, FakeApprovalWaits};
+    let gs = stage();
+    let waiting = super::operator_control::awaiting(&gs).await;
+    let waits = FakeApprovalWaits::new();
+    waits.set_history(
+        EXEC,
+        vec![
+            Step::Entered {
+                name: AWAIT_APPROVAL.into(),
+                input: serde_json::to_string(&waiting).unwrap_or_default(),
+            },
+            Step::Scheduled(
+                json!({"Payload": {"approvalRequest": waiting, "taskToken": "t"}}).to_string(),
+            ),
+        ],
+    );
+    let keys = FakeAnswerKeys::new();
+    let event = json!({
+        "requestContext": {"authorizer": {"iam": {"userArn": "arn:aws:iam::1:user/ana"}}},
+        "body": json!({"executionArn": EXEC, "decision": "approve"}).to_string(),
+    });
+    let reply = crate::handlers::answer::handle(
+        &waits,
+        &keys,
+        || Ok([3; 32]),
+        &event,
+        &FixedClock(T0 + Duration::minutes(1)),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    // Every operation the fakes saw, as its IAM action.
+    let mut used = BTreeSet::from(["states:GetExecutionHistory".to_owned()]);
+    if !waits.sent().is_empty() {
+        used.insert("states:SendTaskSuccess".into());
+    }
+    if !keys.names().is_empty() {
+        used.insert("ssm:GetParameter".into());
+    }
+    if keys.creates() > 0 {
+        used.insert("ssm:PutParameter".into());
+    }
+    assert_eq!(used.len(), 4, "{used:?}");
+    assert_eq!(missing("answer-approval", &used), Vec::<String>::new());
+    let logs = BTreeSet::from(
+        [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+        ]
+        .map(String::from),
+    );
+    let unused: Vec<String> = granted("answer-approval")
+        .difference(&used)
+        .filter(|a| !logs.contains(*a))
+        .cloned()
+        .collect();
+    assert_eq!(unused, Vec::<String>::new(), "granted and never called");
+    // start-deployment checks the answer with the key: GetParameter, which it holds.
+    assert!(granted("start-deployment").contains("ssm:GetParameter"));
+}
