@@ -615,6 +615,8 @@ mod tests {
             abort: None,
             frozen: None,
             cost: None,
+            record: None,
+            record_error: None,
         }
     }
 }

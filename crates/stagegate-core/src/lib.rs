@@ -17,12 +17,15 @@
 //!   run amounted to), `notification` (renders the message, subject and attributes), `metrics`
 //!   (the run's EMF record and cost), `errortype` (the stable `errorType` names the workflow
 //!   catches).
+//! - **record/**: the durable decision record notify-result writes to S3 (`record`: what it holds
+//!   and its key), and `chain`, which checks a stage's records for edits, gaps and forks.
 //!
 //! The handlers that combine these over the ports, and the AWS adapters, are in `stagegate`.
 
 pub mod decide;
 pub mod input;
 pub mod message;
+pub mod record;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod state;
@@ -30,6 +33,7 @@ pub mod state;
 pub use decide::{advance, approval, backoff, bake, classify, freeze, history, plan, policy, wave};
 pub use input::{fields, token};
 pub use message::{errortype, metrics, notification, verdict};
+pub use record::chain;
 pub use state::{deployment, timefmt};
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
-//! The JSON Schemas of the two wire contracts, generated from the types rather than kept by hand:
-//! the execution input (what starts a run) and the message (what every run publishes). They are
+//! The JSON Schemas of the wire contracts, generated from the types rather than kept by hand:
+//! the execution input (what starts a run), the message (what every run publishes) and the
+//! decision record (what a run leaves in the records bucket). They are
 //! committed under `schemas/` for people and tools outside Rust; the test below regenerates them
 //! and fails on any difference (`STAGEGATE_BLESS=1` rewrites them after an intended change, and
 //! is refused where `CI` is set).
@@ -20,6 +21,17 @@ pub fn message() -> Schema {
         if root.contains_key("properties") {
             root.insert("additionalProperties".into(), false.into());
         }
+    }
+    schema
+}
+
+/// `schemas/decision-record.schema.json`: what notify-result stores per run (docs/audit.md),
+/// closed like the message it embeds; only `state`, the gate state as it was, is open.
+pub fn decision_record() -> Schema {
+    let mut schema = schemars::schema_for!(crate::record::DecisionRecord);
+    if let Some(root) = schema.as_object_mut() {
+        root.values_mut().for_each(close_objects);
+        root.insert("additionalProperties".into(), false.into());
     }
     schema
 }
@@ -77,6 +89,7 @@ mod tests {
         let results = [
             check("execution-input.schema.json", &execution_input()),
             check("message.schema.json", &message()),
+            check("decision-record.schema.json", &decision_record()),
         ];
         let problems: Vec<String> = results.into_iter().filter_map(Result::err).collect();
         assert!(problems.is_empty(), "{}", problems.join("\n"));
