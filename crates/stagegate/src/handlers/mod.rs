@@ -3,6 +3,7 @@
 
 pub mod notify;
 pub mod poll;
+pub mod recording;
 pub mod rollback;
 pub mod start;
 

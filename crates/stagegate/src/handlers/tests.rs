@@ -242,6 +242,7 @@ mod poll_deployment;
 mod rollback_deployment;
 mod start_deployment;
 
+mod decision_records;
 mod golden_messages;
 mod interleavings;
 mod permissions;
