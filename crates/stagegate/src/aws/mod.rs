@@ -1,10 +1,12 @@
-//! Adapters from the ports to the AWS SDKs (aws-sdk-gamesparks, aws-sdk-cloudwatch and aws-sdk-sns 0.33 on
+//! Adapters from the ports to the AWS SDKs (aws-sdk-gamesparks, aws-sdk-cloudwatch, aws-sdk-sns,
+//! aws-sdk-ssm and aws-sdk-s3 0.33 on
 //! aws-config 0.56: the last generation that has GameSparks). Clients are built once per cold
 //! start by the functions' `main`, from [`lambda_config`].
 
 pub mod cloudwatch;
 pub mod endpoint;
 pub mod gamesparks;
+pub mod s3;
 pub mod sns;
 pub mod ssm;
 
@@ -21,6 +23,7 @@ use crate::ports::{ServiceError, ServiceErrorKind};
 
 pub use cloudwatch::CloudWatchAlarms;
 pub use gamesparks::GameSparksDeployments;
+pub use s3::S3Records;
 pub use sns::SnsNotifier;
 pub use ssm::SsmAbortRequests;
 
