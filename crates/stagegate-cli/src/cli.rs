@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::aws::{self, AwsArgs};
 use crate::source::InputArgs;
 use crate::target::{self, Kind};
-use crate::{errors, follow, operator, output, status};
+use crate::{audit, errors, follow, operator, output, status};
 
 #[derive(Parser)]
 #[command(
@@ -91,6 +91,11 @@ pub enum Command {
     /// Per stage of a game: what serves now, the last gate runs and how they ended, a pending
     /// approval, a freeze in force. A table, or JSON with --output json (alias --json).
     Status(status::StatusArgs),
+    /// The gate's decision records (docs/audit.md): `audit verify` checks a stage's chain.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Print the shell completion script for SHELL to stdout, e.g. `stagegate completions bash >
     /// ~/.local/share/bash-completion/completions/stagegate` (no AWS call).
     Completions {
@@ -171,6 +176,9 @@ pub fn check_arguments(command: &Command) -> Result<(), String> {
             )?;
             region_agrees(&args.aws, &args.state_machine_arn)
         }
+        Command::Audit {
+            command: audit::AuditCommand::Verify(args),
+        } => args.prefix().map(|_| ()),
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
@@ -226,6 +234,14 @@ pub fn error_context(
                 &[("GameSparks", "GAMESPARKS")],
                 &lookup,
             ),
+        Command::Audit {
+            command: audit::AuditCommand::Verify(args),
+        } => with(&args.aws, None).with_endpoints(
+            args.endpoint_url.as_deref(),
+            "--endpoint-url",
+            &[("S3", "S3")],
+            lookup,
+        ),
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => {
             errors::Context::default()
         }

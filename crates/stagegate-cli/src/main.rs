@@ -12,7 +12,7 @@ use stagegate_cli::exit::Exit;
 use stagegate_cli::output::{
     self, AnswerDocument, Document, Format, RunDocument, ValidateDocument,
 };
-use stagegate_cli::{errors, follow, manual, source, status, validate};
+use stagegate_cli::{audit, errors, follow, manual, source, status, validate};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -114,6 +114,9 @@ fn main() -> ExitCode {
                 status::watch::print(&args).await?;
                 Ok(Exit::Done)
             }
+            Command::Audit {
+                command: audit::AuditCommand::Verify(args),
+            } => audit::verify(&args, format).await,
             Command::Completions { shell } => print_bytes(&manual::completions(shell)),
             Command::Man => print_bytes(&manual::man_page()?),
         }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use stagegate::approval::Decision;
 use stagegate::verdict::Verdict;
 
+use crate::audit::AuditDocument;
 use crate::exit::Exit;
 use crate::status::StatusReport;
 use crate::validate::Problem;
@@ -213,7 +214,7 @@ impl ErrorDocument {
 
 /// Every document `--output json` prints, one per command kind: the schema's root. Untagged:
 /// each is told apart by the members it requires (`executionArn` and `status`, `valid`,
-/// `decision`, `gameName`, or `error` alone).
+/// `decision`, `gameName`, `whole`, or `error` alone).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Document {
@@ -221,6 +222,7 @@ pub enum Document {
     Validate(ValidateDocument),
     Answer(AnswerDocument),
     Status(StatusReport),
+    Audit(AuditDocument),
     Error(ErrorDocument),
 }
 
@@ -303,12 +305,12 @@ fn outcome_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({"type": ["string", "null"], "enum": names})
 }
 
-fn exit_code_schema(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn exit_code_schema(_: &mut SchemaGenerator) -> Schema {
     let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
     schemars::json_schema!({"type": "integer", "enum": codes})
 }
 
-fn exit_class_schema(_: &mut SchemaGenerator) -> Schema {
+pub(crate) fn exit_class_schema(_: &mut SchemaGenerator) -> Schema {
     let names: Vec<&str> = Exit::ALL.iter().map(|e| e.as_str()).collect();
     schemars::json_schema!({"type": "string", "enum": names})
 }

@@ -26,5 +26,6 @@ pub mod fakes;
 pub use error::GateError;
 pub use stagegate_core::{
     advance, approval, backoff, bake, classify, deployment, errortype, fields, freeze, history,
-    input, message, metrics, notification, plan, policy, state, timefmt, token, verdict, wave,
+    input, message, metrics, notification, plan, policy, record, state, timefmt, token, verdict,
+    wave,
 };
