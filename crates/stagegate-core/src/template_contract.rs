@@ -386,7 +386,11 @@ Resources:
     let h = 2 + 1 + (7 + 1 + 8) + (3 + 1 + 65);
     assert_eq!(
         bounds,
-        vec![("F".into(), Ok(f)), ("G".into(), Ok(g)), ("H".into(), Ok(h))]
+        vec![
+            ("F".into(), Ok(f)),
+            ("G".into(), Ok(g)),
+            ("H".into(), Ok(h))
+        ]
     );
     let unbounded = template.replace(
         "    MaxLength: 100\n    AllowedPattern",
