@@ -119,9 +119,10 @@ pub async fn handle_recorded<N: Notifier, M: Metrics, R: AbortRequests, S: Recor
             state: state_value,
         };
         let written = recording::write(store, &run).await;
-        if let Err(why) = &written {
+        if let Err(recording::NotWritten::Failed(why)) = &written {
             recording::report_failure(metrics, why, now);
         }
+        let written = written.map_err(|e| e.why().to_owned());
         stagegate_core::record::attach(&mut notification, &mut body, written);
     }
     let message_id = notifier

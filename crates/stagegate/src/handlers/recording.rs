@@ -30,19 +30,41 @@ pub struct Run<'a> {
     pub state: &'a Value,
 }
 
+/// Why a record was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotWritten {
+    /// The run has no valid game and stage to file it under (an input refused before it had
+    /// them): said in the message, not counted as a failure, since nothing is broken but the
+    /// input (which the message reports already).
+    NoStage(String),
+    /// The bucket failed (or the record could not be serialised): counted, for an alarm.
+    Failed(String),
+}
+
+impl NotWritten {
+    pub fn why(&self) -> &str {
+        match self {
+            Self::NoStage(why) | Self::Failed(why) => why,
+        }
+    }
+}
+
 /// Stores the run's record and returns where it is and its hash; or why it could not be.
-pub async fn write<S: RecordStore>(store: &S, run: &Run<'_>) -> Result<RecordRef, String> {
+pub async fn write<S: RecordStore>(store: &S, run: &Run<'_>) -> Result<RecordRef, NotWritten> {
     let (Some(game), Some(stage)) = (&run.message.game_name, &run.message.stage_name) else {
-        return Err("the run names no game and stage to file it under".into());
+        return Err(NotWritten::NoStage(
+            "the run names no game and stage to file it under".into(),
+        ));
     };
-    let key = record::key(game, stage, run.now, run.execution)?;
-    let prefix = record::prefix(game, stage)?;
-    let keys = store.list_keys(&prefix).await.map_err(|e| e.to_string())?;
+    let key = record::key(game, stage, run.now, run.execution).map_err(NotWritten::NoStage)?;
+    let prefix = record::prefix(game, stage).map_err(NotWritten::NoStage)?;
+    let failed = |e: crate::ports::ServiceError| NotWritten::Failed(e.to_string());
+    let keys = store.list_keys(&prefix).await.map_err(failed)?;
     // Not its own key: a notify retried within the same second writes the same key again, and a
     // record must not name itself.
     let previous = match record::newest(keys.iter().map(String::as_str).filter(|k| *k != key)) {
         Some(newest) => {
-            let bytes = store.get(newest).await.map_err(|e| e.to_string())?;
+            let bytes = store.get(newest).await.map_err(failed)?;
             Some(RecordRef {
                 key: newest.to_owned(),
                 sha256: record::sha256_hex(&bytes),
@@ -63,8 +85,8 @@ pub async fn write<S: RecordStore>(store: &S, run: &Run<'_>) -> Result<RecordRef
         state: run.state.clone(),
         previous,
     };
-    let (bytes, sha256) = decision.to_bytes()?;
-    store.put(&key, bytes).await.map_err(|e| e.to_string())?;
+    let (bytes, sha256) = decision.to_bytes().map_err(NotWritten::Failed)?;
+    store.put(&key, bytes).await.map_err(failed)?;
     Ok(RecordRef { key, sha256 })
 }
 

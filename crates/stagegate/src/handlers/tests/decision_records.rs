@@ -207,8 +207,11 @@ async fn records_off_or_an_approval_request_call_no_bucket() {
 
 #[tokio::test]
 async fn a_run_refused_before_it_had_a_valid_stage_says_why_it_has_no_record() {
-    let records = FakeRecords::new();
-    let sns = FakeNotifier::default();
+    let (records, sns, metrics) = (
+        FakeRecords::new(),
+        FakeNotifier::default(),
+        FakeMetrics::default(),
+    );
     let event = json!({
         "state": {"gameName": "space raiders", "stageName": "prod",
                   "error": {"Error": "StageGate.InvalidInput", "Cause": "gameName: bad"}},
@@ -216,7 +219,7 @@ async fn a_run_refused_before_it_had_a_valid_stage_says_why_it_has_no_record() {
     });
     let out = notify::handle_recorded(
         &sns,
-        &NoMetrics,
+        &metrics,
         &FakeAbortRequests::new(),
         Some(&records),
         &event,
@@ -233,4 +236,11 @@ async fn a_run_refused_before_it_had_a_valid_stage_says_why_it_has_no_record() {
         body.record_error
     );
     assert!(records.calls().is_empty(), "no key, no call");
+    assert!(
+        metrics
+            .records()
+            .iter()
+            .all(|r| r.get(FAILURE_METRIC).is_none()),
+        "a refused input is not a bucket failure: no count for the alarm"
+    );
 }
