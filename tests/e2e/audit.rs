@@ -61,8 +61,8 @@ async fn object(ctx: &Ctx, key: &str) -> Result<Vec<u8>, String> {
 }
 
 /// `stagegate audit verify` on the stage, with the stack's environment (its endpoint and
-/// STAGEGATE_RECORD_BUCKET): exit code and stdout.
-async fn verify(ctx: &Ctx, extra: &[&str]) -> Result<(Option<i32>, String), String> {
+/// STAGEGATE_RECORD_BUCKET): exit code, stdout, and stdout with stderr (for a failure's text).
+async fn verify(ctx: &Ctx, extra: &[&str]) -> Result<(Option<i32>, String, String), String> {
     let binary = stagegate_local::target_dir(&stagegate_tests::repo_root()).join("debug/stagegate");
     let mut command = std::process::Command::new(&binary);
     command
@@ -83,7 +83,8 @@ async fn verify(ctx: &Ctx, extra: &[&str]) -> Result<(Option<i32>, String), Stri
         .map_err(|e| format!("{}: {e}", binary.display()))?;
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
-    Ok((out.status.code(), format!("{stdout}{stderr}")))
+    let both = format!("{stdout}{stderr}");
+    Ok((out.status.code(), stdout, both))
 }
 
 pub async fn records_chain_and_verify_names_tampering(ctx: Arc<Ctx>) -> CaseResult {
@@ -133,7 +134,7 @@ pub async fn records_chain_and_verify_names_tampering(ctx: Arc<Ctx>) -> CaseResu
         written.push(record);
     }
 
-    let (code, out) = verify(&ctx, &[]).await?;
+    let (code, _, out) = verify(&ctx, &[]).await?;
     check!(
         code == Some(0),
         "verify of a whole chain exited {code:?}: {out}"
@@ -158,7 +159,7 @@ pub async fn records_chain_and_verify_names_tampering(ctx: Arc<Ctx>) -> CaseResu
         .await
         .map_err(|e| format!("DeleteObject: {e:?}"))?;
 
-    let (code, out) = verify(&ctx, &[]).await?;
+    let (code, _, out) = verify(&ctx, &[]).await?;
     check!(
         code == Some(1),
         "verify of a tampered chain exited {code:?}: {out}"
@@ -173,15 +174,10 @@ pub async fn records_chain_and_verify_names_tampering(ctx: Arc<Ctx>) -> CaseResu
         "verify does not name the deleted record {}: {out}",
         written[2].key
     );
-    let (code, out) = verify(&ctx, &["-o", "json"]).await?;
+    let (code, stdout, out) = verify(&ctx, &["-o", "json"]).await?;
     check!(code == Some(1), "verify -o json exited {code:?}: {out}");
-    let document: Value = out
-        .lines()
-        .skip_while(|l| !l.starts_with('{'))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .parse::<Value>()
-        .map_err(|e| format!("verify -o json: {e}: {out}"))?;
+    let document: Value =
+        serde_json::from_str(&stdout).map_err(|e| format!("verify -o json: {e}: {stdout}"))?;
     check!(
         document["whole"] == false && document["exitClass"] == "NEEDS_PERSON",
         "document {document}"
