@@ -1,7 +1,7 @@
 //! `stagegate audit verify`: whether a stage's decision records (docs/audit.md) are whole. It
 //! lists the stage's prefix in the records bucket, reads every record and hands the keys and
 //! bytes to the core's `chain::verify`, which names each record at fault and why; this module
-//! only fetches and prints. Read only (s3:ListBucket and s3:GetObject: the stack's AuditPolicy).
+//! fetches and words the findings, and `verify` runs the command and prints them. Read only (s3:ListBucket and s3:GetObject: the stack's AuditPolicy).
 //!
 //! Exit codes: 0 when the chain is whole; 1 (someone must act) when any record is unparsable,
 //! altered, missing, moved, or the chain forks or restarts; 2 when the command could not check
@@ -9,15 +9,13 @@
 //! the newest record's deletion is what the chain cannot see anyway (docs/audit.md says how the
 //! SNS messages and Object Lock cover that).
 
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::{Deserialize, Serialize};
-use stagegate::aws::S3Records;
 use stagegate::ports::RecordStore;
 use stagegate::record::{self, chain};
 
-use crate::aws::{self, AwsArgs};
+use crate::aws::AwsArgs;
 use crate::exit::Exit;
-use crate::output::{Document, Format};
 
 #[derive(clap::Subcommand)]
 pub enum AuditCommand {
@@ -67,9 +65,9 @@ pub struct AuditDocument {
     /// No problem found.
     pub whole: bool,
     pub problems: Vec<AuditProblem>,
-    #[schemars(schema_with = "crate::output::exit_code_schema")]
+    #[schemars(schema_with = "exit_code_schema")]
     pub exit_code: u8,
-    #[schemars(schema_with = "crate::output::exit_class_schema")]
+    #[schemars(schema_with = "exit_class_schema")]
     pub exit_class: String,
 }
 
@@ -157,25 +155,19 @@ pub async fn fetch<S: RecordStore>(
     Ok(records)
 }
 
-/// The command: fetch, verify, print; the exit code says whether the chain is whole.
-pub async fn verify(args: &VerifyArgs, format: Format) -> Result<Exit, String> {
-    let prefix = args.prefix()?;
-    let config = aws::load(&args.aws, None).await?;
-    let store = S3Records::for_bucket(
-        &config,
-        args.bucket.clone(),
-        aws::endpoint_url(args.endpoint_url.as_deref(), "S3"),
-    );
-    let report = chain::verify(&fetch(&store, &prefix).await?);
-    match format {
-        Format::Text => print!("{}", text(args, &report)),
-        Format::Json => {
-            eprint!("{}", text(args, &report));
-            Document::Audit(AuditDocument::new(args, &report)).print();
-        }
-    }
-    Ok(exit_of(&report))
+/// The exit codes and classes, as `output`'s documents give them (here, not borrowed from
+/// `output`, which prints this module's document: no module cycle).
+fn exit_code_schema(_: &mut SchemaGenerator) -> Schema {
+    let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
+    schemars::json_schema!({"type": "integer", "enum": codes})
 }
+
+fn exit_class_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = Exit::ALL.iter().map(|e| e.as_str()).collect();
+    schemars::json_schema!({"type": "string", "enum": names})
+}
+
+pub mod verify;
 
 #[cfg(test)]
 mod tests;

@@ -116,7 +116,7 @@ fn main() -> ExitCode {
             }
             Command::Audit {
                 command: audit::AuditCommand::Verify(args),
-            } => audit::verify(&args, format).await,
+            } => audit::verify::run(&args, format).await,
             Command::Completions { shell } => print_bytes(&manual::completions(shell)),
             Command::Man => print_bytes(&manual::man_page()?),
         }

@@ -305,12 +305,12 @@ fn outcome_schema(_: &mut SchemaGenerator) -> Schema {
     schemars::json_schema!({"type": ["string", "null"], "enum": names})
 }
 
-pub(crate) fn exit_code_schema(_: &mut SchemaGenerator) -> Schema {
+fn exit_code_schema(_: &mut SchemaGenerator) -> Schema {
     let codes: Vec<u8> = Exit::ALL.iter().map(|e| e.code()).collect();
     schemars::json_schema!({"type": "integer", "enum": codes})
 }
 
-pub(crate) fn exit_class_schema(_: &mut SchemaGenerator) -> Schema {
+fn exit_class_schema(_: &mut SchemaGenerator) -> Schema {
     let names: Vec<&str> = Exit::ALL.iter().map(|e| e.as_str()).collect();
     schemars::json_schema!({"type": "string", "enum": names})
 }
