@@ -24,19 +24,21 @@ Identity policies:
   functions, Step Functions its state machine (or, for the execution actions, exactly its
   executions), SSM exactly its abort parameters or its answer key (read only by start-deployment
   and answer-approval, written only by answer-approval), KMS its key, SQS its queues, Logs the role's own
-  log group; `Resource: "*"` only for actions that have no resource-level permissions.
+  log group, S3 the template's own bucket (the decision records: ListBucket on it, GetObject and
+  PutObject on its objects); `Resource: "*"` only for actions that have no resource-level permissions.
 
 Trust policies: each statement allows exactly sts:AssumeRole to exactly the service
 infra/permissions.json names for the role; anything else (another principal, a second service, a
 Deny, another action) fails.
 
-Resource policies (the key policy, the topic policy, the queue policy; infra/permissions.json
+Resource policies (the key policy, the topic policy, the queue policy, the records bucket's policy; infra/permissions.json
 "resource_policies"): an Allow names only the service principals listed for that policy, each
 granted exactly its listed actions and tied by a condition to this account or one of the
 template's resources (aws:SourceAccount, aws:SourceArn, a KMS encryption context); the account
 root only where that file says the policy means it (the key: administered through IAM);
 everyone (`*`, `{"AWS": "*"}`) only with such a condition; every statement's Resource the
-policy's own (the key's "*", the topic, the queue). A Deny may name anyone: it only takes away.
+policy's own (the key's "*", the topic, the queue, the bucket and its objects). A Deny may name
+anyone and any action (a wildcard too): it only takes away.
 
 Anywhere in the template: NotAction, NotResource and NotPrincipal fail (they match everything they
 do not name); so does a resource type that grants permissions this check does not read
@@ -91,7 +93,11 @@ RESOURCELESS = {
     "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
     "states:SendTaskSuccess",
 }
-KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs", "ssm"}
+KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs", "ssm", "s3"}
+# S3: the decision records bucket only (docs/audit.md), listed on the bucket, read and written on
+# its objects; any other S3 action is one this check does not know.
+S3_BUCKET_ACTIONS = {"s3:ListBucket"}
+S3_OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject"}
 
 
 # Negated elements, anywhere: each matches everything it does not name.
@@ -108,7 +114,7 @@ SERVICE_SCOPING_PREFIXES = ("kms:encryptioncontext:",)
 SCOPING_OPERATORS = {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"}
 # Policy-bearing types this check reads; any other type that grants permissions fails.
 READ_POLICY_TYPES = {"AWS::IAM::Role", "AWS::IAM::RolePolicy", "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy",
-                     "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy"}
+                     "AWS::SNS::TopicPolicy", "AWS::SQS::QueuePolicy", "AWS::S3::BucketPolicy"}
 GRANTING_TYPES = {"AWS::IAM::User", "AWS::IAM::Group", "AWS::IAM::AccessKey", "AWS::Serverless::Connector"}
 
 
@@ -239,7 +245,8 @@ class Checker:
         if len(actions) != len(raw_actions):
             self.problem(f"{where}: an action that is not a literal string cannot be checked: {raw_actions}")
         for action in actions:
-            if "*" in action or "?" in action:
+            # A Deny's wildcard only takes away more (the records bucket's TLS-only s3:*).
+            if ("*" in action or "?" in action) and statement.get("Effect") != "Deny":
                 self.problem(f"{where}: wildcard action {action}")
         if role is None or statement.get("Effect") != "Allow":
             return
@@ -274,6 +281,18 @@ class Checker:
                     elif sub_text(r) != ABORT_PARAMETERS_ARN:
                         self.problem(f"{where}: {action}: SSM resource {resources_} is not this gate's abort "
                                      f"parameters ({ABORT_PARAMETERS_ARN}) nor its answer key")
+            elif service == "s3":
+                buckets = {n for n, t in self.types.items() if t == "AWS::S3::Bucket"}
+                if action in S3_BUCKET_ACTIONS:
+                    ok = bool(resources_) and all(arn_of(r) in buckets for r in resources_)
+                elif action in S3_OBJECT_ACTIONS:
+                    ok = bool(resources_) and all(sub_text(r) in {f"${{{b}.Arn}}/*" for b in buckets}
+                                                  for r in resources_)
+                else:
+                    ok = False
+                if not ok:
+                    self.problem(f"{where}: {action}: S3 resource {resources_} is not the template's own bucket "
+                                 "(ListBucket on `!GetAtt <bucket>.Arn`, objects on `!Sub ${<bucket>.Arn}/*`)")
             elif action in STATES_EXECUTION_ACTIONS:
                 if not resources_ or any(sub_text(r) != EXECUTIONS_ARN for r in resources_):
                     self.problem(f"{where}: {action}: resource {resources_} is not this state machine's executions "
@@ -478,6 +497,10 @@ class Checker:
         elif kind == "AWS::SQS::QueuePolicy":
             queues = {target(q) for q in as_list(props.get("Queues", []))}
             self.check_resource_policy(name, props.get("PolicyDocument"), lambda r: arn_of(r) in queues)
+        elif kind == "AWS::S3::BucketPolicy":
+            bucket = target(props.get("Bucket"))
+            self.check_resource_policy(name, props.get("PolicyDocument"),
+                                       lambda r: arn_of(r) == bucket or sub_text(r) == f"${{{bucket}.Arn}}/*")
         elif kind == "AWS::SNS::Topic" and not props.get("KmsMasterKeyId"):
             self.problem(f"{name}: the topic is not encrypted with KMS")
         elif kind not in READ_POLICY_TYPES and (kind in GRANTING_TYPES or str(kind).endswith(("Policy", "Permission"))):

@@ -270,6 +270,22 @@ MUTATIONS = [
      "            Action: sts:AssumeRole\n",
      "StartDeploymentRole trust policy statement 1: Effect Deny"),
 
+    # ---- the decision records bucket (S3)
+    ("records written to another bucket", "            Resource: !Sub ${DecisionRecordsBucket.Arn}/*\n\n",
+     "            Resource: arn:aws:s3:::someone-elses-bucket/*\n\n",
+     "NotifyResultRecordsPolicy statement ReadAndWriteRecords: s3:GetObject: S3 resource"),
+    ("listing on the objects, not the bucket", "            Action: s3:ListBucket\n            Resource: !GetAtt DecisionRecordsBucket.Arn\n",
+     "            Action: s3:ListBucket\n            Resource: !Sub ${DecisionRecordsBucket.Arn}/*\n",
+     "NotifyResultRecordsPolicy statement ListStageRecords: s3:ListBucket: S3 resource"),
+    ("a record deleted by the gate", "              - s3:GetObject\n              - s3:PutObject\n",
+     "              - s3:GetObject\n              - s3:PutObject\n              - s3:DeleteObject\n",
+     ("NotifyResultRecordsPolicy statement ReadAndWriteRecords: s3:DeleteObject: S3 resource",
+      "NotifyResultRole: grants s3:DeleteObject")),
+    ("the bucket's TLS rule turned into an Allow for everyone", "          - Sid: TlsOnly\n            Effect: Deny\n            Principal: \"*\"\n            Action: s3:*\n",
+     "          - Sid: TlsOnly\n            Effect: Allow\n            Principal: \"*\"\n            Action: s3:*\n",
+     ("DecisionRecordsBucketPolicy statement TlsOnly: wildcard action s3:*",
+      "DecisionRecordsBucketPolicy statement TlsOnly: Principal '*' (everyone) without a condition")),
+
     # ---- resource types that grant what this does not read
     ("a Lambda permission for everyone", METRICS_SECTION,
      "  OpenInvoke:\n    Type: AWS::Lambda::Permission\n    Properties:\n      Action: lambda:InvokeFunction\n"

@@ -9,7 +9,8 @@
 //!
 //! This file is the harness only: `main` and the case list. The cases live in `tests/e2e/`, one
 //! file per feature: `deploy.rs` (one deployment's routes: success, failures, rollback,
-//! timeouts), `faults.rs` (GameSparks throttling, 5xx, hung calls), `input.rs` (input refused,
+//! timeouts), `faults.rs` (GameSparks throttling, 5xx, hung calls), `audit.rs` (decision records
+//! and `stagegate audit verify`), `input.rs` (input refused,
 //! the scheduler's `latest`, access denied), `concurrency.rs`, `bake.rs`, `dry_run.rs`,
 //! `wave.rs`, `operator.rs` (approvals, aborts, freezes, metrics), `cli_permissions.rs` (each
 //! CLI command's AWS calls against the managed policy meant for it), and `hygiene.rs` (no secrets
@@ -30,6 +31,8 @@ use stagegate_tests::e2e::{Case, Ctx};
 #[path = "e2e/common.rs"]
 mod common;
 
+#[path = "e2e/audit.rs"]
+mod audit;
 #[path = "e2e/bake.rs"]
 mod bake;
 #[path = "e2e/cli_permissions.rs"]
@@ -145,6 +148,9 @@ fn cases() -> Vec<Case> {
             Box::pin(cli_permissions::cli_calls_match_their_policies(ctx))
         }),
         // Last: reads what every earlier case logged and published.
+        Case::new("records_chain_and_verify_names_tampering", |ctx| {
+            Box::pin(audit::records_chain_and_verify_names_tampering(ctx))
+        }),
         Case::new("no_secrets_or_panics", |ctx| {
             Box::pin(hygiene::no_secrets_or_panics(ctx))
         }),

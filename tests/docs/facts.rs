@@ -107,7 +107,13 @@ impl Facts {
         let root = stagegate_cli::cli::Cli::command();
         commands.insert(String::new(), longs(&root));
         for sub in root.get_subcommands() {
-            commands.insert(sub.get_name().to_owned(), longs(sub));
+            // `stagegate audit verify --game`: a nested subcommand's options count as its
+            // parent's (the checker reads `stagegate <command>` and the flags that follow).
+            let mut flags = longs(sub);
+            for nested in sub.get_subcommands() {
+                flags.extend(longs(nested));
+            }
+            commands.insert(sub.get_name().to_owned(), flags);
         }
         for flags in commands.values_mut() {
             flags.extend(["help".to_owned(), "version".to_owned()]);

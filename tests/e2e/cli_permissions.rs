@@ -15,10 +15,11 @@
 //!
 //! The runs: `validate`, `completions` and `man` (no AWS call at all), `run` (a dev deployment
 //! given as `--game/--stage/--snapshot`, its notification read with `--queue-url`), `follow`,
-//! `explain -o json` and `replay` of it, and `replay --since` of every run so far; while a prod
-//! run awaits approval, `status` (stages from ListStages) and `reject` (the run by its name, with
-//! STATE_MACHINE_ARN); a second prod run `approve`d, then `abort`ed by name while it deploys (the
-//! Parameter Store request). Naming a run builds its ARN on this machine:
+//! `explain -o json` and `replay` of it, and `replay --since` of every run so far; `audit verify`
+//! of dev's decision records (S3, the records bucket); while a prod run awaits approval, `status`
+//! (stages from ListStages) and `reject` (the run by its name, with STATE_MACHINE_ARN); a second
+//! prod run `approve`d, then `abort`ed by name while it deploys (the Parameter Store request).
+//! Naming a run builds its ARN on this machine:
 //! the calls, and so the policies, are those of the ARN.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -166,7 +167,8 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
     let policies = iam_actions::policies(&text)?;
     let relays = Relays::start(&ctx)?;
     let queue = ctx.stack.queue_url.clone();
-    let scope = Scope::new(&ctx.stack.state_machine_arn, "space-raiders")?;
+    let scope = Scope::new(&ctx.stack.state_machine_arn, "space-raiders")?
+        .with_bucket(&ctx.stack.record_bucket);
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut record = |command: &str, calls: &[Call]| -> CaseResult {
         let found = actions(command, calls, &scope, &queue)?;
@@ -291,6 +293,30 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
         "`stagegate replay --since 1h`: {out}"
     );
     record("replay", &calls)?;
+
+    // audit verify of dev's decision records (the run above wrote one; the bucket from
+    // STAGEGATE_RECORD_BUCKET): read only. Exit 1 is a finding, not a failure of the command:
+    // dev's chain spans every case that ran on dev.
+    relays.aws.take()?;
+    let out = stagegate(
+        &relays.environment(&ctx),
+        &[
+            "audit",
+            "verify",
+            "--game",
+            "space-raiders",
+            "--stage",
+            "dev",
+        ],
+    )
+    .await?;
+    check!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "`stagegate audit verify` exited {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    record("audit", &relays.aws.take()?)?;
 
     // status (the stages from ListStages) and reject, while a prod run awaits approval.
     let waiting = ctx

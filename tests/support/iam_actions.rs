@@ -132,6 +132,11 @@ pub const TABLE: &[(&str, &str, Grant)] = &[
         "GET /game/*/snapshot/*",
         Grant::Action("gamesparks:GetSnapshot"),
     ),
+    // S3 path-style, as `audit verify` addresses the records bucket at an endpoint override:
+    // ListObjectsV2 is `GET /<bucket>/` (its query aside), GetObject of a record
+    // (`<game>/<stage>/<name>.json`) `GET /<bucket>/<game>/<stage>/<name>`.
+    ("s3", "GET /*/", Grant::Action("s3:ListBucket")),
+    ("s3", "GET /*/*/*/*", Grant::Action("s3:GetObject")),
 ];
 
 /// Whether `wire` (`METHOD /a/b`) matches `pattern`, `*` standing for one non-empty segment.
@@ -169,9 +174,17 @@ pub struct Scope {
     /// The state machine's name, `<stack>-gate`.
     pub machine: String,
     pub game: String,
+    /// The decision records bucket (`with_bucket`; empty: none).
+    pub bucket: String,
 }
 
 impl Scope {
+    /// The scope with the stack's decision records bucket.
+    pub fn with_bucket(mut self, bucket: &str) -> Self {
+        self.bucket = bucket.to_owned();
+        self
+    }
+
     /// From the state machine's ARN (`arn:aws:states:REGION:ACCOUNT:stateMachine:NAME`).
     pub fn new(state_machine_arn: &str, game: &str) -> Result<Self, String> {
         match state_machine_arn.split(':').collect::<Vec<_>>().as_slice() {
@@ -181,6 +194,7 @@ impl Scope {
                     account: (*account).to_owned(),
                     machine: (*machine).to_owned(),
                     game: game.to_owned(),
+                    bucket: String::new(),
                 })
             }
             _ => Err(format!(
@@ -214,6 +228,9 @@ impl Scope {
             a if a.starts_with("ssm:") => {
                 vec![self.arn("ssm", &format!("parameter/stagegate/abort/{machine}/*"))]
             }
+            // The template's formulas: ListBucket on the bucket, GetObject on its objects.
+            "s3:ListBucket" => vec![format!("arn:aws:s3:::{}", self.bucket)],
+            "s3:GetObject" => vec![format!("arn:aws:s3:::{}/*", self.bucket)],
             a if a.starts_with("gamesparks:") => vec![
                 self.arn("gamesparks", &format!("game/{}", self.game)),
                 self.arn("gamesparks", &format!("game/{}/*", self.game)),
@@ -250,6 +267,16 @@ impl Scope {
                     segments.pop();
                 }
                 Some(self.arn("gamesparks", &segments.join("/")))
+            }
+            // Path-style: the bucket, then the key (none: the bucket itself is listed).
+            "s3" => {
+                let path = call.path.trim_start_matches('/');
+                let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+                Some(if key.is_empty() {
+                    format!("arn:aws:s3:::{bucket}")
+                } else {
+                    format!("arn:aws:s3:::{bucket}/{key}")
+                })
             }
             _ => None,
         }
@@ -431,6 +458,41 @@ mod tests {
         assert!(grant(&odd).is_err_and(|e| e.contains("does not know")));
         let unknown = call("gamesparks", "DELETE", "/game/g", None, "");
         assert!(grant(&unknown).is_err());
+        let list = call("s3", "GET", "/records/", None, "");
+        assert_eq!(grant(&list), Ok(Grant::Action("s3:ListBucket")));
+        let read = call(
+            "s3",
+            "GET",
+            "/records/g/dev/20261207T000000Z-a.json",
+            None,
+            "",
+        );
+        assert_eq!(grant(&read), Ok(Grant::Action("s3:GetObject")));
+        let write = call(
+            "s3",
+            "PUT",
+            "/records/g/dev/20261207T000000Z-a.json",
+            None,
+            "",
+        );
+        assert!(grant(&write).is_err(), "audit verify never writes");
+    }
+
+    #[test]
+    fn scopes_s3_calls_to_the_records_bucket() {
+        let scope = Scope::new(
+            "arn:aws:states:us-east-1:123456789012:stateMachine:stagegate-gate",
+            "space-raiders",
+        )
+        .expect("scope")
+        .with_bucket("records");
+        let list = call("s3", "GET", "/records/", None, "");
+        assert_eq!(scope.refusal("s3:ListBucket", &list), None);
+        let read = call("s3", "GET", "/records/g/dev/a.json", None, "");
+        assert_eq!(scope.refusal("s3:GetObject", &read), None);
+        let elsewhere = call("s3", "GET", "/other/g/dev/a.json", None, "");
+        assert!(scope.refusal("s3:GetObject", &elsewhere).is_some());
+        assert!(scope.refusal("s3:ListBucket", &read).is_some());
     }
 
     #[test]

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::aws::{self, AwsArgs};
 use crate::source::InputArgs;
 use crate::target::{self, Kind};
-use crate::{errors, explain, follow, operator, output, replay, status};
+use crate::{audit, errors, explain, follow, operator, output, replay, status};
 
 #[derive(Parser)]
 #[command(
@@ -98,6 +98,11 @@ pub enum Command {
     /// Re-decide past runs with this version's core, under their own policy or a proposed one
     /// (--policy, a what-if): which decisions would differ. Exit 0 none, 1 some, 2 unreadable.
     Replay(replay::ReplayArgs),
+    /// The gate's decision records (docs/audit.md): `audit verify` checks a stage's chain.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
+    },
     /// Print the shell completion script for SHELL to stdout, e.g. `stagegate completions bash >
     /// ~/.local/share/bash-completion/completions/stagegate` (no AWS call).
     Completions {
@@ -195,6 +200,9 @@ pub fn check_arguments(command: &Command) -> Result<(), String> {
                 _ => Ok(()),
             }
         }
+        Command::Audit {
+            command: audit::AuditCommand::Verify(args),
+        } => args.prefix().map(|_| ()),
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
@@ -263,6 +271,14 @@ pub fn error_context(
                 &[SFN],
                 lookup,
             ),
+        Command::Audit {
+            command: audit::AuditCommand::Verify(args),
+        } => with(&args.aws, None).with_endpoints(
+            args.endpoint_url.as_deref(),
+            "--endpoint-url",
+            &[("S3", "S3")],
+            lookup,
+        ),
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => {
             errors::Context::default()
         }

@@ -1,7 +1,7 @@
 //! The `stagegate` command's library: following an execution (`follow`; when it stops waiting:
 //! `deadline`; which failures it rides out: `retry`), the lines a person sees
 //! (`progress`), answering approvals and aborting (`operator`), a game's stages at a glance
-//! (`status`), what a history says about a run's present (`steps`), and the two readers the
+//! (`status`), whether a stage's decision records are whole (`audit`), what a history says about a run's present (`steps`), and the two readers the
 //! workspace tests share with it, so the CLI and the e2e and soak tiers read a run the same way:
 //! an execution's history (`history`) and a notification as the topic's SQS subscriber receives
 //! it (`envelope`); and what `--output json` prints (`output`), which scripts and the e2e tier
@@ -13,6 +13,7 @@
 //! read back: `explain` tells them, `replay` re-decides them, both from the newest gate state of
 //! a history (`saved`, from Step Functions or a file).
 
+pub mod audit;
 pub mod aws;
 pub mod cli;
 pub mod deadline;

@@ -12,7 +12,7 @@ use stagegate_cli::exit::Exit;
 use stagegate_cli::output::{
     self, AnswerDocument, Document, Format, RunDocument, ValidateDocument,
 };
-use stagegate_cli::{errors, explain, follow, manual, replay, source, status, validate};
+use stagegate_cli::{audit, errors, explain, follow, manual, replay, source, status, validate};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -133,6 +133,9 @@ fn main() -> ExitCode {
                 }
                 Ok(replay::exit(&runs))
             }
+            Command::Audit {
+                command: audit::AuditCommand::Verify(args),
+            } => audit::verify::run(&args, format).await,
             Command::Completions { shell } => print_bytes(&manual::completions(shell)),
             Command::Man => print_bytes(&manual::man_page()?),
         }

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use stagegate::approval::Decision;
 use stagegate::verdict::Verdict;
 
+use crate::audit::AuditDocument;
 use crate::exit::Exit;
 use crate::status::StatusReport;
 use crate::validate::Problem;
@@ -219,7 +220,7 @@ impl ErrorDocument {
 
 /// Every document `--output json` prints, one per command kind: the schema's root. Untagged:
 /// each is told apart by the members it requires (`executionArn` and `status`, `valid`,
-/// `decision`, `gameName`, `source` and `story`, `runs` and `summary`, or `error` alone).
+/// `decision`, `gameName`, `source` and `story`, `runs` and `summary`, `whole`, or `error` alone).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Document {
@@ -229,6 +230,7 @@ pub enum Document {
     Status(StatusReport),
     Explain(ExplainDocument),
     Replay(ReplayDocument),
+    Audit(AuditDocument),
     Error(ErrorDocument),
 }
 

@@ -618,6 +618,8 @@ mod tests {
             abort: None,
             frozen: None,
             cost: None,
+            record: None,
+            record_error: None,
         }
     }
 }

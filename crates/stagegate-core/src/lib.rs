@@ -21,6 +21,8 @@
 //!   run amounted to), `notification` (renders the message, subject and attributes), `metrics`
 //!   (the run's EMF record and cost), `errortype` (the stable `errorType` names the workflow
 //!   catches).
+//! - **record/**: the durable decision record notify-result writes to S3 (`record`: what it holds
+//!   and its key), and `chain`, which checks a stage's records for edits, gaps and forks.
 //!
 //! The handlers that combine these over the ports, and the AWS adapters, are in `stagegate`.
 
@@ -28,6 +30,7 @@ pub mod decide;
 pub mod explain;
 pub mod input;
 pub mod message;
+pub mod record;
 #[cfg(feature = "schema")]
 pub mod schema;
 pub mod state;
@@ -39,6 +42,7 @@ pub use decide::{
 pub use explain::{replay, story};
 pub use input::{fields, fleet, token};
 pub use message::{errortype, metrics, notification, verdict};
+pub use record::chain;
 pub use state::{deployment, evidence, timefmt};
 
 #[cfg(test)]

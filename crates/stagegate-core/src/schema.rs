@@ -1,6 +1,7 @@
 //! The JSON Schemas of the wire contracts, generated from the types rather than kept by hand:
 //! the execution input (what starts a run), the message (what every run publishes) and the
-//! decision record (what a run decided, on which evidence). They are
+//! decision log (what a run decided, on which evidence, carried in its state) and the decision
+//! record (what a run leaves in the records bucket). They are
 //! committed under `schemas/` for people and tools outside Rust; the test below regenerates them
 //! and fails on any difference (`STAGEGATE_BLESS=1` rewrites them after an intended change, and
 //! is refused where `CI` is set).
@@ -25,10 +26,21 @@ pub fn message() -> Schema {
     schema
 }
 
-/// `schemas/decision-record.schema.json`: the decision record a gate state carries (`decisions`),
-/// what `stagegate explain` and `stagegate replay` read, and the S3 record keeps.
-pub fn decision_record() -> Schema {
+/// `schemas/decision-log.schema.json`: the decision log a gate state carries (`decisions`), what
+/// `stagegate explain` and `stagegate replay` read (and the stored record keeps, in its state).
+pub fn decision_log() -> Schema {
     schemars::schema_for!(crate::evidence::DecisionLog)
+}
+
+/// `schemas/decision-record.schema.json`: what notify-result stores per run (docs/audit.md),
+/// closed like the message it embeds; only `state`, the gate state as it was, is open.
+pub fn decision_record() -> Schema {
+    let mut schema = schemars::schema_for!(crate::record::DecisionRecord);
+    if let Some(root) = schema.as_object_mut() {
+        root.values_mut().for_each(close_objects);
+        root.insert("additionalProperties".into(), false.into());
+    }
+    schema
 }
 
 /// `additionalProperties: false` on every object schema with `properties` that says nothing of
@@ -84,6 +96,7 @@ mod tests {
         let results = [
             check("execution-input.schema.json", &execution_input()),
             check("message.schema.json", &message()),
+            check("decision-log.schema.json", &decision_log()),
             check("decision-record.schema.json", &decision_record()),
         ];
         let problems: Vec<String> = results.into_iter().filter_map(Result::err).collect();

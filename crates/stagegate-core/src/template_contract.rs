@@ -213,6 +213,8 @@ const LAMBDA_ENVIRONMENT_BYTES: usize = 4_096;
 /// What a reference to a resource (`!Ref Topic`, `!GetAtt X.Arn`) can be at most: an ARN, whose
 /// characters need no JSON escape.
 const ARN_MAX_BYTES: usize = 2_048;
+/// What `!Ref` of a bucket is: its name, 3-63 lower-case letters, digits, dots and hyphens.
+const BUCKET_NAME_MAX_BYTES: usize = 63;
 /// The one `AllowedPattern` whose characters are known here: printable ASCII, tab, newline and
 /// carriage return: one byte each, and two for those JSON escapes (`"`, `\`, tab, newline, CR).
 const PRINTABLE_ASCII: &str = "^[ -~\\t\\n\\r]*$";
@@ -246,10 +248,26 @@ fn value_bound(doc: &Node, value: &str) -> Result<usize, String> {
                 let pattern = parameter.get("AllowedPattern").and_then(Node::text);
                 Ok(max * worst_char_bytes(pattern))
             }
+            None if text(doc, &["Resources", name, "Type"]) == "AWS::S3::Bucket" => {
+                Ok(BUCKET_NAME_MAX_BYTES)
+            }
             None if doc.path(&["Resources", name]).is_some() => Ok(ARN_MAX_BYTES),
             None => Err(format!("!Ref {name} names nothing in the template")),
         },
         Some(("GetAtt", _)) => Ok(ARN_MAX_BYTES),
+        // `!If [Condition, a, b]` (a variable set only with an optional resource): the larger.
+        Some(("If", rest)) => {
+            let inner = rest
+                .trim()
+                .strip_prefix('[')
+                .and_then(|r| r.strip_suffix(']'))
+                .ok_or_else(|| format!("cannot bound `{value}`: write !If as a flow sequence"))?;
+            let parts: Vec<&str> = inner.splitn(3, ',').map(str::trim).collect();
+            match parts[..] {
+                [_, a, b] => Ok(value_bound(doc, a)?.max(value_bound(doc, b)?)),
+                _ => Err(format!("cannot bound `{value}`: !If takes three values")),
+            }
+        }
         _ => Err(format!(
             "cannot bound `{value}`: add its form to value_bound"
         )),
@@ -350,13 +368,30 @@ Resources:
       Environment:
         Variables:
           L: !Ref Loose
+  Bucket:
+    Type: AWS::S3::Bucket
+  H:
+    Type: AWS::Serverless::Function
+    Properties:
+      Environment:
+        Variables:
+          B: !If [On, !Ref Bucket, \"\"]
 ";
     let bounds = environment_bounds(template);
     // {"LEVEL":"in\"fo","W":"<200>","T":"<2048>"}
     let f = 2 + 2 + (7 + 1 + 8) + (3 + 1 + 202) + (3 + 1 + 2_050);
     // {"LEVEL":"in\"fo","L":"<600>"}
     let g = 2 + 1 + (7 + 1 + 8) + (3 + 1 + 602);
-    assert_eq!(bounds, vec![("F".into(), Ok(f)), ("G".into(), Ok(g))]);
+    // {"LEVEL":"in\"fo","B":"<63>"}: a bucket's name, or the empty string
+    let h = 2 + 1 + (7 + 1 + 8) + (3 + 1 + 65);
+    assert_eq!(
+        bounds,
+        vec![
+            ("F".into(), Ok(f)),
+            ("G".into(), Ok(g)),
+            ("H".into(), Ok(h))
+        ]
+    );
     let unbounded = template.replace(
         "    MaxLength: 100\n    AllowedPattern",
         "    AllowedPattern",

@@ -40,6 +40,8 @@ pub const FUNCTIONS: [&str; 5] = [
     "answer-approval",
 ];
 /// Dummy credentials for the local stack only. Tests assert they never appear in logs or messages.
+/// The local stack's decision records bucket (docs/audit.md), in moto's S3.
+pub const RECORD_BUCKET: &str = "stagegate-records";
 pub const ACCESS_KEY_ID: &str = "AKIASTAGEGATELOCAL01";
 pub const SECRET_ACCESS_KEY: &str = "stagegate-local-secret-do-not-log-0000000";
 
@@ -113,6 +115,8 @@ pub struct Stack {
     pub aws: SocketAddr,
     pub lambda: SocketAddr,
     pub topic_arn: String,
+    /// The decision records bucket notify-result writes to (its `RECORD_BUCKET`).
+    pub record_bucket: String,
     pub queue_url: String,
     pub state_machine_arn: String,
     pub time_scale: f64,
@@ -198,7 +202,7 @@ impl Stack {
         aws.wait_for_line("listening on", Duration::from_secs(90))?;
         services.push(aws);
         say(&format!(
-            "local AWS (moto: Step Functions, SNS, SQS, CloudWatch) on http://{aws_addr}"
+            "local AWS (moto: Step Functions, SNS, SQS, CloudWatch, SSM, S3) on http://{aws_addr}"
         ));
 
         let clients = Clients::new(aws_addr).await;
@@ -212,6 +216,16 @@ impl Stack {
             .topic_arn()
             .unwrap_or_default()
             .to_owned();
+
+        // Decision records on, as the template's default: notify-result writes each run's record
+        // here (moto's S3) before it publishes.
+        clients
+            .s3
+            .create_bucket()
+            .bucket(RECORD_BUCKET)
+            .send()
+            .await
+            .map_err(|e| sdk("CreateBucket", e))?;
 
         let sns_proxy = if options.sns_fault_proxy {
             let proxy = FaultProxy::start(aws_addr, Some(&options.log_dir))?;
@@ -247,6 +261,9 @@ impl Stack {
             .env("AWS_ENDPOINT_URL_SSM", format!("http://{aws_addr}"))
             // The answer function's history reads and SendTaskSuccess: moto's Step Functions.
             .env("AWS_ENDPOINT_URL_SFN", format!("http://{aws_addr}"))
+            // Decision records: moto's S3.
+            .env("AWS_ENDPOINT_URL_S3", format!("http://{aws_addr}"))
+            .env("RECORD_BUCKET", RECORD_BUCKET)
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -317,6 +334,7 @@ impl Stack {
             aws: aws_addr,
             lambda: lambda_addr,
             topic_arn,
+            record_bucket: RECORD_BUCKET.to_owned(),
             queue_url,
             state_machine_arn,
             time_scale: options.time_scale,
@@ -402,6 +420,7 @@ impl Stack {
             ("AWS_SECRET_ACCESS_KEY".into(), SECRET_ACCESS_KEY.into()),
             ("STATE_MACHINE_ARN".into(), self.state_machine_arn.clone()),
             ("TOPIC_ARN".into(), self.topic_arn.clone()),
+            ("STAGEGATE_RECORD_BUCKET".into(), self.record_bucket.clone()),
             ("QUEUE_URL".into(), self.queue_url.clone()),
             ("LAMBDA_PORT".into(), self.lambda.port().to_string()),
             ("STAGEGATE_ANSWER_URL".into(), self.answer_url.url()),
@@ -422,6 +441,8 @@ pub struct Clients {
     pub sqs: aws_sdk_sqs::Client,
     /// The alarms a bake window watches (moto's CloudWatch).
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    /// The decision records bucket (moto's S3, path-style: its bucket is no DNS name here).
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Clients {
@@ -432,6 +453,11 @@ impl Clients {
             sns: aws_sdk_sns::Client::new(&config),
             sqs: aws_sdk_sqs::Client::new(&config),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&config),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(&config)
+                    .force_path_style(true)
+                    .build(),
+            ),
         }
     }
 }

@@ -970,3 +970,116 @@ impl crate::ports::Metrics for FakeMetrics {
             .push(record.clone());
     }
 }
+
+pub const LIST_OBJECTS: &str = "ListObjectsV2";
+pub const GET_OBJECT: &str = "GetObject";
+pub const PUT_OBJECT: &str = "PutObject";
+
+/// A records bucket with S3's rules as the gate meets them: keys of 1-1,024 bytes, listed in
+/// ascending order of their UTF-8 bytes, a put that replaces whatever is there (no conditional
+/// write in this SDK generation), a read of a key that is not there answered `NoSuchKey` (404).
+#[derive(Debug, Default)]
+pub struct FakeRecords {
+    inner: Mutex<RecordTable>,
+}
+
+#[derive(Debug, Default)]
+struct RecordTable {
+    objects: std::collections::BTreeMap<String, Vec<u8>>,
+    failures: HashMap<&'static str, VecDeque<ServiceError>>,
+    calls: Vec<&'static str>,
+}
+
+impl FakeRecords {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn lock(&self) -> MutexGuard<'_, RecordTable> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next call of `operation` fails with `error`.
+    pub fn fail_next(&self, operation: &'static str, error: ServiceError) {
+        self.lock()
+            .failures
+            .entry(operation)
+            .or_default()
+            .push_back(error);
+    }
+
+    /// The operations called, in order.
+    pub fn calls(&self) -> Vec<&'static str> {
+        self.lock().calls.clone()
+    }
+
+    /// Every object, in key order.
+    pub fn objects(&self) -> Vec<(String, Vec<u8>)> {
+        self.lock()
+            .objects
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// What someone with write access does behind the gate's back.
+    pub fn replace(&self, key: &str, bytes: Vec<u8>) {
+        self.lock().objects.insert(key.to_owned(), bytes);
+    }
+
+    pub fn delete(&self, key: &str) {
+        self.lock().objects.remove(key);
+    }
+
+    fn call(&self, operation: &'static str) -> Result<MutexGuard<'_, RecordTable>, ServiceError> {
+        let mut t = self.lock();
+        t.calls.push(operation);
+        match t.failures.get_mut(operation).and_then(VecDeque::pop_front) {
+            Some(e) => Err(e),
+            None => Ok(t),
+        }
+    }
+}
+
+fn check_key(operation: &str, key: &str) -> Result<(), ServiceError> {
+    if key.is_empty() || key.len() > 1024 {
+        return Err(ServiceError::from_reply(
+            operation,
+            Some("KeyTooLongError"),
+            Some(400),
+            Some("Your key is too long"),
+        ));
+    }
+    Ok(())
+}
+
+impl crate::ports::RecordStore for FakeRecords {
+    async fn list_keys(&self, prefix: &str) -> Result<Vec<String>, ServiceError> {
+        let t = self.call(LIST_OBJECTS)?;
+        Ok(t.objects
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect())
+    }
+
+    async fn get(&self, key: &str) -> Result<Vec<u8>, ServiceError> {
+        let t = self.call(GET_OBJECT)?;
+        check_key(GET_OBJECT, key)?;
+        t.objects.get(key).cloned().ok_or_else(|| {
+            ServiceError::from_reply(
+                GET_OBJECT,
+                Some("NoSuchKey"),
+                Some(404),
+                Some("The specified key does not exist."),
+            )
+        })
+    }
+
+    async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), ServiceError> {
+        let mut t = self.call(PUT_OBJECT)?;
+        check_key(PUT_OBJECT, key)?;
+        t.objects.insert(key.to_owned(), bytes);
+        Ok(())
+    }
+}

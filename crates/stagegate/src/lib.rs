@@ -26,6 +26,6 @@ pub mod fakes;
 pub use error::GateError;
 pub use stagegate_core::{
     advance, approval, backoff, bake, classify, deployment, errortype, evidence, explain, fields,
-    freeze, history, input, message, metrics, notification, plan, policy, replay, starting, state,
-    story, timefmt, token, verdict, wave,
+    freeze, history, input, message, metrics, notification, plan, policy, record, replay, starting,
+    state, story, timefmt, token, verdict, wave,
 };

@@ -146,6 +146,49 @@ impl AbortRequests for NoAbortRequests {
     }
 }
 
+/// Where decision records are kept (docs/audit.md): an S3 bucket, one object per run ending.
+/// The three calls a record costs and no more: no delete (a record is never removed by the gate)
+/// and no conditional write (the SDK generation has none; `chain` reports the forks that allows).
+pub trait RecordStore: Send + Sync {
+    /// Every key under `prefix`, in S3's order (ascending, by UTF-8 bytes), all pages read.
+    fn list_keys(
+        &self,
+        prefix: &str,
+    ) -> impl Future<Output = Result<Vec<String>, ServiceError>> + Send;
+
+    /// The object's exact bytes; `NotFound` when there is none.
+    fn get(&self, key: &str) -> impl Future<Output = Result<Vec<u8>, ServiceError>> + Send;
+
+    /// Stores `bytes` under `key`, encrypted at rest, replacing what is there.
+    fn put(
+        &self,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> impl Future<Output = Result<(), ServiceError>> + Send;
+}
+
+/// Records off (the bucket variable unset): for `notify::handle_with`, which writes none. Every
+/// call is refused, so a route that reached one would show in a test.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecordsOff;
+
+impl RecordStore for RecordsOff {
+    async fn list_keys(&self, _prefix: &str) -> Result<Vec<String>, ServiceError> {
+        Err(ServiceError::other(
+            "ListObjectsV2",
+            "decision records are off",
+        ))
+    }
+
+    async fn get(&self, _key: &str) -> Result<Vec<u8>, ServiceError> {
+        Err(ServiceError::other("GetObject", "decision records are off"))
+    }
+
+    async fn put(&self, _key: &str, _bytes: Vec<u8>) -> Result<(), ServiceError> {
+        Err(ServiceError::other("PutObject", "decision records are off"))
+    }
+}
+
 /// Where a run's metrics record goes: CloudWatch embedded metric format on the function's log
 /// stream, which CloudWatch Logs turns into metrics without a call (and without a permission).
 pub trait Metrics: Send + Sync {

@@ -1,9 +1,10 @@
-//! notify-result: publishes the run's outcome to the SNS topic in `TOPIC_ARN`.
+//! notify-result: publishes the run's outcome to the SNS topic in `TOPIC_ARN`, after writing its
+//! decision record to the bucket in `RECORD_BUCKET` when that is set.
 //! Only wiring here; the logic is `stagegate::handlers::notify`.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use stagegate::aws::{self, SnsNotifier, SsmAbortRequests};
+use stagegate::aws::{self, S3Records, SnsNotifier, SsmAbortRequests};
 use stagegate::clock::{Clock, SystemClock};
 use stagegate::startup::Startup;
 use stagegate::telemetry::EmfStdout;
@@ -27,11 +28,21 @@ async fn main() -> Result<(), Error> {
     startup.mark("SNS client");
     let aborts = SsmAbortRequests::from_config(&config);
     startup.mark("SSM client");
+    // Decision records (docs/audit.md): none, and no client built, unless RECORD_BUCKET is set.
+    let records = S3Records::from_env(&config);
+    startup.mark("S3 client");
     startup.report();
-    let (notifier, aborts, clock) = (&notifier, &aborts, &clock);
+    let (notifier, aborts, clock, records) = (&notifier, &aborts, &clock, records.as_ref());
     run(service_fn(move |event: LambdaEvent<Value>| async move {
-        handlers::notify::handle_with(notifier, &EmfStdout, aborts, &event.payload, clock.now())
-            .await
+        handlers::notify::handle_recorded(
+            notifier,
+            &EmfStdout,
+            aborts,
+            records,
+            &event.payload,
+            clock.now(),
+        )
+        .await
     }))
     .await
 }

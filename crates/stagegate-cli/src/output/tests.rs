@@ -95,6 +95,21 @@ fn every_document() -> Vec<Document> {
     }
     documents.push(Document::Status(status_report()));
     documents.extend(decision_documents());
+    documents.push(Document::Audit(crate::audit::AuditDocument {
+        game: "space-raiders".into(),
+        stage: "prod".into(),
+        bucket: "stagegate-records".into(),
+        records: 2,
+        newest: Some("space-raiders/prod/20261207T203215Z-run-2.json".into()),
+        whole: false,
+        problems: vec![crate::audit::AuditProblem {
+            kind: "MISSING".into(),
+            keys: vec!["space-raiders/prod/20261206T203215Z-run-1.json".into()],
+            why: "space-raiders/prod/20261206T203215Z-run-1.json: missing (deleted)".into(),
+        }],
+        exit_code: 1,
+        exit_class: "NEEDS_PERSON".into(),
+    }));
     documents.push(Document::Error(ErrorDocument::new(
         "DescribeExecution: denied",
     )));

@@ -57,6 +57,24 @@ pub struct Message {
     /// The run's Step Functions state transitions and Lambda invocations, and what they cost at
     /// list prices (an estimate; null on an approval request, which is not an ending).
     pub cost: Option<RunCost>,
+    /// The run's decision record (docs/audit.md): its key in the records bucket and the SHA-256
+    /// of its bytes, so the newest record of a stage is held outside the bucket too. Null when
+    /// records are off, on an approval request, or when it could not be written (`recordError`).
+    pub record: Option<RecordRef>,
+    /// Why the run's decision record was not written (records on, the write failed); the message
+    /// is published all the same.
+    pub record_error: Option<String>,
+}
+
+/// A decision record in the records bucket: its key and the SHA-256 (lower-case hex) of its
+/// exact bytes. Here, not in `record`, because the message carries it and `record` embeds the
+/// message: the contract type sits at the bottom of the two.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct RecordRef {
+    pub key: String,
+    pub sha256: String,
 }
 
 /// What a dry run found: the gate state's `Plan` with each stage's bake and its alarms named.

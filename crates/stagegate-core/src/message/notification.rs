@@ -124,6 +124,9 @@ pub fn render_with_body(report: &Report<'_>) -> (Notification, Message) {
             };
             metrics::run_cost(state, ending)
         }),
+        // Written by notify-result's handler once the record is stored (`with_record`).
+        record: None,
+        record_error: None,
     };
 
     let result_code = state

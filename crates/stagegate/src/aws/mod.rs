@@ -1,4 +1,5 @@
-//! Adapters from the ports to the AWS SDKs (aws-sdk-gamesparks, aws-sdk-cloudwatch and aws-sdk-sns 0.33 on
+//! Adapters from the ports to the AWS SDKs (aws-sdk-gamesparks, aws-sdk-cloudwatch, aws-sdk-sns,
+//! aws-sdk-ssm and aws-sdk-s3 0.33 on
 //! aws-config 0.56: the last generation that has GameSparks). Clients are built once per cold
 //! start by the functions' `main`, from [`lambda_config`].
 
@@ -6,6 +7,7 @@ pub mod answer_key;
 pub mod cloudwatch;
 pub mod endpoint;
 pub mod gamesparks;
+pub mod s3;
 pub mod sns;
 pub mod ssm;
 
@@ -23,6 +25,7 @@ use crate::ports::{ServiceError, ServiceErrorKind};
 pub use answer_key::SsmAnswerKeys;
 pub use cloudwatch::CloudWatchAlarms;
 pub use gamesparks::GameSparksDeployments;
+pub use s3::S3Records;
 pub use sns::SnsNotifier;
 pub use ssm::SsmAbortRequests;
 

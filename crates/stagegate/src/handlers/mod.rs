@@ -5,6 +5,7 @@
 pub mod answer;
 pub mod notify;
 pub mod poll;
+pub mod recording;
 pub mod rollback;
 pub mod start;
 mod verify_answer;

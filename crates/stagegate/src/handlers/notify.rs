@@ -5,10 +5,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::recording;
 use crate::error::GateError;
 use crate::metrics::emf_record;
 use crate::notification::{render, render_with_body, Report};
-use crate::ports::{AbortRequests, Metrics, NoAbortRequests, Notifier};
+use crate::ports::{AbortRequests, Metrics, NoAbortRequests, Notifier, RecordStore, RecordsOff};
 use crate::state::GateState;
 use crate::verdict::{verdict, CaughtError, Verdict};
 
@@ -55,6 +56,20 @@ pub async fn handle_with<N: Notifier, M: Metrics, R: AbortRequests>(
     event: &Value,
     now: OffsetDateTime,
 ) -> Result<NotifyOutput, GateError> {
+    handle_recorded(notifier, metrics, aborts, None::<&RecordsOff>, event, now).await
+}
+
+/// `handle_with`, writing the run's decision record first when `records` is on (the bucket
+/// variable set; docs/audit.md): the published message then carries the record's key and hash,
+/// or why it was not written. Approval requests are not endings and write none.
+pub async fn handle_recorded<N: Notifier, M: Metrics, R: AbortRequests, S: RecordStore>(
+    notifier: &N,
+    metrics: &M,
+    aborts: &R,
+    records: Option<&S>,
+    event: &Value,
+    now: OffsetDateTime,
+) -> Result<NotifyOutput, GateError> {
     if let Some(state) = event.get("approvalRequest") {
         return request_approval(notifier, state, event.get("execution"), now).await;
     }
@@ -85,16 +100,31 @@ pub async fn handle_with<N: Notifier, M: Metrics, R: AbortRequests>(
         .or_else(|| gate.as_ref().map(|g| g.execution_id.clone()))
         .unwrap_or_else(|| "unknown".into());
     let outcome = verdict(gate.as_ref(), caught.as_ref());
-    let (notification, body) = render_with_body(&Report {
+    let (mut notification, mut body) = render_with_body(&Report {
         verdict: outcome,
         state: gate.as_ref(),
         error: caught.as_ref(),
         fallback_game: fallback_name(state_value, "gameName"),
         fallback_stage: fallback_name(state_value, "stageName")
             .or_else(|| first_stage(state_value)),
-        execution_id,
+        execution_id: execution_id.clone(),
         now,
     });
+    if let Some(store) = records {
+        let run = recording::Run {
+            execution: &execution_id,
+            run_id: gate.as_ref().map_or(execution_id.as_str(), GateState::run),
+            now,
+            message: &body,
+            state: state_value,
+        };
+        let written = recording::write(store, &run).await;
+        if let Err(recording::NotWritten::Failed(why)) = &written {
+            recording::report_failure(metrics, why, now);
+        }
+        let written = written.map_err(|e| e.why().to_owned());
+        stagegate_core::record::attach(&mut notification, &mut body, written);
+    }
     let message_id = notifier
         .publish(&notification)
         .await

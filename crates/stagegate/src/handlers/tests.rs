@@ -237,7 +237,7 @@ fn finish(
 // One file per function; shared fixtures above. New handler tests go in the file of the function
 // they drive; cross-cutting routes (bake, dry run, waves, limits) in `safety`.
 mod answer_approval;
-mod decision_record;
+mod decision_log;
 mod notify_result;
 mod operator_control;
 mod poll_deployment;
@@ -245,6 +245,7 @@ mod rollback_deployment;
 mod start_deployment;
 mod verified_answers;
 
+mod decision_records;
 mod golden_messages;
 mod interleavings;
 mod permissions;

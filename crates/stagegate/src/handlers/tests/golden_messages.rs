@@ -530,11 +530,10 @@ async fn golden_messages_match_the_committed_examples() {
 }
 
 /// Every outcome's run replays to the same decisions from its own record (what `stagegate replay`
-/// does with a real history), and the record is what `schemas/decision-record.schema.json` says.
+/// does with a real history), and the record is what `schemas/decision-log.schema.json` says.
 #[tokio::test]
 async fn every_outcomes_record_replays_and_matches_its_schema() {
-    let path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/decision-record.schema.json");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/decision-log.schema.json");
     let schema: Value = std::fs::read_to_string(&path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())

@@ -226,14 +226,33 @@ async fn every_call_a_function_makes_is_granted_to_its_role() {
         Vec::<String>::new()
     );
 
-    // notify-result: one message, then the run's abort request is deleted.
+    // notify-result: its decision record after the stage's last (records on), one message, then
+    // the run's abort request is deleted.
     let sns = FakeNotifier::default();
     let aborts = crate::fakes::FakeAbortRequests::new();
+    let records = crate::fakes::FakeRecords::new();
+    records.replace(
+        "space-raiders/prod/20260101T000000Z-before.json",
+        b"{}".to_vec(),
+    );
     let event = json!({"state": failed, "execution": {"Id": EXEC}});
-    let published =
-        notify::handle_with(&sns, &crate::telemetry::NoMetrics, &aborts, &event, T0).await;
+    let published = notify::handle_recorded(
+        &sns,
+        &crate::telemetry::NoMetrics,
+        &aborts,
+        Some(&records),
+        &event,
+        T0,
+    )
+    .await;
     assert!(published.is_ok(), "{published:?}");
     let mut notify_used = used(&FakeGameSparks::new(), &FakeAlarms::new(), &sns);
+    // S3's operations by their IAM actions (ListObjectsV2 is s3:ListBucket).
+    notify_used.extend(records.calls().iter().map(|op| match *op {
+        crate::fakes::LIST_OBJECTS => "s3:ListBucket".to_owned(),
+        other => format!("s3:{other}"),
+    }));
+    assert_eq!(records.objects().len(), 2, "the run's record was written");
     if aborts.deletes() > 0 {
         notify_used.insert("ssm:DeleteParameter".into());
     }

@@ -1,4 +1,4 @@
-//! The decision record the handlers keep in the state: each decision with its evidence, what
+//! The decision log the handlers keep in the state: each decision with its evidence, what
 //! replay re-decides and explain tells, and its size against the payload limit.
 
 use super::safety::{bake, minutes, poll_at, quiet_alarms, start_with, with_input};
