@@ -118,6 +118,10 @@ fn redecide(entry: &Entry, policy: &Policy, windows: &[FreezeWindow]) -> (String
                 format!("answered {}", answer.decision.as_str()),
             )
         }
+        Evidence::Refused { why, .. } => (
+            entry.decided.as_str().to_owned(),
+            format!("refused as recorded: {why}"),
+        ),
         Evidence::Poll {
             phase,
             seen,

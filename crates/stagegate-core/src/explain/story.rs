@@ -157,6 +157,18 @@ fn line(entry: &Entry, state: &GateState) -> Line {
             };
             (seen, rule)
         }
+        Evidence::Refused {
+            decision,
+            claimed_by,
+            why,
+        } => (
+            format!(
+                "{} claimed by {}",
+                decision.as_str(),
+                claimed_by.as_deref().unwrap_or("nobody")
+            ),
+            format!("refused ({why}): only answers the answer function signed count"),
+        ),
         Evidence::Poll {
             phase,
             seen,

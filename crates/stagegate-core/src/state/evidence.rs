@@ -125,6 +125,16 @@ pub enum Evidence {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         aborted_by: Option<String>,
     },
+    /// An answer the gate refused (unsigned, signed for another run or claim, a timeout before
+    /// the expiry): the run waits on. Kept as read; its signature cannot be checked again
+    /// without the key, so a replay takes the refusal as recorded.
+    Refused {
+        decision: crate::approval::Decision,
+        /// Who the answer claimed to be from.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        claimed_by: Option<String>,
+        why: String,
+    },
     /// A poll that ended a deployment (or found it gone past its grace window).
     Poll {
         phase: Phase,
@@ -157,6 +167,7 @@ impl Evidence {
         match self {
             Self::Start { .. } => "start",
             Self::Answer { .. } => "answer",
+            Self::Refused { .. } => "refused",
             Self::Poll { .. } => "poll",
             Self::Bake { .. } => "bake",
         }

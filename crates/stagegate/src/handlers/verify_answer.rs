@@ -32,7 +32,7 @@ pub(crate) async fn check<R: AbortRequests>(
     answer: Answer,
     now: time::OffsetDateTime,
 ) -> Result<Checked, GateError> {
-    let Some(approval) = state.approval.as_ref() else {
+    let Some(approval) = state.approval.clone() else {
         return Ok(Checked::Take(answer));
     };
     let why = if answer.decision == Decision::TimedOut {
@@ -51,6 +51,7 @@ pub(crate) async fn check<R: AbortRequests>(
         return Ok(Checked::Take(answer));
     };
     let claimed = answer.by.clone();
+    record_refusal(state, &answer, now, &why);
     tracing::warn!(stage = %state.stage(), decision = answer.decision.as_str(), by = claimed.as_deref().unwrap_or("unnamed"), %why, "approval answer refused");
     let Some(remaining) = approval.remaining_seconds(now) else {
         // Less than the shortest wait is left: as good as timed out. The refusal stays on
@@ -86,6 +87,22 @@ pub(crate) async fn check<R: AbortRequests>(
     state.action = Action::Approve;
     state.wait_seconds = 0;
     Ok(Checked::Refused)
+}
+
+/// The refusal in the run's decision log (`stagegate explain` tells it).
+fn record_refusal(state: &mut GateState, answer: &Answer, now: time::OffsetDateTime, why: &str) {
+    let entry = crate::evidence::Entry {
+        at: now,
+        stage_name: state.stage_name.clone(),
+        evidence: crate::evidence::Evidence::Refused {
+            decision: answer.decision,
+            claimed_by: answer.by.as_deref().map(crate::evidence::cut),
+            why: crate::evidence::cut(why),
+        },
+        decided: Action::Approve,
+        reason: format!("refused an answer: {why}"),
+    };
+    state.decisions.push(entry);
 }
 
 fn refused(answer: &Answer, now: time::OffsetDateTime, why: String) -> RefusedAnswer {

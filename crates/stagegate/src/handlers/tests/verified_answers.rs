@@ -78,6 +78,20 @@ async fn an_unsigned_answer_is_refused_and_the_run_waits_for_the_time_left() {
             a.refused[0].why
         );
         assert!(s.reason.contains("refused an answer"), "{}", s.reason);
+        // The refusal is in the decision log, told by explain and taken as recorded by replay.
+        let last = s.decisions.entries.last().map(|e| e.evidence.kind());
+        assert_eq!(last, Some("refused"), "{decision}");
+        assert!(crate::replay::replay(&s, None).same());
+        let told = crate::story::story(&s);
+        let line = told
+            .lines
+            .last()
+            .map(|l| l.rule.clone())
+            .unwrap_or_default();
+        assert!(
+            line.contains("only answers the answer function signed"),
+            "{line}"
+        );
     }
 }
 
