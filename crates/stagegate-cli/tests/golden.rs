@@ -119,8 +119,8 @@ fn a_what_if_of_rollback_on_invalid_role_names_exactly_the_invalid_role_runs() {
                     e["kind"] == "poll"
                         && e["phase"] == "DEPLOY"
                         && e["seen"]["resultCode"] == "INVALID_ROLE_FAILURE"
-                        && e["known_good"].is_string()
-                        && e["aborted_by"].is_null()
+                        && e["knownGood"].is_string()
+                        && e["abortedBy"].is_null()
                 })
         })
         .map(|f| name(f))
