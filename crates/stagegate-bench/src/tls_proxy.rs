@@ -90,6 +90,7 @@ mod tests {
     use super::*;
     use crate::run_ca::RunCa;
 
+    const WAIT: std::time::Duration = std::time::Duration::from_secs(5);
     const REPLY: &str = "HTTP/1.1 200 OK\r\ncontent-length: 5\r\nconnection: close\r\n\r\nhello";
 
     /// A plain-TCP upstream that reads one request head, sends it back through `seen` and
@@ -162,10 +163,15 @@ mod tests {
         tls.write_all(request.as_bytes())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
+        // Bounded: a front that forwards one way only would leave the client waiting forever.
         let mut answer = String::new();
-        let _ = tls.read_to_string(&mut answer).await;
+        let read = tokio::time::timeout(WAIT, tls.read_to_string(&mut answer)).await;
+        assert!(read.is_ok(), "no answer within {WAIT:?}");
         assert_eq!(answer, REPLY);
-        let head = seen.await.unwrap_or_else(|e| panic!("{e}"));
+        let head = tokio::time::timeout(WAIT, seen)
+            .await
+            .unwrap_or_else(|_| panic!("the upstream saw no request within {WAIT:?}"))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(String::from_utf8_lossy(&head), request);
         assert_eq!(proxy.handshakes(), 1);
     }
