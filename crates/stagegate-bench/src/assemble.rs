@@ -8,11 +8,13 @@ use std::fmt::Write as _;
 
 use crate::adaptive::AdaptiveParams;
 use crate::artifacts::Build;
+use crate::measure::PEER_LABEL;
+use crate::measurements::cold::ColdStarts;
 use crate::measurements::polling::Polling;
 use crate::measurements::{Counts, Measured};
 use crate::results::{
-    Check, ColdSummary, InitBreakdown, InitExperiments, Machine, PerFunction, Results, Timing,
-    Trial, Warm,
+    Check, ColdSummary, HttpVsHttps, Https, InitBreakdown, InitExperiments, Machine, PerFunction,
+    Results, Timing, Trial, Warm,
 };
 use crate::sim::StrategyResult;
 use crate::stats::{self, round};
@@ -28,6 +30,7 @@ pub const ZIP_TARGET_BYTES: u64 = 3 * 1024 * 1024;
 
 const INIT_BREAKDOWN_NOTE: &str = "The `+phases` cold starts: each function's main marks its init phases (stagegate::startup, logged at debug level only for these runs) in wall-clock microseconds, lined up with the process spawn and the first GET /invocation/next. `process start and tokio runtime` is spawn to the first line of main; the TLS trust store is not part of init (the connector builds it on the first HTTPS request)";
 const INIT_EXPERIMENTS_NOTE: &str = "poll-deployment+1-root-cert: the same binary and event with SSL_CERT_FILE holding one root certificate instead of the system store. The old connector loaded the system's roots when each client was built (about 1.3 ms of init per client); stagegate-http loads them on the first HTTPS request, so init should not differ. What that first request pays is `tls_trust_store_ms` (measured in the bench process: loading and parsing the system's roots)";
+const HTTPS_NOTE: &str = "poll-deployment+https and python-peer+https: the same binaries and event in the same rounds as the plain-HTTP cold starts, with AWS_ENDPOINT_URL_GAMESPARKS at a TLS front on 127.0.0.1 (a tokio-rustls proxy in the harness, TLS 1.2/1.3, ring) that forwards to the emulator. Its certificate is signed by a CA made for the run; both trust a bundle of the system's roots plus that CA, so each loads a real-sized trust store on its first HTTPS request: poll-deployment through SSL_CERT_FILE (stagegate-http's system-store path), the peer through AWS_CA_BUNDLE (botocore). https_added_ms_median = HTTPS minus plain-HTTP first invocation median: trust store, handshake, encryption and the proxy's loopback hop";
 const WARM_METHOD: &str = "poll-deployment stays warm behind the Runtime API stub; the event is served, the response POST ends the invocation. Its GameSparks endpoint is a timing proxy in the harness that records, per request, when it had the request head and when it had the emulator's full answer; handler overhead = invocation time - that window (the emulator round trip). Everything the function does itself (runtime client, JSON, SDK signing/serialising/parsing, classify/decide/backoff, logging) counts as overhead.";
 const WARM_SDK_METHOD: &str = "the alternative: direct (no proxy) invocation p50 minus the median of direct SDK GetStageDeployment calls from the harness; it also subtracts the SDK's own client-side work, so it is lower";
 const NOTES: [&str; 4] = [
@@ -77,6 +80,7 @@ pub fn assemble(
         first_invocation_ms_p95: per_fn(|s| s.first_invocation_ms_p95),
         handler_overhead_ms_p50: warm.overhead_ms_p50,
         handler_overhead_ms_p99: warm.overhead_ms_p99,
+        https: https(cold),
         init_breakdown: InitBreakdown {
             functions: cold.init_breakdown.clone(),
             note: INIT_BREAKDOWN_NOTE.into(),
@@ -125,6 +129,43 @@ pub fn assemble(
         warm_invocations: counts.warm,
         zip_bytes: build.zip_bytes.clone(),
     }
+}
+
+/// The HTTPS cold starts beside the same targets' plain-HTTP ones; None when there were none.
+fn https(cold: &ColdStarts) -> Option<Https> {
+    if cold.https.is_empty() {
+        return None;
+    }
+    let side_by_side = cold
+        .https
+        .iter()
+        .filter_map(|(label, tls)| {
+            let plain = if label == PEER_LABEL {
+                &cold.peer
+            } else {
+                cold.functions.get(label)?
+            };
+            let row = HttpVsHttps {
+                http_first_invocation_ms_median: plain.first_invocation_ms_median,
+                http_first_invocation_ms_p95: plain.first_invocation_ms_p95,
+                http_init_ms_median: plain.init_ms_median,
+                https_added_ms_median: round(
+                    tls.first_invocation_ms_median - plain.first_invocation_ms_median,
+                    3,
+                ),
+                https_first_invocation_ms_median: tls.first_invocation_ms_median,
+                https_first_invocation_ms_p95: tls.first_invocation_ms_p95,
+                https_init_ms_median: tls.init_ms_median,
+            };
+            Some((label.clone(), row))
+        })
+        .collect();
+    Some(Https {
+        ca_bundle_certificates: cold.https_bundle_certificates,
+        cold: cold.https.clone(),
+        note: HTTPS_NOTE.into(),
+        side_by_side,
+    })
 }
 
 fn warm(m: &Measured) -> Warm {
@@ -292,6 +333,66 @@ mod tests {
             init_ms_median_mean: init,
             panic_abort: abort,
         }
+    }
+
+    fn summary(init: f64, first: f64) -> ColdSummary {
+        ColdSummary {
+            runs: 3,
+            init_ms_median: init,
+            init_ms_p95: init + 1.0,
+            init_cpu_ms_median: init / 2.0,
+            first_invocation_ms_median: first,
+            first_invocation_ms_p95: first + 1.0,
+            rss_mb_max: 10.0,
+            rss_mb_median: 9.0,
+        }
+    }
+
+    fn cold(https: &[(&str, ColdSummary)]) -> ColdStarts {
+        ColdStarts {
+            functions: [
+                ("poll-deployment".to_owned(), summary(4.0, 6.0)),
+                ("notify-result".to_owned(), summary(3.0, 5.0)),
+            ]
+            .into(),
+            peer: summary(300.0, 320.0),
+            experiments: BTreeMap::new(),
+            https: https.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+            https_bundle_certificates: 147,
+            init_breakdown: BTreeMap::new(),
+            tls_trust_store_ms: 1.3,
+            system_roots: Some(146),
+            responses: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn https_sits_beside_the_same_targets_plain_http() {
+        let c = cold(&[
+            ("poll-deployment", summary(4.1, 9.5)),
+            ("python-peer", summary(301.0, 340.25)),
+        ]);
+        let h = https(&c).unwrap_or_else(|| panic!("no https section"));
+        assert_eq!(h.ca_bundle_certificates, 147);
+        assert_eq!(h.cold, c.https);
+        assert_eq!(
+            h.side_by_side.keys().collect::<Vec<_>>(),
+            ["poll-deployment", "python-peer"]
+        );
+        let ours = h.side_by_side["poll-deployment"];
+        assert_eq!(ours.http_first_invocation_ms_median, 6.0);
+        assert_eq!(ours.https_first_invocation_ms_median, 9.5);
+        assert_eq!(ours.https_added_ms_median, 3.5);
+        assert_eq!(ours.http_init_ms_median, 4.0);
+        assert_eq!(ours.https_init_ms_median, 4.1);
+        assert_eq!(ours.https_first_invocation_ms_p95, 10.5);
+        // The peer's plain figures are the peer's, not a function's.
+        let theirs = h.side_by_side["python-peer"];
+        assert_eq!(theirs.http_first_invocation_ms_median, 320.0);
+        assert_eq!(theirs.http_first_invocation_ms_p95, 321.0);
+        assert_eq!(theirs.https_added_ms_median, 20.25);
+        // No HTTPS cold starts, no section.
+        assert!(https(&cold(&[])).is_none());
     }
 
     #[test]

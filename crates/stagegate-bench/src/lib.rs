@@ -8,7 +8,8 @@
 //! - building and sizing the functions: `artifacts`, and the peer's venv: `peer`;
 //! - measuring, kind by kind: `measurements` (cold starts, parity, warm, profile trials, the
 //!   polling simulation, the machine), on the primitives in `measure` (one process against the
-//!   stubs), `stubs`, `process`, `fixtures` and `breakdown`;
+//!   stubs), `stubs`, `process`, `fixtures` and `breakdown`; the HTTPS cold starts reach the
+//!   emulator through `tls_proxy`, with a certificate from the CA `run_ca` makes for the run;
 //! - the results document: `results` (the format of `bench/results.json`, as types) and
 //!   `assemble` (filling it in: rounding, target checks, the profile recommendation);
 //! - the printed table: `report`.
@@ -29,6 +30,8 @@ pub mod process;
 pub mod progress;
 pub mod report;
 pub mod results;
+pub mod run_ca;
 pub mod sim;
 pub mod stats;
 pub mod stubs;
+pub mod tls_proxy;

@@ -131,7 +131,7 @@ impl Target {
         }
     }
 
-    fn command(&self, endpoints: &Endpoints, runtime_api: &str) -> Command {
+    pub(crate) fn command(&self, endpoints: &Endpoints, runtime_api: &str) -> Command {
         let mut cmd = Command::new(&self.program);
         cmd.args(&self.args).env_clear();
         if let Some(dir) = &self.cwd {

@@ -36,6 +36,7 @@ fn cold_row(label: String, s: &ColdSummary) -> Vec<String> {
 pub fn render(r: &Results) -> String {
     let mut out = String::new();
     cold_starts(&mut out, r);
+    https(&mut out, r);
     init_phases(&mut out, r);
     warm(&mut out, r);
     polling(&mut out, r);
@@ -100,6 +101,53 @@ fn cold_starts(out: &mut String, r: &Results) {
         if p.equal { "same answer" } else { "DIFFERENT" },
         compact(&p.rust),
         compact(&p.peer),
+    );
+}
+
+/// Plain HTTP and HTTPS, ours and the peer's, side by side.
+fn https(out: &mut String, r: &Results) {
+    out.push_str("\n== Spawn to first answer: plain HTTP vs HTTPS (GameSparks endpoint) ==\n");
+    let Some(h) = &r.https else {
+        out.push_str("not measured (results from before the HTTPS cold starts)\n");
+        return;
+    };
+    let rows: Vec<Vec<String>> = h
+        .side_by_side
+        .iter()
+        .map(|(label, s)| {
+            vec![
+                if label == crate::measure::PEER_LABEL {
+                    format!("{label} (poll)")
+                } else {
+                    label.clone()
+                },
+                float(s.http_first_invocation_ms_median),
+                float(s.https_first_invocation_ms_median),
+                float(s.https_added_ms_median),
+                float(s.http_first_invocation_ms_p95),
+                float(s.https_first_invocation_ms_p95),
+                float(s.http_init_ms_median),
+                float(s.https_init_ms_median),
+            ]
+        })
+        .collect();
+    out.push_str(&table(
+        &[
+            "target",
+            "HTTP 1st p50 ms",
+            "HTTPS 1st p50 ms",
+            "TLS adds ms",
+            "HTTP 1st p95 ms",
+            "HTTPS 1st p95 ms",
+            "HTTP init p50 ms",
+            "HTTPS init p50 ms",
+        ],
+        &rows,
+    ));
+    let _ = writeln!(
+        out,
+        "trust: a bundle of {} certificates (the system's roots and the run's CA); poll-deployment reads it through SSL_CERT_FILE, the peer through AWS_CA_BUNDLE",
+        h.ca_bundle_certificates
     );
 }
 
@@ -315,6 +363,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+    use crate::results::{HttpVsHttps, Https};
 
     #[test]
     fn table_pads_columns() {
@@ -353,5 +402,80 @@ mod tests {
         assert!(text.contains(" rust {\"action\":"), "{text}");
         assert!(text.contains("poll-deployment: process start and tokio runtime "));
         assert!(text.contains("handler overhead p50 <= 1 ms"));
+        if r.https.is_none() {
+            assert!(text.contains("plain HTTP vs HTTPS"), "{text}");
+            assert!(text.contains("not measured"), "{text}");
+        }
+    }
+
+    #[test]
+    fn https_figures_print_beside_plain_http_for_ours_and_the_peer() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/results.json");
+        let mut r = Results::from_json(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let row = |http: f64, https: f64| HttpVsHttps {
+            http_first_invocation_ms_median: http,
+            http_first_invocation_ms_p95: http + 0.5,
+            http_init_ms_median: http - 2.0,
+            https_added_ms_median: https - http,
+            https_first_invocation_ms_median: https,
+            https_first_invocation_ms_p95: https + 0.5,
+            https_init_ms_median: http - 1.75,
+        };
+        r.https = Some(Https {
+            ca_bundle_certificates: 147,
+            cold: Default::default(),
+            note: String::new(),
+            side_by_side: [
+                ("poll-deployment".to_owned(), row(6.25, 9.75)),
+                ("python-peer".to_owned(), row(320.5, 351.0)),
+            ]
+            .into(),
+        });
+        let text = render(&r);
+        let section = text
+            .split("\n== ")
+            .find(|s| s.starts_with("Spawn to first answer: plain HTTP vs HTTPS"))
+            .unwrap_or_else(|| panic!("no HTTPS section in\n{text}"));
+        let cells = |start: &str| -> Vec<String> {
+            section
+                .lines()
+                .find(|l| l.starts_with(start))
+                .unwrap_or_else(|| panic!("no `{start}` row in\n{section}"))
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(
+            cells("poll-deployment "),
+            [
+                "poll-deployment",
+                "6.25",
+                "9.75",
+                "3.5",
+                "6.75",
+                "10.25",
+                "4.25",
+                "4.5"
+            ]
+        );
+        assert_eq!(
+            cells("python-peer (poll) "),
+            [
+                "python-peer",
+                "(poll)",
+                "320.5",
+                "351.0",
+                "30.5",
+                "321.0",
+                "351.5",
+                "318.5",
+                "318.75"
+            ]
+        );
+        assert!(
+            section.contains("a bundle of 147 certificates"),
+            "{section}"
+        );
+        assert!(!section.contains("not measured"), "{section}");
     }
 }

@@ -33,6 +33,10 @@ pub struct Results {
     pub first_invocation_ms_p95: PerFunction<f64>,
     pub handler_overhead_ms_p50: f64,
     pub handler_overhead_ms_p99: f64,
+    /// Spawn to first answer over HTTPS beside plain HTTP (issue 28). Absent from files written
+    /// before it was measured, so those still read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https: Option<Https>,
     pub init_breakdown: InitBreakdown,
     #[serde(deserialize_with = "nullable::numbers")]
     pub init_cpu_ms_median: PerFunction<f64>,
@@ -132,6 +136,34 @@ pub struct InitExperiments {
     /// Median time to load the system's root certificates; NaN (null) if they never loaded.
     #[serde(deserialize_with = "nullable::number")]
     pub tls_trust_store_ms: f64,
+}
+
+/// The cold starts of poll-deployment and the Python peer with their GameSparks endpoint behind
+/// a TLS front, beside the same targets' plain-HTTP ones from the same rounds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Https {
+    /// Certificates in the bundle both trust: the system's roots and the run's CA.
+    pub ca_bundle_certificates: usize,
+    /// The HTTPS cold starts in full, by target (`poll-deployment`, `python-peer`).
+    pub cold: BTreeMap<String, ColdSummary>,
+    pub note: String,
+    /// By target: plain HTTP and HTTPS side by side.
+    pub side_by_side: BTreeMap<String, HttpVsHttps>,
+}
+
+/// One target's plain-HTTP and HTTPS cold starts (medians and p95s, ms).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpVsHttps {
+    pub http_first_invocation_ms_median: f64,
+    pub http_first_invocation_ms_p95: f64,
+    pub http_init_ms_median: f64,
+    /// HTTPS minus plain HTTP, first invocation medians: what TLS adds to the first answer.
+    pub https_added_ms_median: f64,
+    pub https_first_invocation_ms_median: f64,
+    pub https_first_invocation_ms_p95: f64,
+    pub https_init_ms_median: f64,
 }
 
 /// The machine the figures come from.
@@ -397,6 +429,64 @@ mod tests {
         let back = Results::from_json(&text).unwrap();
         assert!(back.peer.init_cpu_ms_median.is_nan());
         assert!(back.init_experiments.tls_trust_store_ms.is_nan());
+    }
+
+    fn with_https() -> Results {
+        let mut r = Results::from_json(&committed()).unwrap();
+        let plain = r.peer;
+        r.https = Some(Https {
+            ca_bundle_certificates: 147,
+            cold: [("python-peer".to_owned(), plain)].into(),
+            note: "n".into(),
+            side_by_side: [(
+                "python-peer".to_owned(),
+                HttpVsHttps {
+                    http_first_invocation_ms_median: 1.0,
+                    http_first_invocation_ms_p95: 2.0,
+                    http_init_ms_median: 0.5,
+                    https_added_ms_median: 3.25,
+                    https_first_invocation_ms_median: 4.25,
+                    https_first_invocation_ms_p95: 5.0,
+                    https_init_ms_median: 0.75,
+                },
+            )]
+            .into(),
+        });
+        r
+    }
+
+    #[test]
+    fn the_https_figures_are_written_and_read_back() {
+        let r = with_https();
+        let text = r.to_json().unwrap();
+        let file: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(
+            file["https"]["side_by_side"]["python-peer"]["https_added_ms_median"],
+            Value::from(3.25)
+        );
+        assert_eq!(file["https"]["ca_bundle_certificates"], Value::from(147));
+        assert_eq!(Results::from_json(&text).unwrap(), r);
+        // A file from before the HTTPS cold starts has no `https` and reads as None.
+        let mut old = file;
+        if let Some(map) = old.as_object_mut() {
+            map.remove("https");
+        }
+        let old = serde_json::from_value::<Results>(old).unwrap();
+        assert_eq!(old.https, None);
+        assert!(!old.to_json().unwrap().contains("\"https\""));
+    }
+
+    #[test]
+    fn an_unknown_https_field_is_refused() {
+        let mut file = serde_json::to_value(with_https()).unwrap();
+        if let Some(row) = file
+            .pointer_mut("/https/side_by_side/python-peer")
+            .and_then(Value::as_object_mut)
+        {
+            row.insert("tls_ms".into(), Value::from(1.0));
+        }
+        let err = serde_json::from_value::<Results>(file).unwrap_err();
+        assert!(err.to_string().contains("tls_ms"), "{err}");
     }
 
     #[test]

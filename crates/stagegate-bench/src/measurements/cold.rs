@@ -4,6 +4,10 @@
 //! because they come from the same runs: every target is started cold once per round,
 //! round-robin, so background noise spreads evenly over all of them; the first round is a warm-up
 //! (page cache, .pyc files) and is not recorded. `profiles` reuses [`rounds`] for its variants.
+//!
+//! The HTTPS cold starts (issue 28) are two more targets of the same rounds: poll-deployment and
+//! the peer with their GameSparks endpoint behind the TLS front (`tls_proxy`), trusting the run's
+//! CA bundle (`run_ca`), so their figures sit beside the plain-HTTP ones under the same noise.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -19,10 +23,22 @@ use crate::measure::{self, ColdSample, Harness, Target};
 use crate::peer::Peer;
 use crate::progress::say;
 use crate::results::{ColdSummary, PhaseMedians};
+use crate::run_ca::TrustBundle;
 use crate::stats::{self, round};
 
 /// poll-deployment with a one-certificate trust store.
 pub const EXPERIMENT_ONE_ROOT: &str = "+1-root-cert";
+
+/// poll-deployment and the peer reaching the emulator over HTTPS.
+pub const HTTPS_SUFFIX: &str = "+https";
+
+/// Where the HTTPS targets reach the emulator, and the bundle that makes them trust it.
+#[derive(Debug, Clone, Copy)]
+pub struct HttpsFront<'a> {
+    /// The TLS front's base URL.
+    pub url: &'a str,
+    pub bundle: &'a TrustBundle,
+}
 
 /// The cold starts, summarised per target.
 #[derive(Debug, Clone)]
@@ -32,6 +48,11 @@ pub struct ColdStarts {
     pub peer: ColdSummary,
     /// The other targets (`poll-deployment+1-root-cert`, `notify-result+phases`, ...), by label.
     pub experiments: BTreeMap<String, ColdSummary>,
+    /// poll-deployment and the peer over HTTPS, by their plain label (`poll-deployment`,
+    /// `python-peer`).
+    pub https: BTreeMap<String, ColdSummary>,
+    /// Certificates in the bundle the HTTPS targets trust.
+    pub https_bundle_certificates: usize,
     /// Per function: its init phases' medians.
     pub init_breakdown: BTreeMap<String, PhaseMedians>,
     /// Median time to load the system's root certificates, as the connector does on the first
@@ -71,23 +92,52 @@ pub fn summarize(samples: &[ColdSample]) -> ColdSummary {
     }
 }
 
-/// The targets: the four functions, the peer, poll-deployment with one root certificate (when
-/// the system has a bundle) and the four functions logging their init phases.
-fn targets(build: &Build, peer: &Peer, one_root: Option<&Path>) -> Result<Vec<Target>> {
+/// poll-deployment (`poll`) and the peer over HTTPS: the GameSparks endpoint is the TLS front,
+/// and each trusts the run's bundle the way it reads a custom store: our functions through
+/// `SSL_CERT_FILE` (stagegate-http's system-store path, the one they take on Lambda), botocore
+/// through `AWS_CA_BUNDLE` (it ignores `SSL_CERT_FILE`, and reads certifi's bundle without it).
+pub fn https_targets(poll: &Target, peer: &Target, front: HttpsFront<'_>) -> [Target; 2] {
+    let bundle = front.bundle.path.display().to_string();
+    let endpoint = ("AWS_ENDPOINT_URL_GAMESPARKS", front.url);
+    [
+        Target::with_env(
+            poll,
+            HTTPS_SUFFIX,
+            &[endpoint, ("SSL_CERT_FILE", bundle.as_str())],
+        ),
+        Target::with_env(
+            peer,
+            HTTPS_SUFFIX,
+            &[endpoint, ("AWS_CA_BUNDLE", bundle.as_str())],
+        ),
+    ]
+}
+
+/// The targets: the four functions, the peer, poll-deployment and the peer over HTTPS,
+/// poll-deployment with one root certificate (when the system has a bundle) and the four
+/// functions logging their init phases.
+fn targets(
+    build: &Build,
+    peer: &Peer,
+    one_root: Option<&Path>,
+    https: HttpsFront<'_>,
+) -> Result<Vec<Target>> {
     let mut targets: Vec<Target> = Function::ALL
         .iter()
         .map(|f| build.binary(*f).map(|b| Target::rust(f.binary(), *f, b)))
         .collect::<Result<_>>()?;
-    targets.push(Target::python_peer(&peer.python, &peer.dir));
+    let peer = Target::python_peer(&peer.python, &peer.dir);
+    let poll = Target::rust(
+        Function::Poll.binary(),
+        Function::Poll,
+        build.binary(Function::Poll)?,
+    );
+    targets.push(peer.clone());
+    targets.extend(https_targets(&poll, &peer, https));
     // Experiment: the same poll-deployment with a one-certificate trust store, to show what
     // loading the system's root certificates costs at init (the SDK's HTTPS connector reads them
     // when the client is built). The emulator is plain HTTP, so nothing else changes.
     if let Some(path) = one_root {
-        let poll = Target::rust(
-            Function::Poll.binary(),
-            Function::Poll,
-            build.binary(Function::Poll)?,
-        );
         let path = path.display().to_string();
         targets.push(Target::with_env(
             &poll,
@@ -114,9 +164,15 @@ pub async fn measure(
     build: &Build,
     peer: &Peer,
     scratch: &Path,
+    https: HttpsFront<'_>,
 ) -> Result<ColdStarts> {
     let one_root = one_root_certificate(scratch);
-    let targets = targets(build, peer, one_root.as_ref().map(|(p, _)| p.as_path()))?;
+    let targets = targets(
+        build,
+        peer,
+        one_root.as_ref().map(|(p, _)| p.as_path()),
+        https,
+    )?;
     say(format!(
         "cold starts: {} runs x {} targets (plus one warm-up round)",
         runs,
@@ -133,11 +189,14 @@ pub async fn measure(
         .collect();
     let mut functions = BTreeMap::new();
     let mut experiments = BTreeMap::new();
+    let mut over_https = BTreeMap::new();
     let mut peer_summary = None;
     for (t, s) in targets.iter().zip(&done.samples) {
         let summary = summarize(s);
         if t.label == measure::PEER_LABEL {
             peer_summary = Some(summary);
+        } else if let Some(plain) = t.label.strip_suffix(HTTPS_SUFFIX) {
+            over_https.insert(plain.to_owned(), summary);
         } else if t.label == t.function.binary() {
             functions.insert(t.label.clone(), summary);
         } else {
@@ -148,6 +207,8 @@ pub async fn measure(
         functions,
         peer: peer_summary.ok_or("no peer samples")?,
         experiments,
+        https: over_https,
+        https_bundle_certificates: https.bundle.certificates,
         init_breakdown,
         tls_trust_store_ms: tls_trust_store_ms(),
         system_roots: one_root.map(|(_, n)| n),
@@ -250,7 +311,64 @@ fn one_root_certificate(dir: &Path) -> Option<(PathBuf, usize)> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
+    use crate::measure::Endpoints;
+
+    /// The environment `t` is started with (the last value of each variable wins).
+    fn started_env(t: &Target) -> HashMap<String, String> {
+        let endpoints = Endpoints {
+            gamesparks: "http://127.0.0.1:1".into(),
+            sns: "http://127.0.0.1:2".into(),
+            scratch: PathBuf::from("/tmp/home"),
+        };
+        t.command(&endpoints, "127.0.0.1:3")
+            .get_envs()
+            .filter_map(|(k, v)| Some((k.to_str()?.to_owned(), v?.to_str()?.to_owned())))
+            .collect()
+    }
+
+    #[test]
+    fn https_targets_reach_the_front_and_trust_the_run_bundle_each_its_own_way() {
+        let poll = Target::rust("poll-deployment", Function::Poll, Path::new("/bin/poll"));
+        let peer = Target::python_peer(Path::new("/venv/bin/python"), Path::new("/peer"));
+        let bundle = TrustBundle {
+            path: PathBuf::from("/scratch/run-ca-bundle.pem"),
+            certificates: 147,
+        };
+        let front = HttpsFront {
+            url: "https://127.0.0.1:4443",
+            bundle: &bundle,
+        };
+        let [ours, theirs] = https_targets(&poll, &peer, front);
+        assert_eq!(ours.label, "poll-deployment+https");
+        assert_eq!(theirs.label, "python-peer+https");
+        assert_eq!(ours.program, poll.program);
+        assert_eq!(theirs.args, peer.args);
+
+        let ours = started_env(&ours);
+        assert_eq!(
+            ours["AWS_ENDPOINT_URL_GAMESPARKS"],
+            "https://127.0.0.1:4443"
+        );
+        assert_eq!(ours["SSL_CERT_FILE"], "/scratch/run-ca-bundle.pem");
+        // AWS_CA_BUNDLE would take precedence in stagegate-http and skip the system-store path.
+        assert!(!ours.contains_key("AWS_CA_BUNDLE"), "{ours:?}");
+        let theirs = started_env(&theirs);
+        assert_eq!(
+            theirs["AWS_ENDPOINT_URL_GAMESPARKS"],
+            "https://127.0.0.1:4443"
+        );
+        assert_eq!(theirs["AWS_CA_BUNDLE"], "/scratch/run-ca-bundle.pem");
+        assert_eq!(theirs["_HANDLER"], "handler.poll");
+        // Everything else is the plain target's Lambda environment.
+        assert_eq!(
+            started_env(&poll)["AWS_ENDPOINT_URL_GAMESPARKS"],
+            "http://127.0.0.1:1"
+        );
+        assert_eq!(ours["AWS_ENDPOINT_URL_SNS"], "http://127.0.0.1:2");
+    }
 
     #[test]
     fn summary_uses_medians_and_peaks() {

@@ -3,8 +3,8 @@
 //! all from the same round-robin cold starts), `parity` (the peer's answer against the Rust
 //! one), `warm` (handler overhead of a warm poll-deployment), `profiles` (the release-profile
 //! trials). `polling` (the simulation) and `machine` (what the figures were measured on) run off
-//! the runtime. [`measure_all`] runs the runtime's share in order against one emulator and one
-//! SNS stub; turning the outcome into the results document is `assemble`'s job.
+//! the runtime. [`measure_all`] runs the runtime's share in order against one emulator (plain,
+//! and behind a TLS front for the HTTPS cold starts) and one SNS stub; turning the outcome into the results document is `assemble`'s job.
 
 pub mod cold;
 pub mod machine;
@@ -21,7 +21,9 @@ use crate::fixtures::{self, Function};
 use crate::measure::{self, Endpoints};
 use crate::peer::Peer;
 use crate::results::{Parity, Trial};
+use crate::run_ca::{self, RunCa};
 use crate::stubs::SnsStub;
+use crate::tls_proxy::TlsProxy;
 
 /// How many of each measurement (from the command line).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -74,6 +76,10 @@ pub async fn measure_all(
     .await
     .context("starting the GameSparks emulator")?;
     let sns = SnsStub::start().await?;
+    let ca = RunCa::new()?;
+    let bundle = run_ca::write_bundle(&dirs.scratch, &ca)?;
+    let front = TlsProxy::start(emulator.addr(), ca.server_config()?).await?;
+    let front_url = front.url();
     let endpoints = Endpoints {
         gamesparks: emulator.url(),
         sns: sns.url(),
@@ -87,7 +93,28 @@ pub async fn measure_all(
         logs: &dirs.logs,
     };
 
-    let cold = cold::measure(&harness, counts.runs, main_build, peer, &dirs.scratch).await?;
+    let https = cold::HttpsFront {
+        url: &front_url,
+        bundle: &bundle,
+    };
+    let cold = cold::measure(
+        &harness,
+        counts.runs,
+        main_build,
+        peer,
+        &dirs.scratch,
+        https,
+    )
+    .await?;
+    // Each HTTPS cold start (two targets, warm-up round included) opens at least one TLS
+    // connection; fewer handshakes mean some reached GameSparks another way.
+    let wanted = 2 * (counts.runs as u64 + 1);
+    if front.handshakes() < wanted {
+        crate::bail!(
+            "the TLS front completed {} handshakes for {wanted} HTTPS cold starts: the +https targets did not all go through it",
+            front.handshakes()
+        );
+    }
     let parity = parity::compare(
         cold.response(Function::Poll.binary())?,
         cold.response(measure::PEER_LABEL)?,
