@@ -178,7 +178,8 @@ class FakeFunctions:
             # approval's (long enough that only the harness's answer ends it).
             state.update(action="approve", waitSeconds=0, deploymentId=None, deploymentState=None,
                          reason="approval required before deploying", approval={
-                             "stageName": inp["stageName"], "timeoutSeconds": 3600, "requestedAt": _iso(now),
+                             "stageName": inp["stageName"], "timeoutSeconds": 3600, "waitSeconds": 3600,
+                             "requestedAt": _iso(now),
                              "expiresAt": _iso(now + timedelta(seconds=3600)), "servingSnapshotId": PREVIOUS,
                              "answer": None})
         if scenario in ("wave", "advance-denied"):
