@@ -259,7 +259,19 @@ impl AbortRequest {
 /// and execution names allow more, so the name is the execution's name made safe, plus a digest
 /// of the whole run id: a later run with the same execution name reads another parameter.
 pub fn abort_parameter_name(run_id: &str) -> String {
-    // arn:aws:states:region:account:execution:state-machine:name@start
+    let (machine, name) = machine_and_name(run_id);
+    let digest = Sha256::digest(run_id.as_bytes());
+    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{ABORT_PARAMETER_PREFIX}{}/{}-{hex}",
+        safe_name(machine, 80),
+        safe_name(name, 80)
+    )
+}
+
+/// The state machine's and the execution's names in a run id (an execution ARN, optionally with
+/// `@start`): arn:aws:states:region:account:execution:state-machine:name@start.
+fn machine_and_name(run_id: &str) -> (&str, &str) {
     let execution_arn = match run_id.rsplit_once('@') {
         Some((arn, start)) if start.bytes().all(|b| b.is_ascii_digit()) => arn,
         _ => run_id,
@@ -267,25 +279,7 @@ pub fn abort_parameter_name(run_id: &str) -> String {
     let mut parts = execution_arn.rsplitn(3, ':');
     let name = parts.next().unwrap_or_default();
     let machine = parts.next().unwrap_or_default();
-    let safe = |s: &str, max: usize| -> String {
-        s.chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .take(max)
-            .collect()
-    };
-    let digest = Sha256::digest(run_id.as_bytes());
-    let hex: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{ABORT_PARAMETER_PREFIX}{}/{}-{hex}",
-        safe(machine, 80),
-        safe(name, 80)
-    )
+    (machine, name)
 }
 
 /// Every abort parameter lives under this path (the template's IAM policies name it).
@@ -299,13 +293,7 @@ pub const ANSWER_KEY_PREFIX: &str = "/stagegate/answer-key/";
 /// parameters, from the execution, not from a variable: start-deployment's 4 KB of environment
 /// are spent on `FreezeWindows`, and the answer function and the gate must name the same key.
 pub fn answer_key_parameter_name(run_id: &str) -> String {
-    let execution_arn = match run_id.rsplit_once('@') {
-        Some((arn, start)) if start.bytes().all(|b| b.is_ascii_digit()) => arn,
-        _ => run_id,
-    };
-    let mut parts = execution_arn.rsplitn(3, ':');
-    let _name = parts.next();
-    let machine = parts.next().unwrap_or_default();
+    let (machine, _) = machine_and_name(run_id);
     format!("{ANSWER_KEY_PREFIX}{}", safe_name(machine, 80))
 }
 
