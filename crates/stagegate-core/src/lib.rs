@@ -11,7 +11,8 @@
 //!   jitter), `bake` (alarm checks of a bake window), `history` ("latest", what serves, the last
 //!   known-good snapshot), `plan` (dry runs), `wave` (promotion waves), `advance` (what follows a
 //!   deployed stage), `approval` and `freeze` (operator control), `starting` (whether a stage
-//!   starts: a step function over the facts the start read).
+//!   starts: a step function over the facts the start read), `budget`, `fleet_run` and `tally` (a
+//!   fleet of gates under one failure budget, batch by batch).
 //! - **state/**: the gate state the workflow carries between tasks (`state`), `deployment`
 //!   (GameSparks' deployment and snapshot, as the gate sees them), `evidence` (the decision
 //!   record: each decision with the facts it was taken on, bounded), `timefmt`.
@@ -19,7 +20,8 @@
 //!   policy does: a what-if) and `story` (the run told decision by decision).
 //! - **message/**: the SNS message's body, the published contract (`message`), `verdict` (what the
 //!   run amounted to), `notification` (renders the message, subject and attributes), `metrics`
-//!   (the run's EMF record and cost), `errortype` (the stable `errorType` names the workflow
+//!   (the run's EMF record and cost), `fleet_summary` (the one message a fleet run ends with),
+//!   `errortype` (the stable `errorType` names the workflow
 //!   catches).
 //! - **record/**: the durable decision record notify-result writes to S3 (`record`: what it holds
 //!   and its key), and `chain`, which checks a stage's records for edits, gaps and forks.
@@ -36,12 +38,12 @@ pub mod schema;
 pub mod state;
 
 pub use decide::{
-    advance, approval, backoff, bake, budget, classify, freeze, history, plan, policy, starting,
-    tally, wave,
+    advance, approval, backoff, bake, budget, classify, fleet_run, freeze, history, plan, policy,
+    starting, tally, wave,
 };
 pub use explain::{replay, story};
 pub use input::{fields, fleet, token};
-pub use message::{errortype, metrics, notification, verdict};
+pub use message::{errortype, fleet_summary, metrics, notification, verdict};
 pub use record::chain;
 pub use state::{deployment, evidence, timefmt};
 

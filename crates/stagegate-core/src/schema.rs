@@ -1,8 +1,8 @@
 //! The JSON Schemas of the wire contracts, generated from the types rather than kept by hand:
-//! the execution input (what starts a run), the message (what every run publishes) and the
-//! decision log (what a run decided, on which evidence, carried in its state) and the decision
-//! record (what a run leaves in the records bucket). They are
-//! committed under `schemas/` for people and tools outside Rust; the test below regenerates them
+//! the execution input (what starts a run), the message (what every run publishes), the
+//! decision log (what a run decided, on which evidence, carried in its state), the decision
+//! record (what a run leaves in the records bucket), and a fleet's input, progress and summary.
+//! They are committed under `schemas/` for people and tools outside Rust; the test below regenerates them
 //! and fails on any difference (`STAGEGATE_BLESS=1` rewrites them after an intended change, and
 //! is refused where `CI` is set).
 
@@ -41,6 +41,28 @@ pub fn decision_record() -> Schema {
         root.insert("additionalProperties".into(), false.into());
     }
     schema
+}
+
+/// `schemas/fleet-input.schema.json`: what starts a fleet run (docs/fleet.md); each game is an
+/// execution input.
+pub fn fleet_input() -> Schema {
+    schemars::schema_for!(crate::fleet::FleetInput)
+}
+
+/// `schemas/fleet-summary.schema.json`: the message a fleet run ends with, closed like the gate's.
+pub fn fleet_summary() -> Schema {
+    let mut schema = schemars::schema_for!(crate::fleet_summary::FleetSummary);
+    if let Some(root) = schema.as_object_mut() {
+        root.values_mut().for_each(close_objects);
+        root.insert("additionalProperties".into(), false.into());
+    }
+    schema
+}
+
+/// `schemas/fleet-progress.schema.json`: a fleet run's counts between batches, in its state and
+/// in `fleets/<execution>/progress.json` (what `stagegate fleet status` reads).
+pub fn fleet_progress() -> Schema {
+    schemars::schema_for!(crate::fleet_run::FleetProgress)
 }
 
 /// `additionalProperties: false` on every object schema with `properties` that says nothing of
@@ -98,6 +120,9 @@ mod tests {
             check("message.schema.json", &message()),
             check("decision-log.schema.json", &decision_log()),
             check("decision-record.schema.json", &decision_record()),
+            check("fleet-input.schema.json", &fleet_input()),
+            check("fleet-summary.schema.json", &fleet_summary()),
+            check("fleet-progress.schema.json", &fleet_progress()),
         ];
         let problems: Vec<String> = results.into_iter().filter_map(Result::err).collect();
         assert!(problems.is_empty(), "{}", problems.join("\n"));

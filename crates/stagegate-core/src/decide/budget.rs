@@ -91,48 +91,73 @@ pub fn next(
     budget: &Budget,
     has_canaries: bool,
 ) -> Next {
-    let games: usize = batches.iter().map(Vec::len).sum();
     let failed = |items: &[usize]| {
         endings
             .iter()
             .filter(|e| items.contains(&e.item) && counts_as_failure(e.verdict))
             .count()
     };
-    let not_started: usize = batches.iter().skip(done).map(Vec::len).sum();
-    if has_canaries && done >= 1 {
-        let canaries = batches.first().map_or(&[][..], Vec::as_slice);
-        let failed = failed(canaries);
+    let canaries = batches.first().map_or(&[][..], Vec::as_slice);
+    let all: Vec<usize> = batches.iter().take(done).flatten().copied().collect();
+    next_from_counts(
+        &Counted {
+            games: batches.iter().map(Vec::len).sum(),
+            batches: batches.len(),
+            done,
+            not_started: batches.iter().skip(done).map(Vec::len).sum(),
+            canaries: has_canaries.then(|| (canaries.len(), failed(canaries))),
+            failed: failed(&all),
+        },
+        budget,
+    )
+}
+
+/// What a fleet run has counted so far: all `next` needs, so a run carries counts between
+/// batches, not every game's ending (10,000 endings would not fit a workflow's state).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Counted {
+    pub games: usize,
+    pub batches: usize,
+    /// Batches run so far.
+    pub done: usize,
+    pub not_started: usize,
+    /// The canary wave's size and failures, when the fleet has one (it is the first batch).
+    pub canaries: Option<(usize, usize)>,
+    /// Failures among the games of the batches run.
+    pub failed: usize,
+}
+
+/// `next`, from counts.
+pub fn next_from_counts(c: &Counted, budget: &Budget) -> Next {
+    if let Some((size, failed)) = c.canaries.filter(|_| c.done >= 1) {
         let allowed = usize::try_from(budget.canary_max_failures).unwrap_or(usize::MAX);
         if failed > allowed {
             return Next::Stopped {
                 reason: format!(
-                    "{failed} of {} canary game(s) failed, more than the {allowed} the canary wave tolerates: no other game was started",
-                    canaries.len()
+                    "{failed} of {size} canary game(s) failed, more than the {allowed} the canary wave tolerates: no other game was started"
                 ),
                 failed,
                 allowed,
-                not_started,
+                not_started: c.not_started,
             };
         }
     }
-    let all: Vec<usize> = batches.iter().take(done).flatten().copied().collect();
-    let failed = failed(&all);
-    let allowed = budget.allowed(games);
-    if failed > allowed {
+    let allowed = budget.allowed(c.games);
+    if c.failed > allowed {
         return Next::Stopped {
             reason: format!(
-                "{failed} of {games} games failed, more than the {allowed} a {}% budget tolerates: {not_started} game(s) not started",
-                budget.max_failure_percent
+                "{} of {} games failed, more than the {allowed} a {}% budget tolerates: {} game(s) not started",
+                c.failed, c.games, budget.max_failure_percent, c.not_started
             ),
-            failed,
+            failed: c.failed,
             allowed,
-            not_started,
+            not_started: c.not_started,
         };
     }
-    if done >= batches.len() {
+    if c.done >= c.batches {
         Next::Done
     } else {
-        Next::Batch { batch: done }
+        Next::Batch { batch: c.done }
     }
 }
 

@@ -9,7 +9,8 @@
 //! - `plan`: a dry run's plan; `wave`: promotion waves.
 //! - `approval`, `freeze`: a person's answer and abort, and the windows no stage may start in.
 //! - `budget`: a fleet's batches (canaries first) and, between batches, whether its failure
-//!   budget lets the next one start; `tally`: what each game's gate ended as, read from its
+//!   budget lets the next one start; `fleet_run`: a fleet run's plan (batch objects, child names,
+//!   staggered starts) and its counts between batches; `tally`: what each game's gate ended as, read from its
 //!   child execution's result.
 //! - `starting`: whether a stage starts (reattach, aborted, frozen, unchanged, alarm firing,
 //!   approval first, deploy), as a step function that names the fact it still needs.
@@ -20,6 +21,7 @@ pub mod backoff;
 pub mod bake;
 pub mod budget;
 pub mod classify;
+pub mod fleet_run;
 pub mod freeze;
 pub mod history;
 pub mod plan;

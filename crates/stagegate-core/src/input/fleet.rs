@@ -48,25 +48,101 @@ pub struct FleetRequest {
     pub on_breach: OnBreach,
 }
 
-#[derive(Deserialize)]
+/// Where a fleet too big for an execution input keeps its games: an S3 object holding the
+/// `games` array (the fleet's Plan step reads it; `MAX_GAMES_FILE_BYTES` at most).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
-struct RawFleet {
-    fleet_name: String,
-    games: Vec<Value>,
+pub struct GamesFrom {
+    pub bucket: String,
+    pub key: String,
+}
+
+/// The largest games file the Plan step reads: it holds it whole (with its parsed form) in a
+/// 256 MB function, and 10,000 gate inputs of the usual few hundred bytes are about 3 MB.
+pub const MAX_GAMES_FILE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The fleet input, as `stagegate fleet run` and the fleet workflow take it
+/// (`schemas/fleet-input.schema.json`).
+#[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct FleetInput {
+    /// Names the fleet in its summary and its executions (1-128: letters, digits, `-`, `_`).
+    pub fleet_name: String,
+    /// Each game's gate execution input (`execution-input.schema.json`), 1-10,000 of them; or
+    /// `gamesFrom`.
     #[serde(default)]
-    canaries: Vec<String>,
+    pub games: Vec<Value>,
     #[serde(default)]
-    canary_count: Option<usize>,
-    budget: Budget,
+    pub games_from: Option<GamesFrom>,
+    /// Canary games by name: they run first, alone; nothing else starts unless they stay within
+    /// `budget.canaryMaxFailures`.
     #[serde(default)]
-    batch_size: Option<usize>,
+    pub canaries: Vec<String>,
+    /// Or: the first N games are the canaries.
     #[serde(default)]
-    on_breach: OnBreach,
+    pub canary_count: Option<usize>,
+    pub budget: Budget,
+    /// Games per batch (1-1000, default 20): the budget is checked between batches.
+    #[serde(default)]
+    pub batch_size: Option<usize>,
+    /// What a breach does to games already promoted (default `leave`).
+    #[serde(default)]
+    pub on_breach: OnBreach,
+}
+
+/// The fleet's `gamesFrom`, when its games are in S3 (then `with_games` puts them in before
+/// `parse_fleet`). Giving both `games` and `gamesFrom` is refused.
+pub fn games_from(value: &Value) -> Result<Option<GamesFrom>, InvalidInput> {
+    let Some(from) = value.get("gamesFrom") else {
+        return Ok(None);
+    };
+    if value.get("games").is_some() {
+        return Err(InvalidInput::new(
+            "gamesFrom",
+            "give the games inline (games) or in S3 (gamesFrom), not both",
+        ));
+    }
+    fields::from_value(from, "gamesFrom.").map(Some)
+}
+
+/// The fleet input with the games file's array in place of `gamesFrom`.
+pub fn with_games(value: &Value, file: &[u8]) -> Result<Value, InvalidInput> {
+    if file.len() > MAX_GAMES_FILE_BYTES {
+        return Err(InvalidInput::new(
+            "gamesFrom",
+            format!(
+                "the games file is {} bytes, over the {MAX_GAMES_FILE_BYTES} a fleet reads",
+                file.len()
+            ),
+        ));
+    }
+    let games: Value = serde_json::from_slice(file)
+        .map_err(|e| InvalidInput::new("gamesFrom", format!("the games file is not JSON: {e}")))?;
+    if !games.is_array() {
+        return Err(InvalidInput::new(
+            "gamesFrom",
+            "the games file must hold a JSON array of gate inputs",
+        ));
+    }
+    let mut out = value.clone();
+    if let Some(o) = out.as_object_mut() {
+        o.remove("gamesFrom");
+        o.insert("games".into(), games);
+    }
+    Ok(out)
 }
 
 /// Parses and checks a fleet input.
 pub fn parse_fleet(value: &Value) -> Result<FleetRequest, InvalidInput> {
-    let raw: RawFleet = fields::from_value(value, "")?;
+    let raw: FleetInput = fields::from_value(value, "")?;
+    if raw.games_from.is_some() {
+        return Err(InvalidInput::new(
+            "gamesFrom",
+            "the games in S3 must be read first (with_games)",
+        ));
+    }
     fields::resource_name("fleetName", &raw.fleet_name)?;
     if raw.games.is_empty() || raw.games.len() > MAX_FLEET_GAMES {
         return Err(InvalidInput::new(
@@ -251,6 +327,37 @@ mod tests {
             e.rule.contains("budgett") || e.field.contains("budgett"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn games_from_s3_are_read_in_place_and_checked() {
+        let input = json!({"fleetName": "n", "gamesFrom": {"bucket": "b", "key": "k.json"}, "budget": {"maxFailurePercent": 5}});
+        assert_eq!(
+            games_from(&input).ok().flatten(),
+            Some(GamesFrom {
+                bucket: "b".into(),
+                key: "k.json".into()
+            })
+        );
+        assert_eq!(error(&input).field, "gamesFrom");
+        let file = serde_json::to_vec(&vec![game("a"), game("b")]).unwrap_or_default();
+        let whole = with_games(&input, &file).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(parse_fleet(&whole).map(|f| f.games.len()).ok(), Some(2));
+        let mut both = whole.clone();
+        both["gamesFrom"] = json!({"bucket": "b", "key": "k"});
+        assert_eq!(
+            games_from(&both).err().map(|e| e.field),
+            Some("gamesFrom".into())
+        );
+        let big = vec![b' '; MAX_GAMES_FILE_BYTES + 1];
+        let e = with_games(&input, &big)
+            .err()
+            .unwrap_or_else(|| panic!("took a big file"));
+        assert!(e.rule.contains("over the"), "{e}");
+        assert!(with_games(&input, b"{}").is_err());
+        assert!(with_games(&input, b"[").is_err());
+        let e = games_from(&json!({"gamesFrom": {"bucket": "b"}})).err();
+        assert!(e.is_some_and(|e| e.to_string().contains("key")));
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! cost), `errortype` (the stable `errorType` names the workflow catches).
 
 pub mod errortype;
+pub mod fleet_summary;
 pub mod metrics;
 pub mod notification;
 pub mod verdict;

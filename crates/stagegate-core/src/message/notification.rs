@@ -34,8 +34,9 @@ pub struct Notification {
     pub summary: String,
     /// JSON document.
     pub message: String,
-    /// String attributes: `outcome`, `resultCode`, `gameName`, `stageName`, `dedupId` and
-    /// `needsPerson` (`Verdict::needs_person`, "true" or "false").
+    /// String attributes: `outcome`, `resultCode`, `gameName`, `stageName`, `dedupId`,
+    /// `needsPerson` (`Verdict::needs_person`, "true" or "false") and `countsAgainstBudget`
+    /// (`budget::counts_as_failure`, the same).
     pub attributes: BTreeMap<String, String>,
     /// Used only by FIFO topics: the same run never publishes its outcome twice.
     pub deduplication_id: String,
@@ -156,6 +157,12 @@ pub fn render_with_body(report: &Report<'_>) -> (Notification, Message) {
         // For subscription filter policies: page on "true" without listing outcomes, so a new
         // outcome is routed by the core's one decision, not by each subscriber's copy of it.
         ("needsPerson", report.verdict.needs_person().to_string()),
+        // For a fleet's subscribers (docs/fleet.md): the summary and the games that count against
+        // its budget, by the core's one decision of what counts.
+        (
+            "countsAgainstBudget",
+            crate::budget::counts_as_failure(report.verdict).to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), attribute_value(&v)))
@@ -182,7 +189,11 @@ pub fn render_with_body(report: &Report<'_>) -> (Notification, Message) {
 
 /// `stagegate SUCCEEDED: game/stage`, printable ASCII, under SNS's 100-character limit.
 pub fn subject(verdict: Verdict, game: &str, stage: &str) -> String {
-    let raw = format!("stagegate {}: {game}/{stage}", verdict.as_str());
+    bounded_subject(&format!("stagegate {}: {game}/{stage}", verdict.as_str()))
+}
+
+/// A subject SNS takes: printable ASCII, under 100 characters.
+pub(crate) fn bounded_subject(raw: &str) -> String {
     let printable: String = raw
         .chars()
         .map(|c| if (' '..='~').contains(&c) { c } else { '?' })
@@ -663,7 +674,7 @@ fn clean(value: &str, max: usize) -> String {
 }
 
 /// SNS rejects empty attribute values.
-fn attribute_value(value: &str) -> String {
+pub(crate) fn attribute_value(value: &str) -> String {
     let cleaned = clean(value, MAX_ATTRIBUTE_CHARS);
     if cleaned.trim().is_empty() {
         UNKNOWN.to_owned()
