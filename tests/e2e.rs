@@ -12,7 +12,7 @@
 //! timeouts), `faults.rs` (GameSparks throttling, 5xx, hung calls), `audit.rs` (decision records
 //! and `stagegate audit verify`), `input.rs` (input refused,
 //! the scheduler's `latest`, access denied), `concurrency.rs`, `bake.rs`, `dry_run.rs`,
-//! `wave.rs`, `operator.rs` (approvals, aborts, freezes, metrics), `cli_permissions.rs` (each
+//! `wave.rs`, `fleet.rs` (many games under one budget), `operator.rs` (approvals, aborts, freezes, metrics), `cli_permissions.rs` (each
 //! CLI command's AWS calls against the managed policy meant for it), and `hygiene.rs` (no secrets
 //! or panics, last). A new case goes in its feature's
 //! file (a new feature gets a new file, declared below with its `#[path]`), and into `cases()`
@@ -45,6 +45,8 @@ mod deploy;
 mod dry_run;
 #[path = "e2e/faults.rs"]
 mod faults;
+#[path = "e2e/fleet.rs"]
+mod fleet;
 #[path = "e2e/hygiene.rs"]
 mod hygiene;
 #[path = "e2e/input.rs"]
@@ -150,6 +152,15 @@ fn cases() -> Vec<Case> {
         // Last: reads what every earlier case logged and published.
         Case::new("records_chain_and_verify_names_tampering", |ctx| {
             Box::pin(audit::records_chain_and_verify_names_tampering(ctx))
+        }),
+        Case::new("fleet_keeps_its_budget", |ctx| {
+            Box::pin(fleet::fleet_keeps_its_budget(ctx))
+        }),
+        Case::new("fleet_canary_stops_the_rest", |ctx| {
+            Box::pin(fleet::fleet_canary_stops_the_rest(ctx))
+        }),
+        Case::new("fleet_refuses_bad_input", |ctx| {
+            Box::pin(fleet::fleet_refuses_bad_input(ctx))
         }),
         Case::new("no_secrets_or_panics", |ctx| {
             Box::pin(hygiene::no_secrets_or_panics(ctx))

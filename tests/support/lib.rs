@@ -2,6 +2,7 @@
 
 pub mod aws_calls;
 pub mod e2e;
+pub mod fleet;
 pub mod gate;
 pub mod iam_actions;
 pub mod observe;

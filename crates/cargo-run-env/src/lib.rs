@@ -15,12 +15,13 @@ use std::process::Command;
 /// with these `--bin`s): one feature resolution, so no dependency is compiled twice. `cargo
 /// lambda watch` builds each function on its own, which resolves the same features because
 /// stagegate-http enables hyper's server side as the emulator does (see its Cargo.toml).
-pub const LOCAL_BINARIES: [&str; 8] = [
+pub const LOCAL_BINARIES: [&str; 9] = [
     "start-deployment",
     "poll-deployment",
     "rollback-deployment",
     "notify-result",
     "answer-approval",
+    "fleet-step",
     "gamesparks-local",
     "stagegate",
     "stagegate-local",
@@ -154,12 +155,13 @@ mod one_build {
     use super::*;
 
     /// The packages of `LOCAL_BINARIES`, for `cargo tree` (which selects packages, not bins).
-    const PACKAGES: [&str; 8] = [
+    const PACKAGES: [&str; 9] = [
         "start-deployment",
         "poll-deployment",
         "rollback-deployment",
         "notify-result",
         "answer-approval",
+        "fleet-step",
         "gamesparks-local",
         "stagegate-cli",
         "stagegate-local",

@@ -8,7 +8,8 @@
 //!   and the answer function's URL in front of it (`function_url`: Lambda's IAM check stood in).
 //!
 //! It then creates the SNS topic, an SQS queue subscribed to it (what a subscriber receives) and
-//! the state machine from `infra/statemachine/deployment-gate.asl.json`. Everything it started
+//! the state machines from `infra/statemachine/deployment-gate.asl.json` and `fleet.asl.json` (whose
+//! children are runs of the first), with the records and fleet buckets in moto's S3. Everything it started
 //! stops when the `Stack` is dropped.
 
 pub mod function_url;
@@ -32,16 +33,19 @@ use proxy::FaultProxy;
 
 pub const REGION: &str = "us-east-1";
 pub const ACCOUNT: &str = "123456789012";
-pub const FUNCTIONS: [&str; 5] = [
+pub const FUNCTIONS: [&str; 6] = [
     "start-deployment",
     "poll-deployment",
     "rollback-deployment",
     "notify-result",
     "answer-approval",
+    "fleet-step",
 ];
 /// Dummy credentials for the local stack only. Tests assert they never appear in logs or messages.
 /// The local stack's decision records bucket (docs/audit.md), in moto's S3.
 pub const RECORD_BUCKET: &str = "stagegate-records";
+/// The local stack's fleet bucket (docs/fleet.md): batch objects, progress and summaries.
+pub const FLEET_BUCKET: &str = "stagegate-fleet";
 pub const ACCESS_KEY_ID: &str = "AKIASTAGEGATELOCAL01";
 pub const SECRET_ACCESS_KEY: &str = "stagegate-local-secret-do-not-log-0000000";
 
@@ -119,6 +123,11 @@ pub struct Stack {
     pub record_bucket: String,
     pub queue_url: String,
     pub state_machine_arn: String,
+    /// The fleet workflow (`infra/statemachine/fleet.asl.json`), whose children are runs of
+    /// `state_machine_arn`.
+    pub fleet_state_machine_arn: String,
+    /// fleet-step's `FLEET_BUCKET`.
+    pub fleet_bucket: String,
     pub time_scale: f64,
     pub time_origin: String,
     pub log_dir: PathBuf,
@@ -226,6 +235,13 @@ impl Stack {
             .send()
             .await
             .map_err(|e| sdk("CreateBucket", e))?;
+        clients
+            .s3
+            .create_bucket()
+            .bucket(FLEET_BUCKET)
+            .send()
+            .await
+            .map_err(|e| sdk("CreateBucket", e))?;
 
         let sns_proxy = if options.sns_fault_proxy {
             let proxy = FaultProxy::start(aws_addr, Some(&options.log_dir))?;
@@ -264,6 +280,7 @@ impl Stack {
             // Decision records: moto's S3.
             .env("AWS_ENDPOINT_URL_S3", format!("http://{aws_addr}"))
             .env("RECORD_BUCKET", RECORD_BUCKET)
+            .env("FLEET_BUCKET", FLEET_BUCKET)
             .env("AWS_REGION", REGION)
             .env("AWS_ACCESS_KEY_ID", ACCESS_KEY_ID)
             .env("AWS_SECRET_ACCESS_KEY", SECRET_ACCESS_KEY)
@@ -328,6 +345,18 @@ impl Stack {
             .state_machine_arn()
             .unwrap_or_default()
             .to_owned();
+        let fleet_state_machine_arn = clients
+            .sfn
+            .create_state_machine()
+            .name("stagegate-fleet")
+            .definition(fleet_definition(root, &state_machine_arn)?)
+            .role_arn(format!("arn:aws:iam::{ACCOUNT}:role/stagegate-fleet"))
+            .send()
+            .await
+            .map_err(|e| sdk("CreateStateMachine", e))?
+            .state_machine_arn()
+            .unwrap_or_default()
+            .to_owned();
 
         Ok(Self {
             emulator: emulator_addr,
@@ -337,6 +366,8 @@ impl Stack {
             record_bucket: RECORD_BUCKET.to_owned(),
             queue_url,
             state_machine_arn,
+            fleet_state_machine_arn,
+            fleet_bucket: FLEET_BUCKET.to_owned(),
             time_scale: options.time_scale,
             time_origin,
             log_dir: options.log_dir.clone(),
@@ -421,6 +452,11 @@ impl Stack {
             ("STATE_MACHINE_ARN".into(), self.state_machine_arn.clone()),
             ("TOPIC_ARN".into(), self.topic_arn.clone()),
             ("STAGEGATE_RECORD_BUCKET".into(), self.record_bucket.clone()),
+            (
+                "STAGEGATE_FLEET_STATE_MACHINE_ARN".into(),
+                self.fleet_state_machine_arn.clone(),
+            ),
+            ("STAGEGATE_FLEET_BUCKET".into(), self.fleet_bucket.clone()),
             ("QUEUE_URL".into(), self.queue_url.clone()),
             ("LAMBDA_PORT".into(), self.lambda.port().to_string()),
             ("STAGEGATE_ANSWER_URL".into(), self.answer_url.url()),
@@ -493,6 +529,24 @@ pub fn state_machine_definition(root: &Path) -> Result<String, Error> {
     ] {
         text = text.replace(placeholder, &function_arn(function));
     }
+    if let Some(left) = text.find("${") {
+        let end = text[left..].find('}').map_or(text.len(), |e| left + e + 1);
+        return Err(Error::new(format!(
+            "unfilled substitution {} in {}",
+            &text[left..end],
+            path.display()
+        )));
+    }
+    Ok(text)
+}
+
+/// `infra/statemachine/fleet.asl.json` with fleet-step's ARN and the gate's state machine filled in.
+pub fn fleet_definition(root: &Path, gate_arn: &str) -> Result<String, Error> {
+    let path = root.join("infra/statemachine/fleet.asl.json");
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::new(format!("{}: {e}", path.display())))?
+        .replace("${FleetStepFunctionArn}", &function_arn("fleet-step"))
+        .replace("${GateStateMachineArn}", gate_arn);
     if let Some(left) = text.find("${") {
         let end = text[left..].find('}').map_or(text.len(), |e| left + e + 1);
         return Err(Error::new(format!(

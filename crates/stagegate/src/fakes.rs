@@ -483,8 +483,20 @@ impl Notifier for FakeNotifier {
             return Err(error);
         }
         // Like any subscriber, the fake reads the body as the published contract: a message
-        // the `Message` type cannot read fails every handler test that publishes it.
-        if let Err(e) = serde_json::from_str::<Message>(&notification.message) {
+        // the `Message` type cannot read fails every handler test that publishes it. A fleet's
+        // summary (attribute `kind`) is read as its own type.
+        let fleet = notification.attributes.get("kind").map(String::as_str)
+            == Some(crate::fleet_summary::KIND);
+        if fleet {
+            if let Err(e) =
+                serde_json::from_str::<crate::fleet_summary::FleetSummary>(&notification.message)
+            {
+                return Err(ServiceError::other(
+                    "Publish",
+                    format!("the body is not a fleet summary: {e}"),
+                ));
+            }
+        } else if let Err(e) = serde_json::from_str::<Message>(&notification.message) {
             return Err(ServiceError::other(
                 "Publish",
                 format!("the body is not a stagegate Message: {e}"),
@@ -1081,5 +1093,71 @@ impl crate::ports::RecordStore for FakeRecords {
         check_key(PUT_OBJECT, key)?;
         t.objects.insert(key.to_owned(), bytes);
         Ok(())
+    }
+}
+
+/// GameSparks' game list, paged as ListGames pages it (`page_size` names a page, then a token).
+#[derive(Debug, Default)]
+pub struct FakeGameCatalog {
+    names: Vec<String>,
+    page_size: usize,
+    calls: Mutex<usize>,
+    failures: Mutex<VecDeque<ServiceError>>,
+}
+
+impl FakeGameCatalog {
+    pub fn new(names: impl IntoIterator<Item = impl Into<String>>, page_size: usize) -> Self {
+        Self {
+            names: names.into_iter().map(Into::into).collect(),
+            page_size: page_size.max(1),
+            ..Self::default()
+        }
+    }
+
+    /// ListGames calls made.
+    pub fn calls(&self) -> usize {
+        *self.calls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The next ListGames fails with `error`.
+    pub fn fail_next(&self, error: ServiceError) {
+        self.failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(error);
+    }
+}
+
+impl crate::ports::GameCatalog for FakeGameCatalog {
+    async fn list_games(
+        &self,
+        next_token: Option<String>,
+    ) -> Result<crate::ports::Page<String>, ServiceError> {
+        *self.calls.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        if let Some(e) = self
+            .failures
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+        {
+            return Err(e);
+        }
+        let start: usize = match next_token.as_deref().map(str::parse) {
+            None => 0,
+            Some(Ok(n)) => n,
+            Some(Err(_)) => {
+                return Err(ServiceError::from_reply(
+                    "ListGames",
+                    Some("ValidationException"),
+                    Some(400),
+                    Some("invalid NextToken"),
+                ))
+            }
+        };
+        let end = (start + self.page_size).min(self.names.len());
+        Ok(crate::ports::Page {
+            items: self.names.get(start..end).unwrap_or_default().to_vec(),
+            next_token: (end < self.names.len()).then(|| end.to_string()),
+        })
     }
 }

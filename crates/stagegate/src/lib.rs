@@ -25,7 +25,8 @@ pub mod fakes;
 
 pub use error::GateError;
 pub use stagegate_core::{
-    advance, approval, backoff, bake, classify, deployment, errortype, evidence, explain, fields,
-    freeze, history, input, message, metrics, notification, plan, policy, record, replay, starting,
-    state, story, timefmt, token, verdict, wave,
+    advance, approval, backoff, bake, budget, classify, deployment, errortype, evidence, explain,
+    fields, fleet, fleet_run, fleet_summary, freeze, history, input, message, metrics,
+    notification, plan, policy, record, replay, starting, state, story, tally, timefmt, token,
+    verdict, wave,
 };

@@ -46,6 +46,15 @@ pub trait StageDeployments: Send + Sync {
     ) -> impl Future<Output = Result<Page<Snapshot>, ServiceError>> + Send;
 }
 
+/// The games GameSparks knows: a fleet refuses a game that is not there before it starts any.
+/// ListGames pages (100 names a call), not one GetGame per game: 10,000 games are 100 calls.
+pub trait GameCatalog: Send + Sync {
+    fn list_games(
+        &self,
+        next_token: Option<String>,
+    ) -> impl Future<Output = Result<Page<String>, ServiceError>> + Send;
+}
+
 /// Where gate outcomes are published. Returns the message id.
 pub trait Notifier: Send + Sync {
     fn publish(

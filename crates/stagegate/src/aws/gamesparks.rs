@@ -1,4 +1,4 @@
-//! `StageDeployments` on aws-sdk-gamesparks.
+//! `StageDeployments` and `GameCatalog` on aws-sdk-gamesparks.
 
 use aws_sdk_gamesparks::types::{
     DeploymentResult, SnapshotSummary, StageDeploymentDetails, StageDeploymentSummary,
@@ -8,7 +8,7 @@ use time::OffsetDateTime;
 
 use super::{endpoint, service_error};
 use crate::deployment::{Deployment, DeploymentAction, DeploymentState, ResultCode, Snapshot};
-use crate::ports::{Page, ServiceError, StageDeployments, StageRef};
+use crate::ports::{GameCatalog, Page, ServiceError, StageDeployments, StageRef};
 
 #[derive(Debug, Clone)]
 pub struct GameSparksDeployments {
@@ -121,6 +121,29 @@ impl StageDeployments for GameSparksDeployments {
             .collect();
         Ok(Page {
             items,
+            next_token: out.next_token().map(str::to_owned),
+        })
+    }
+}
+
+impl GameCatalog for GameSparksDeployments {
+    async fn list_games(&self, next_token: Option<String>) -> Result<Page<String>, ServiceError> {
+        const OP: &str = "ListGames";
+        let out = self
+            .client
+            .list_games()
+            .set_next_token(next_token)
+            .max_results(100)
+            .send()
+            .await
+            .map_err(|e| service_error(OP, e))?;
+        Ok(Page {
+            items: out
+                .games()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|g| g.name().map(str::to_owned))
+                .collect(),
             next_token: out.next_token().map(str::to_owned),
         })
     }

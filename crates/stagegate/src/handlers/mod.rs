@@ -3,6 +3,7 @@
 //! AWS adapters; tests drive them with `fakes`.
 
 pub mod answer;
+pub mod fleet;
 pub mod notify;
 pub mod poll;
 pub mod recording;
