@@ -171,6 +171,22 @@ pub fn plan(
     }
 }
 
+/// A failed game's reason as the fleet carries it: at most `MAX_WHY_BYTES`, and nothing JSON must
+/// escape (no control characters, quotes or backslashes), so a batch of results has a size known
+/// in advance, not up to six times its text.
+pub fn plain_why(text: &str) -> String {
+    let plain: String = text
+        .chars()
+        .map(|c| match c {
+            '"' => '\'',
+            '\\' => '/',
+            c if c.is_control() => ' ',
+            c => c,
+        })
+        .collect();
+    crate::bake::truncate_bytes(&plain, MAX_WHY_BYTES)
+}
+
 /// The object key of batch `k`.
 pub fn batch_key(prefix: &str, k: usize) -> String {
     format!("{prefix}batch-{k}.json")
@@ -248,10 +264,7 @@ pub fn after_batch(progress: &mut FleetProgress, results: Option<&[ItemEnding]>,
                 progress.failed_games.push(FailedGame {
                     game_name,
                     verdict: ending.verdict,
-                    why: ending
-                        .why
-                        .as_deref()
-                        .map(|w| crate::bake::truncate_bytes(w, MAX_WHY_BYTES)),
+                    why: ending.why.as_deref().map(plain_why),
                 });
             } else {
                 progress.failed_unlisted += 1;
@@ -275,7 +288,7 @@ fn decide(progress: &mut FleetProgress) {
         done: progress.done,
         not_started: sizes.iter().skip(progress.done).sum(),
         canaries: (!progress.canaries.is_empty())
-            .then(|| (progress.canaries.len(), progress.canary_failed)),
+            .then_some((progress.canaries.len(), progress.canary_failed)),
         failed: progress.failed,
     };
     progress.next = next_from_counts(&counted, &progress.budget);
@@ -453,30 +466,75 @@ mod tests {
     }
 
     #[test]
+    fn the_widest_batch_of_results_fits_the_state_beside_the_widest_progress() {
+        use crate::fleet::MAX_BATCH_SIZE;
+        // Every game of the largest batch failed with the longest reason, in characters JSON
+        // would escape were they not made plain; the progress lists its most failed games.
+        let hostile = "\"\\\u{1}é".repeat(200);
+        let ending = ItemEnding {
+            item: 9_999,
+            game_name: "g".repeat(36),
+            verdict: Verdict::RollbackFailed,
+            why: Some(plain_why(&hostile)),
+        };
+        let results = vec![ending; MAX_BATCH_SIZE];
+        let (req, raw) = fleet(
+            1_000,
+            json!({"batchSize": MAX_BATCH_SIZE, "budget": {"maxFailurePercent": 100}}),
+        );
+        let mut p = plan(
+            &req,
+            &raw,
+            &"n".repeat(80),
+            &"b".repeat(63),
+            MAX_BATCH_SIZE,
+            10,
+        );
+        let widest: Vec<ItemEnding> = p.batches[0]
+            .iter()
+            .map(|i| ItemEnding {
+                item: i.item,
+                game_name: "g".repeat(36),
+                verdict: Verdict::RollbackFailed,
+                why: Some(hostile.clone()),
+            })
+            .collect();
+        after_batch(&mut p.progress, Some(&widest), "");
+        assert_eq!(p.progress.failed_games.len(), MAX_FAILED_LISTED);
+        let state = json!({"fleet": p.progress, "results": results});
+        let bytes = serde_json::to_vec(&state)
+            .map(|v| v.len())
+            .unwrap_or(usize::MAX);
+        assert!(bytes <= 256 * 1024 * 3 / 4, "{bytes} bytes");
+    }
+
+    #[test]
     fn the_progress_stays_small_for_the_largest_fleet() {
+        // 10,000 games in the most batches a run may have, every game failing with a long
+        // reason: the progress carries counts and the first failures, not every ending.
         let (req, raw) = fleet(
             10_000,
-            json!({"batchSize": 1, "budget": {"maxFailurePercent": 100}}),
+            json!({"batchSize": 17, "budget": {"maxFailurePercent": 100}}),
         );
-        let mut p = plan(&req, &raw, &"n".repeat(80), &"b".repeat(63), 1, 10);
-        let failing: Vec<usize> = (0..10_000).collect();
+        let mut p = plan(&req, &raw, &"n".repeat(80), &"b".repeat(63), 17, 10);
+        assert_eq!(p.progress.batches, 589);
         let long = "é".repeat(400);
         while let Next::Batch { batch } = p.progress.next {
-            let item = p.batches[batch][0].item;
-            let mut e = ending(
-                item,
-                if failing.contains(&item) {
-                    Verdict::Error
-                } else {
-                    Verdict::Succeeded
-                },
-            );
-            e.why = Some(long.clone());
-            after_batch(&mut p.progress, Some(&[e]), "");
-            if batch > 50 {
-                break;
-            }
+            let results: Vec<ItemEnding> = p.batches[batch]
+                .iter()
+                .map(|i| ItemEnding {
+                    item: i.item,
+                    game_name: i.game_name.clone(),
+                    verdict: Verdict::Error,
+                    why: Some(long.clone()),
+                })
+                .collect();
+            after_batch(&mut p.progress, Some(&results), "");
         }
+        assert_eq!(
+            (p.progress.failed, p.progress.next.clone()),
+            (10_000, Next::Done)
+        );
         let bytes = serde_json::to_vec(&p.progress)
             .map(|v| v.len())
             .unwrap_or(usize::MAX);

@@ -18,10 +18,15 @@ use crate::input::{parse_execution_input, GateRequest};
 /// More games than this are more than one Distributed Map run should carry (and the items then
 /// travel through S3, not the execution input).
 pub const MAX_FLEET_GAMES: usize = 10_000;
-/// The largest batch: Step Functions runs up to 10,000 child executions of a Distributed Map at
-/// once, but GameSparks' and Step Functions' per-account token buckets are the real bound; a
-/// thousand at once already asks StartExecution for a burst (docs/fleet.md, when it lands).
-pub const MAX_BATCH_SIZE: usize = 1_000;
+/// The largest batch. A Distributed Map runs up to 10,000 children, but a batch's results come
+/// back into the fleet's state (256 KiB): at most 500 endings of about 360 bytes each, with the
+/// progress beside them (`fleet_run`'s test of the widest batch holds this). Per-account token
+/// buckets (StartExecution, GameSparks, Parameter Store) bind before that (docs/fleet.md).
+pub const MAX_BATCH_SIZE: usize = 500;
+/// The most batches a run may have: the fleet execution's history holds 25,000 events, and a
+/// batch costs about 11 of them, up to 29 when its tally is retried to the limit; 600 batches
+/// stay under it even then (docs/fleet.md, "The fleet's own history").
+pub const MAX_BATCHES: usize = 600;
 pub const DEFAULT_BATCH_SIZE: usize = 20;
 
 /// What to do with games already promoted when the budget is breached.
@@ -84,7 +89,8 @@ pub struct FleetInput {
     #[serde(default)]
     pub canary_count: Option<usize>,
     pub budget: Budget,
-    /// Games per batch (1-1000, default 20): the budget is checked between batches.
+    /// Games per batch (1-500, default 20): the budget is checked between batches; at most
+    /// 600 batches.
     #[serde(default)]
     pub batch_size: Option<usize>,
     /// What a breach does to games already promoted (default `leave`).
@@ -231,6 +237,17 @@ pub fn parse_fleet(value: &Value) -> Result<FleetRequest, InvalidInput> {
             format!("must be 1-{MAX_BATCH_SIZE}, got {batch_size}"),
         ));
     }
+    let batches = crate::budget::batches(games.len(), &canaries, batch_size).len();
+    if batches > MAX_BATCHES {
+        return Err(InvalidInput::new(
+            "batchSize",
+            format!(
+                "{batch_size} makes {batches} batches of {} games, more than the {MAX_BATCHES} one fleet execution's history holds: use batches of at least {}",
+                games.len(),
+                games.len().div_ceil(MAX_BATCHES - 1)
+            ),
+        ));
+    }
     Ok(FleetRequest {
         fleet_name: raw.fleet_name,
         games,
@@ -321,6 +338,19 @@ mod tests {
 
         let e = error(&fleet(vec![game("a")], json!({"batchSize": 0})));
         assert_eq!(e.field, "batchSize");
+        let e = error(&fleet(vec![game("a")], json!({"batchSize": 501})));
+        assert_eq!(e.field, "batchSize");
+
+        // 601 batches of one: more than one execution's history holds; the rule names the size
+        // that fits.
+        let many: Vec<Value> = (0..601).map(|i| game(&format!("g{i}"))).collect();
+        let e = error(&fleet(many.clone(), json!({"batchSize": 1})));
+        assert_eq!(e.field, "batchSize");
+        assert!(
+            e.rule.contains("601 batches") && e.rule.contains("at least 2"),
+            "{e}"
+        );
+        assert!(parse_fleet(&fleet(many, json!({"batchSize": 2}))).is_ok());
 
         let e = error(&fleet(vec![game("a")], json!({"budgett": {}})));
         assert!(

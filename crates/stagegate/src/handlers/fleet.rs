@@ -300,9 +300,7 @@ fn ending(result: &Value) -> ItemEnding {
             .unwrap_or_default()
             .to_owned(),
         verdict: child.verdict,
-        why: child
-            .why
-            .map(|w: String| crate::bake::truncate_bytes(&w, fleet_run::MAX_WHY_BYTES)),
+        why: child.why.as_deref().map(fleet_run::plain_why),
     }
 }
 

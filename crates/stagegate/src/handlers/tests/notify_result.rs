@@ -25,6 +25,7 @@ async fn notify_success_message() {
     assert_eq!(
         attrs,
         vec![
+            ("countsAgainstBudget", "false"),
             ("gameName", "space-raiders"),
             ("needsPerson", "false"),
             ("outcome", "SUCCEEDED"),
