@@ -75,8 +75,8 @@ impl Exit {
             }
             Self::RolledBack => "the deployment failed and the stage was rolled back",
             Self::Refused => {
-                "refused or stopped as configured or asked; nothing of this run deployed (a fleet: \
-                 its input refused by the workflow, no game started)"
+                "refused or stopped as configured or asked; nothing of this run deployed; or a \
+                 fleet whose input the workflow refused, no game started"
             }
             Self::StillRunning => "stopped waiting, or a fleet still runs; the execution goes on",
         }

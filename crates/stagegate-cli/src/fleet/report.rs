@@ -108,8 +108,8 @@ pub fn document(read: &Read) -> FleetStatusDocument {
     let state = state(read);
     let exit = exit(state);
     let (summary, progress) = match &read.found {
-        Found::Summary(s) => (Some(FleetSummaryDocument::of(s)), None),
-        Found::Progress(p) => (None, Some(FleetProgressDocument::of(p))),
+        Found::Summary(s) => (Some(Box::new(FleetSummaryDocument::of(s))), None),
+        Found::Progress(p) => (None, Some(Box::new(FleetProgressDocument::of(p)))),
         Found::Neither => (None, None),
     };
     let fleet_name = summary
@@ -126,8 +126,8 @@ pub fn document(read: &Read) -> FleetStatusDocument {
     let next_step = next_step(
         state,
         &read.execution,
-        summary.as_ref(),
-        progress.as_ref(),
+        summary.as_deref(),
+        progress.as_deref(),
         &read.execution_arn,
     );
     FleetStatusDocument {

@@ -94,10 +94,10 @@ pub struct FleetStatusDocument {
     pub fleet_name: Option<String>,
     pub fleet_status: FleetState,
     /// `fleets/<execution name>/summary.json`, once the run ended.
-    pub summary: Option<FleetSummaryDocument>,
+    pub summary: Option<Box<FleetSummaryDocument>>,
     /// `fleets/<execution name>/progress.json`, read only when there is no summary; null before
     /// the first batch's tally.
-    pub progress: Option<FleetProgressDocument>,
+    pub progress: Option<Box<FleetProgressDocument>>,
     /// What to do now, as the text output says it.
     pub next_step: String,
     #[schemars(schema_with = "exit_code_schema")]
