@@ -166,28 +166,44 @@ impl Sdk {
         }
     }
 
+    /// With the clients made from `config` at once (the tests' credentials and endpoint).
+    #[cfg(test)]
+    pub(crate) fn with_config(
+        config: &aws_config::SdkConfig,
+        endpoint_url: &str,
+        bucket: &str,
+    ) -> Self {
+        let sdk = Self::new(&AwsArgs::default(), Some(endpoint_url), "", Some(bucket));
+        let _ = sdk.clients.set(sdk.clients_from(config));
+        sdk
+    }
+
     async fn clients(&self) -> Result<&Clients, String> {
         self.clients
             .get_or_try_init(|| async {
                 let config = aws::load(&self.aws, Some(&self.arn)).await?;
-                let mut sfn = aws_sdk_sfn::config::Builder::from(&config);
-                if let Some(url) = aws::endpoint_url(self.endpoint_url.as_deref(), "SFN") {
-                    sfn = sfn.endpoint_url(url);
-                }
-                // As `audit verify` builds it: path-style at an endpoint override.
-                let s3 = self.bucket.as_ref().map(|bucket| {
-                    S3Records::for_bucket(
-                        &config,
-                        bucket.clone(),
-                        aws::endpoint_url(self.endpoint_url.as_deref(), "S3"),
-                    )
-                });
-                Ok(Clients {
-                    sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
-                    s3,
-                })
+                Ok(self.clients_from(&config))
             })
             .await
+    }
+
+    fn clients_from(&self, config: &aws_config::SdkConfig) -> Clients {
+        let mut sfn = aws_sdk_sfn::config::Builder::from(config);
+        if let Some(url) = aws::endpoint_url(self.endpoint_url.as_deref(), "SFN") {
+            sfn = sfn.endpoint_url(url);
+        }
+        // As `audit verify` builds it: path-style at an endpoint override.
+        let s3 = self.bucket.as_ref().map(|bucket| {
+            S3Records::for_bucket(
+                config,
+                bucket.clone(),
+                aws::endpoint_url(self.endpoint_url.as_deref(), "S3"),
+            )
+        });
+        Clients {
+            sfn: aws_sdk_sfn::Client::from_conf(sfn.build()),
+            s3,
+        }
     }
 }
 

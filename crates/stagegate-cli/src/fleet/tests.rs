@@ -2,7 +2,9 @@
 //! each call): a bad input is refused naming the item and the rule with no call made; a run
 //! starts under the default name with the input byte for byte; `status` reads the summary, else
 //! the progress, else neither, in at most three calls, and its exit code follows the fleet's
-//! standing; a run is named by its name with the fleet state machine, or by its ARN.
+//! standing; a run is named by its name with the fleet state machine, or by its ARN. And the SDK's
+//! side (`Sdk`) against a stand-in HTTP server: the bucket addressed path-style at an endpoint
+//! override, a missing object taken for none, S3's AccessDenied explained.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -566,5 +568,139 @@ fn a_run_is_named_by_its_name_with_the_fleet_state_machine_or_by_its_arn() {
     assert!(
         checked.starts_with("--fleet-state-machine-arn is an execution ARN"),
         "{checked}"
+    );
+}
+
+/// Serves one answer per request until the test ends, closing each connection; returns its URL
+/// and the request lines it saw.
+fn stand_in() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener =
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+    // `localhost`, not the IP: S3's rules address an IP path-style on their own.
+    let url = format!(
+        "http://localhost:{}",
+        listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("address: {e}"))
+            .port()
+    );
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(match stream.try_clone() {
+                Ok(s) => s,
+                Err(_) => continue,
+            });
+            let mut line = String::new();
+            let _ = reader.read_line(&mut line);
+            let mut length = 0;
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap_or(0) == 0 || header.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = header.split_once(':') {
+                    if name.eq_ignore_ascii_case("content-length") {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let line = line.trim().to_owned();
+            let (status, kind, answer) = if line.starts_with("POST / ") {
+                (
+                    "200 OK",
+                    "application/x-amz-json-1.0",
+                    json!({"executionArn": format!("{EXECUTIONS}:{RUN}"),
+                        "stateMachineArn": MACHINE, "name": RUN, "status": "RUNNING",
+                        "startDate": 1_796_000_000.0, "input": "{\"fleetName\": \"nightly\"}"})
+                    .to_string(),
+                )
+            } else if line.contains("/summary.json") {
+                (
+                    "404 Not Found",
+                    "application/xml",
+                    "<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.\
+                     </Message></Error>"
+                        .to_owned(),
+                )
+            } else {
+                (
+                    "403 Forbidden",
+                    "application/xml",
+                    "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>"
+                        .to_owned(),
+                )
+            };
+            if let Ok(mut seen) = log.lock() {
+                seen.push(line);
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+#[tokio::test]
+async fn the_sdk_reads_the_bucket_path_style_and_a_missing_object_is_none() {
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    use aws_credential_types::Credentials;
+    let (url, seen) = stand_in();
+    let config = aws_config::SdkConfig::builder()
+        .region(aws_sdk_sfn::config::Region::new("eu-west-1"))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "AKID", "secret", None, None, "test",
+        )))
+        .http_connector(stagegate_http::connector())
+        .build();
+    let sdk = Sdk::with_config(&config, &url, BUCKET);
+    let arn = format!("{EXECUTIONS}:{RUN}");
+    let described = sdk
+        .describe_execution(&arn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        (described.name.as_str(), described.status.as_str()),
+        (RUN, "RUNNING")
+    );
+    assert_eq!(
+        sdk.get_object(&summary_key(RUN)).await,
+        Ok(None),
+        "NoSuchKey is no summary yet"
+    );
+    let denied = report::read(&sdk, &arn, BUCKET)
+        .await
+        .err()
+        .unwrap_or_default();
+    assert!(
+        denied.starts_with(&format!("s3://{BUCKET}/fleets/{RUN}/progress.json: ")),
+        "{denied}"
+    );
+    assert!(denied.contains("s3:ListBucket"), "{denied}");
+    let lines = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let paths: Vec<&str> = lines
+        .iter()
+        .map(|l| {
+            let target = l.split(' ').nth(1).unwrap_or_default();
+            target.split('?').next().unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(
+        paths,
+        [
+            "/".to_owned(),
+            format!("/{BUCKET}/fleets/{RUN}/summary.json"),
+            "/".to_owned(),
+            format!("/{BUCKET}/fleets/{RUN}/summary.json"),
+            format!("/{BUCKET}/fleets/{RUN}/progress.json"),
+        ]
     );
 }
