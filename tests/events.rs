@@ -120,6 +120,19 @@ async fn every_sample_event_fits_its_function() {
                 assert_eq!(out.outcome, want, "{name}");
                 assert_eq!(sns.published().len(), 1);
             }
+            // The fleet workflow's input (`stagegate fleet run --input events/fleet-input.json`):
+            // checked by the parser its Plan step and the CLI run, and a fleet of more than one
+            // batch after its canaries, so the sample shows what a fleet is for.
+            "fleet-input" => {
+                let fleet = stagegate::input::fleet::parse_fleet(&event)
+                    .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert!(!fleet.canaries.is_empty(), "{name}: no canaries");
+                assert!(
+                    fleet.games.len() > fleet.canaries.len() + 1,
+                    "{name}: {} games",
+                    fleet.games.len()
+                );
+            }
             // A function URL request as Lambda delivers it; `.unsigned`: without the IAM
             // identity AuthType AWS_IAM adds, so it is refused before any call.
             "answer-approval" => {

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use crate::aws::{self, AwsArgs};
 use crate::source::InputArgs;
 use crate::target::{self, Kind};
-use crate::{audit, errors, explain, follow, operator, output, replay, status};
+use crate::{audit, errors, explain, fleet, follow, operator, output, replay, status};
 
 #[derive(Parser)]
 #[command(
@@ -102,6 +102,12 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         command: audit::AuditCommand,
+    },
+    /// Many games under one failure budget (docs/fleet.md): `fleet run` starts a run of the fleet
+    /// state machine, `fleet status` says where it stands.
+    Fleet {
+        #[command(subcommand)]
+        command: fleet::FleetCommand,
     },
     /// Print the shell completion script for SHELL to stdout, e.g. `stagegate completions bash >
     /// ~/.local/share/bash-completion/completions/stagegate` (no AWS call).
@@ -203,6 +209,25 @@ pub fn check_arguments(command: &Command) -> Result<(), String> {
         Command::Audit {
             command: audit::AuditCommand::Verify(args),
         } => args.prefix().map(|_| ()),
+        Command::Fleet {
+            command: fleet::FleetCommand::Run(args),
+        } => {
+            target::expect(
+                &args.fleet_state_machine_arn,
+                Kind::StateMachine,
+                fleet::MACHINE_FLAG,
+            )?;
+            if let Some(name) = &args.name {
+                target::check_name("--name", name)?;
+            }
+            region_agrees(&args.aws, &args.fleet_state_machine_arn)
+        }
+        Command::Fleet {
+            command: fleet::FleetCommand::Status(args),
+        } => {
+            args.bucket()?;
+            region_agrees(&args.aws, &args.arn()?)
+        }
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => Ok(()),
     }
 }
@@ -277,6 +302,22 @@ pub fn error_context(
             args.endpoint_url.as_deref(),
             "--endpoint-url",
             &[("S3", "S3")],
+            lookup,
+        ),
+        Command::Fleet {
+            command: fleet::FleetCommand::Run(args),
+        } => with(&args.aws, None).with_endpoints(
+            args.endpoint_url.as_deref(),
+            "--endpoint-url",
+            &[SFN],
+            lookup,
+        ),
+        Command::Fleet {
+            command: fleet::FleetCommand::Status(args),
+        } => with(&args.aws, args.arn().ok()).with_endpoints(
+            args.endpoint_url.as_deref(),
+            "--endpoint-url",
+            &[SFN, ("S3", "S3")],
             lookup,
         ),
         Command::Validate { .. } | Command::Completions { .. } | Command::Man => {

@@ -22,7 +22,7 @@ pub enum Exit {
     /// FROZEN, REJECTED, APPROVAL_TIMED_OUT, ABORTED, DRY_RUN_BLOCKED.
     Refused,
     /// The CLI stopped waiting (its timeout, or `--no-follow`'s counterpart `follow` giving up)
-    /// while the execution goes on.
+    /// while the execution goes on; `fleet status` of a fleet that still runs.
     StillRunning,
 }
 
@@ -67,16 +67,18 @@ impl Exit {
             }
             Self::NeedsPerson => {
                 "the gate ended in a way someone must act on, or the execution was stopped outside \
-                 it; or a replay found a decision that would be taken differently"
+                 it; or a replay found a decision that would be taken differently; or a fleet \
+                 stopped at its failure budget or ended without its summary"
             }
             Self::Error => {
                 "the command failed: arguments, an invalid input (nothing started), AWS access"
             }
             Self::RolledBack => "the deployment failed and the stage was rolled back",
             Self::Refused => {
-                "refused or stopped as configured or asked; nothing of this run deployed"
+                "refused or stopped as configured or asked; nothing of this run deployed; or a \
+                 fleet whose input the workflow refused, no game started"
             }
-            Self::StillRunning => "stopped waiting; the execution goes on",
+            Self::StillRunning => "stopped waiting, or a fleet still runs; the execution goes on",
         }
     }
 

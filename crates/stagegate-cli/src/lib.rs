@@ -11,7 +11,8 @@
 //! loads (`aws`: profile, region, timeouts), the fix a failure needs (`errors`), and what is
 //! generated from the clap definitions (`manual`: completions, the man page). A run's decisions
 //! read back: `explain` tells them, `replay` re-decides them, both from the newest gate state of
-//! a history (`saved`, from Step Functions or a file).
+//! a history (`saved`, from Step Functions or a file). Many games under one failure budget:
+//! `fleet` starts a run of the fleet state machine and reads where it stands.
 
 pub mod audit;
 pub mod aws;
@@ -21,6 +22,7 @@ pub mod envelope;
 pub mod errors;
 pub mod exit;
 pub mod explain;
+pub mod fleet;
 pub mod follow;
 pub mod history;
 pub mod manual;

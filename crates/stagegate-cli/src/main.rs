@@ -1,5 +1,6 @@
 //! `stagegate`: starts a gate execution on a state machine and follows it to the end, printing
-//! progress; answers its approvals and aborts it; shows a game's stages at a glance (`status`).
+//! progress; answers its approvals and aborts it; shows a game's stages at a glance (`status`);
+//! starts a fleet of gates and says where it stands (`fleet`).
 //! Wiring only: the arguments are `cli`'s, the exit codes `exit`'s (one per class of ending), the
 //! JSON documents `output`'s, the work the library's modules'.
 
@@ -12,7 +13,9 @@ use stagegate_cli::exit::Exit;
 use stagegate_cli::output::{
     self, AnswerDocument, Document, Format, RunDocument, ValidateDocument,
 };
-use stagegate_cli::{audit, errors, explain, follow, manual, replay, source, status, validate};
+use stagegate_cli::{
+    audit, errors, explain, fleet, follow, manual, replay, source, status, validate,
+};
 
 fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
@@ -136,6 +139,12 @@ fn main() -> ExitCode {
             Command::Audit {
                 command: audit::AuditCommand::Verify(args),
             } => audit::verify::run(&args, format).await,
+            Command::Fleet {
+                command: fleet::FleetCommand::Run(args),
+            } => fleet::command::run(&args, format).await,
+            Command::Fleet {
+                command: fleet::FleetCommand::Status(args),
+            } => fleet::command::status(&args, format).await,
             Command::Completions { shell } => print_bytes(&manual::completions(shell)),
             Command::Man => print_bytes(&manual::man_page()?),
         }

@@ -22,9 +22,15 @@ use crate::status::StatusReport;
 use crate::validate::Problem;
 
 mod decisions;
+mod fleet;
 pub use decisions::{
     DifferenceDocument, ExplainDocument, LineDocument, ReplayDocument, ReplaySummary,
     RunReplayDocument, StoryDocument,
+};
+pub use fleet::{
+    BudgetDocument, BudgetSpentDocument, FailedGameDocument, FleetCostDocument, FleetEnding,
+    FleetPlanDocument, FleetProgressDocument, FleetRunDocument, FleetState, FleetStatusDocument,
+    FleetSummaryDocument, NextDocument, OnBreachName,
 };
 
 /// `--output`: the lines a person reads, or one JSON document for scripts.
@@ -219,11 +225,15 @@ impl ErrorDocument {
 }
 
 /// Every document `--output json` prints, one per command kind: the schema's root. Untagged:
-/// each is told apart by the members it requires (`executionArn` and `status`, `valid`,
-/// `decision`, `gameName`, `source` and `story`, `runs` and `summary`, `whole`, or `error` alone).
+/// each is told apart by the members it requires (`plan` and `statusCommand`, `fleetStatus`,
+/// `executionArn` and `status`, `valid`, `decision`, `gameName`, `source` and `story`, `runs` and
+/// `summary`, `whole`, or `error` alone). The fleet's documents come first: read back, a document
+/// takes the first kind whose required members it has, and a fleet's also has a run's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Document {
+    FleetRun(FleetRunDocument),
+    FleetStatus(FleetStatusDocument),
     Run(RunDocument),
     Validate(ValidateDocument),
     Answer(AnswerDocument),

@@ -97,25 +97,51 @@ pub fn expect<'a>(text: &'a str, expected: Kind, flag: &str) -> Result<Arn<'a>, 
     ))
 }
 
+/// The state machine an execution name is resolved against, as a message names it.
+pub struct Machine {
+    /// Its option, e.g. `--state-machine-arn`.
+    pub flag: &'static str,
+    /// Its environment variable.
+    pub var: &'static str,
+    /// What it is, e.g. "the gate's state machine".
+    pub what: &'static str,
+}
+
+/// The gate's state machine: `--state-machine-arn` / STATE_MACHINE_ARN.
+pub const GATE: Machine = Machine {
+    flag: "--state-machine-arn",
+    var: "STATE_MACHINE_ARN",
+    what: "the gate's state machine",
+};
+
 /// The execution an `--execution` value means: an execution ARN as given, or a name of a run of
 /// `state_machine` (`--state-machine-arn` / STATE_MACHINE_ARN). Step Functions names an execution
 /// after its state machine: `:stateMachine:MACHINE` becomes `:execution:MACHINE:NAME`.
 pub fn execution_arn(execution: &str, state_machine: Option<&str>) -> Result<String, String> {
+    execution_arn_of(execution, state_machine, &GATE)
+}
+
+/// `execution_arn`, for a run of `machine` (the gate's, or the fleet's).
+pub fn execution_arn_of(
+    execution: &str,
+    state_machine: Option<&str>,
+    machine: &Machine,
+) -> Result<String, String> {
     let execution = execution.trim();
     if execution.starts_with("arn:") {
         return expect(execution, Kind::Execution, "--execution").map(|_| execution.to_owned());
     }
-    check_name(execution)?;
-    let Some(machine) = state_machine.map(str::trim).filter(|m| !m.is_empty()) else {
+    check_name("--execution", execution)?;
+    let Some(given) = state_machine.map(str::trim).filter(|m| !m.is_empty()) else {
         return Err(format!(
-            "--execution {execution} is a name: give the gate's state machine with \
-             --state-machine-arn (or STATE_MACHINE_ARN), or the execution's ARN"
+            "--execution {execution} is a name: give {} with {} (or {}), or the execution's ARN",
+            machine.what, machine.flag, machine.var
         ));
     };
-    let arn = expect(machine, Kind::StateMachine, "--state-machine-arn")?;
+    let arn = expect(given, Kind::StateMachine, machine.flag)?;
     // A version or an alias (`gate:3`) runs executions of the state machine itself.
     let machine_name = arn.resource.split(':').next().unwrap_or(arn.resource);
-    let prefix = machine
+    let prefix = given
         .strip_suffix(arn.resource)
         .and_then(|p| p.strip_suffix("stateMachine:"))
         .unwrap_or_default();
@@ -123,15 +149,16 @@ pub fn execution_arn(execution: &str, state_machine: Option<&str>) -> Result<Str
 }
 
 /// What Step Functions accepts as an execution name, so a pasted half-ARN or a typo with a space
-/// is refused here rather than as ExecutionDoesNotExist.
-fn check_name(name: &str) -> Result<(), String> {
+/// is refused here rather than as ExecutionDoesNotExist (or, for a name to start, as a bare
+/// InvalidName); `flag` names the option in the message.
+pub fn check_name(flag: &str, name: &str) -> Result<(), String> {
     const REFUSED: &[char] = &[
         ' ', '<', '>', '{', '}', '[', ']', '?', '*', '"', '#', '%', '\\', '^', '|', '~', '`', '$',
         '&', ',', ';', ':', '/',
     ];
     if name.is_empty() || name.chars().count() > 80 {
         return Err(format!(
-            "--execution `{name}`: an execution name has 1 to 80 characters"
+            "{flag} `{name}`: an execution name has 1 to 80 characters"
         ));
     }
     match name
@@ -139,7 +166,7 @@ fn check_name(name: &str) -> Result<(), String> {
         .find(|c| REFUSED.contains(c) || c.is_control() || c.is_whitespace())
     {
         Some(c) => Err(format!(
-            "--execution `{name}` is neither an execution ARN nor an execution name (a name has \
+            "{flag} `{name}` is neither an execution ARN nor an execution name (a name has \
              no {c:?})"
         )),
         None => Ok(()),

@@ -8,6 +8,11 @@ use serde_json::{json, Value};
 use stagegate::approval::Decision;
 use stagegate::verdict::Verdict;
 
+use stagegate_core::budget::Next;
+use stagegate_core::fleet::parse_fleet;
+use stagegate_core::fleet_run::{after_batch, plan, FleetProgress, ItemEnding};
+use stagegate_core::fleet_summary::{refused, summarize, FleetSummary};
+
 use super::*;
 use crate::exit::Exit;
 use crate::status::{self, StatusReport};
@@ -110,9 +115,101 @@ fn every_document() -> Vec<Document> {
         exit_code: 1,
         exit_class: "NEEDS_PERSON".into(),
     }));
+    documents.extend(fleet_documents());
     documents.push(Document::Error(ErrorDocument::new(
         "DescribeExecution: denied",
     )));
+    documents
+}
+
+/// A fleet of `n` games in batches of 2, 10% budget, after `batches` batches with `failing`
+/// items rolled back: the core's progress, as the tally writes it.
+fn fleet_progress(n: usize, failing: &[usize], batches: usize) -> FleetProgress {
+    let games: Vec<Value> = (0..n)
+        .map(|i| json!({"gameName": format!("g{i}"), "stageName": "prod", "snapshotId": "latest"}))
+        .collect();
+    let request = parse_fleet(&json!({"fleetName": "nightly", "games": games.clone(),
+        "canaryCount": 1, "budget": {"maxFailurePercent": 10}, "batchSize": 2}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let mut planned = plan(&request, &games, "nightly-1", "bucket", 2, 10);
+    for _ in 0..batches {
+        let Next::Batch { batch } = planned.progress.next else {
+            break;
+        };
+        let endings: Vec<ItemEnding> = planned.batches[batch]
+            .iter()
+            .map(|i| ItemEnding {
+                item: i.item,
+                game_name: i.game_name.clone(),
+                verdict: if failing.contains(&i.item) {
+                    Verdict::RolledBack
+                } else {
+                    Verdict::Succeeded
+                },
+                why: failing.contains(&i.item).then(|| "bake alarm".to_owned()),
+            })
+            .collect();
+        after_batch(&mut planned.progress, Some(&endings), "");
+    }
+    planned.progress
+}
+
+/// The fleet's progress of every `next`, and its summary of every status.
+fn fleet_reads() -> (Vec<FleetProgress>, Vec<FleetSummary>) {
+    let progress = vec![
+        fleet_progress(40, &[3], 2),
+        fleet_progress(40, &[], 40),
+        fleet_progress(40, &[3, 4, 5, 6, 7], 40),
+    ];
+    let summaries = vec![
+        summarize(&progress[1]),
+        summarize(&progress[2]),
+        refused("nightly", "nightly-1", "games[3].gameName: no such game"),
+    ];
+    (progress, summaries)
+}
+
+/// `fleet run` of an inline fleet and of one in S3; `fleet status` of each standing.
+fn fleet_documents() -> Vec<Document> {
+    use crate::fleet::check;
+    use crate::fleet::report::{self, Found, Read};
+    let mut documents = Vec::new();
+    for input in [
+        json!({"fleetName": "nightly", "budget": {"maxFailurePercent": 5}, "canaries": ["g1"],
+            "games": [{"gameName": "g0", "stageName": "prod", "snapshotId": "latest"},
+                      {"gameName": "g1", "stageName": "prod", "snapshotId": "latest"}]}),
+        json!({"fleetName": "nightly", "budget": {"maxFailurePercent": 5}, "canaryCount": 2,
+            "gamesFrom": {"bucket": "b", "key": "k.json"}}),
+    ] {
+        let checked = check::check(&input.to_string()).unwrap_or_else(|e| panic!("{e}"));
+        documents.push(Document::FleetRun(FleetRunDocument::new(
+            ARN,
+            &checked.fleet_name,
+            checked.plan,
+        )));
+    }
+    let (progress, summaries) = fleet_reads();
+    let found = summaries
+        .into_iter()
+        .map(|s| ("SUCCEEDED", Found::Summary(Box::new(s))))
+        .chain(
+            progress
+                .into_iter()
+                .map(|p| ("RUNNING", Found::Progress(Box::new(p)))),
+        )
+        .chain([("RUNNING", Found::Neither), ("ABORTED", Found::Neither)]);
+    for (status, found) in found {
+        let read = Read {
+            execution_arn: ARN.into(),
+            execution: crate::fleet::Described {
+                name: "release-42".into(),
+                status: status.into(),
+                ..Default::default()
+            },
+            found,
+        };
+        documents.push(Document::FleetStatus(report::document(&read)));
+    }
     documents
 }
 
@@ -344,4 +441,68 @@ fn json_is_recognised_before_the_arguments_parse() {
     assert!(!asks(&["stagegate", "run", "-o", "text"]));
     assert!(!asks(&["stagegate", "run", "--input", "json"]));
     assert!(!asks(&["stagegate", "run"]));
+}
+
+#[test]
+fn the_fleet_mirrors_print_what_the_core_prints() {
+    let (progress, summaries) = fleet_reads();
+    for summary in summaries {
+        let core = serde_json::to_value(&summary).unwrap_or_default();
+        let mirror = serde_json::to_value(FleetSummaryDocument::of(&summary)).unwrap_or_default();
+        assert_eq!(mirror, core);
+    }
+    for p in progress {
+        let mut core = serde_json::to_value(&p).unwrap_or_default();
+        // The one difference: printed as null rather than left out.
+        if core.get("batchKey").is_none() {
+            core["batchKey"] = Value::Null;
+        }
+        let mirror = serde_json::to_value(FleetProgressDocument::of(&p)).unwrap_or_default();
+        assert_eq!(mirror, core);
+    }
+}
+
+#[test]
+fn fleet_documents_say_the_plan_and_the_standing() {
+    let documents = fleet_documents();
+    let run = value(&documents[0]);
+    assert_eq!(
+        run,
+        json!({
+            "executionArn": ARN,
+            "executionName": "release-42",
+            "fleetName": "nightly",
+            "plan": {"games": 2, "gamesFrom": null, "canaries": ["g1"], "canaryCount": 1,
+                     "batchSize": 20, "batches": 2, "maxFailurePercent": 5,
+                     "allowedFailures": 0, "canaryMaxFailures": 0, "onBreach": "leave"},
+            "statusCommand": format!("stagegate fleet status --execution {ARN}"),
+            "exitCode": 0,
+            "exitClass": "DONE",
+        })
+    );
+    let standings: Vec<(String, u64)> = documents[2..]
+        .iter()
+        .map(|d| {
+            let v = value(d);
+            (
+                v["fleetStatus"].as_str().unwrap_or_default().to_owned(),
+                v["exitCode"].as_u64().unwrap_or(99),
+            )
+        })
+        .collect();
+    let expected = [
+        ("COMPLETED", 0),
+        ("STOPPED", 1),
+        ("REFUSED", 4),
+        ("RUNNING", 5),
+        ("RUNNING", 5),
+        ("RUNNING", 5),
+        ("RUNNING", 5),
+        ("ENDED_WITHOUT_SUMMARY", 1),
+    ];
+    let expected: Vec<(String, u64)> = expected
+        .iter()
+        .map(|(s, c)| ((*s).to_owned(), *c))
+        .collect();
+    assert_eq!(standings, expected);
 }
