@@ -222,6 +222,16 @@ fn main() -> ExitCode {
                 &soak,
             )
         }
+        Some("fleet") => {
+            if let Err(e) = setup::run(&workspace_root(), Tools::Local) {
+                eprintln!("xtask fleet: {e}");
+                return ExitCode::FAILURE;
+            }
+            passthrough(
+                &["test", "-p", "stagegate-tests", "--test", "fleet", "--"],
+                &args[1..],
+            )
+        }
         Some("mutants") => mutants(&args[1..]),
         // No tools to install: the simulator is plain Rust over the fakes.
         Some("sim") => passthrough(&["run", "--quiet", "-p", "stagegate-sim", "--"], &args[1..]),
@@ -249,6 +259,7 @@ fn usage() {
     println!("{}", demo::USAGE);
     println!("  bench [args]              performance figures -> bench/results.json (see bench/README.md)");
     println!("  soak [args]               200 gate runs under faults on the local stack (--executions N)");
+    println!("  fleet [args]              a 200-game fleet on the local stack: within and past a 5% budget, with figures (--games N --batch N --time-scale X; bench/fleet.json)");
     println!("  sim [args]                deterministic simulator: --runs N (100,000), --seed S replays one run, --only INVARIANT");
     println!("  mutants [AREA] [-- args]  mutation testing (cargo-mutants) of core | handlers (both); not a tier: slow");
     println!("  setup                     install the pinned local tools (.venv, node_modules)");
