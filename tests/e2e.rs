@@ -162,6 +162,9 @@ fn cases() -> Vec<Case> {
         Case::new("fleet_refuses_bad_input", |ctx| {
             Box::pin(fleet::fleet_refuses_bad_input(ctx))
         }),
+        Case::new("fleet_cli_runs_and_reports", |ctx| {
+            Box::pin(fleet::fleet_cli_runs_and_reports(ctx))
+        }),
         Case::new("no_secrets_or_panics", |ctx| {
             Box::pin(hygiene::no_secrets_or_panics(ctx))
         }),

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde_json::json;
+use serde_json::{json, Value};
 use stagegate::fleet_summary::FleetStatus;
 use stagegate_tests::e2e::Ctx;
 use stagegate_tests::fleet;
@@ -104,6 +104,121 @@ pub async fn fleet_refuses_bad_input(ctx: Arc<Ctx>) -> CaseResult {
     check!(
         ctx.requests("StartStageDeployment")? == 0,
         "a deployment started"
+    );
+    Ok(())
+}
+
+/// `stagegate <args>` against the stack: exit code and stdout as JSON.
+async fn cli(ctx: &Ctx, args: &[&str]) -> Result<(Option<i32>, Value), String> {
+    let binary = stagegate_local::target_dir(&stagegate_tests::repo_root()).join("debug/stagegate");
+    let mut command = std::process::Command::new(&binary);
+    command.args(args).env_clear().envs(ctx.stack.environment());
+    let out = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .map_err(|e| format!("stagegate: {e}"))?
+        .map_err(|e| format!("{}: {e}", binary.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let doc = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "stagegate {} printed no document ({e}): {text}{}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    Ok((out.status.code(), doc))
+}
+
+/// The operator's way: `stagegate fleet run` refuses a bad file before any call and starts a
+/// good one; `stagegate fleet status` follows it from its progress to its summary (exit 5 while
+/// it runs, 0 once it completed), in two or three calls whatever the fleet's size.
+pub async fn fleet_cli_runs_and_reports(ctx: Arc<Ctx>) -> CaseResult {
+    ctx.load_scenario(&fleet::scenario(8, &[5]))?;
+    let dir = std::env::temp_dir().join(format!("stagegate-e2e-fleet-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("fleet.json");
+    let mut bad = fleet::input("cli", 8, 25, 2, 1);
+    bad["budget"]["maxFailurePercent"] = json!(250);
+    std::fs::write(&file, bad.to_string()).map_err(|e| e.to_string())?;
+    let path = file.to_string_lossy().into_owned();
+    let (code, doc) = cli(
+        &ctx,
+        &[
+            "fleet",
+            "run",
+            "--input",
+            &path,
+            "--name",
+            "fleet-cli-bad",
+            "-o",
+            "json",
+        ],
+    )
+    .await?;
+    check!(code == Some(2), "a bad fleet exited {code:?}: {doc}");
+    check!(
+        doc.to_string().contains("budget.maxFailurePercent"),
+        "the error names no field: {doc}"
+    );
+    let clients = ctx.stack.clients().await;
+    let fleets = clients
+        .sfn
+        .list_executions()
+        .state_machine_arn(&ctx.stack.fleet_state_machine_arn)
+        .send()
+        .await
+        .map_err(|e| format!("ListExecutions: {e:?}"))?;
+    check!(
+        !fleets
+            .executions()
+            .unwrap_or_default()
+            .iter()
+            .any(|e| e.name() == Some("fleet-cli-bad")),
+        "a refused file started a fleet"
+    );
+
+    std::fs::write(&file, fleet::input("cli", 8, 25, 2, 1).to_string())
+        .map_err(|e| e.to_string())?;
+    let (code, doc) = cli(
+        &ctx,
+        &[
+            "fleet",
+            "run",
+            "--input",
+            &path,
+            "--name",
+            "fleet-cli",
+            "-o",
+            "json",
+        ],
+    )
+    .await?;
+    check!(code == Some(0), "fleet run exited {code:?}: {doc}");
+    check!(doc["plan"]["batches"] == 5, "plan: {doc}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let mut seen_running = false;
+    let (code, doc) = loop {
+        let (code, doc) = cli(
+            &ctx,
+            &["fleet", "status", "--execution", "fleet-cli", "-o", "json"],
+        )
+        .await?;
+        if code != Some(5) {
+            break (code, doc);
+        }
+        seen_running = true;
+        check!(std::time::Instant::now() < deadline, "still running: {doc}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    check!(seen_running, "status never saw the fleet running");
+    check!(code == Some(0), "fleet status exited {code:?}: {doc}");
+    check!(
+        doc["fleetStatus"] == "COMPLETED" && doc["summary"]["started"] == 8,
+        "status: {doc}"
+    );
+    check!(
+        doc["summary"]["failedGames"][0]["gameName"] == fleet::game_name(5).as_str(),
+        "failed games: {doc}"
     );
     Ok(())
 }
