@@ -159,6 +159,9 @@ fn cases() -> Vec<Case> {
         Case::new("fleet_canary_stops_the_rest", |ctx| {
             Box::pin(fleet::fleet_canary_stops_the_rest(ctx))
         }),
+        Case::new("fleet_breach_rolls_back_the_promoted", |ctx| {
+            Box::pin(fleet::fleet_breach_rolls_back_the_promoted(ctx))
+        }),
         Case::new("fleet_refuses_bad_input", |ctx| {
             Box::pin(fleet::fleet_refuses_bad_input(ctx))
         }),

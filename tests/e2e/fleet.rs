@@ -65,6 +65,78 @@ pub async fn fleet_canary_stops_the_rest(ctx: Arc<Ctx>) -> CaseResult {
     fleet_run(&ctx, "fleet-canary", &[1], 50, 5, 2).await
 }
 
+/// A breach under `onBreach: rollback`: the 7 games the first two batches promoted are each run
+/// back through their own gate to the snapshot they served before; the failed ones had already
+/// rolled themselves back; no later game starts.
+pub async fn fleet_breach_rolls_back_the_promoted(ctx: Arc<Ctx>) -> CaseResult {
+    let failing = [1, 6, 7];
+    ctx.load_scenario(&fleet::scenario(GAMES, &failing))?;
+    let mut input = fleet::input("e2e", GAMES, 10, 5, 0);
+    input["onBreach"] = json!("rollback");
+    let clients = ctx.stack.clients().await;
+    let run = fleet::run(
+        &ctx.stack,
+        &clients,
+        "fleet-rollback",
+        &input,
+        Duration::from_secs(200),
+    )
+    .await?;
+    check!(
+        run.status == "FAILED" && run.error.as_deref() == Some("StageGate.FleetStopped"),
+        "{} {:?}",
+        run.status,
+        run.error
+    );
+    let s = &run.summary;
+    check!(s.started == 10 && s.not_started == 10, "{}", s.summary);
+    let back = s
+        .breach_rollback
+        .clone()
+        .ok_or("the summary has no rollback")?;
+    check!(
+        back.games == 7 && back.counts.get("SUCCEEDED") == Some(&7),
+        "rollback {back:?}"
+    );
+    check!(
+        s.summary.contains("7 promoted game(s) were run back"),
+        "{}",
+        s.summary
+    );
+    let per_game = run.messages_per_game();
+    for i in 0..GAMES {
+        let game = fleet::game_name(i);
+        let (snapshot, action, state) = fleet::newest_deployment(&ctx.stack, &game).await?;
+        let messages = per_game.get(&game).copied().unwrap_or(0);
+        let (want_messages, want_snapshot) = match i {
+            _ if failing.contains(&i) => (1, fleet::KNOWN_GOOD),
+            0..=9 => (2, fleet::KNOWN_GOOD),
+            _ => (0, fleet::KNOWN_GOOD),
+        };
+        check!(
+            messages == want_messages && snapshot == want_snapshot && state == "COMPLETED",
+            "{game}: {messages} message(s), serving {snapshot} ({action} {state})"
+        );
+        if (0..=9).contains(&i) && !failing.contains(&i) {
+            check!(
+                action == "DEPLOY",
+                "{game} rolled back by {action}, not by a gate's deploy"
+            );
+        }
+    }
+    check!(
+        run.summaries().len() == 1,
+        "{} summaries",
+        run.summaries().len()
+    );
+    check!(
+        run.children.len() == 17,
+        "{} child runs: 10 promotions and 7 rollbacks",
+        run.children.len()
+    );
+    Ok(())
+}
+
 /// An unknown game: the fleet is refused by item and rule, one summary says so, no game starts.
 pub async fn fleet_refuses_bad_input(ctx: Arc<Ctx>) -> CaseResult {
     ctx.load_scenario(&fleet::scenario(3, &[]))?;

@@ -409,3 +409,40 @@ pub async fn check(
     let _ = doubles;
     Ok(problems)
 }
+
+/// A game's newest DEPLOY on `STAGE` (what serves it; GameSparks records the snapshot it replaced
+/// as a newer UNDEPLOY): its snapshot, action and state.
+pub async fn newest_deployment(
+    stack: &Stack,
+    game: &str,
+) -> Result<(String, String, String), String> {
+    let config = stack.sdk_config().await;
+    let gs = aws_sdk_gamesparks::Client::from_conf(
+        aws_sdk_gamesparks::config::Builder::from(&config)
+            .endpoint_url(format!("http://{}", stack.emulator))
+            .build(),
+    );
+    let out = gs
+        .list_stage_deployments()
+        .game_name(game)
+        .stage_name(STAGE)
+        .max_results(100)
+        .send()
+        .await
+        .map_err(|e| format!("ListStageDeployments {game}: {e:?}"))?;
+    let d = out
+        .stage_deployments()
+        .unwrap_or_default()
+        .iter()
+        .find(|d| d.deployment_action().map(|a| a.as_str()) == Some("DEPLOY"))
+        .ok_or_else(|| format!("{game} has no deployment"))?;
+    Ok((
+        d.snapshot_id().unwrap_or_default().to_owned(),
+        d.deployment_action()
+            .map(|a| a.as_str().to_owned())
+            .unwrap_or_default(),
+        d.deployment_state()
+            .map(|s| s.as_str().to_owned())
+            .unwrap_or_default(),
+    ))
+}

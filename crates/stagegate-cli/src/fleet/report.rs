@@ -240,6 +240,22 @@ pub fn render(doc: &FleetStatusDocument) -> String {
             );
         }
         failed(&mut out, &s.failed_games, s.failed_unlisted);
+        if let Some(b) = &s.breach_rollback {
+            let ended: Vec<String> = b.counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+            line(
+                &mut out,
+                "rolled back:",
+                format!(
+                    "{} promoted game(s) run back to their previous snapshot ({})",
+                    b.games,
+                    if ended.is_empty() {
+                        "none ended yet".to_owned()
+                    } else {
+                        ended.join(", ")
+                    }
+                ),
+            );
+        }
         if let Some(reason) = &s.reason {
             line(&mut out, "reason:", reason.clone());
         }

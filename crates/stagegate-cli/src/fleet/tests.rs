@@ -140,13 +140,13 @@ async fn a_bad_fleet_input_names_the_item_and_the_rule_and_makes_no_call() {
         (
             "batchSize",
             fleet_text(4, json!({"batchSize": 0})),
-            "must be 1-1000, got 0",
+            "must be 1-500, got 0",
         ),
         // With the games in S3, the fleet's own rules are still checked here.
         (
             "batchSize",
             from_s3(json!({"batchSize": 5000})),
-            "must be 1-1000, got 5000",
+            "must be 1-500, got 5000",
         ),
         (
             "gamesFrom",
@@ -292,6 +292,7 @@ fn progress(n: usize, percent: u8, failing: &[usize], batches: usize) -> FleetPr
                         Verdict::Succeeded
                     },
                     why: fails.then(|| format!("bake alarm g{}-errors", i.item)),
+                    rollback_to: None,
                 }
             })
             .collect();

@@ -180,7 +180,37 @@ pub struct FleetSummaryDocument {
     pub on_breach: OnBreachName,
     pub failed_games: Vec<FailedGameDocument>,
     pub failed_unlisted: usize,
+    /// What `onBreach: rollback` ran back (null: nothing).
+    pub breach_rollback: Option<BreachRollbackDocument>,
     pub cost: FleetCostDocument,
+}
+
+/// `stagegate_core::fleet_run::BreachRollback`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BreachRollbackDocument {
+    /// Promoted games run back to the snapshot they served before.
+    pub games: usize,
+    /// Their rollback runs' endings per outcome.
+    pub counts: BTreeMap<String, usize>,
+}
+
+impl BreachRollbackDocument {
+    fn of(b: &stagegate_core::fleet_run::BreachRollback) -> Self {
+        Self {
+            games: b.games,
+            counts: b.counts.clone(),
+        }
+    }
+}
+
+/// `stagegate_core::fleet_run::Route`: where the fleet workflow goes next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum RouteDocument {
+    Batch,
+    Rollback,
+    Summary,
 }
 
 /// `FleetStatus`: how a fleet run ended.
@@ -247,6 +277,7 @@ impl FleetSummaryDocument {
             on_breach: s.on_breach.into(),
             failed_games: s.failed_games.iter().map(FailedGameDocument::of).collect(),
             failed_unlisted: s.failed_unlisted,
+            breach_rollback: s.breach_rollback.as_ref().map(BreachRollbackDocument::of),
             cost: FleetCostDocument {
                 state_transitions: s.cost.state_transitions,
                 lambda_invocations: s.cost.lambda_invocations,
@@ -294,6 +325,10 @@ pub struct FleetProgressDocument {
     pub failed_unlisted: usize,
     pub next: NextDocument,
     pub batch_key: Option<String>,
+    /// The promoted games' rollback runs, while they are to run.
+    pub rollback_key: Option<String>,
+    pub breach_rollback: Option<BreachRollbackDocument>,
+    pub route: RouteDocument,
 }
 
 /// `stagegate_core::budget::Budget`.
@@ -373,6 +408,13 @@ impl FleetProgressDocument {
                 },
             },
             batch_key: p.batch_key.clone(),
+            rollback_key: p.rollback_key.clone(),
+            breach_rollback: p.breach_rollback.as_ref().map(BreachRollbackDocument::of),
+            route: match p.route {
+                stagegate_core::fleet_run::Route::Batch => RouteDocument::Batch,
+                stagegate_core::fleet_run::Route::Rollback => RouteDocument::Rollback,
+                stagegate_core::fleet_run::Route::Summary => RouteDocument::Summary,
+            },
         }
     }
 }

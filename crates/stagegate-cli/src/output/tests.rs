@@ -147,6 +147,7 @@ fn fleet_progress(n: usize, failing: &[usize], batches: usize) -> FleetProgress 
                     Verdict::Succeeded
                 },
                 why: failing.contains(&i.item).then(|| "bake alarm".to_owned()),
+                rollback_to: None,
             })
             .collect();
         after_batch(&mut planned.progress, Some(&endings), "");
@@ -454,8 +455,10 @@ fn the_fleet_mirrors_print_what_the_core_prints() {
     for p in progress {
         let mut core = serde_json::to_value(&p).unwrap_or_default();
         // The one difference: printed as null rather than left out.
-        if core.get("batchKey").is_none() {
-            core["batchKey"] = Value::Null;
+        for key in ["batchKey", "rollbackKey", "breachRollback"] {
+            if core.get(key).is_none() {
+                core[key] = Value::Null;
+            }
         }
         let mirror = serde_json::to_value(FleetProgressDocument::of(&p)).unwrap_or_default();
         assert_eq!(mirror, core);

@@ -58,6 +58,34 @@ pub struct ItemEnding {
     pub verdict: Verdict,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub why: Option<String>,
+    /// For a game this run deployed: the snapshot it served before, which `onBreach: rollback`
+    /// deploys again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_to: Option<String>,
+}
+
+/// Where the workflow goes next: the one field its Route state reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub enum Route {
+    /// Run the batch in `batchKey`.
+    Batch,
+    /// The budget was breached under `onBreach: rollback`: run the games in `rollbackKey` (the
+    /// promoted ones, each back to the snapshot it served before).
+    Rollback,
+    /// Publish the summary.
+    Summary,
+}
+
+/// What `onBreach: rollback` did: how many promoted games it ran back, and how they ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct BreachRollback {
+    pub games: usize,
+    /// Endings of the rollback runs per outcome (empty until they ended).
+    pub counts: BTreeMap<String, usize>,
 }
 
 /// What a fleet run has done so far and what it does next; the workflow's state between batches.
@@ -99,6 +127,14 @@ pub struct FleetProgress {
     /// The batch object `next` runs, when it runs one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub batch_key: Option<String>,
+    /// The rollback object `onBreach: rollback` runs, when the budget was breached and games
+    /// had been promoted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breach_rollback: Option<BreachRollback>,
+    /// Where the workflow goes next (decided here, read by the ASL's Route).
+    pub route: Route,
 }
 
 /// The items of each batch and the run's first progress.
@@ -163,6 +199,9 @@ pub fn plan(
         failed_unlisted: 0,
         next: Next::Done,
         batch_key: None,
+        rollback_key: None,
+        breach_rollback: None,
+        route: Route::Summary,
     };
     decide(&mut progress);
     Planned {
@@ -243,6 +282,7 @@ pub fn after_batch(progress: &mut FleetProgress, results: Option<&[ItemEnding]>,
         } else {
             "its iteration returned no result".to_owned()
         }),
+        rollback_to: None,
     };
     for &item in &items {
         let ending = by_item.get(&item).copied().unwrap_or(&missing);
@@ -296,6 +336,95 @@ fn decide(progress: &mut FleetProgress) {
         Next::Batch { batch } => Some(batch_key(&progress.prefix, batch)),
         _ => None,
     };
+    progress.route = route(progress);
+}
+
+fn route(progress: &FleetProgress) -> Route {
+    match (&progress.next, &progress.rollback_key) {
+        (Next::Batch { .. }, _) => Route::Batch,
+        (Next::Stopped { .. }, Some(_)) if progress.on_breach == OnBreach::Rollback => {
+            Route::Rollback
+        }
+        _ => Route::Summary,
+    }
+}
+
+/// The key of the object holding the promoted games of batch `k` (for `onBreach: rollback`).
+pub fn promoted_key(prefix: &str, k: usize) -> String {
+    format!("{prefix}promoted-{k}.json")
+}
+
+/// The key of the rollback object.
+pub fn rollback_key(prefix: &str) -> String {
+    format!("{prefix}rollback.json")
+}
+
+/// A promoted game's rollback run: its own gate input with the snapshot it served before, under
+/// a child name of its own (the fleet's name with `-rollback`), or `None` for a game this run
+/// did not deploy.
+pub fn rollback_item(item: &FleetItem, ending: &ItemEnding, execution: &str) -> Option<FleetItem> {
+    if ending.verdict != Verdict::Succeeded {
+        return None;
+    }
+    let to = ending.rollback_to.as_ref()?;
+    let mut input = item.input.clone();
+    let fields = input.as_object_mut()?;
+    fields.insert("snapshotId".into(), Value::String(to.clone()));
+    Some(FleetItem {
+        item: item.item,
+        game_name: item.game_name.clone(),
+        name: child_name(&format!("{execution}-rollback"), item.item),
+        delay_seconds: 0,
+        input,
+    })
+}
+
+/// Once the budget is breached under `onBreach: rollback`: the promoted games (every batch's
+/// `rollback_item`s), their starts spread at `start_rate`, and the progress routed to run them.
+/// Nothing promoted: straight to the summary.
+pub fn plan_rollback(
+    progress: &mut FleetProgress,
+    mut promoted: Vec<FleetItem>,
+    start_rate: u32,
+) -> Vec<FleetItem> {
+    let rate = u64::from(start_rate.max(1));
+    for (position, item) in promoted.iter_mut().enumerate() {
+        item.delay_seconds = u64::try_from(position).unwrap_or(u64::MAX) / rate;
+    }
+    if !promoted.is_empty() {
+        progress.rollback_key = Some(rollback_key(&progress.prefix));
+        progress.breach_rollback = Some(BreachRollback {
+            games: promoted.len(),
+            counts: BTreeMap::new(),
+        });
+    }
+    progress.route = route(progress);
+    promoted
+}
+
+/// Counts the rollback runs' endings in; the run then goes to its summary.
+pub fn after_rollback(progress: &mut FleetProgress, results: Option<&[ItemEnding]>) {
+    if progress.route != Route::Rollback {
+        return;
+    }
+    let mut counts = BTreeMap::new();
+    let games = progress.breach_rollback.as_ref().map_or(0, |b| b.games);
+    let mut seen = BTreeSet::new();
+    for r in results.unwrap_or_default() {
+        if seen.insert(r.item) {
+            *counts.entry(r.verdict.as_str().to_owned()).or_insert(0) += 1;
+        }
+    }
+    // A rollback run with no result is not known to have rolled back.
+    let missing = games.saturating_sub(seen.len());
+    if missing > 0 {
+        *counts
+            .entry(Verdict::Error.as_str().to_owned())
+            .or_insert(0) += missing;
+    }
+    progress.breach_rollback = Some(BreachRollback { games, counts });
+    progress.rollback_key = None;
+    progress.route = Route::Summary;
 }
 
 #[cfg(test)]
@@ -323,6 +452,7 @@ mod tests {
             game_name: format!("g{item:03}"),
             verdict,
             why: (!verdict.is_success()).then(|| format!("why {item}")),
+            rollback_to: None,
         }
     }
 
@@ -444,6 +574,78 @@ mod tests {
     }
 
     #[test]
+    fn a_breach_under_rollback_runs_the_promoted_games_back_once() {
+        let (req, raw) = fleet(
+            40,
+            json!({"batchSize": 20, "onBreach": "rollback", "budget": {"maxFailurePercent": 5}}),
+        );
+        let mut p = plan(&req, &raw, "e", "b", 20, 10);
+        assert_eq!(p.progress.route, Route::Batch);
+        // Batch 0: items 0-2 fail (3 > 2 allowed), the rest deployed over S-old.
+        let results: Vec<ItemEnding> = p.batches[0]
+            .iter()
+            .map(|i| {
+                let mut e = ending(
+                    i.item,
+                    if i.item < 3 {
+                        Verdict::RolledBack
+                    } else {
+                        Verdict::Succeeded
+                    },
+                );
+                e.rollback_to = Some("S-old".into());
+                e
+            })
+            .collect();
+        after_batch(&mut p.progress, Some(&results), "");
+        assert!(matches!(p.progress.next, Next::Stopped { .. }));
+        assert_eq!(p.progress.route, Route::Summary, "nothing planned yet");
+        let promoted: Vec<FleetItem> = p.batches[0]
+            .iter()
+            .zip(&results)
+            .filter_map(|(i, e)| rollback_item(i, e, "e"))
+            .collect();
+        assert_eq!(promoted.len(), 17, "the three rolled back are not promoted");
+        assert_eq!(promoted[0].input["snapshotId"], "S-old");
+        assert_eq!(promoted[0].input["gameName"], "g003");
+        assert_ne!(
+            promoted[0].name, p.batches[0][3].name,
+            "a rollback run is a run of its own"
+        );
+        let items = plan_rollback(&mut p.progress, promoted, 10);
+        assert_eq!(items[16].delay_seconds, 1);
+        assert_eq!(p.progress.route, Route::Rollback);
+        assert_eq!(
+            p.progress.rollback_key.as_deref(),
+            Some("fleets/e/rollback.json")
+        );
+        let back: Vec<ItemEnding> = items[..16]
+            .iter()
+            .map(|i| ending(i.item, Verdict::Succeeded))
+            .collect();
+        after_rollback(&mut p.progress, Some(&back));
+        assert_eq!(p.progress.route, Route::Summary);
+        let report = p
+            .progress
+            .breach_rollback
+            .clone()
+            .unwrap_or_else(|| panic!("no report"));
+        assert_eq!(report.games, 17);
+        assert_eq!(report.counts.get("SUCCEEDED"), Some(&16));
+        assert_eq!(
+            report.counts.get("ERROR"),
+            Some(&1),
+            "the one with no result"
+        );
+        // Under `leave`, a breach goes straight to the summary whatever was promoted.
+        let (req, raw) = fleet(40, json!({"batchSize": 20}));
+        let mut p = plan(&req, &raw, "e", "b", 20, 10);
+        after_batch(&mut p.progress, Some(&results), "");
+        plan_rollback(&mut p.progress, vec![], 10);
+        assert_eq!(p.progress.route, Route::Summary);
+    }
+
+    #[test]
     fn a_failed_canary_stops_the_rest() {
         let (req, raw) = fleet(
             30,
@@ -476,6 +678,7 @@ mod tests {
             game_name: "g".repeat(36),
             verdict: Verdict::RollbackFailed,
             why: Some(plain_why(&hostile)),
+            rollback_to: None,
         };
         let results = vec![ending; MAX_BATCH_SIZE];
         let (req, raw) = fleet(
@@ -497,6 +700,7 @@ mod tests {
                 game_name: "g".repeat(36),
                 verdict: Verdict::RollbackFailed,
                 why: Some(hostile.clone()),
+                rollback_to: None,
             })
             .collect();
         after_batch(&mut p.progress, Some(&widest), "");
@@ -527,6 +731,7 @@ mod tests {
                     game_name: i.game_name.clone(),
                     verdict: Verdict::Error,
                     why: Some(long.clone()),
+                    rollback_to: None,
                 })
                 .collect();
             after_batch(&mut p.progress, Some(&results), "");

@@ -37,7 +37,8 @@ pub enum OnBreach {
     /// Leave them as they are (each gate decided on its own game).
     #[default]
     Leave,
-    /// Roll them back too.
+    /// Run each promoted game back to the snapshot it served before (a gate run of its own,
+    /// games of one stage only).
     Rollback,
 }
 
@@ -237,6 +238,17 @@ pub fn parse_fleet(value: &Value) -> Result<FleetRequest, InvalidInput> {
             format!("must be 1-{MAX_BATCH_SIZE}, got {batch_size}"),
         ));
     }
+    if raw.on_breach == OnBreach::Rollback {
+        if let Some(i) = games.iter().position(|g| g.stages.len() > 1) {
+            return Err(InvalidInput::new(
+                format!("games[{i}].stages"),
+                format!(
+                    "onBreach rollback runs each promoted game back on its one stage; games[{i}] gates {} stages (give them as games of their own, or use onBreach leave)",
+                    games[i].stages.len()
+                ),
+            ));
+        }
+    }
     let batches = crate::budget::batches(games.len(), &canaries, batch_size).len();
     if batches > MAX_BATCHES {
         return Err(InvalidInput::new(
@@ -394,6 +406,12 @@ mod tests {
     fn one_game_on_two_stages_is_fine_but_a_stage_twice_is_not() {
         let two = json!({"gameName": "a", "stages": [{"stageName": "staging"}, {"stageName": "prod"}], "snapshotId": "latest"});
         assert!(parse_fleet(&fleet(vec![two.clone(), game("b")], json!({}))).is_ok());
+        let e = error(&fleet(
+            vec![game("b"), two.clone()],
+            json!({"onBreach": "rollback"}),
+        ));
+        assert_eq!(e.field, "games[1].stages");
+        assert!(e.rule.contains("2 stages"), "{e}");
         let e = error(&fleet(vec![two, game("a")], json!({})));
         assert_eq!(e.field, "games[1]");
         assert!(e.rule.contains("a/prod"), "{e}");

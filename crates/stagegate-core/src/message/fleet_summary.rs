@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::budget::{Budget, Next};
 use crate::fleet::OnBreach;
-use crate::fleet_run::FleetProgress;
+use crate::fleet_run::{BreachRollback, FleetProgress};
 use crate::metrics::{USD_PER_LAMBDA_REQUEST, USD_PER_STATE_TRANSITION};
 use crate::notification::{attribute_value, bounded_subject, Notification};
 use crate::tally::FailedGame;
@@ -99,6 +99,8 @@ pub struct FleetSummary {
     /// The first failed games, with why; `failedUnlisted` more are only counted.
     pub failed_games: Vec<FailedGame>,
     pub failed_unlisted: usize,
+    /// What `onBreach: rollback` ran back, and how those runs ended (`null`: nothing).
+    pub breach_rollback: Option<BreachRollback>,
     pub cost: FleetCost,
 }
 
@@ -126,14 +128,19 @@ pub fn summarize(progress: &FleetProgress) -> FleetSummary {
             progress.fleet_name, progress.games, progress.failed, progress.allowed, progress.budget.max_failure_percent
         ),
         _ => format!(
-            "Fleet {} stopped: {} of {} games ran and {not_started} never started. {} Games already running finished their whole gate; onBreach is {}.",
+            "Fleet {} stopped: {} of {} games ran and {not_started} never started. {}. Games already running finished their whole gate; {}.",
             progress.fleet_name,
             progress.started,
             progress.games,
             reason.as_deref().unwrap_or_default(),
-            match progress.on_breach {
-                OnBreach::Leave => "leave (games already promoted stay)",
-                OnBreach::Rollback => "rollback",
+            match (progress.on_breach, &progress.breach_rollback) {
+                (OnBreach::Leave, _) => "onBreach is leave: games already promoted stay".to_owned(),
+                (OnBreach::Rollback, None) => "onBreach is rollback: no game had been promoted".to_owned(),
+                (OnBreach::Rollback, Some(b)) => format!(
+                    "onBreach is rollback: {} promoted game(s) were run back to their previous snapshot ({} succeeded)",
+                    b.games,
+                    b.counts.get("SUCCEEDED").copied().unwrap_or(0)
+                ),
             }
         ),
     };
@@ -157,7 +164,11 @@ pub fn summarize(progress: &FleetProgress) -> FleetSummary {
         on_breach: progress.on_breach,
         failed_games: progress.failed_games.clone(),
         failed_unlisted: progress.failed_unlisted,
-        cost: cost(progress.started, progress.done),
+        breach_rollback: progress.breach_rollback.clone(),
+        cost: cost(
+            progress.started + progress.breach_rollback.as_ref().map_or(0, |b| b.games),
+            progress.done + usize::from(progress.breach_rollback.is_some()),
+        ),
     }
 }
 
@@ -178,6 +189,7 @@ pub fn refused(fleet_name: &str, execution: &str, why: &str) -> FleetSummary {
         on_breach: OnBreach::default(),
         failed_games: vec![],
         failed_unlisted: 0,
+        breach_rollback: None,
         cost: cost(0, 0),
     }
 }
@@ -263,6 +275,7 @@ mod tests {
                         Verdict::Succeeded
                     },
                     why: failing.contains(&i.item).then(|| "bake alarm".to_owned()),
+                    rollback_to: None,
                 })
                 .collect();
             after_batch(&mut p.progress, Some(&results), "");

@@ -8,9 +8,11 @@
 //!   cut small so a batch of results stays far under the state's 256 KiB.
 //! - `tally`: counts a batch in and decides what follows (`fleet_run::after_batch`), and writes the
 //!   progress where `stagegate fleet status` reads it.
+//! - `rolledback`: under `onBreach: rollback`, counts in the runs that took the promoted games
+//!   back (the tally that saw the breach wrote them, from what each batch promoted).
 //! - `summary`: the one fleet message, published and written as `summary.json`.
 //!
-//! The ASL routes only on what these return (`next.next`, `completed`).
+//! The ASL routes only on what these return (`route`, `completed`).
 
 use std::collections::BTreeSet;
 
@@ -19,8 +21,8 @@ use serde_json::Value;
 
 use crate::error::GateError;
 use crate::fields::InvalidInput;
-use crate::fleet::{games_from, parse_fleet, with_games};
-use crate::fleet_run::{self, FleetProgress, ItemEnding, DEFAULT_START_RATE};
+use crate::fleet::{games_from, parse_fleet, with_games, OnBreach};
+use crate::fleet_run::{self, FleetItem, FleetProgress, ItemEnding, DEFAULT_START_RATE};
 use crate::fleet_summary::{self, FleetStatus, FleetSummary};
 use crate::ports::{GameCatalog, Notifier, RecordStore, ServiceError};
 use crate::tally::child_ending;
@@ -92,6 +94,13 @@ enum Step {
         #[serde(default)]
         results: Value,
     },
+    /// The rollback runs of `onBreach: rollback` ended.
+    #[serde(rename = "rolledback")]
+    RolledBack {
+        fleet: FleetProgress,
+        #[serde(default)]
+        results: Value,
+    },
     Summary {
         #[serde(default)]
         fleet: Option<FleetProgress>,
@@ -134,7 +143,9 @@ pub async fn handle<G: GameCatalog, S: RecordStore, N: Notifier>(
     let step: Step = serde_json::from_value(event.clone()).map_err(|e| {
         GateError::invalid(
             "action",
-            format!("must be plan, ending, tally or summary with that step's fields: {e}"),
+            format!(
+                "must be plan, ending, tally, rolledback or summary with that step's fields: {e}"
+            ),
         )
     })?;
     match step {
@@ -146,15 +157,40 @@ pub async fn handle<G: GameCatalog, S: RecordStore, N: Notifier>(
         Step::Ending { result } => to_value(&ending(&result)),
         Step::Tally { fleet, results } => {
             let mut progress = fleet;
-            // An element that is no ending is left out, so its game counts as an ERROR.
-            let endings: Option<Vec<ItemEnding>> = results.as_array().map(|all| {
-                all.iter()
-                    .filter_map(|r| serde_json::from_value(r.clone()).ok())
-                    .collect()
-            });
+            let endings = endings(&results);
             let failure = format!("{} {}", text(&results, "Error"), text(&results, "Cause"));
+            let batch = match progress.next {
+                crate::budget::Next::Batch { batch } => Some(batch),
+                _ => None,
+            };
             fleet_run::after_batch(&mut progress, endings.as_deref(), failure.trim());
+            if let (Some(batch), OnBreach::Rollback) = (batch, progress.on_breach) {
+                keep_promoted(
+                    bucket,
+                    &progress,
+                    batch,
+                    endings.as_deref().unwrap_or_default(),
+                )
+                .await?;
+                if matches!(progress.next, crate::budget::Next::Stopped { .. }) {
+                    plan_rollback(bucket, config, &mut progress).await?;
+                }
+            }
             // The progress is for `stagegate fleet status`; the run goes on without it.
+            if let Err(e) = put_json(
+                bucket,
+                &format!("{}progress.json", progress.prefix),
+                &progress,
+            )
+            .await
+            {
+                tracing::warn!(error = %e, "fleet progress not written");
+            }
+            to_value(&progress)
+        }
+        Step::RolledBack { fleet, results } => {
+            let mut progress = fleet;
+            fleet_run::after_rollback(&mut progress, endings(&results).as_deref());
             if let Err(e) = put_json(
                 bucket,
                 &format!("{}progress.json", progress.prefix),
@@ -269,6 +305,80 @@ async fn plan<G: GameCatalog, S: RecordStore>(
     Ok(planned.progress)
 }
 
+/// A batch's results: an element that is no ending is left out, so its game counts as an ERROR;
+/// no array at all (the Map's Catch) is `None`.
+fn endings(results: &Value) -> Option<Vec<ItemEnding>> {
+    results.as_array().map(|all| {
+        all.iter()
+            .filter_map(|r| serde_json::from_value(r.clone()).ok())
+            .collect()
+    })
+}
+
+/// Under `onBreach: rollback`, the games batch `batch` deployed, each with its rollback run, kept
+/// beside the batch (the state holds counts, not games).
+async fn keep_promoted<S: RecordStore>(
+    bucket: &S,
+    progress: &FleetProgress,
+    batch: usize,
+    endings: &[ItemEnding],
+) -> Result<(), GateError> {
+    let key = fleet_run::batch_key(&progress.prefix, batch);
+    let items: Vec<FleetItem> = read_json(bucket, &key).await?;
+    let promoted: Vec<FleetItem> = items
+        .iter()
+        .filter_map(|item| {
+            let ending = endings.iter().find(|e| e.item == item.item)?;
+            fleet_run::rollback_item(item, ending, &progress.execution)
+        })
+        .collect();
+    put_json(
+        bucket,
+        &fleet_run::promoted_key(&progress.prefix, batch),
+        &promoted,
+    )
+    .await
+    .map_err(|e| GateError::service("keeping the promoted games", e))
+}
+
+/// The budget was breached under `onBreach: rollback`: every batch's promoted games into one
+/// rollback object, and the progress routed to run it.
+async fn plan_rollback<S: RecordStore>(
+    bucket: &S,
+    config: &FleetConfig,
+    progress: &mut FleetProgress,
+) -> Result<(), GateError> {
+    let mut promoted = vec![];
+    for k in 0..progress.done {
+        let mut batch: Vec<FleetItem> =
+            read_json(bucket, &fleet_run::promoted_key(&progress.prefix, k)).await?;
+        promoted.append(&mut batch);
+    }
+    let items = fleet_run::plan_rollback(progress, promoted, config.start_rate);
+    if let Some(key) = &progress.rollback_key {
+        put_json(bucket, key, &items)
+            .await
+            .map_err(|e| GateError::service("writing the rollback runs", e))?;
+    }
+    Ok(())
+}
+
+async fn read_json<S: RecordStore, T: serde::de::DeserializeOwned>(
+    bucket: &S,
+    key: &str,
+) -> Result<T, GateError> {
+    let bytes = bucket
+        .get(key)
+        .await
+        .map_err(|e| GateError::service(format!("reading {key}"), e))?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        GateError::service(
+            format!("reading {key}"),
+            ServiceError::other("GetObject", format!("not what the fleet wrote: {e}")),
+        )
+    })
+}
+
 async fn known_games<G: GameCatalog>(games: &G) -> Result<BTreeSet<String>, GateError> {
     let mut known = BTreeSet::new();
     let mut token = None;
@@ -288,6 +398,13 @@ async fn known_games<G: GameCatalog>(games: &G) -> Result<BTreeSet<String>, Gate
 /// One game's ending; never fails: what cannot be read is an ERROR, which counts.
 fn ending(result: &Value) -> ItemEnding {
     let child = child_ending(result);
+    // The snapshot the game served before, for `onBreach: rollback`; only a game this run
+    // deployed has one to go back to.
+    let rollback_to = result
+        .pointer("/output/previousSnapshotId")
+        .and_then(Value::as_str)
+        .filter(|_| child.verdict == crate::verdict::Verdict::Succeeded)
+        .map(str::to_owned);
     ItemEnding {
         item: result
             .get("item")
@@ -301,6 +418,7 @@ fn ending(result: &Value) -> ItemEnding {
             .to_owned(),
         verdict: child.verdict,
         why: child.why.as_deref().map(fleet_run::plain_why),
+        rollback_to,
     }
 }
 
@@ -650,6 +768,92 @@ mod tests {
         assert_eq!(fleet["counts"]["ERROR"], 3);
         assert_eq!(fleet["counts"]["SUCCEEDED"], 1);
         assert_eq!(fleet["next"]["next"], "done");
+    }
+
+    #[tokio::test]
+    async fn a_breach_under_rollback_runs_back_exactly_the_games_it_promoted() {
+        let (cat, bucket, sns) = (catalog(6), FakeRecords::new(), FakeNotifier::default());
+        let input = json!({"fleetName": "n", "games": games(6), "batchSize": 2, "onBreach": "rollback", "budget": {"maxFailurePercent": 20}});
+        let mut fleet = step(&cat, &bucket, &sns, plan_event(input))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        // Batch 0 deploys both; batch 1: item 2 fails, item 3 was already serving (UNCHANGED):
+        // 1 of 6 allowed, so the fleet goes on; batch 2: item 4 fails: breached.
+        for (items, verdicts) in [
+            ([0, 1], ["SUCCEEDED", "SUCCEEDED"]),
+            ([2, 3], ["ROLLED_BACK", "UNCHANGED"]),
+            ([4, 5], ["ROLLED_BACK", "SUCCEEDED"]),
+        ] {
+            let mut results = vec![];
+            for (item, verdict) in items.iter().zip(verdicts) {
+                let result = json!({"item": item, "gameName": format!("g{item:03}"), "output": {"notification": {"outcome": verdict}, "previousSnapshotId": "Snapshot_2026-11-01T09:00:00.000Z"}});
+                results.push(
+                    step(
+                        &cat,
+                        &bucket,
+                        &sns,
+                        json!({"action": "ending", "result": result}),
+                    )
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}")),
+                );
+            }
+            fleet = step(
+                &cat,
+                &bucket,
+                &sns,
+                json!({"action": "tally", "fleet": fleet, "results": results}),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(fleet["route"], "rollback", "{fleet}");
+        let rollback: Vec<FleetItem> = bucket
+            .objects()
+            .into_iter()
+            .find(|(k, _)| k == "fleets/nightly-1/rollback.json")
+            .and_then(|(_, b)| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let back: Vec<usize> = rollback.iter().map(|i| i.item).collect();
+        assert_eq!(back, [0, 1, 5], "promoted, not failed or unchanged");
+        assert!(rollback
+            .iter()
+            .all(|i| i.input["snapshotId"] == "Snapshot_2026-11-01T09:00:00.000Z"));
+        let results: Vec<Value> = rollback
+            .iter()
+            .map(|i| json!({"item": i.item, "gameName": i.game_name, "verdict": "SUCCEEDED"}))
+            .collect();
+        let fleet = step(
+            &cat,
+            &bucket,
+            &sns,
+            json!({"action": "rolledback", "fleet": fleet, "results": results}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(fleet["route"], "summary");
+        let out = step(
+            &cat,
+            &bucket,
+            &sns,
+            json!({"action": "summary", "fleet": fleet}),
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(out["completed"], false);
+        let summary: FleetSummary =
+            serde_json::from_str(&sns.published()[0].message).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            summary
+                .breach_rollback
+                .map(|b| (b.games, b.counts.get("SUCCEEDED").copied())),
+            Some((3, Some(3)))
+        );
+        assert!(
+            summary.summary.contains("3 promoted game(s) were run back"),
+            "{}",
+            summary.summary
+        );
     }
 
     #[test]
