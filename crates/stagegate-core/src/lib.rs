@@ -48,6 +48,8 @@ pub use record::chain;
 pub use state::{deployment, evidence, timefmt};
 
 #[cfg(test)]
+mod fleet_contract;
+#[cfg(test)]
 mod layering;
 #[cfg(test)]
 mod template_contract;

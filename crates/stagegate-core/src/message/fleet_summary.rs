@@ -27,6 +27,11 @@ pub const TRANSITIONS_PER_GAME: u64 = 3;
 pub const TRANSITIONS_PER_BATCH: u64 = 3;
 pub const TRANSITIONS_PER_RUN: u64 = 5;
 
+/// The fleet's Fail state's `Error` when it stopped on its budget.
+pub const FLEET_STOPPED: &str = "StageGate.FleetStopped";
+/// The fleet's Fail state's `Error` when its input was refused.
+pub const FLEET_REFUSED: &str = "StageGate.FleetRefused";
+
 /// How a fleet run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

@@ -128,10 +128,7 @@ pub struct SummaryOutput {
     pub summary_error: Option<String>,
 }
 
-/// The Fail state's `Error` when a fleet stopped on its budget.
-pub const FLEET_STOPPED: &str = "StageGate.FleetStopped";
-/// The Fail state's `Error` when a fleet's input was refused.
-pub const FLEET_REFUSED: &str = "StageGate.FleetRefused";
+pub use crate::fleet_summary::{FLEET_REFUSED, FLEET_STOPPED};
 
 pub async fn handle<G: GameCatalog, S: RecordStore, N: Notifier>(
     games: &G,
