@@ -165,10 +165,13 @@ fn the_fleet_workflow_routes_only_on_what_the_core_decides() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// What a broken copy must be reported for, and how to break it.
+type Break = (&'static str, fn(&mut Value));
+
 #[test]
 fn each_rule_bites() {
     let base = parse(ASL);
-    let breaks: [(&str, fn(&mut Value)); 8] = [
+    let breaks: [Break; 8] = [
         ("never computes", |a| {
             a["States"]["Route"]["Choices"][0]["StringEquals"] = "Batch".into()
         }),
