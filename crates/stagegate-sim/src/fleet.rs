@@ -24,7 +24,7 @@ use drive::{FleetRecord, Plant, Step};
 use scenario::FleetScenario;
 
 /// One seed in this many runs a fleet beside its gate run.
-pub const FLEET_EVERY: u64 = 4;
+pub const FLEET_EVERY: u64 = 10;
 
 pub fn is_fleet_seed(seed: u64) -> bool {
     seed % FLEET_EVERY == 0

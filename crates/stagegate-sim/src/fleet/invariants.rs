@@ -196,11 +196,18 @@ pub fn check(s: &FleetScenario, rec: &FleetRecord) -> Vec<Violation> {
                 (*failed, *said) == (ended_failures, allowed) && ended_failures > allowed
             };
             if !fits {
+                let should = if canary_breach {
+                    format!(
+                        "the canary wave's {canary_failures} failures of {canary_allowed} allowed"
+                    )
+                } else if ended_failures > allowed {
+                    format!("its games' {ended_failures} failures of {allowed} allowed")
+                } else {
+                    format!("nothing: its games had {ended_failures} failures of {allowed} allowed, the canaries {canary_failures} of {canary_allowed}")
+                };
                 fail(
                     "fleet-budget",
-                    format!(
-                        "Stopped reporting {failed} failed of {said} allowed, but its started games had {ended_failures} failures of {allowed} allowed (canaries {canary_failures} of {canary_allowed})"
-                    ),
+                    format!("Stopped reporting {failed} failed of {said} allowed; it should report {should}"),
                 );
             }
         }
