@@ -39,10 +39,18 @@ pub enum FaultKind {
     /// Someone holding SendTaskSuccess and the token answered the wait without the answer
     /// function: unsigned, signed for another run, or a "timeout" before the approval expired.
     ForgedAnswer,
+    /// Fleet: a game's result names no gate ending (it must count as ERROR).
+    FleetUnreadableResult,
+    /// Fleet: a failed game's result is the Map's caught error, its DescribeExecution the Cause.
+    FleetCaughtError,
+    /// Fleet: a game's result delivered again.
+    FleetDuplicateResult,
+    /// Fleet: a batch's results arrive in another order than its games started.
+    FleetOutOfOrder,
 }
 
 impl FaultKind {
-    pub const ALL: [FaultKind; 15] = [
+    pub const ALL: [FaultKind; 19] = [
         FaultKind::LambdaStoppedAfterEffect,
         FaultKind::LambdaRefused,
         FaultKind::Throttle,
@@ -58,6 +66,10 @@ impl FaultKind {
         FaultKind::AlarmFires,
         FaultKind::Retried,
         FaultKind::ForgedAnswer,
+        FaultKind::FleetUnreadableResult,
+        FaultKind::FleetCaughtError,
+        FaultKind::FleetDuplicateResult,
+        FaultKind::FleetOutOfOrder,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +89,10 @@ impl FaultKind {
             Self::AlarmFires => "bake-alarm-fires",
             Self::Retried => "retry-taken",
             Self::ForgedAnswer => "forged-answer",
+            Self::FleetUnreadableResult => "fleet-unreadable-result",
+            Self::FleetCaughtError => "fleet-caught-error",
+            Self::FleetDuplicateResult => "fleet-duplicate-result",
+            Self::FleetOutOfOrder => "fleet-results-out-of-order",
         }
     }
 }

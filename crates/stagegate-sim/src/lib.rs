@@ -12,11 +12,13 @@
 //! A seed replays its run exactly: `cargo xtask sim --seed S` prints its fault trace.
 //!
 //! Layout: `scenario` -> `world` (ports, clock, other actors) -> `run` (the workflow model and the
-//! operator) -> `invariants`; `exec` drives a future without a runtime.
+//! operator) -> `invariants`; `exec` drives a future without a runtime. `fleet` runs many games'
+//! gates under one failure budget, on its own scenario, model and invariants.
 
 pub mod asl;
 pub mod exec;
 pub mod faults;
+pub mod fleet;
 pub mod invariants;
 pub mod run;
 pub mod scenario;
