@@ -95,7 +95,7 @@ const TIERS: &[Tier] = &[
     },
     Tier {
         name: "sim",
-        what: "deterministic simulator: 100,000 seeded gate runs through the real ASL and handlers under injected faults, every invariant checked (`cargo xtask sim`)",
+        what: "deterministic simulator: 100,000 seeded gate runs through the real ASL and handlers under injected faults, one in ten with a fleet run beside it, every invariant checked (`cargo xtask sim`)",
         program: Program::Cargo,
         args: &[
             "run",

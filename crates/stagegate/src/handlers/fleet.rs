@@ -32,7 +32,8 @@ use crate::tally::child_ending;
 pub struct FleetConfig {
     /// `FLEET_BUCKET`: batch objects, progress, summaries, and the games files it may read.
     pub bucket: String,
-    /// `FLEET_MAX_CONCURRENCY`: iterations of a batch at once, at most (default 100).
+    /// `FLEET_MAX_CONCURRENCY`: iterations of a batch at once, at most (1-500, default 500: a
+    /// whole batch, its starts spread by the start rate).
     pub max_concurrency: usize,
     /// `FLEET_START_RATE`: games started per second within a batch (default 10).
     pub start_rate: u32,
@@ -65,8 +66,8 @@ impl FleetConfig {
         };
         Ok(Self {
             bucket,
-            max_concurrency: usize::try_from(number(Self::MAX_CONCURRENCY_VAR, 100, 1_000)?)
-                .unwrap_or(100),
+            max_concurrency: usize::try_from(number(Self::MAX_CONCURRENCY_VAR, 500, 500)?)
+                .unwrap_or(500),
             start_rate: u32::try_from(number(
                 Self::START_RATE_VAR,
                 u64::from(DEFAULT_START_RATE),
