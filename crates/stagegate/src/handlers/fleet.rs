@@ -867,7 +867,7 @@ mod tests {
         let c = FleetConfig::from_lookup(|k| (k == "FLEET_BUCKET").then(|| "b".into()));
         assert_eq!(
             c.ok().map(|c| (c.max_concurrency, c.start_rate)),
-            Some((100, 10))
+            Some((500, 10))
         );
         assert!(FleetConfig::from_lookup(|_| None).is_err());
         let bad = FleetConfig::from_lookup(|k| match k {
