@@ -1,4 +1,4 @@
-//! Release builds of the four functions with cargo-lambda (x86_64 zips), and the release-profile
+//! Release builds of the functions with cargo-lambda (x86_64 zips), and the release-profile
 //! variants tried against each other.
 
 use std::collections::BTreeMap;
@@ -179,8 +179,8 @@ impl Tools {
     }
 }
 
-/// Builds the four functions as zips with cargo-lambda (x86_64), or, with `reuse`, only reads
-/// what an earlier build left.
+/// Builds the functions (`Function::ALL`) as zips with cargo-lambda (x86_64), or, with `reuse`,
+/// only reads what an earlier build left.
 pub fn build(
     tools: &Tools,
     variant: Variant,

@@ -2,6 +2,12 @@
 //! event, built from the repository's sample events (`events/*.json`). The scenario and the gate
 //! states are edited as their types (`gamesparks_local::Scenario`, `stagegate::state::GateState`),
 //! so a renamed field fails to compile here instead of leaving a sample value in place.
+//!
+//! fleet-step (issue 28) has no sample event that needs no AWS call: its plan lists games and
+//! writes batch objects, its tally and summary write to the fleet bucket. Its `ending` step only
+//! reads one game's result, so its bench event is an ending written here, and
+//! [`check_fleet_answer`] makes sure the run took that path to a real verdict, not the ERROR
+//! fleet-step gives a result it cannot read.
 
 use std::path::Path;
 
@@ -12,23 +18,32 @@ use gamesparks_local::scenario::{
 };
 use gamesparks_local::Scenario;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{json, Value};
+use stagegate::fleet_run::ItemEnding;
 use stagegate::state::GateState;
+use stagegate::verdict::Verdict;
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{Context, Result};
 
-/// The four Lambda functions, by binary name.
+/// The Lambda functions the bench measures, by binary name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Function {
     Start,
     Poll,
     Rollback,
     Notify,
+    Fleet,
 }
 
 impl Function {
-    pub const ALL: [Function; 4] = [Self::Start, Self::Poll, Self::Rollback, Self::Notify];
+    pub const ALL: [Function; 5] = [
+        Self::Start,
+        Self::Poll,
+        Self::Rollback,
+        Self::Notify,
+        Self::Fleet,
+    ];
 
     pub fn binary(self) -> &'static str {
         match self {
@@ -36,6 +51,17 @@ impl Function {
             Self::Poll => "poll-deployment",
             Self::Rollback => "rollback-deployment",
             Self::Notify => "notify-result",
+            Self::Fleet => "fleet-step",
+        }
+    }
+
+    /// What this function's environment holds on top of the Lambda one (`measure::lambda_env`):
+    /// fleet-step refuses to start without its bucket, though the ending it answers never
+    /// reaches it.
+    pub fn env(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::Fleet => &[("FLEET_BUCKET", FLEET_BUCKET)],
+            _ => &[],
         }
     }
 
@@ -54,6 +80,11 @@ pub const POLL_DEPLOYMENT_ID: &str = "dep-00000000000b0001";
 /// A failed deployment added to prod's history: the rollback's `rollbackOf`.
 pub const FAILED_DEPLOYMENT_ID: &str = "dep-00000000000e0002";
 pub const TOPIC_ARN: &str = "arn:aws:sns:us-east-1:123456789012:stagegate-bench";
+/// fleet-step's bucket: a name only, nothing is read from or written to it.
+pub const FLEET_BUCKET: &str = "stagegate-bench-fleet";
+/// The fleet item whose ending fleet-step reads, and its game.
+pub const FLEET_ITEM: u64 = 3;
+pub const FLEET_GAME: &str = "g";
 
 /// The demo scenario plus the benchmark's stage and a failed prod deployment.
 pub fn scenario() -> Result<Scenario> {
@@ -126,13 +157,15 @@ fn deployment(id: &str, snapshot: &str, state: DeploymentState, created: &str) -
 }
 
 /// The first event of each function: poll-deployment and rollback-deployment take the gate state;
-/// start-deployment and notify-result get their sample events as they are.
+/// start-deployment and notify-result get their sample events as they are; fleet-step gets
+/// [`fleet_ending`].
 #[derive(Debug, Clone)]
 pub struct Events {
     pub start: Value,
     pub poll: GateState,
     pub rollback: GateState,
     pub notify: Value,
+    pub fleet: Value,
 }
 
 impl Events {
@@ -143,6 +176,7 @@ impl Events {
             Function::Poll => serde_json::to_vec(&self.poll),
             Function::Rollback => serde_json::to_vec(&self.rollback),
             Function::Notify => serde_json::to_vec(&self.notify),
+            Function::Fleet => serde_json::to_vec(&self.fleet),
         }
         .map(Bytes::from)
         .context(format!("serialising the {} event", f.binary()))
@@ -178,7 +212,40 @@ pub fn events(workspace: &Path, now: OffsetDateTime) -> Result<Events> {
         poll,
         rollback,
         notify,
+        fleet: fleet_ending(),
     })
+}
+
+/// fleet-step's `ending` step for a game whose gate succeeded, as the fleet Map's iteration hands
+/// it over: no AWS call, the cheapest answer the function gives.
+pub fn fleet_ending() -> Value {
+    json!({
+        "action": "ending",
+        "result": {
+            "item": FLEET_ITEM,
+            "gameName": FLEET_GAME,
+            "output": {"notification": {"outcome": "SUCCEEDED"}},
+        },
+    })
+}
+
+/// fleet-step's answer to [`fleet_ending`] must be that item's SUCCEEDED ending; anything else
+/// (an ERROR for a result it could not read, another item) means the figures are of another path.
+pub fn check_fleet_answer(answer: &[u8]) -> Result<()> {
+    let ending: ItemEnding = serde_json::from_slice(answer).context(format!(
+        "fleet-step's answer to its ending event is no ending: {}",
+        String::from_utf8_lossy(answer)
+    ))?;
+    let item = usize::try_from(FLEET_ITEM).ok();
+    if ending.verdict != Verdict::Succeeded
+        || Some(ending.item) != item
+        || ending.game_name != FLEET_GAME
+    {
+        crate::bail!(
+            "fleet-step answered its ending event with {ending:?}, not item {FLEET_ITEM} ({FLEET_GAME}) SUCCEEDED: the bench event no longer takes the path it measures"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -216,5 +283,52 @@ mod tests {
         // What the functions get is the state as its type writes it.
         let served: GateState = serde_json::from_slice(&e.bytes(Function::Poll).unwrap()).unwrap();
         assert_eq!(served, e.poll);
+        let fleet: Value = serde_json::from_slice(&e.bytes(Function::Fleet).unwrap()).unwrap();
+        assert_eq!(fleet, fleet_ending());
+    }
+
+    #[test]
+    fn the_fleet_event_is_an_ending_the_core_reads_as_succeeded() {
+        let event = fleet_ending();
+        assert_eq!(event["action"], "ending");
+        // The core's reading of a child's result, the one fleet-step's ending step makes: a
+        // readable SUCCEEDED, not the ERROR an unreadable result gets.
+        let child = stagegate::tally::child_ending(&event["result"]);
+        assert_eq!(child.verdict, Verdict::Succeeded, "{child:?}");
+        assert_eq!(child.why, None);
+    }
+
+    #[test]
+    fn only_the_events_own_succeeded_ending_passes_the_fleet_check() {
+        let ending = |item: usize, game: &str, verdict: Verdict| {
+            serde_json::to_vec(&ItemEnding {
+                item,
+                game_name: game.into(),
+                verdict,
+                why: None,
+            })
+            .unwrap()
+        };
+        let item = FLEET_ITEM as usize;
+        assert!(check_fleet_answer(&ending(item, FLEET_GAME, Verdict::Succeeded)).is_ok());
+        for wrong in [
+            ending(item, FLEET_GAME, Verdict::Error),
+            ending(item + 1, FLEET_GAME, Verdict::Succeeded),
+            ending(item, "other", Verdict::Succeeded),
+            br#"{"errorType":"StageGate.InvalidInput"}"#.to_vec(),
+        ] {
+            let text = String::from_utf8_lossy(&wrong).into_owned();
+            assert!(check_fleet_answer(&wrong).is_err(), "passed: {text}");
+        }
+    }
+
+    #[test]
+    fn only_fleet_step_gets_a_fleet_bucket() {
+        assert_eq!(Function::Fleet.binary(), "fleet-step");
+        assert_eq!(Function::Fleet.env(), [("FLEET_BUCKET", FLEET_BUCKET)]);
+        for f in Function::ALL.into_iter().filter(|f| *f != Function::Fleet) {
+            assert!(f.env().is_empty(), "{}", f.binary());
+        }
+        assert!(!Function::Fleet.needs_reset());
     }
 }

@@ -1,6 +1,6 @@
-//! stagegate-bench: measures the four stagegate Lambda functions the way Lambda runs them (a
-//! local Runtime API stub, the GameSparks emulator, an SNS stub), a Python peer of
-//! poll-deployment, the warm handler cost, the polling strategies (simulated) and the zips.
+//! stagegate-bench: measures the stagegate Lambda functions (the gate's four and fleet-step) the
+//! way Lambda runs them (a local Runtime API stub, the GameSparks emulator, an SNS stub), a Python
+//! peer of poll-deployment, the warm handler cost, the polling strategies (simulated) and the zips.
 //!
 //! The binary (`src/main.rs`) parses the command line and calls `pipeline`, which runs the
 //! steps in order:

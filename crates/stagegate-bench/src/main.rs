@@ -1,6 +1,6 @@
 //! `stagegate-bench`: cold start, peak memory, warm handler cost, polling efficiency and zip
-//! size of the four stagegate functions, against a Python peer of poll-deployment. Prints a table
-//! and writes `bench/results.json`. See bench/README.md for the method.
+//! size of the stagegate functions (fleet-step too), against a Python peer of poll-deployment.
+//! Prints a table and writes `bench/results.json`. See bench/README.md for the method.
 //!
 //! This file is the command line only: it parses the flags and hands them to
 //! `stagegate_bench::pipeline`, which runs the benchmark.

@@ -72,6 +72,9 @@ pub fn lambda_env(name: &str, e: &Endpoints) -> Vec<(String, String)> {
         ("AWS_ENDPOINT_URL_SNS", e.sns.as_str()),
         // The abort check: the same stub, answering "no abort requested".
         ("AWS_ENDPOINT_URL_SSM", e.sns.as_str()),
+        // No bench event reaches S3 (notify-result has no RECORD_BUCKET, fleet-step answers an
+        // ending); should one, the stub refuses it and the run fails, instead of going to AWS.
+        ("AWS_ENDPOINT_URL_S3", e.sns.as_str()),
         ("TOPIC_ARN", TOPIC_ARN),
         ("TZ", ":UTC"),
         ("LANG", "C.UTF-8"),
@@ -138,6 +141,7 @@ impl Target {
             cmd.current_dir(dir);
         }
         cmd.envs(lambda_env(self.function.binary(), endpoints));
+        cmd.envs(self.function.env().iter().copied());
         cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
         cmd.env("AWS_LAMBDA_RUNTIME_API", runtime_api);
         cmd

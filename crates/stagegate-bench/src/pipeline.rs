@@ -64,7 +64,7 @@ fn builds(
     say(if opts.no_build {
         "reading the existing cargo-lambda build (--no-build)".to_owned()
     } else {
-        "cargo lambda build --release --output-format zip (x86_64) of the four functions".to_owned()
+        "cargo lambda build --release --output-format zip (x86_64) of the functions".to_owned()
     });
     let main_build = artifacts::build(
         tools,

@@ -288,7 +288,7 @@ fn profile_trials(out: &mut String, r: &Results) {
             "zip mean B",
             "init p50 mean ms",
             "build s",
-            "zips (notify/poll/rollback/start)",
+            "zips (fleet/notify/poll/rollback/start)",
             "init p50 ms (same order)",
         ],
         &rows,

@@ -259,7 +259,7 @@ pub struct Trial {
     pub init_ms_median: PerFunction<f64>,
     pub first_invocation_ms_median: PerFunction<f64>,
     pub rss_mb: PerFunction<f64>,
-    /// Means over the four functions.
+    /// Means over the functions (five since fleet-step; four in older files).
     pub zip_bytes_mean: f64,
     pub init_ms_median_mean: f64,
     pub panic_abort: bool,

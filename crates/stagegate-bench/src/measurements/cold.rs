@@ -1,9 +1,9 @@
-//! Cold starts: init time, init CPU, first invocation and peak memory (VmHWM) of the four
-//! functions and the Python peer, plus the init experiments (the same binaries with another
-//! environment: one root certificate, init phases logged). They are one kind of measurement
-//! because they come from the same runs: every target is started cold once per round,
-//! round-robin, so background noise spreads evenly over all of them; the first round is a warm-up
-//! (page cache, .pyc files) and is not recorded. `profiles` reuses [`rounds`] for its variants.
+//! Cold starts: init time, init CPU, first invocation and peak memory (VmHWM) of the functions
+//! (fleet-step on its `ending` step, see `fixtures`) and the Python peer, plus the init
+//! experiments (the same binaries with another environment: one root certificate, init phases
+//! logged). They are one kind of measurement because they come from the same runs: every target
+//! is started cold once per round, round-robin, so background noise spreads evenly over all of
+//! them; the first round is a warm-up (page cache, .pyc files) and is not recorded. `profiles` reuses [`rounds`] for its variants.
 //!
 //! The HTTPS cold starts (issue 28) are two more targets of the same rounds: poll-deployment and
 //! the peer with their GameSparks endpoint behind the TLS front (`tls_proxy`), trusting the run's
@@ -43,7 +43,7 @@ pub struct HttpsFront<'a> {
 /// The cold starts, summarised per target.
 #[derive(Debug, Clone)]
 pub struct ColdStarts {
-    /// The four functions, by binary name.
+    /// The functions (`fixtures::Function::ALL`), by binary name.
     pub functions: BTreeMap<String, ColdSummary>,
     pub peer: ColdSummary,
     /// The other targets (`poll-deployment+1-root-cert`, `notify-result+phases`, ...), by label.
@@ -113,9 +113,9 @@ pub fn https_targets(poll: &Target, peer: &Target, front: HttpsFront<'_>) -> [Ta
     ]
 }
 
-/// The targets: the four functions, the peer, poll-deployment and the peer over HTTPS,
-/// poll-deployment with one root certificate (when the system has a bundle) and the four
-/// functions logging their init phases.
+/// The targets: the functions, the peer, poll-deployment and the peer over HTTPS,
+/// poll-deployment with one root certificate (when the system has a bundle) and the functions
+/// logging their init phases.
 fn targets(
     build: &Build,
     peer: &Peer,
@@ -145,7 +145,7 @@ fn targets(
             &[("SSL_CERT_FILE", path.as_str())],
         ));
     }
-    // The same four binaries logging their init phases (see `breakdown`): where init goes.
+    // The same binaries logging their init phases (see `breakdown`): where init goes.
     for f in Function::ALL {
         let base = Target::rust(f.binary(), f, build.binary(f)?);
         targets.push(Target::with_env(
@@ -368,6 +368,62 @@ mod tests {
             "http://127.0.0.1:1"
         );
         assert_eq!(ours["AWS_ENDPOINT_URL_SNS"], "http://127.0.0.1:2");
+    }
+
+    #[test]
+    fn fleet_step_starts_cold_with_its_bucket_the_topic_and_no_way_to_aws_s3() {
+        let binaries: BTreeMap<String, PathBuf> = Function::ALL
+            .iter()
+            .map(|f| {
+                (
+                    f.binary().to_owned(),
+                    PathBuf::from("/bin").join(f.binary()),
+                )
+            })
+            .collect();
+        let build = Build {
+            variant: crate::artifacts::CURRENT,
+            target_dir: PathBuf::from("/t"),
+            lambda_dir: PathBuf::from("/t/lambda"),
+            binaries,
+            zip_bytes: BTreeMap::new(),
+            binary_bytes: BTreeMap::new(),
+            build_seconds: 0.0,
+        };
+        let peer = Peer {
+            dir: PathBuf::from("/peer"),
+            python: PathBuf::from("/venv/bin/python"),
+            created: false,
+        };
+        let bundle = TrustBundle {
+            path: PathBuf::from("/scratch/run-ca-bundle.pem"),
+            certificates: 147,
+        };
+        let front = HttpsFront {
+            url: "https://127.0.0.1:4443",
+            bundle: &bundle,
+        };
+        let all = targets(&build, &peer, None, front).unwrap_or_else(|e| panic!("{e}"));
+        let labels: Vec<&str> = all.iter().map(|t| t.label.as_str()).collect();
+        for label in ["fleet-step", "fleet-step+phases"] {
+            assert!(labels.contains(&label), "{labels:?}");
+        }
+        let fleet = all
+            .iter()
+            .find(|t| t.label == "fleet-step")
+            .unwrap_or_else(|| panic!("no fleet-step in {labels:?}"));
+        assert_eq!(fleet.program, PathBuf::from("/bin/fleet-step"));
+        let env = started_env(fleet);
+        assert_eq!(env["FLEET_BUCKET"], crate::fixtures::FLEET_BUCKET);
+        assert_eq!(env["TOPIC_ARN"], crate::fixtures::TOPIC_ARN);
+        assert_eq!(env["AWS_LAMBDA_FUNCTION_NAME"], "fleet-step");
+        assert_eq!(env["AWS_ENDPOINT_URL_S3"], "http://127.0.0.1:2");
+        // The others start as before.
+        let poll = all
+            .iter()
+            .find(|t| t.label == "poll-deployment")
+            .unwrap_or_else(|| panic!("no poll-deployment in {labels:?}"));
+        assert!(!started_env(poll).contains_key("FLEET_BUCKET"));
     }
 
     #[test]

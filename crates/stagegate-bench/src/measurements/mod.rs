@@ -1,5 +1,5 @@
 //! Everything the bench measures on its Tokio runtime, one module per kind: `cold` (init, first
-//! invocation and peak memory of the four functions, the Python peer and the init experiments,
+//! invocation and peak memory of the five functions, the Python peer and the init experiments,
 //! all from the same round-robin cold starts), `parity` (the peer's answer against the Rust
 //! one), `warm` (handler overhead of a warm poll-deployment), `profiles` (the release-profile
 //! trials). `polling` (the simulation) and `machine` (what the figures were measured on) run off
@@ -115,6 +115,8 @@ pub async fn measure_all(
             front.handshakes()
         );
     }
+    // fleet-step's figures are those of its ending step only if it answered with that ending.
+    fixtures::check_fleet_answer(cold.response(Function::Fleet.binary())?)?;
     let parity = parity::compare(
         cold.response(Function::Poll.binary())?,
         cold.response(measure::PEER_LABEL)?,
