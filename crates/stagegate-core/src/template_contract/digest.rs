@@ -122,7 +122,10 @@ fn digest_edits_are_caught() {
         1,
     );
     let findings = digest_findings(&inverted).join("\n");
-    assert!(findings.contains("ERROR message does not reach"), "{findings}");
+    assert!(
+        findings.contains("ERROR message does not reach"),
+        "{findings}"
+    );
     assert!(
         findings.contains("SUCCEEDED message reaches the digest"),
         "{findings}"
