@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Static checks of the workflow definition and the SAM template, with the pinned tools:
-#   asl-validator (npm, package.json)      infra/statemachine/deployment-gate.asl.json
-#   substitutions (.venv python)           ASL ${...} placeholders == the template's DefinitionSubstitutions
+#   asl-validator (npm, package.json)      infra/statemachine/deployment-gate.asl.json, fleet.asl.json
+#   substitutions (.venv python)           each state machine's ASL ${...} placeholders == its DefinitionSubstitutions
 #   dashboard     (.venv python)           each dashboard's body is JSON after !Sub, its widgets well-formed
 #   least-privilege (.venv python)         infra/least_privilege.py on infra/template.yaml
 #   least-privilege-mutations              infra/least_privilege_test.py: each rule bites (a broken copy of the template per rule)
@@ -16,6 +16,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root" || exit 2
 
 asl=infra/statemachine/deployment-gate.asl.json
+fleet_asl=infra/statemachine/fleet.asl.json
 template=infra/template.yaml
 asl_validator=node_modules/.bin/asl-validator
 venv_python=.venv/bin/python
@@ -50,40 +51,51 @@ report() {
     fi
 }
 
-"$asl_validator" --json-path "$asl" >"$out" 2>&1
-report asl-validator $? "$asl"
+rc=0
+: >"$out"
+for file in "$asl" "$fleet_asl"; do
+    "$asl_validator" --json-path "$file" >>"$out" 2>&1 || rc=1
+done
+report asl-validator $rc "$asl, $fleet_asl"
 
-"$venv_python" - "$asl" "$template" >"$out" 2>&1 <<'PY'
+# Each state machine of the template with its own definition: the gate's and the fleet's.
+"$venv_python" - "$template" >"$out" 2>&1 <<'PY'
 import json, re, sys
+from pathlib import Path
 from cfnlint.decode import decode
 
-asl_path, template_path = sys.argv[1], sys.argv[2]
-with open(asl_path) as f:
-    placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", f.read()))
-    f.seek(0)
-    json.load(f)
+template_path = sys.argv[1]
+definitions = {
+    "StateMachine": "statemachine/deployment-gate.asl.json",
+    "FleetStateMachine": "statemachine/fleet.asl.json",
+}
 template, matches = decode(template_path)
 if matches:
     sys.exit(f"cannot read {template_path}: {matches}")
 problems = []
-for name, res in template.get("Resources", {}).items():
+machines = {n: r for n, r in template.get("Resources", {}).items() if r.get("Type") == "AWS::Serverless::StateMachine"}
+for name in sorted(set(definitions) - set(machines)):
+    problems.append(f"no state machine {name} (AWS::Serverless::StateMachine) in the template")
+for name, res in machines.items():
     props = res.get("Properties", {})
-    if res.get("Type") != "AWS::Serverless::StateMachine":
+    want = definitions.get(name)
+    if want is None:
+        problems.append(f"{name}: a state machine this check has no definition for")
         continue
-    if props.get("DefinitionUri") != "statemachine/deployment-gate.asl.json":
-        problems.append(f"{name}: DefinitionUri is not statemachine/deployment-gate.asl.json")
+    if props.get("DefinitionUri") != want:
+        problems.append(f"{name}: DefinitionUri is not {want}")
+    text = (Path(template_path).parent / want).read_text()
+    json.loads(text)
+    placeholders = set(re.findall(r"\$\{([A-Za-z0-9_]+)\}", text))
     subs = set(props.get("DefinitionSubstitutions", {}))
     for p in sorted(placeholders - subs):
         problems.append(f"{name}: ASL placeholder ${{{p}}} has no DefinitionSubstitutions entry")
     for s in sorted(subs - placeholders):
         problems.append(f"{name}: DefinitionSubstitutions entry {s} is not used by the ASL")
-    break
-else:
-    problems.append("no AWS::Serverless::StateMachine in the template")
 print("\n".join(problems))
 sys.exit(1 if problems else 0)
 PY
-report substitutions $? "ASL placeholders match DefinitionSubstitutions"
+report substitutions $? "each state machine's ASL placeholders match its DefinitionSubstitutions"
 
 # cfn-lint reads a DashboardBody as an opaque string: parse it as CloudWatch will, after !Sub.
 "$venv_python" - "$template" >"$out" 2>&1 <<'PY'

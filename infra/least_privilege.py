@@ -16,16 +16,21 @@ Identity policies:
   a managed policy or a SAM policy template grants what this check cannot see, and inline
   statements (checked like any other) would sit beside the role infra/permissions.json holds;
 - a function's `Role` is `!GetAtt <role>.Arn` of the role infra/permissions.json lists for its
-  binary; the state machine's and the schedule's roles are those trusted by their service; no
-  role serves two resources;
+  binary, a state machine's the role it lists for that machine ("machine"); the schedule's role is
+  one trusted by its service; no role serves two resources;
 - no wildcard or non-literal action, no action of a service this list does not know;
 - every resource is the gate's own: GameSparks only the configured game and its stages (exact
   ARNs), CloudWatch only this account's alarms under BakeAlarmNamePrefix, SNS its topic, Lambda its
-  functions, Step Functions its state machine (or, for the execution actions, exactly its
-  executions), SSM exactly its abort parameters or its answer key (read only by start-deployment
-  and answer-approval, written only by answer-approval), KMS its key, SQS its queues, Logs the role's own
-  log group, S3 the template's own bucket (the decision records: ListBucket on it, GetObject and
-  PutObject on its objects); `Resource: "*"` only for actions that have no resource-level permissions.
+  functions, Step Functions its two state machines (`!Ref`, or the ARN written out with the fixed
+  name where a `!Ref` would be circular; for the execution actions, exactly the executions of one
+  of them, or the fleet's Distributed Map children), SSM exactly its abort parameters or its answer
+  key (read only by start-deployment and answer-approval, written only by answer-approval), KMS its
+  key, SQS its queues, Logs the role's own log group, EventBridge only the managed rule
+  `states:startExecution.sync` needs (StepFunctionsGetEventsForStepFunctionsExecutionRule, and only
+  PutTargets, PutRule, DescribeRule on it), S3 only the buckets infra/permissions.json lists for
+  the role or policy ("buckets": ListBucket on the bucket, GetObject and PutObject on its objects
+  or on a literal prefix of them); `Resource: "*"` only for actions that have no resource-level
+  permissions.
 
 Trust policies: each statement allows exactly sts:AssumeRole to exactly the service
 infra/permissions.json names for the role; anything else (another principal, a second service, a
@@ -44,8 +49,9 @@ Anywhere in the template: NotAction, NotResource and NotPrincipal fail (they mat
 do not name); so does a resource type that grants permissions this check does not read
 (IAM users and groups, Lambda permissions, SAM connectors, other resource policies).
 
-Also: the state machine is named `${AWS::StackName}-gate`, the name the execution and
-abort-parameter ARNs above are written with; the topic is encrypted with KMS.
+Also: the gate's state machine is named `${AWS::StackName}-gate` and the fleet's
+`${AWS::StackName}-fleet`, the names the execution, state machine and abort-parameter ARNs above
+are written with; no other state machine; the topic is encrypted with KMS.
 Prints one line per problem and exits 1 when there is any.
 """
 
@@ -64,8 +70,28 @@ GAME_ARNS = {
 ALARM_ARN = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${BakeAlarmNamePrefix}"
 # The state machine's fixed name: the two ARNs below are only the gate's own when it is this.
 MACHINE_NAME = "${AWS::StackName}-gate"
+# The fleet workflow's (docs/fleet.md): its role names its own ARN, which `!Ref` cannot give it.
+FLEET_MACHINE_NAME = "${AWS::StackName}-fleet"
+# Each state machine of the template, by logical id: its fixed name.
+MACHINE_NAMES = {"StateMachine": MACHINE_NAME, "FleetStateMachine": FLEET_MACHINE_NAME}
+STATES_ARN = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+# The state machines written out, where `!Ref` would be a circular dependency.
+MACHINE_ARNS = {STATES_ARN + "stateMachine:" + name for name in MACHINE_NAMES.values()}
 # Every execution of this state machine (and only of it).
-EXECUTIONS_ARN = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:" + MACHINE_NAME + ":*"
+EXECUTIONS_ARN = STATES_ARN + "execution:" + MACHINE_NAME + ":*"
+# The execution ARNs a statement may name: the gate's executions, the fleet's, and the fleet's
+# Distributed Map children (execution:<state machine>/<Map Run>:<child>).
+EXECUTION_ARNS = {
+    EXECUTIONS_ARN,
+    STATES_ARN + "execution:" + FLEET_MACHINE_NAME + ":*",
+    STATES_ARN + "execution:" + FLEET_MACHINE_NAME + "/*",
+}
+# The EventBridge rule Step Functions manages for `.sync` integrations on Step Functions itself,
+# and the only actions on it a role needs (the Developer Guide's "IAM policies for AWS Step
+# Functions"): the fleet's children wait on their gates through it.
+SYNC_RULE_ARN = ("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+                 "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule")
+SYNC_RULE_ACTIONS = {"events:PutTargets", "events:PutRule", "events:DescribeRule"}
 # Its abort parameters, /stagegate/abort/<state machine>/<execution>-<hash> (abort_parameter_name in
 # crates/stagegate-core/src/decide/approval.rs; stack names need no sanitizing): a parameter's ARN drops
 # the name's leading slash. The only SSM resource any statement may name.
@@ -92,10 +118,14 @@ RESOURCELESS = {
     "logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:DescribeLogGroups", "logs:DescribeResourcePolicies",
     "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:UpdateLogDelivery",
     "states:SendTaskSuccess",
+    # GameSparks' ListGames lists the account's games; the reference gives it no resource type.
+    "gamesparks:ListGames",
 }
-KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs", "ssm", "s3"}
-# S3: the decision records bucket only (docs/audit.md), listed on the bucket, read and written on
-# its objects; any other S3 action is one this check does not know.
+KNOWN_SERVICES = {"gamesparks", "cloudwatch", "sns", "lambda", "states", "kms", "logs", "xray", "sqs", "ssm", "s3",
+                  "events"}
+# S3: the buckets infra/permissions.json lists for the role (the decision records, docs/audit.md;
+# the fleet bucket, docs/fleet.md), listed on the bucket, read and written on its objects; any
+# other S3 action is one this check does not know.
 S3_BUCKET_ACTIONS = {"s3:ListBucket"}
 S3_OBJECT_ACTIONS = {"s3:GetObject", "s3:PutObject"}
 
@@ -282,21 +312,35 @@ class Checker:
                         self.problem(f"{where}: {action}: SSM resource {resources_} is not this gate's abort "
                                      f"parameters ({ABORT_PARAMETERS_ARN}) nor its answer key")
             elif service == "s3":
-                buckets = {n for n, t in self.types.items() if t == "AWS::S3::Bucket"}
+                spec = self.wanted.get(role) or self.wanted_policies.get(role) or {}
+                listed = spec.get("buckets")
+                if not listed:
+                    self.problem(f"{where}: {action}: infra/permissions.json lists no buckets for {role}; "
+                                 "say there which of the template's buckets it may touch")
+                buckets = {n for n in listed or [] if self.types.get(n) == "AWS::S3::Bucket"}
                 if action in S3_BUCKET_ACTIONS:
                     ok = bool(resources_) and all(arn_of(r) in buckets for r in resources_)
                 elif action in S3_OBJECT_ACTIONS:
-                    ok = bool(resources_) and all(sub_text(r) in {f"${{{b}.Arn}}/*" for b in buckets}
-                                                  for r in resources_)
+                    ok = bool(resources_) and all(self.objects_of(r, buckets) for r in resources_)
                 else:
                     ok = False
                 if not ok:
-                    self.problem(f"{where}: {action}: S3 resource {resources_} is not the template's own bucket "
-                                 "(ListBucket on `!GetAtt <bucket>.Arn`, objects on `!Sub ${<bucket>.Arn}/*`)")
+                    self.problem(f"{where}: {action}: S3 resource {resources_} is not a bucket infra/permissions.json "
+                                 f"lists for {role} ({', '.join(listed or []) or 'none'}; ListBucket on "
+                                 "`!GetAtt <bucket>.Arn`, objects on `!Sub ${<bucket>.Arn}/*` or a literal prefix of them)")
+            elif service == "events":
+                if action not in SYNC_RULE_ACTIONS or not resources_ or any(
+                        sub_text(r) != SYNC_RULE_ARN for r in resources_):
+                    self.problem(f"{where}: {action} on {resources_}: EventBridge only as states:startExecution.sync "
+                                 f"needs it ({', '.join(sorted(SYNC_RULE_ACTIONS))} on {SYNC_RULE_ARN})")
             elif action in STATES_EXECUTION_ACTIONS:
-                if not resources_ or any(sub_text(r) != EXECUTIONS_ARN for r in resources_):
+                if not resources_ or any(sub_text(r) not in EXECUTION_ARNS for r in resources_):
                     self.problem(f"{where}: {action}: resource {resources_} is not this state machine's executions "
-                                 f"({EXECUTIONS_ARN})")
+                                 f"({EXECUTIONS_ARN}) nor the fleet's ({FLEET_MACHINE_NAME})")
+            elif service == "states" and resources_ and all(
+                    self.ref_to(r, "AWS::Serverless::StateMachine") or sub_text(r) in MACHINE_ARNS
+                    for r in resources_):
+                continue
             else:
                 own = {
                     "sns": "AWS::SNS::Topic",
@@ -308,6 +352,20 @@ class Checker:
                 }[service]
                 if not resources_ or not all(self.ref_to(r, own) for r in resources_):
                     self.problem(f"{where}: {action} beyond the gate's own {own}: {resources_}")
+
+    @staticmethod
+    def objects_of(resource, buckets):
+        """Whether `resource` is `!Sub ${B.Arn}/*` or `!Sub ${B.Arn}/<literal prefix>/*` of a bucket B
+        in `buckets`."""
+        text = sub_text(resource) or ""
+        for b in buckets:
+            head = f"${{{b}.Arn}}/"
+            if text.startswith(head):
+                rest = text[len(head):]
+                prefix = rest[:-1] if rest.endswith("*") else None
+                return prefix is not None and not any(c in prefix for c in "*?${}") and (
+                    prefix == "" or prefix.endswith("/"))
+        return False
 
     def check_document(self, where, document, role):
         for i, statement in enumerate(as_list((document or {}).get("Statement", []))):
@@ -348,7 +406,7 @@ class Checker:
             if as_list(statement.get("Action", [])) != ["sts:AssumeRole"]:
                 self.problem(f"{where}: trust policy allows {statement.get('Action')}, not only sts:AssumeRole")
 
-    def use_role(self, user, role_arn, *, function=None, service=None):
+    def use_role(self, user, role_arn, *, function=None, service=None, machine=None):
         """`user` runs as `role_arn`: the role infra/permissions.json gives it."""
         role = arn_of(role_arn)
         if role is None or self.types.get(role) != "AWS::IAM::Role":
@@ -365,6 +423,9 @@ class Checker:
         if service is not None and (spec.get("function") is not None or spec.get("service") != service):
             self.problem(f"{user}: Role {role} is not the role infra/permissions.json gives {service} "
                          "(trusted by it, of no function)")
+        elif machine is not None and spec.get("machine") != machine:
+            self.problem(f"{user}: Role {role} is the role of {spec.get('machine') or 'no state machine'} in "
+                         f"infra/permissions.json, not of {machine}")
 
     # ------------------------------------------------------------- resource policies
     def check_resource_policy(self, name, document, own_resource):
@@ -476,11 +537,15 @@ class Checker:
                     self.problem(f"{name}: the stack attaches it ({key}: {props[key]}); operators attach it themselves")
             self.check_document(name, props.get("PolicyDocument"), name)
         elif kind == "AWS::Serverless::StateMachine":
-            if sub_text(props.get("Name")) != MACHINE_NAME:
-                self.problem(f"{name}: Name {props.get('Name')} is not {MACHINE_NAME}, the name the execution and "
-                             "abort-parameter ARNs are written with")
+            want = MACHINE_NAMES.get(name)
+            if want is None:
+                self.problem(f"{name}: a state machine this check does not know (the gate is StateMachine, the fleet "
+                             "FleetStateMachine); its ARNs in the policies could not be checked")
+            elif sub_text(props.get("Name")) != want:
+                self.problem(f"{name}: Name {props.get('Name')} is not {want}, the name the execution, state machine "
+                             "and abort-parameter ARNs are written with")
             self.check_sam_policies(name, props.get("Policies"))
-            self.use_role(name, props.get("Role"), service="states.amazonaws.com")
+            self.use_role(name, props.get("Role"), service="states.amazonaws.com", machine=name)
         elif kind == "AWS::Serverless::Function":
             binary = ((resource.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
             self.check_sam_policies(name, props.get("Policies"))

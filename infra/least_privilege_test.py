@@ -51,6 +51,7 @@ TOPIC_ALARM_STATEMENT = """          - Sid: GateAlarmPublishes
                 aws:SourceArn:
                   - !Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-deployment-gate-failed
                   - !Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-deployment-gate-rollback
+                  - !Sub arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${AWS::StackName}-fleet-failed
 """
 TOPIC_ALARM_UNCONDITIONED = """          - Sid: GateAlarmPublishes
             Effect: Allow
@@ -69,7 +70,9 @@ QUEUE_STATEMENT = """            Principal:
             Resource: !GetAtt GateWatchdogQueue.Arn
             Condition:
               ArnEquals:
-                aws:SourceArn: !GetAtt GateWatchdogRule.Arn
+                aws:SourceArn:
+                  - !GetAtt GateWatchdogRule.Arn
+                  - !GetAtt FleetWatchdogRule.Arn
 """
 SNS_KEY_USE = """              Service: sns.amazonaws.com
             Action:
@@ -87,6 +90,40 @@ ANSWER_APPROVALS = """            Action: lambda:InvokeFunctionUrl
             Resource: !GetAtt AnswerApprovalFunction.Arn
 """
 METRICS_SECTION = "  # ---------------------------------------------------------------- metrics\n"
+FLEET_OBJECTS = """              - Sid: FleetBucketObjects
+                Effect: Allow
+                Action:
+                  - s3:GetObject
+                  - s3:PutObject
+                Resource: !Sub ${FleetBucket.Arn}/*
+"""
+SYNC_RULE = ("                Resource: !Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:"
+             "rule/StepFunctionsGetEventsForStepFunctionsExecutionRule\n")
+SYNC_ACTIONS = """                  - events:PutTargets
+                  - events:PutRule
+                  - events:DescribeRule
+"""
+MAP_RUN_CHILDREN = ("                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+                    "execution:${AWS::StackName}-fleet/*\n")
+FLEET_SELF = ("                Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:"
+              "stateMachine:${AWS::StackName}-fleet\n")
+READ_BATCHES = "                Action: s3:GetObject\n                Resource: !Sub ${FleetBucket.Arn}/fleets/*\n"
+RUNNER_STARTS = """          - Sid: StartGate
+            Effect: Allow
+            Action: states:StartExecution
+            Resource: !Ref StateMachine
+          - Sid: FollowGateExecutions # its status, and the states it went through
+            Effect: Allow
+            Action:
+              - states:DescribeExecution
+              - states:GetExecutionHistory
+            Resource: !Sub arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:${AWS::StackName}-gate:*
+          # `stagegate fleet run` (crates/stagegate-cli/src/fleet.rs): one StartExecution.
+          - Sid: StartFleet
+            Effect: Allow
+            Action: states:StartExecution
+            Resource: !Ref FleetStateMachine
+"""
 
 
 def everyone_on_topic(condition=""):
@@ -141,9 +178,10 @@ MUTATIONS = [
      ("OperatorPolicy statement ReadGateExecutions: states:DescribeExecution: resource", "is not this state machine's executions")),
     ("an operator action infra/permissions.json does not list", OPERATOR_READS,
      OPERATOR_READS + "              - states:StopExecution\n", "OperatorPolicy: grants states:StopExecution"),
-    ("the runner policy without StartExecution", "            Action: states:StartExecution\n            Resource: !Ref StateMachine\n          - Sid: FollowGateExecutions",
-     "            Action: states:DescribeExecution\n            Resource: !Ref StateMachine\n          - Sid: FollowGateExecutions",
-     ("RunnerPolicy: lacks states:StartExecution", "RunnerPolicy statement StartGate: states:DescribeExecution: resource")),
+    ("the runner policy without StartExecution (gate and fleet)", RUNNER_STARTS,
+     RUNNER_STARTS.replace("Action: states:StartExecution", "Action: states:DescribeExecution"),
+     ("RunnerPolicy: lacks states:StartExecution", "RunnerPolicy statement StartGate: states:DescribeExecution: resource",
+      "RunnerPolicy statement StartFleet: states:DescribeExecution: resource")),
     ("the read-only policy listing every state machine's executions", "            Action: states:ListExecutions\n            Resource: !Ref StateMachine\n",
      '            Action: states:ListExecutions\n            Resource: "*"\n',
      "ReadOnlyPolicy statement ListGateExecutions: Resource '*' for actions that can be scoped"),
@@ -195,8 +233,8 @@ MUTATIONS = [
      "Key: sns.amazonaws.com lacks kms:GenerateDataKey"),
     ("a service principal without a confused-deputy condition", TOPIC_ALARM_STATEMENT, TOPIC_ALARM_UNCONDITIONED,
      "TopicPolicy statement GateAlarmPublishes: service principal cloudwatch.amazonaws.com without a condition"),
-    ("a service principal tied to another account's resource", "                aws:SourceArn: !GetAtt GateWatchdogRule.Arn\n",
-     "                aws:SourceArn: arn:aws:events:us-east-1:111122223333:rule/theirs\n",
+    ("a service principal tied to another account's resource", "                  - !GetAtt FleetWatchdogRule.Arn\n",
+     "                  - arn:aws:events:us-east-1:111122223333:rule/theirs\n",
      "GateWatchdogQueuePolicy statement WatchdogRuleDelivers: service principal events.amazonaws.com without a condition"),
     ("the account root where the template does not mean it (topic)", TOPIC_ALARM_STATEMENT,
      TOPIC_ALARM_STATEMENT.replace("Service: cloudwatch.amazonaws.com", "AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root"),
@@ -281,10 +319,67 @@ MUTATIONS = [
      "              - s3:GetObject\n              - s3:PutObject\n              - s3:DeleteObject\n",
      ("NotifyResultRecordsPolicy statement ReadAndWriteRecords: s3:DeleteObject: S3 resource",
       "NotifyResultRole: grants s3:DeleteObject")),
-    ("the bucket's TLS rule turned into an Allow for everyone", "          - Sid: TlsOnly\n            Effect: Deny\n            Principal: \"*\"\n            Action: s3:*\n",
-     "          - Sid: TlsOnly\n            Effect: Allow\n            Principal: \"*\"\n            Action: s3:*\n",
+    ("the bucket's TLS rule turned into an Allow for everyone",
+     "            Effect: Deny\n            Principal: \"*\"\n            Action: s3:*\n            Resource:\n              - !GetAtt DecisionRecordsBucket.Arn\n",
+     "            Effect: Allow\n            Principal: \"*\"\n            Action: s3:*\n            Resource:\n              - !GetAtt DecisionRecordsBucket.Arn\n",
      ("DecisionRecordsBucketPolicy statement TlsOnly: wildcard action s3:*",
       "DecisionRecordsBucketPolicy statement TlsOnly: Principal '*' (everyone) without a condition")),
+
+    # ---- the fleet (docs/fleet.md): fleet-step's role, the fleet workflow's role, the runner's reads
+    ("fleet-step with every S3 action", FLEET_OBJECTS,
+     FLEET_OBJECTS.replace("                  - s3:GetObject\n                  - s3:PutObject\n", "                  - s3:*\n"),
+     ("FleetStepRole statement FleetBucketObjects: wildcard action s3:*", "FleetStepRole: lacks s3:GetObject")),
+    ("fleet-step on every bucket's objects", FLEET_OBJECTS,
+     FLEET_OBJECTS.replace("Resource: !Sub ${FleetBucket.Arn}/*", 'Resource: "*"'),
+     "FleetStepRole statement FleetBucketObjects: Resource '*' for actions that can be scoped: ['s3:GetObject', 's3:PutObject']"),
+    ("fleet-step writing the decision records (a bucket of the template, not its own)", FLEET_OBJECTS,
+     FLEET_OBJECTS.replace("${FleetBucket.Arn}/*", "${DecisionRecordsBucket.Arn}/*"),
+     ("FleetStepRole statement FleetBucketObjects: s3:GetObject: S3 resource",
+      "is not a bucket infra/permissions.json lists for FleetStepRole (FleetBucket")),
+    ("fleet-step on another account's bucket", FLEET_OBJECTS,
+     FLEET_OBJECTS.replace("!Sub ${FleetBucket.Arn}/*", "arn:aws:s3:::someone-elses-bucket/*"),
+     "FleetStepRole statement FleetBucketObjects: s3:PutObject: S3 resource"),
+    ("fleet-step starting deployments through the game list's Resource '*'",
+     "                Action: gamesparks:ListGames\n",
+     "                Action: [gamesparks:ListGames, gamesparks:StartStageDeployment]\n",
+     ("FleetStepRole statement GameSparksGameList: Resource '*' for actions that can be scoped: "
+      "['gamesparks:StartStageDeployment']", "FleetStepRole: grants gamesparks:StartStageDeployment")),
+    ("the ItemReader reading keys by a wildcard pattern", READ_BATCHES,
+     READ_BATCHES.replace("/fleets/*", "/*/batch-*"),
+     "FleetStateMachineRole statement ReadBatches: s3:GetObject: S3 resource"),
+    ("a role with no buckets in infra/permissions.json reading the fleet bucket",
+     "              - Sid: XRayTraces # X-Ray's write actions support no resource-level permissions\n                Effect: Allow\n"
+     "                Action:\n                  - xray:PutTraceSegments\n                  - xray:PutTelemetryRecords\n"
+     "                Resource: \"*\"\n\n  AnswerApprovalLogGroup:",
+     "              - Sid: FleetPeek\n                Effect: Allow\n                Action: s3:GetObject\n"
+     "                Resource: !Sub ${FleetBucket.Arn}/*\n"
+     "              - Sid: XRayTraces # X-Ray's write actions support no resource-level permissions\n                Effect: Allow\n"
+     "                Action:\n                  - xray:PutTraceSegments\n                  - xray:PutTelemetryRecords\n"
+     "                Resource: \"*\"\n\n  AnswerApprovalLogGroup:",
+     ("StartDeploymentRole statement FleetPeek: s3:GetObject: infra/permissions.json lists no buckets for StartDeploymentRole",
+      "StartDeploymentRole: grants s3:GetObject")),
+    ("the events rule unscoped (every rule of the account)", SYNC_RULE,
+     "                Resource: !Sub arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/*\n",
+     "FleetStateMachineRole statement GateEndingEvents: events:PutTargets on"),
+    ("the events rule's targets removable", SYNC_ACTIONS, SYNC_ACTIONS + "                  - events:RemoveTargets\n",
+     ("FleetStateMachineRole statement GateEndingEvents: events:RemoveTargets on",
+      "FleetStateMachineRole: grants events:RemoveTargets")),
+    ("the Map Run's children widened to every execution", MAP_RUN_CHILDREN,
+     MAP_RUN_CHILDREN.replace("execution:${AWS::StackName}-fleet/*", "execution:*"),
+     "FleetStateMachineRole statement FollowMapRunChildren: states:StopExecution: resource"),
+    ("the fleet starting any state machine", FLEET_SELF, FLEET_SELF.replace("stateMachine:${AWS::StackName}-fleet", "stateMachine:*"),
+     "FleetStateMachineRole statement StartMapRunChildren: states:StartExecution beyond the gate's own"),
+    ("the fleet renamed (its role's ARNs no longer its own)", "      Name: !Sub ${AWS::StackName}-fleet\n",
+     "      Name: !Sub ${AWS::StackName}-fleets\n", "FleetStateMachine: Name"),
+    ("the fleet running as the gate's role", "      Role: !GetAtt FleetStateMachineRole.Arn\n",
+     "      Role: !GetAtt StateMachineRole.Arn\n",
+     ("FleetStateMachine: Role StateMachineRole is the role of StateMachine in infra/permissions.json, not of FleetStateMachine",
+      "StateMachineRole: the role of")),
+    ("a state machine this check does not know", "  FleetStateMachine:\n    Type: AWS::Serverless::StateMachine\n",
+     "  OtherMachine:\n    Type: AWS::Serverless::StateMachine\n", "OtherMachine: a state machine this check does not know"),
+    ("the runner reading the decision records", "            Action: s3:GetObject\n            Resource: !Sub ${FleetBucket.Arn}/fleets/*\n",
+     "            Action: s3:GetObject\n            Resource: !Sub ${DecisionRecordsBucket.Arn}/*\n",
+     "RunnerPolicy statement ReadFleetRuns: s3:GetObject: S3 resource"),
 
     # ---- resource types that grant what this does not read
     ("a Lambda permission for everyone", METRICS_SECTION,

@@ -10,7 +10,7 @@ What it may change, and why that still proves the point:
 - The template asks for arm64 and this machine cannot install the arm64 standard library, so the
   build runs on a copy that differs only in `Architectures` (checked line by line), written next
   to the original so `CodeUri: ../` resolves as it does for users.
-- Each function links with fat LTO in the release profile (889 s for the four on 2 cores); cargo's
+- Each function links with fat LTO in the release profile (889 s for four of them on 2 cores); cargo's
   environment overrides build the same binaries from the same sources unoptimized here. The build
   method, CodeUri, the binary names, the handler and the runtime contract do not depend on it.
 - stdin is closed and SAM's beta switches are cleared from the environment: SAM CLI 1.170.0
@@ -69,6 +69,10 @@ EXPECTED = {
     # error), with the URL's 403.
     "AnswerApprovalFunction": (
         "answer-approval", "answer-approval.unsigned.json", None, "AWS_IAM",
+    ),
+    # The fleet's Plan step: every game checked against GameSparks' list before any starts.
+    "FleetStepFunction": (
+        "fleet-step", "fleet-step.plan.json", "StageGate.Retryable", "ListGames",
     ),
 }
 
@@ -188,6 +192,9 @@ def invoke(bootstrap, event):
         # Nothing listens there: no function may reach AWS from this check.
         "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
         "TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:stagegate-check",
+        # fleet-step's one required variable (the template sets it to the fleet bucket): without
+        # it the bootstrap stops before it asks for an event.
+        "FLEET_BUCKET": "stagegate-check-fleet",
     }
     process = subprocess.Popen([str(bootstrap)], env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True)

@@ -133,6 +133,35 @@ async fn every_sample_event_fits_its_function() {
                     fleet.games.len()
                 );
             }
+            // The fleet workflow's Plan step as its ASL invokes fleet-step: every game known to
+            // GameSparks, so it plans (the canary's batch first) and writes one object per batch.
+            "fleet-step" => {
+                let games = stagegate::fakes::FakeGameCatalog::new(
+                    ["puzzle-quest", "space-raiders", "moon-golf", "other"],
+                    100,
+                );
+                let bucket = stagegate::fakes::FakeRecords::new();
+                let config = handlers::fleet::FleetConfig {
+                    bucket: "fleet-bucket".into(),
+                    max_concurrency: 100,
+                    start_rate: 10,
+                };
+                let out = handlers::fleet::handle(
+                    &games,
+                    &bucket,
+                    &FakeNotifier::default(),
+                    &config,
+                    &event,
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+                assert_eq!(out["route"], "batch", "{name}: {out}");
+                assert!(
+                    bucket.objects().len() >= 2,
+                    "{name}: the canary's batch and the rest: {:?}",
+                    bucket.objects()
+                );
+            }
             // A function URL request as Lambda delivers it; `.unsigned`: without the IAM
             // identity AuthType AWS_IAM adds, so it is refused before any call.
             "answer-approval" => {

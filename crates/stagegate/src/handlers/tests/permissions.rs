@@ -329,3 +329,94 @@ async fn every_call_the_answer_function_makes_is_granted_to_its_role() {
     // start-deployment checks the answer with the key: GetParameter, which it holds.
     assert!(granted("start-deployment").contains("ssm:GetParameter"));
 }
+
+/// fleet-step through a whole fleet: a plan from a games file in its bucket (ListGames, the
+/// file, the batch objects), a batch's endings tallied (its progress written), the summary
+/// published and written. Each call is its role's, and its role holds nothing more but the logs,
+/// the traces and s3:ListBucket (which no call makes: S3 needs it to answer a missing key with
+/// 404, which the plan turns into "no object", rather than 403).
+#[tokio::test]
+async fn every_call_the_fleet_step_makes_is_granted_to_its_role() {
+    use crate::fakes::{FakeGameCatalog, FakeRecords, GET_OBJECT, LIST_OBJECTS, PUT_OBJECT};
+    use crate::handlers::fleet::{self, FleetConfig};
+    let config = FleetConfig {
+        bucket: "fleet-bucket".into(),
+        max_concurrency: 100,
+        start_rate: 10,
+    };
+    let catalog = FakeGameCatalog::new(["g0", "g1", "g2"], 2);
+    let bucket = FakeRecords::new();
+    let sns = FakeNotifier::default();
+    let games: Vec<Value> = ["g0", "g1", "g2"]
+        .iter()
+        .map(|g| json!({"gameName": g, "stageName": "prod", "snapshotId": "latest"}))
+        .collect();
+    bucket.replace(
+        "games/nightly.json",
+        serde_json::to_vec(&games).unwrap_or_default(),
+    );
+    let step = |event: Value| {
+        let (catalog, bucket, sns, config) = (&catalog, &bucket, &sns, &config);
+        async move {
+            fleet::handle(catalog, bucket, sns, config, &event)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"))
+        }
+    };
+    let input = json!({"fleetName": "nightly", "gamesFrom": {"bucket": "fleet-bucket", "key": "games/nightly.json"}, "budget": {"maxFailurePercent": 50}});
+    let mut progress =
+        step(json!({"action": "plan", "input": input, "execution": {"Name": "nightly-1"}})).await;
+    let mut batches = 0;
+    while progress["next"]["next"] == "batch" {
+        let key = progress["batchKey"].as_str().unwrap_or_default().to_owned();
+        let items: Vec<Value> = bucket
+            .objects()
+            .into_iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, b)| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        let mut results = vec![];
+        for item in items {
+            let result = json!({"item": item["item"], "gameName": item["gameName"], "output": {"notification": {"outcome": "SUCCEEDED"}}});
+            results.push(step(json!({"action": "ending", "result": result})).await);
+        }
+        progress = step(json!({"action": "tally", "fleet": progress, "results": results})).await;
+        batches += 1;
+    }
+    assert!(batches > 0, "the fleet ran no batch: {progress}");
+    let out = step(json!({"action": "summary", "fleet": progress})).await;
+    assert_eq!(out["completed"], true, "{out}");
+
+    let mut fleet_used = BTreeSet::new();
+    if catalog.calls() > 0 {
+        fleet_used.insert("gamesparks:ListGames".to_owned());
+    }
+    fleet_used.extend(used(&FakeGameSparks::new(), &FakeAlarms::new(), &sns));
+    fleet_used.extend(bucket.calls().iter().map(|op| match *op {
+        LIST_OBJECTS => "s3:ListBucket".to_owned(),
+        other => format!("s3:{other}"),
+    }));
+    let calls = bucket.calls();
+    assert!(
+        calls.contains(&GET_OBJECT) && calls.contains(&PUT_OBJECT),
+        "the games file read, the batches, progress and summary written: {calls:?}"
+    );
+    assert_eq!(fleet_used.len(), 6, "{fleet_used:?}");
+    assert_eq!(missing("fleet-step", &fleet_used), Vec::<String>::new());
+    let needed_without_a_call = BTreeSet::from(
+        [
+            "logs:CreateLogStream",
+            "logs:PutLogEvents",
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "s3:ListBucket",
+        ]
+        .map(String::from),
+    );
+    let unused: Vec<String> = granted("fleet-step")
+        .difference(&fleet_used)
+        .filter(|a| !needed_without_a_call.contains(*a))
+        .cloned()
+        .collect();
+    assert_eq!(unused, Vec::<String>::new(), "granted and never called");
+}
