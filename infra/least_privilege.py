@@ -63,9 +63,12 @@ from cfnlint.decode import decode
 
 PERMISSIONS = Path(__file__).resolve().parent / "permissions.json"
 
+# The stack's game, and a fleet's games (the FleetGames name pattern, empty by default).
 GAME_ARNS = {
     "arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${GameName}",
     "arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${GameName}/*",
+    "arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${FleetGames}",
+    "arn:${AWS::Partition}:gamesparks:${AWS::Region}:${AWS::AccountId}:game/${FleetGames}/*",
 }
 ALARM_ARN = "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:${BakeAlarmNamePrefix}"
 # The state machine's fixed name: the two ARNs below are only the gate's own when it is this.

@@ -20,6 +20,24 @@ fn parse(text: &str) -> Value {
 fn check(asl: &Value) -> Vec<String> {
     let mut problems = vec![];
     let top = &asl["States"];
+    // State names are one namespace over the whole machine, nested ones included (AWS refuses a
+    // definition that repeats one; moto does not).
+    let mut seen = std::collections::BTreeSet::new();
+    for states in [
+        top,
+        &top["RunBatch"]["ItemProcessor"]["States"],
+        &top["RunRollback"]["ItemProcessor"]["States"],
+    ] {
+        for name in states
+            .as_object()
+            .map(|m| m.keys().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            if !seen.insert(name.clone()) {
+                problems.push(format!("the state name {name} is used twice"));
+            }
+        }
+    }
     let processor = &top["RunBatch"]["ItemProcessor"]["States"];
     let route_names: Vec<String> = [Route::Batch, Route::Rollback, Route::Summary]
         .iter()
@@ -90,14 +108,15 @@ fn check(asl: &Value) -> Vec<String> {
             _ => {}
         }
     }
-    for map in ["RunBatch", "RunRollback"] {
+    for (map, prefix) in [("RunBatch", ""), ("RunRollback", "Rollback")] {
         let m = &top[map];
+        let (gate, ending) = (format!("{prefix}Gate"), format!("{prefix}Ending"));
         if m["ToleratedFailurePercentage"].as_f64() != Some(100.0) {
             problems.push(format!(
                 "{map}: a failed item could fail the Map Run, which stops the gates still running"
             ));
         }
-        let gate = &m["ItemProcessor"]["States"]["Gate"];
+        let gate = &m["ItemProcessor"]["States"][&gate];
         if gate["Resource"] != "arn:aws:states:::states:startExecution.sync:2" {
             problems.push(format!(
                 "{map}: Gate does not run the gate to its end (.sync:2)"
@@ -113,7 +132,7 @@ fn check(asl: &Value) -> Vec<String> {
                 c["ErrorEquals"]
                     .as_array()
                     .is_some_and(|e| e.iter().any(|e| e == "States.ALL"))
-                    && c["Next"] == "Ending"
+                    && c["Next"] == ending.as_str()
             })
         });
         if !caught {
@@ -171,7 +190,11 @@ type Break = (&'static str, fn(&mut Value));
 #[test]
 fn each_rule_bites() {
     let base = parse(ASL);
-    let breaks: [Break; 8] = [
+    let breaks: [Break; 9] = [
+        ("used twice", |a| {
+            let states = &mut a["States"]["RunRollback"]["ItemProcessor"]["States"];
+            states["Gate"] = states["RollbackGate"].clone();
+        }),
         ("never computes", |a| {
             a["States"]["Route"]["Choices"][0]["StringEquals"] = "Batch".into()
         }),
@@ -188,8 +211,8 @@ fn each_rule_bites() {
             a["States"]["RunBatch"]["ToleratedFailurePercentage"] = 5.into()
         }),
         ("start it twice", |a| {
-            a["States"]["RunRollback"]["ItemProcessor"]["States"]["Gate"]["Parameters"]["Name.$"] =
-                "$$.Execution.Name".into()
+            a["States"]["RunRollback"]["ItemProcessor"]["States"]["RollbackGate"]["Parameters"]
+                ["Name.$"] = "$$.Execution.Name".into()
         }),
         ("not caught", |a| {
             a["States"]["RunBatch"]["ItemProcessor"]["States"]["Gate"]["Catch"] =
