@@ -168,7 +168,8 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
     let relays = Relays::start(&ctx)?;
     let queue = ctx.stack.queue_url.clone();
     let scope = Scope::new(&ctx.stack.state_machine_arn, "space-raiders")?
-        .with_bucket(&ctx.stack.record_bucket);
+        .with_bucket(&ctx.stack.record_bucket)
+        .with_fleet(&ctx.stack.fleet_state_machine_arn, &ctx.stack.fleet_bucket);
     let mut used: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     let mut record = |command: &str, calls: &[Call]| -> CaseResult {
         let found = actions(command, calls, &scope, &queue)?;
@@ -389,6 +390,70 @@ pub async fn cli_calls_match_their_policies(ctx: Arc<Ctx>) -> CaseResult {
     record("abort", &calls)?;
     let run = ctx.finish_and_read(&approved).await?;
     expect_message(&run, "ABORTED")?;
+
+    // fleet run, then fleet status of it (running or ended: its progress or its summary).
+    let fleet_file = std::env::temp_dir().join(format!(
+        "stagegate-e2e-cli-fleet-{}.json",
+        std::process::id()
+    ));
+    let fleet = json!({"fleetName": "cli", "games": [{"gameName": "space-raiders", "stageName": "dev", "snapshotId": V11}], "budget": {"maxFailurePercent": 0}});
+    std::fs::write(&fleet_file, fleet.to_string()).map_err(|e| e.to_string())?;
+    let fleet_path = fleet_file.to_string_lossy().into_owned();
+    let (_, calls) = relays
+        .cli(
+            &ctx,
+            &[
+                "fleet",
+                "run",
+                "--input",
+                &fleet_path,
+                "--name",
+                "cli-permissions-fleet",
+            ],
+        )
+        .await?;
+    let _ = std::fs::remove_file(&fleet_file);
+    record("fleet", &calls)?;
+    relays.aws.take()?;
+    let out = stagegate(
+        &relays.environment(&ctx),
+        &["fleet", "status", "--execution", "cli-permissions-fleet"],
+    )
+    .await?;
+    check!(
+        matches!(out.status.code(), Some(0 | 1 | 5)),
+        "`stagegate fleet status` exited {:?}: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    record("fleet", &relays.aws.take()?)?;
+    // The fleet's one game ends before the next case resets the emulator under it.
+    let clients = ctx.stack.clients().await;
+    let fleet_arn = format!(
+        "{}:cli-permissions-fleet",
+        ctx.stack
+            .fleet_state_machine_arn
+            .replace(":stateMachine:", ":execution:")
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let d = clients
+            .sfn
+            .describe_execution()
+            .execution_arn(&fleet_arn)
+            .send()
+            .await
+            .map_err(|e| format!("DescribeExecution {fleet_arn}: {e:?}"))?;
+        if d.status() != Some(&aws_sdk_sfn::types::ExecutionStatus::Running) {
+            break;
+        }
+        check!(
+            std::time::Instant::now() < deadline,
+            "the fleet of the cli case still runs"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    stagegate_tests::fleet::drain(&ctx.stack, &clients).await?;
 
     let commands = subcommands().await?;
     let ran: BTreeSet<String> = used.keys().chain(&without_aws).cloned().collect();

@@ -215,7 +215,9 @@ pub async fn run(
     })
 }
 
-async fn drain(stack: &Stack, clients: &Clients) -> Result<Vec<Envelope>, String> {
+/// Takes every message waiting in the subscriber queue, as envelopes (a fleet summary is no gate
+/// message).
+pub async fn drain(stack: &Stack, clients: &Clients) -> Result<Vec<Envelope>, String> {
     let mut out = vec![];
     loop {
         let received = clients

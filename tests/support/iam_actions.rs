@@ -176,12 +176,27 @@ pub struct Scope {
     pub game: String,
     /// The decision records bucket (`with_bucket`; empty: none).
     pub bucket: String,
+    /// The fleet state machine's name, `<stack>-fleet`, and the fleet bucket (`with_fleet`;
+    /// empty: none).
+    pub fleet_machine: String,
+    pub fleet_bucket: String,
 }
 
 impl Scope {
     /// The scope with the stack's decision records bucket.
     pub fn with_bucket(mut self, bucket: &str) -> Self {
         self.bucket = bucket.to_owned();
+        self
+    }
+
+    /// The scope with the stack's fleet state machine (its ARN) and bucket.
+    pub fn with_fleet(mut self, fleet_machine_arn: &str, fleet_bucket: &str) -> Self {
+        self.fleet_machine = fleet_machine_arn
+            .rsplit(':')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        self.fleet_bucket = fleet_bucket.to_owned();
         self
     }
 
@@ -195,6 +210,8 @@ impl Scope {
                     machine: (*machine).to_owned(),
                     game: game.to_owned(),
                     bucket: String::new(),
+                    fleet_machine: String::new(),
+                    fleet_bucket: String::new(),
                 })
             }
             _ => Err(format!(
@@ -214,23 +231,39 @@ impl Scope {
     /// `"*"`).
     pub fn granted(&self, action: &str) -> Option<Vec<String>> {
         let machine = &self.machine;
+        let fleet = &self.fleet_machine;
         Some(match action {
             "states:SendTaskSuccess" | "states:SendTaskFailure" => return None,
             // The request goes to the answer function's own URL, which is what the policy
             // names (`!GetAtt AnswerApprovalFunction.Arn`): the URL is the resource.
             "lambda:InvokeFunctionUrl" => return None,
-            "states:StartExecution" | "states:ListExecutions" => {
+            "states:ListExecutions" => {
                 vec![self.arn("states", &format!("stateMachine:{machine}"))]
             }
-            "states:DescribeExecution" | "states:GetExecutionHistory" | "states:StopExecution" => {
+            // And the fleet's (`stagegate fleet run`).
+            "states:StartExecution" => vec![
+                self.arn("states", &format!("stateMachine:{machine}")),
+                self.arn("states", &format!("stateMachine:{fleet}")),
+            ],
+            "states:DescribeExecution" => vec![
+                self.arn("states", &format!("execution:{machine}:*")),
+                self.arn("states", &format!("execution:{fleet}:*")),
+            ],
+            "states:GetExecutionHistory" | "states:StopExecution" => {
                 vec![self.arn("states", &format!("execution:{machine}:*"))]
             }
             a if a.starts_with("ssm:") => {
                 vec![self.arn("ssm", &format!("parameter/stagegate/abort/{machine}/*"))]
             }
             // The template's formulas: ListBucket on the bucket, GetObject on its objects.
-            "s3:ListBucket" => vec![format!("arn:aws:s3:::{}", self.bucket)],
-            "s3:GetObject" => vec![format!("arn:aws:s3:::{}/*", self.bucket)],
+            "s3:ListBucket" => vec![
+                format!("arn:aws:s3:::{}", self.bucket),
+                format!("arn:aws:s3:::{}", self.fleet_bucket),
+            ],
+            "s3:GetObject" => vec![
+                format!("arn:aws:s3:::{}/*", self.bucket),
+                format!("arn:aws:s3:::{}/fleets/*", self.fleet_bucket),
+            ],
             a if a.starts_with("gamesparks:") => vec![
                 self.arn("gamesparks", &format!("game/{}", self.game)),
                 self.arn("gamesparks", &format!("game/{}/*", self.game)),
@@ -385,6 +418,11 @@ pub fn compare(policies: &[Policy], used: &BTreeMap<String, BTreeSet<String>>) -
                     policy.name
                 )),
             }
+        }
+        // ListBucket is granted beside GetObject so that a missing key answers 404 rather than
+        // 403 (`fleet status` before the first tally); no call names it.
+        if called.contains("s3:GetObject") {
+            called.insert("s3:ListBucket".to_owned());
         }
         for action in policy.actions.difference(&called) {
             problems.push(format!(
