@@ -529,15 +529,7 @@ pub fn state_machine_definition(root: &Path) -> Result<String, Error> {
     ] {
         text = text.replace(placeholder, &function_arn(function));
     }
-    if let Some(left) = text.find("${") {
-        let end = text[left..].find('}').map_or(text.len(), |e| left + e + 1);
-        return Err(Error::new(format!(
-            "unfilled substitution {} in {}",
-            &text[left..end],
-            path.display()
-        )));
-    }
-    Ok(text)
+    all_filled(text, &path)
 }
 
 /// `infra/statemachine/fleet.asl.json` with fleet-step's ARN and the gate's state machine filled in.
@@ -547,6 +539,12 @@ pub fn fleet_definition(root: &Path, gate_arn: &str) -> Result<String, Error> {
         .map_err(|e| Error::new(format!("{}: {e}", path.display())))?
         .replace("${FleetStepFunctionArn}", &function_arn("fleet-step"))
         .replace("${GateStateMachineArn}", gate_arn);
+    all_filled(text, &path)
+}
+
+/// The definition, unless a `${...}` placeholder is left in it (a substitution the template
+/// makes and the local stack does not).
+fn all_filled(text: String, path: &Path) -> Result<String, Error> {
     if let Some(left) = text.find("${") {
         let end = text[left..].find('}').map_or(text.len(), |e| left + e + 1);
         return Err(Error::new(format!(
