@@ -306,6 +306,7 @@ mod tests {
                 game_name: game.into(),
                 verdict,
                 why: None,
+                rollback_to: None,
             })
             .unwrap()
         };
